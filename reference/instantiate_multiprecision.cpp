@@ -1,0 +1,5 @@
+#include "reference/reference.hpp"
+
+namespace artabpfn::reference {
+ARTABPFN_REFERENCE_JOBS(, Multiprecision)
+}  // namespace artabpfn::reference

@@ -1,0 +1,26 @@
+#pragma once
+// GPU tests skip with a clear message where no CUDA device exists, and run (and fail when
+// wrong) where one does. Use as the first line of a GPU test: ARTABPFN_REQUIRE_GPU();
+// On a GPU runner, ARTABPFN_EXPECT_GPU=1 turns the skip into a failure, so a broken driver
+// cannot pass the gate as "skipped".
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace artabpfn::testing {
+
+// Empty when a CUDA device is usable; otherwise the reason none is.
+std::string gpu_unavailable_reason();
+
+}  // namespace artabpfn::testing
+
+#define ARTABPFN_REQUIRE_GPU()                                                          \
+  do {                                                                                  \
+    const std::string artabpfn_reason = ::artabpfn::testing::gpu_unavailable_reason();  \
+    if (!artabpfn_reason.empty()) {                                                     \
+      if (const char* expect = std::getenv("ARTABPFN_EXPECT_GPU"); expect && *expect == '1') \
+        FAIL() << "ARTABPFN_EXPECT_GPU=1 but no CUDA GPU: " << artabpfn_reason;         \
+      GTEST_SKIP() << "no CUDA GPU: " << artabpfn_reason;                               \
+    }                                                                                   \
+  } while (0)

@@ -1,0 +1,80 @@
+#include "tests/support/random_model.hpp"
+
+#include <cmath>
+
+namespace artabpfn::testing {
+namespace {
+
+float normal(std::mt19937_64& engine, double mean, double sd) {
+  return static_cast<float>(std::normal_distribution<double>(mean, sd)(engine));
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  ModelWeights w;
+  w.config = config;
+  for (const TensorSpec& spec : expected_tensors(config)) {
+    HostTensor<float> t(spec.shape);
+    const bool layer_norm = spec.name.find("norm") != std::string::npos;
+    double mean = 0, sd = 0.1;
+    if (layer_norm && ends_with(spec.name, ".weight")) mean = 1;
+    else if (spec.name == "ar_tokens") sd = 0.5;
+    else if (spec.shape.size() == 2 && spec.name != "embedder.marker_embed.weight")
+      sd = 2.0 / std::sqrt(static_cast<double>(spec.shape[1]));
+    else if (spec.shape.size() == 2) sd = 1.0;
+    for (float& v : t.data) v = normal(engine, mean, sd);
+    w.tensors.emplace(spec.name, std::move(t));
+  }
+  return w;
+}
+
+reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features) {
+  std::normal_distribution<double> n01;
+  reference::TaskInputs task;
+  task.x_context = reference::InputMatrix::NullaryExpr(nc, features, [&] { return n01(engine); });
+  task.y_context = Eigen::VectorXd::NullaryExpr(nc, [&] { return n01(engine); });
+  task.x_target = reference::InputMatrix::NullaryExpr(nt, features, [&] { return n01(engine); });
+  return task;
+}
+
+Eigen::VectorXd random_values(std::mt19937_64& engine, Eigen::Index n) {
+  std::normal_distribution<double> n01;
+  return Eigen::VectorXd::NullaryExpr(n, [&] { return n01(engine); });
+}
+
+rc::Gen<ModelConfig> small_config() {
+  return rc::gen::apply(
+      [](int heads, int head_dim, int layers, int d_ff, int buffer, int components) {
+        ModelConfig c;
+        c.n_heads = heads;
+        c.d_model = heads * head_dim;
+        c.n_layers = layers;
+        c.d_ff = d_ff;
+        c.buffer_size = buffer;
+        c.num_components = components;
+        return c;
+      },
+      rc::gen::inRange(1, 4), rc::gen::inRange(1, 8), rc::gen::inRange(1, 3), rc::gen::inRange(1, 12),
+      rc::gen::inRange(1, 5), rc::gen::inRange(2, 5));
+}
+
+rc::Gen<SmallCase> small_case() {
+  return rc::gen::apply(
+      [](ModelConfig config, std::uint64_t seed, int nc, int nt, int features) {
+        return SmallCase{config, seed, nc, nt, features};
+      },
+      small_config(), rc::gen::arbitrary<std::uint64_t>(), rc::gen::inRange(0, 7), rc::gen::inRange(1, 10),
+      rc::gen::inRange(1, 4));
+}
+
+void showValue(const SmallCase& c, std::ostream& os) {
+  os << c.config.to_string() << " seed=" << c.seed << " Nc=" << c.nc << " Nt=" << c.nt << " C=" << c.features;
+}
+
+}  // namespace artabpfn::testing

@@ -1,0 +1,48 @@
+#include "command_options.hpp"
+
+#include <cstdlib>
+
+#include "artabpfn/error.hpp"
+#include "artabpfn/weights_loader.hpp"
+#include "csv_inputs.hpp"
+
+namespace artabpfn::cli {
+
+void add_job_options(CLI::App& command, JobOptions& options) {
+  command.add_option("--weights", options.weights, "state_dict of ARTabPFN saved with safetensors")
+      ->required()
+      ->check(CLI::ExistingFile);
+  auto* inputs = command.add_option("--inputs", options.inputs,
+                                    "safetensors with x_context, y_context, x_target[, y_target, context_len, target_len]")
+                     ->check(CLI::ExistingFile);
+  auto* context = command.add_option("--context", options.context_csv, "CSV of context rows x_0..x_{F-1},y")
+                      ->check(CLI::ExistingFile);
+  auto* targets = command.add_option("--targets", options.targets_csv, "CSV of target rows x_0..x_{F-1}")
+                      ->check(CLI::ExistingFile);
+  context->needs(targets);
+  targets->needs(context);
+  inputs->excludes(context);
+  command.add_option("--backend", options.backend, "reference (double) or reference-mp (50 digits)")
+      ->check(CLI::IsMember({"reference", "reference-mp"}));
+  command.add_option("--out", options.out, "FILE.csv or FILE.safetensors (default: CSV on stdout)");
+  command.add_option("--n-heads", options.n_heads, "attention heads, when the weights' metadata lacks n_heads")
+      ->check(CLI::PositiveNumber);
+}
+
+ModelWeights load_job_weights(const JobOptions& options) {
+  return load_weights(options.weights, {options.n_heads, {}});
+}
+
+TaskTensors load_job_inputs(const JobOptions& options) {
+  if (!options.inputs.empty()) return load_task_tensors(options.inputs);
+  if (!options.context_csv.empty()) return read_csv_task(options.context_csv, options.targets_csv);
+  throw InputError("give --inputs FILE.safetensors or --context FILE.csv --targets FILE.csv");
+}
+
+std::string fixtures_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("ARTABPFN_FIXTURES_DIR"); env && *env) return env;
+  return ARTABPFN_DEFAULT_FIXTURES_DIR;
+}
+
+}  // namespace artabpfn::cli

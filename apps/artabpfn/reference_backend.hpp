@@ -1,0 +1,24 @@
+#pragma once
+// Runs the jobs on the CPU reference, in double or in 50-digit multiprecision.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "artabpfn/model_weights.hpp"
+#include "artabpfn/task_tensors.hpp"
+
+namespace artabpfn::cli {
+
+enum class Precision { kDouble, kMultiprecision };
+
+// Per task, log densities [R, target_len] of every value set (teacher forcing).
+std::vector<std::vector<std::vector<double>>> reference_density(const ModelWeights& weights, const TaskTensors& tasks,
+                                                                Precision precision);
+// Per task, samples [S, target_len] with the random-stream contract (task id = position).
+std::vector<std::vector<std::vector<double>>> reference_samples(const ModelWeights& weights, const TaskTensors& tasks,
+                                                                std::int64_t samples, std::uint64_t seed,
+                                                                Precision precision);
+
+Precision parse_reference_backend(const std::string& backend);
+
+}  // namespace artabpfn::cli

@@ -1,0 +1,70 @@
+#pragma once
+// Attention kernels of the AR decode step and the teacher-forcing pass. float32 in and out,
+// float32 accumulation, no TF32. Scores are q.k / sqrt(Dh); every kernel returns the output and
+// the natural-log log-sum-exp (LSE) per query; a query with no visible key gives (0, -inf).
+//
+// Layouts (row-major, contiguous):
+//   q, out      [B, H, Lq, Dh]   lse [B, H, Lq]
+//   context K/V of task t: a [H, Nc_t, Dh] block starting at element context_offset[t]
+//               (blocks of all tasks in one allocation, stored once per task, never per sample)
+//   task_of_sample [B] int32: which task's context sample b attends to
+//   buffer K/V  [B, H, buffer_capacity, Dh], rows 0..buffer_len-1 valid
+//
+// Buffer visibility (SPEC.md, "Who sees whom"):
+//   kDecode:         every query sees buffer rows 0..buffer_len-1 (the step's rows: buffer t-1
+//                    after its K/V are appended, and target t)
+//   kTeacherForcing: Lq = 2 * buffer_len; query j < buffer_len is buffer j and sees rows 0..j;
+//                    query buffer_len + t is target t and sees rows 0..t-1
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace artabpfn::kernels {
+
+enum class BufferMask { kDecode, kTeacherForcing };
+
+struct QueryBlock {
+  const float* q;  // [B, H, Lq, Dh]
+  int batch, heads, queries, head_dim;
+};
+
+struct ContextKV {
+  const float* k;
+  const float* v;
+  const std::int64_t* context_offset;  // [T] element offsets of each task's [H, Nc_t, Dh] block
+  const std::int32_t* context_len;     // [T] Nc_t >= 0
+  const std::int32_t* task_of_sample;  // [B]
+};
+
+struct BufferKV {
+  const float* k;  // [B, H, capacity, Dh]
+  const float* v;
+  int capacity;
+  int length;  // valid rows, the same for every sample of the launch
+  BufferMask mask;
+};
+
+struct AttentionOut {
+  float* out;  // [B, H, Lq, Dh]
+  float* lse;  // [B, H, Lq]
+};
+
+// Context part alone (split path, part 1). Samples of one task share each K/V tile.
+void shared_context_attention(const QueryBlock& q, const ContextKV& context, const AttentionOut& out,
+                              cudaStream_t stream);
+// Buffer part alone (split path, part 2).
+void buffer_attention(const QueryBlock& q, const BufferKV& buffer, const AttentionOut& out, cudaStream_t stream);
+// Merge of two partial states over `rows` queries of head_dim: (o1, lse1) + (o2, lse2) -> (o, lse).
+// May run in place (out == first).
+void merge_attention_states(const float* out1, const float* lse1, const float* out2, const float* lse2,
+                            std::int64_t rows, int head_dim, const AttentionOut& out, cudaStream_t stream);
+// One online softmax over context and buffer together; no partial state goes through memory.
+void fused_attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
+                     cudaStream_t stream);
+
+// Helper (for tests and benchmarks): query rows of one head that one thread block of the
+// attention kernels above holds, for this head_dim (32 for head_dim <= 32, then 16, 8, 4 up to
+// 256). A tile covers rows b * Lq + i of one head, so it spans about rows / Lq samples.
+int attention_rows_per_block(int head_dim);
+
+}  // namespace artabpfn::kernels

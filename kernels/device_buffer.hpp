@@ -1,0 +1,110 @@
+#pragma once
+// Owning device memory, and a guarded output buffer for tests: the payload is poisoned with a
+// signalling NaN pattern before a launch, and guard bands on both sides hold a sentinel. After
+// the launch, check() proves nothing was written out of range and every element was written.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/cuda_check.hpp"
+
+namespace artabpfn::kernels {
+
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count) : count_(count) {
+    if (count_ > 0) ARTABPFN_CUDA_CHECK(cudaMalloc(&data_, count_ * sizeof(T)));
+  }
+  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), count_(other.count_) {
+    other.data_ = nullptr;
+    other.count_ = 0;
+  }
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(count_, other.count_);
+    return *this;
+  }
+  ~DeviceBuffer() {
+    if (data_) cudaFree(data_);
+  }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  std::size_t size() const { return count_; }
+
+  void upload(const std::vector<T>& host) {
+    if (host.size() != count_) throw CudaError("DeviceBuffer::upload: size mismatch");
+    if (count_ > 0) ARTABPFN_CUDA_CHECK(cudaMemcpy(data_, host.data(), count_ * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  std::vector<T> download() const {
+    std::vector<T> host(count_);
+    if (count_ > 0) ARTABPFN_CUDA_CHECK(cudaMemcpy(host.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// A float output of `count` elements between two guard bands of `guard` elements.
+class GuardedOutput {
+ public:
+  static constexpr std::uint32_t kPoison = 0x7fa0dead;    // a NaN no kernel produces
+  static constexpr std::uint32_t kSentinel = 0x7fb0beef;  // guard band pattern
+
+  explicit GuardedOutput(std::size_t count, std::size_t guard = 1024)
+      : count_(count), guard_(guard), buffer_(count + 2 * guard) {
+    poison();
+  }
+
+  float* data() { return buffer_.data() + guard_; }
+  std::size_t size() const { return count_; }
+
+  // Refills payload with the poison and guards with the sentinel (call before every launch).
+  void poison() {
+    std::vector<float> host(buffer_.size());
+    for (std::size_t i = 0; i < host.size(); ++i) host[i] = bits(i < guard_ || i >= guard_ + count_ ? kSentinel : kPoison);
+    buffer_.upload(host);
+  }
+
+  // Downloads the payload; throws if a guard changed or a payload element was never written.
+  std::vector<float> checked_download(const std::string& what) const {
+    const std::vector<float> host = buffer_.download();
+    for (std::size_t i = 0; i < host.size(); ++i) {
+      const bool guard = i < guard_ || i >= guard_ + count_;
+      const std::uint32_t b = raw(host[i]);
+      if (guard && b != kSentinel)
+        throw CudaError(what + ": write outside the output at offset " +
+                        std::to_string(static_cast<long long>(i) - static_cast<long long>(guard_)));
+      if (!guard && b == kPoison) throw CudaError(what + ": element " + std::to_string(i - guard_) + " never written");
+    }
+    return std::vector<float>(host.begin() + static_cast<std::ptrdiff_t>(guard_),
+                              host.begin() + static_cast<std::ptrdiff_t>(guard_ + count_));
+  }
+
+ private:
+  static float bits(std::uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+  }
+  static std::uint32_t raw(float f) {
+    std::uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+  }
+
+  std::size_t count_, guard_;
+  DeviceBuffer<float> buffer_;
+};
+
+}  // namespace artabpfn::kernels

@@ -52,6 +52,7 @@ void expect_finite(const HostTensor<double>& t, const std::vector<std::int64_t>&
 
 TaskTensors validate_task_tensors(TaskTensors in, const std::string& source) {
   const auto where = [&](const char* name) { return fmt::format("{}: tensor '{}'", source, name); };
+  const bool single_task = in.x_target.rank() == 2;
   in.x_context = with_task_dim(std::move(in.x_context), 2, where("x_context"));
   in.y_context = with_task_dim(std::move(in.y_context), 1, where("y_context"));
   in.x_target = with_task_dim(std::move(in.x_target), 2, where("x_target"));
@@ -70,6 +71,8 @@ TaskTensors validate_task_tensors(TaskTensors in, const std::string& source) {
   expect_finite(in.x_target, in.target_len, where("x_target"));
   if (in.y_target) {
     HostTensor<double>& y = *in.y_target;
+    // A single task's y is [Nt] or [R, Nt]; a batch's is [T, Nt] or [T, R, Nt].
+    if (single_task && y.rank() <= 2) y.shape.insert(y.shape.begin(), 1);
     if (y.rank() == 2) y.shape.insert(y.shape.begin() + 1, 1);  // [T, Nt] -> [T, 1, Nt]
     if (y.rank() != 3)
       throw InputError(fmt::format("{}: expected [T, Nt] or [T, R, Nt], got {}", where("y_target"),

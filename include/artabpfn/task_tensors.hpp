@@ -2,7 +2,7 @@
 // A batch of tasks in the padded tensor layout of an inputs file (the fixtures' layout):
 //   x_context [T, Nc, F]  y_context [T, Nc]  x_target [T, Nt, F]  y_target [T, Nt] or [T, R, Nt]
 // with optional context_len [T] and target_len [T] (int64): rows past a length are ignored.
-// A single task may be given without the leading T dimension.
+// A single task may be given without the leading T dimension (y_target then [Nt] or [R, Nt]).
 #include <cstdint>
 #include <filesystem>
 #include <optional>

@@ -99,7 +99,7 @@ Verdict compare_to_peer(const Matrix<double>& ours, const Matrix<double>& peer, 
 }
 
 TEST(SamplerDistribution, ReferenceSamplerMatchesPeerSamples) {
-  const auto dir = artabpfn::test::fixtures_dir() / "peer";
+  const auto dir = fixtures_dir() / "peer";
   const auto file = safetensors::File::read(dir / "paper_samples.safetensors");
   const auto params = reference::ModelParams<double>::from_weights(
       load_weights(dir / "paper_weights.safetensors", {std::nullopt, [](const std::string&) {}}));

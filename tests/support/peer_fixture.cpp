@@ -14,7 +14,7 @@ std::vector<double> PeerFixture::expected(const std::string& tensor, std::int64_
 }
 
 PeerFixture load_peer_fixture(const std::string& name) {
-  const auto dir = artabpfn::test::fixtures_dir() / "peer";
+  const auto dir = fixtures_dir() / "peer";
   PeerFixture f{name, load_weights(dir / (name + "_weights.safetensors"), {std::nullopt, [](const std::string&) {}}),
                 safetensors::File::read(dir / (name + "_io.safetensors")), {}, {}, {}};
   f.task_tensors = load_task_tensors(dir / (name + "_io.safetensors"));

@@ -35,3 +35,9 @@ rc::Gen<SmallCase> small_case();
 void showValue(const SmallCase& c, std::ostream& os);
 
 }  // namespace artabpfn::testing
+
+// Lets properties take a SmallCase argument directly.
+template <>
+struct rc::Arbitrary<artabpfn::testing::SmallCase> {
+  static rc::Gen<artabpfn::testing::SmallCase> arbitrary() { return artabpfn::testing::small_case(); }
+};

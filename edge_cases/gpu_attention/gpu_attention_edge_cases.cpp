@@ -1,0 +1,249 @@
+// Named, deterministic edge cases of the GPU attention kernels (kernels/attention.hpp): empty
+// context and buffer, one key, every listed head dim, key counts just off the tile boundaries,
+// tasks alternating inside one tile, a launch of more than 65535 blocks, adversarial merge LSEs,
+// and argument errors. Same harness and tolerance rule as properties/gpu_attention.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/device_buffer.hpp"
+#include "properties/gpu_attention/attention_harness.hpp"
+#include "reference/attention.hpp"
+#include "tests/support/gpu_available.hpp"
+
+namespace {
+
+using namespace artabpfn::gpu_attention_test;
+namespace kernels = artabpfn::kernels;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+#define EXPECT_VERDICT(v)          \
+  do {                             \
+    const Verdict verdict_ = (v);  \
+    EXPECT_TRUE(verdict_.ok) << verdict_.text; \
+  } while (0)
+
+Shape shape(int batch, int heads, int queries, int head_dim, std::vector<int> context_len, int length,
+            BufferMask mask = BufferMask::kDecode) {
+  Shape s;
+  s.batch = batch;
+  s.heads = heads;
+  s.queries = queries;
+  s.head_dim = head_dim;
+  s.context_len = std::move(context_len);
+  s.length = length;
+  s.capacity = length + 2;
+  s.mask = mask;
+  return s;
+}
+
+TEST(GpuAttentionEdgeCases, EmptyContextGivesZeroAndNegativeInfinity) {
+  ARTABPFN_REQUIRE_GPU();
+  const Inputs in = random_inputs(shape(5, 3, 2, 30, {0}, 4), 1);
+  const Outputs<float> got = run_gpu(Kernel::kShared, in);
+  for (float x : got.out) ASSERT_EQ(x, 0.f);
+  for (float x : got.lse) ASSERT_EQ(x, kNegInf);
+  EXPECT_VERDICT(run_and_check(Kernel::kFused, in));
+  EXPECT_VERDICT(run_and_check(Kernel::kSplit, in));
+}
+
+TEST(GpuAttentionEdgeCases, EmptyContextTeacherForcingTargetZeroSeesNothing) {
+  ARTABPFN_REQUIRE_GPU();
+  const int length = 5;
+  const Inputs in = random_inputs(shape(3, 2, 2 * length, 24, {0}, length, BufferMask::kTeacherForcing), 2);
+  for (Kernel k : {Kernel::kFused, Kernel::kBuffer, Kernel::kSplit}) {
+    const Outputs<float> got = run_gpu(k, in);
+    for (int b = 0; b < 3; ++b)
+      for (int h = 0; h < 2; ++h) {
+        const std::size_t row = in.q_index(b, h, length) / 24;  // target 0
+        EXPECT_EQ(got.lse[row], kNegInf) << kernel_name(k);
+        for (int d = 0; d < 24; ++d) EXPECT_EQ(got.out[row * 24 + static_cast<std::size_t>(d)], 0.f) << kernel_name(k);
+      }
+    EXPECT_VERDICT(run_and_check(k, in));
+  }
+}
+
+TEST(GpuAttentionEdgeCases, EmptyBufferDecodeGivesZeroAndNegativeInfinity) {
+  ARTABPFN_REQUIRE_GPU();
+  const Inputs in = random_inputs(shape(4, 2, 3, 40, {17, 3}, 0), 3);
+  const Outputs<float> got = run_gpu(Kernel::kBuffer, in);
+  for (float x : got.out) ASSERT_EQ(x, 0.f);
+  for (float x : got.lse) ASSERT_EQ(x, kNegInf);
+  EXPECT_VERDICT(run_and_check(Kernel::kFused, in));
+  EXPECT_VERDICT(run_and_check(Kernel::kSplit, in));
+}
+
+TEST(GpuAttentionEdgeCases, OneKeyGivesTheValueExactly) {
+  ARTABPFN_REQUIRE_GPU();
+  for (int dh : {8, 30, 100, 256}) {
+    const Inputs in = random_inputs(shape(3, 2, 2, dh, {1}, 0), 4);
+    const Outputs<float> got = run_gpu(Kernel::kShared, in);
+    for (int b = 0; b < 3; ++b)
+      for (int h = 0; h < 2; ++h)
+        for (int i = 0; i < 2; ++i)
+          for (int d = 0; d < dh; ++d)
+            ASSERT_EQ(got.out[in.q_index(b, h, i) + static_cast<std::size_t>(d)],
+                      in.context_v[in.context_index(0, h, 0) + static_cast<std::size_t>(d)])
+                << "Dh=" << dh;
+    EXPECT_VERDICT(run_and_check(Kernel::kShared, in));
+  }
+}
+
+TEST(GpuAttentionEdgeCases, EveryListedHeadDim) {
+  ARTABPFN_REQUIRE_GPU();
+  for (int dh : {8, 16, 24, 30, 32, 40, 48, 64, 72, 80, 96, 100, 128, 256}) {
+    SCOPED_TRACE("Dh=" + std::to_string(dh));
+    Shape s = shape(7, 2, 2, dh, {45, 0, 130}, 6);
+    s.task_of_sample = {2, 0, 1, 2, 2, 0, 1};
+    const Inputs decode = random_inputs(s, 5 + static_cast<std::uint64_t>(dh));
+    for (Kernel k : {Kernel::kShared, Kernel::kBuffer, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, decode));
+    s.mask = BufferMask::kTeacherForcing;
+    s.queries = 2 * s.length;
+    const Inputs tf = random_inputs(s, 6 + static_cast<std::uint64_t>(dh));
+    for (Kernel k : {Kernel::kBuffer, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, tf));
+  }
+}
+
+TEST(GpuAttentionEdgeCases, KeyCountsOffTileBoundaries) {
+  ARTABPFN_REQUIRE_GPU();
+  for (int dh : {32, 100})
+    for (int nc : {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 37, 63, 64, 65, 97, 127, 128, 129, 255, 256, 257, 1025}) {
+      SCOPED_TRACE("Dh=" + std::to_string(dh) + " Nc=" + std::to_string(nc));
+      EXPECT_VERDICT(run_and_check(Kernel::kFused, random_inputs(shape(3, 2, 2, dh, {nc}, 5), 7 + static_cast<std::uint64_t>(nc))));
+    }
+  for (int length : {1, 3, 4, 5, 17, 37, 65}) {  // buffer lengths, teacher forcing
+    SCOPED_TRACE("buffer length " + std::to_string(length));
+    EXPECT_VERDICT(run_and_check(Kernel::kFused, random_inputs(shape(2, 2, 2 * length, 48, {9}, length, BufferMask::kTeacherForcing), 8)));
+  }
+}
+
+TEST(GpuAttentionEdgeCases, TasksAlternatingInsideOneTile) {
+  ARTABPFN_REQUIRE_GPU();
+  Shape s = shape(70, 2, 1, 32, {0, 5, 200}, 3);
+  s.task_of_sample.resize(70);
+  for (int b = 0; b < 70; ++b) s.task_of_sample[static_cast<std::size_t>(b)] = b % 3;
+  const Inputs in = random_inputs(s, 9);
+  for (Kernel k : {Kernel::kShared, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, in));
+}
+
+// 300000 samples x 8 heads, one query each, Dh 8: 2.4M query rows, 32 rows per block, so 75000
+// blocks (more than 65535) for attention and 300000 for the merge. Checked against the reference
+// on a spread of 4000 rows (all of them: finite, written, guards intact).
+TEST(GpuAttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
+  ARTABPFN_REQUIRE_GPU();
+  Shape s = shape(300000, 8, 1, 8, {3, 0, 2}, 2);
+  s.capacity = s.length;
+  s.task_of_sample.resize(300000);
+  for (int b = 0; b < s.batch; ++b) s.task_of_sample[static_cast<std::size_t>(b)] = (b * 7) % 3;
+  ASSERT_GT(static_cast<long long>(s.batch) * s.heads / kernels::attention_rows_per_block(s.head_dim), 65535);
+  const Inputs in = random_inputs(s, 10);
+  for (Kernel k : {Kernel::kFused, Kernel::kSplit}) {
+    const Outputs<float> got = run_gpu(k, in);
+    for (float x : got.out) ASSERT_TRUE(std::isfinite(x));
+    // Spot check: a sub-batch holding samples spread over the whole range (incl. the last).
+    Shape sub = s;
+    std::vector<int> picked;
+    for (int i = 0; i < 500; ++i) picked.push_back(static_cast<int>((static_cast<long long>(i) * 600011) % s.batch));
+    picked.push_back(s.batch - 1);
+    sub.batch = static_cast<int>(picked.size());
+    sub.task_of_sample.clear();
+    Inputs small = random_inputs(sub, 11);
+    small.context_k = in.context_k;
+    small.context_v = in.context_v;
+    small.context_offset = in.context_offset;
+    Outputs<float> got_small{std::vector<float>(small.q.size()), std::vector<float>(small.q.size() / 8)};
+    for (std::size_t p = 0; p < picked.size(); ++p) {
+      const int b = picked[p];
+      small.shape.task_of_sample.push_back(s.task_of_sample[static_cast<std::size_t>(b)]);
+      for (int h = 0; h < 8; ++h) {
+        const std::size_t from = in.q_index(b, h, 0), to = small.q_index(static_cast<int>(p), h, 0);
+        for (int d = 0; d < 8; ++d) {
+          small.q[to + static_cast<std::size_t>(d)] = in.q[from + static_cast<std::size_t>(d)];
+          got_small.out[to + static_cast<std::size_t>(d)] = got.out[from + static_cast<std::size_t>(d)];
+        }
+        got_small.lse[to / 8] = got.lse[from / 8];
+        for (int j = 0; j < s.capacity; ++j)
+          for (int d = 0; d < 8; ++d) {
+            small.buffer_k[small.buffer_index(static_cast<int>(p), h, j) + static_cast<std::size_t>(d)] =
+                in.buffer_k[in.buffer_index(b, h, j) + static_cast<std::size_t>(d)];
+            small.buffer_v[small.buffer_index(static_cast<int>(p), h, j) + static_cast<std::size_t>(d)] =
+                in.buffer_v[in.buffer_index(b, h, j) + static_cast<std::size_t>(d)];
+          }
+      }
+    }
+    EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, small), reference<float>(k, small), got_small));
+  }
+}
+
+// flashinfer's adversarial merge inputs: LSE +-1e4 chosen by prime index, padding at -5e4, empty
+// parts, and the extreme pair (1e4, -1e4).
+TEST(GpuAttentionEdgeCases, MergeAdversarialLse) {
+  ARTABPFN_REQUIRE_GPU();
+  MergeInputs in = random_merge_inputs(997, 37, 12, 1.0, 0.0);
+  for (std::size_t r = 0; r < in.lse1.size(); ++r) {
+    in.lse1[r] = (r % 3 == 0) ? 1e4f : (r % 5 == 0 ? -1e4f : -5e4f);
+    in.lse2[r] = (r % 7 == 0) ? -1e4f : (r % 11 == 0 ? 1e4f : (r % 13 == 0 ? kNegInf : 1e4f - 1.f));
+    if (std::isinf(in.lse2[r]))
+      for (int d = 0; d < 37; ++d) in.out2[r * 37 + static_cast<std::size_t>(d)] = 0.f;
+  }
+  const Outputs<float> got = run_merge_gpu(in);
+  for (float x : got.out) ASSERT_TRUE(std::isfinite(x));
+  for (float x : got.lse) ASSERT_TRUE(std::isfinite(x));
+  EXPECT_VERDICT(check("merge", merge_reference<double>(in), merge_reference<float>(in), got));
+}
+
+TEST(GpuAttentionEdgeCases, MergeBothEmptyAndInPlace) {
+  ARTABPFN_REQUIRE_GPU();
+  MergeInputs in = random_merge_inputs(64, 32, 13, 3.0, 0.0);
+  for (std::size_t r = 0; r < 64; r += 4) {
+    in.lse1[r] = in.lse2[r] = kNegInf;
+    for (int d = 0; d < 32; ++d) in.out1[r * 32 + static_cast<std::size_t>(d)] = in.out2[r * 32 + static_cast<std::size_t>(d)] = 0.f;
+  }
+  const Outputs<float> a = run_merge_gpu(in, false), b = run_merge_gpu(in, true);
+  for (std::size_t r = 0; r < 64; r += 4) {
+    EXPECT_EQ(a.lse[r], kNegInf);
+    for (int d = 0; d < 32; ++d) EXPECT_EQ(a.out[r * 32 + static_cast<std::size_t>(d)], 0.f);
+  }
+  EXPECT_TRUE(bitwise_equal(a.out, b.out));
+  EXPECT_TRUE(bitwise_equal(a.lse, b.lse));
+  EXPECT_VERDICT(check("merge", merge_reference<double>(in), merge_reference<float>(in), a));
+}
+
+TEST(GpuAttentionEdgeCases, ZeroBatchWritesNothing) {
+  ARTABPFN_REQUIRE_GPU();
+  kernels::GuardedOutput out(0), lse(0);
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int32_t> lens{4};
+  kernels::DeviceBuffer<std::int64_t> d_offsets(offsets);
+  kernels::DeviceBuffer<std::int32_t> d_lens(lens);
+  kernels::DeviceBuffer<float> kv(std::vector<float>(4 * 8, 1.f));
+  const kernels::QueryBlock q{kv.data(), 0, 1, 1, 8};
+  const kernels::ContextKV ctx{kv.data(), kv.data(), d_offsets.data(), d_lens.data(), d_lens.data()};
+  const kernels::BufferKV buf{kv.data(), kv.data(), 4, 4, BufferMask::kDecode};
+  kernels::fused_attention(q, ctx, buf, {out.data(), lse.data()}, nullptr);
+  kernels::shared_context_attention(q, ctx, {out.data(), lse.data()}, nullptr);
+  kernels::merge_attention_states(kv.data(), kv.data(), kv.data(), kv.data(), 0, 8, {out.data(), lse.data()}, nullptr);
+  ARTABPFN_CUDA_CHECK(cudaDeviceSynchronize());
+  EXPECT_NO_THROW(out.checked_download("out"));
+  EXPECT_NO_THROW(lse.checked_download("lse"));
+}
+
+TEST(GpuAttentionEdgeCases, InvalidArgumentsThrow) {
+  ARTABPFN_REQUIRE_GPU();
+  kernels::DeviceBuffer<float> buf(64);
+  const kernels::AttentionOut out{buf.data(), buf.data()};
+  const kernels::BufferKV tf{buf.data(), buf.data(), 4, 3, BufferMask::kTeacherForcing};
+  EXPECT_THROW(kernels::buffer_attention({buf.data(), 1, 1, 5, 8}, tf, out, nullptr), std::invalid_argument);
+  const kernels::BufferKV decode{buf.data(), buf.data(), 4, 3, BufferMask::kDecode};
+  EXPECT_THROW(kernels::buffer_attention({buf.data(), 1, 1, 1, 257}, decode, out, nullptr), std::invalid_argument);
+  EXPECT_THROW(kernels::buffer_attention({buf.data(), 1, 0, 1, 8}, decode, out, nullptr), std::invalid_argument);
+  const kernels::BufferKV too_long{buf.data(), buf.data(), 2, 3, BufferMask::kDecode};
+  EXPECT_THROW(kernels::buffer_attention({buf.data(), 1, 1, 1, 8}, too_long, out, nullptr), std::invalid_argument);
+}
+
+}  // namespace

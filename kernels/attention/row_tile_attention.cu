@@ -1,0 +1,507 @@
+// Row-tiled attention: shared_context_attention, buffer_attention and fused_attention.
+//
+// What it computes (kernels/attention.hpp, SPEC.md "Who sees whom"): for every query row
+// (b, h, i) of q [B, H, Lq, Dh], softmax(q.k / sqrt(Dh)) over the keys the row may see, times v,
+// written to out [B, H, Lq, Dh], and the natural-log LSE to lse [B, H, Lq]. A row that sees no
+// key gets (0, -inf). float32 FMA throughout: no TF32, no tensor cores, expf/logf, IEEE division.
+//
+// Variants (one template, three instantiations per head-dim class):
+//   context only  (shared_context_attention): keys = context of task task_of_sample[b], head h,
+//                 a [Nc_t, Dh] slice of the task's [H, Nc_t, Dh] block at context_offset[t].
+//   buffer only   (buffer_attention): keys = sample b's buffer rows [B, H, capacity, Dh], with the
+//                 kDecode or kTeacherForcing prefix mask.
+//   fused         (fused_attention): context then buffer, one online-softmax state per row,
+//                 nothing partial goes through device memory.
+//
+// Tiling. The query rows of one head are numbered r = b * Lq + i (sample-major). A thread block
+// (4 warps, 128 threads) owns M consecutive rows of one head; blocks walk the H * ceil(B*Lq/M)
+// tiles with a grid-stride loop over a 1-D grid (any B, H: no 65535 limit). In a warp, G adjacent
+// lanes hold one row (G = 1 for Dh <= 32, 2, 4, 8 for Dh <= 64, 128, 256), so M = 32 / G. Each
+// lane keeps its slice of q and of the output accumulator in registers: float4 chunks
+// c = lane_in_row + G * j, j < 8 (fewer for Dh <= 16), Dh padded with zeros to a multiple of 4.
+// All four warps hold the same M rows and split the keys: warp w handles keys j = w (mod 4) in
+// increasing order with its own online-softmax state (m, l, o); at the end the four states are
+// merged through shared memory in the fixed order w = 0..3.
+//
+// Sharing K/V. In each phase (context, then buffer) the rows of a tile are grouped by the K/V
+// they read: by task for the context (samples of one task share its context), by sample for the
+// buffer. A step stages NB keys of every group of the tile into shared memory (N rows of K and
+// of V, N = 128, 64, 32, 16 by head-dim class; NB = N for one group, else N / groups rounded
+// down to a multiple of 4, always >= 4 because N >= 4 M), and every row of the tile consumes the
+// keys of its own group. A tile whose samples all belong to one task (the common case) thus loads
+// each context K/V tile once for all its M rows (M / Lq samples); tiles that mix tasks are
+// correct and only load less per step. Rows past B * Lq compute nothing and write nothing.
+//
+// Results are deterministic and batch invariant: a row's arithmetic depends only on its own
+// query, its keys and Dh (never on the tile it shares, B, or the other samples), because every
+// warp visits its keys one at a time in increasing key order, whatever NB is.
+//
+// Scores: q.k with an FMA chain of 4 per float4 chunk, a pairwise tree over chunks and lanes,
+// times 1/sqrt(Dh) (as the reference). Online softmax per key: if s > m + 8 the state is
+// rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p, o += p v. (Per-key
+// updates keep the result independent of the tiling; the lazy threshold keeps warps converged.)
+// K/V tiles are staged with cp.async (4-byte copies, all of a step in flight).
+//
+// History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
+// plain loads + stores in a loop (a global-memory latency per staged row per thread) and
+// rescaled whenever s > m: 60 us at B = 256, Nc = 256 (and at every B <= 1024), 1.98 ms at
+// B = 65536 (8.7 TFLOP/s). v2 (this): cp.async staging, lazy rescaling: 34 us and 1.58 ms
+// (10.8 TFLOP/s, 17% of the measured FP32 FMA rate); the per-sample (expanded) baseline went
+// from 0.68 to 0.24 ms at B = 256. Still far from the ceilings: one row per lane reads each K/V
+// float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
+// across blocks). See properties/gpu_attention/README.md.
+#include <cuda_pipeline.h>
+#include <cuda_runtime.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/attention.hpp"
+#include "kernels/cuda_check.hpp"
+
+namespace artabpfn::kernels {
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kScoreBatch = 4;  // dot products in flight per warp before the softmax updates
+// Lazy rescaling: the reference point m of a row's state moves only when a score exceeds it by
+// more than this (natural log units), so p = exp(s - m) <= e^8 ~ 3e3: no overflow, and the warp
+// rarely takes the rescaling branch. (The state (m, l, o) stands for sum exp(s - m) for any m.)
+constexpr float kRescaleThreshold = 8.f;
+
+struct Params {
+  const float* __restrict__ q;
+  float* __restrict__ out;
+  float* __restrict__ lse;
+  int batch, heads, queries, head_dim, padded_dim;
+  float scale;
+  std::int64_t rows_per_head;  // batch * queries
+  std::int64_t tiles;          // heads * ceil(rows_per_head / M)
+  // context
+  const float* __restrict__ context_k;
+  const float* __restrict__ context_v;
+  const std::int64_t* __restrict__ context_offset;
+  const std::int32_t* __restrict__ context_len;
+  const std::int32_t* __restrict__ task_of_sample;
+  // buffer
+  const float* __restrict__ buffer_k;
+  const float* __restrict__ buffer_v;
+  int capacity, length;
+  bool teacher_forcing;
+};
+
+// Number of buffer keys query i may see: all `length` rows when decoding; under teacher forcing
+// query i < length (buffer i) sees rows 0..i, query length + t (target t) sees rows 0..t-1.
+__device__ __forceinline__ int buffer_limit(const Params& p, int i) {
+  if (!p.teacher_forcing) return p.length;
+  return i < p.length ? i + 1 : i - p.length;
+}
+
+template <int kChunks, int kGroup, int kKeys>
+struct Shape {
+  static constexpr int chunks = kChunks;     // float4 chunks per lane
+  static constexpr int group = kGroup;       // lanes per query row
+  static constexpr int rows = 32 / kGroup;   // query rows per block (M)
+  static constexpr int keys = kKeys;         // K (and V) rows staged per step (N)
+  static constexpr int max_dim = 4 * kChunks * kGroup;
+  static constexpr int max_stride = max_dim + 4;  // +4 floats: rows of different groups hit different banks
+  static_assert(kKeys >= 4 * (32 / kGroup), "a step must give every group at least 4 keys");
+  static_assert(kKeys % 4 == 0, "keys are split over 4 warps");
+  static_assert(4 * (32 / kGroup) * max_dim <= kKeys * max_stride, "merge scratch must fit in the K tile");
+};
+
+// Per-lane state of one query row for one warp's share of the keys.
+template <class S>
+struct RowState {
+  float4 q[S::chunks];
+  float4 o[S::chunks];
+  float m, l;
+};
+
+__device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
+  acc.x = fmaf(p, v.x, acc.x);
+  acc.y = fmaf(p, v.y, acc.y);
+  acc.z = fmaf(p, v.z, acc.z);
+  acc.w = fmaf(p, v.w, acc.w);
+}
+
+template <class S>
+struct Smem {
+  float k[S::keys * S::max_stride];
+  float v[S::keys * S::max_stride];
+  std::int64_t group_base[S::rows];  // element offset of key 0 of (group, head h)
+  int group_keys[S::rows];           // keys any row of the group sees
+  int row_group[S::rows];            // group of each row in this phase, -1 for rows past the end
+  int row_limit[S::rows];
+  int group_count, phase_keys;
+};
+
+// One phase (context or buffer) of one tile: groups rows by K/V source, then streams the keys.
+template <class S, bool kBuffer>
+__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int row = lane / S::group, lane_in_row = lane % S::group;
+  const float* __restrict__ kbase = kBuffer ? p.buffer_k : p.context_k;
+  const float* __restrict__ vbase = kBuffer ? p.buffer_v : p.context_v;
+
+  __syncthreads();  // the previous phase is done with the shared arrays
+  if (warp == 0) {
+    // Lane r describes row r of the tile: its K/V source (group), where the source starts, and
+    // how many of its keys the row sees. Lanes of one group agree on the group id.
+    const std::int64_t r = tile_row0 + lane;
+    const bool valid = lane < S::rows && r < p.rows_per_head;
+    unsigned long long id = ~0ull;
+    std::int64_t base = 0;
+    int limit = 0;
+    if (valid) {
+      const std::int64_t b = r / p.queries;
+      const int i = static_cast<int>(r - b * p.queries);
+      if constexpr (kBuffer) {
+        id = static_cast<unsigned long long>(b);
+        base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * p.head_dim;
+        limit = buffer_limit(p, i);
+      } else {
+        const std::int32_t t = p.task_of_sample[b];
+        const int nc = p.context_len[t];
+        id = static_cast<unsigned long long>(t);
+        base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * p.head_dim;
+        limit = nc;
+      }
+    }
+    const unsigned peers = __match_any_sync(0xffffffffu, id);
+    const int leader = __ffs(static_cast<int>(peers)) - 1;
+    const bool is_leader = valid && leader == lane;
+    const unsigned leaders = __ballot_sync(0xffffffffu, is_leader);
+    const int group = __popc(leaders & ((1u << leader) - 1u));  // leaders are numbered in lane order
+    if (is_leader) {
+      sm.group_base[group] = base;
+      sm.group_keys[group] = 0;
+    }
+    __syncwarp();
+    if (valid) atomicMax(&sm.group_keys[group], limit);
+    if (lane < S::rows) {
+      sm.row_group[lane] = valid ? group : -1;
+      sm.row_limit[lane] = limit;
+    }
+    const int phase_keys = __reduce_max_sync(0xffffffffu, static_cast<unsigned>(limit));
+    if (lane == 0) {
+      sm.group_count = __popc(leaders);
+      sm.phase_keys = phase_keys;
+    }
+  }
+  __syncthreads();
+  const int groups = sm.group_count, phase_keys = sm.phase_keys;
+  const int my_group = sm.row_group[row], my_limit = sm.row_limit[row];
+  if (groups == 0 || phase_keys == 0) return;  // uniform over the block
+  const int per_group = (S::keys / groups) & ~3;  // NB >= 4 because keys >= 4 * rows >= 4 * groups
+  const int staged = groups * per_group;
+  const int per_warp = per_group / 4;  // keys of one group that one warp handles per step
+  const int stride = p.padded_dim + 4;
+  const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in smem
+  const bool active = my_group >= 0;
+  const int chunks_used = p.padded_dim / 4;
+  // Loader mapping: `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced).
+  int lanes_per_row = 1;
+  while (lanes_per_row < 32 && lanes_per_row < p.head_dim) lanes_per_row *= 2;
+  const int rows_per_pass = 32 / lanes_per_row;
+
+  for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
+    __syncthreads();  // everyone is done reading the previous step
+    // Asynchronous 4-byte copies (cp.async): all of a step's loads are in flight at once, with no
+    // register staging and no alignment requirement on context_offset or Dh.
+    for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
+      const int g = x / per_group;
+      const int j = j0 + (x - g * per_group);
+      const bool has = j < sm.group_keys[g];
+      const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
+      for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
+        if (has) {
+          __pipeline_memcpy_async(&sm.k[x * stride + d], kbase + src + d, sizeof(float));
+          __pipeline_memcpy_async(&sm.v[x * stride + d], vbase + src + d, sizeof(float));
+        } else {
+          sm.k[x * stride + d] = 0.f;
+          sm.v[x * stride + d] = 0.f;
+        }
+      }
+    }
+    __pipeline_commit();
+    __pipeline_wait_prior(0);
+    __syncthreads();
+    // Warp `warp` takes keys j0 + warp + 4u, u < per_warp, in increasing order.
+    for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
+      float s[kScoreBatch];
+#pragma unroll
+      for (int k = 0; k < kScoreBatch; ++k) {
+        const int u = min(u0 + k, per_warp - 1);
+        const float* key = sm.k + (row_x0 + 4 * u) * stride;
+        // q.k: an FMA chain of 4 per float4 chunk, then a pairwise tree over the lane's chunks and
+        // a butterfly over the row's G lanes (every lane ends with the same bits). The tree keeps
+        // the rounding error of large scores (|s| ~ 1e3) at the level of a blocked float32 dot.
+        float part[S::chunks];
+#pragma unroll
+        for (int c = 0; c < S::chunks; ++c) {
+          const int chunk = lane_in_row + S::group * c;
+          part[c] = 0.f;
+          if (chunk < chunks_used) {
+            const float4 kv = *reinterpret_cast<const float4*>(key + 4 * chunk);
+            float t = st.q[c].x * kv.x;
+            t = fmaf(st.q[c].y, kv.y, t);
+            t = fmaf(st.q[c].z, kv.z, t);
+            part[c] = fmaf(st.q[c].w, kv.w, t);
+          }
+        }
+#pragma unroll
+        for (int width = 1; width < S::chunks; width *= 2)
+#pragma unroll
+          for (int c = 0; c + width < S::chunks; c += 2 * width) part[c] += part[c + width];
+        float acc = part[0];
+#pragma unroll
+        for (int off = S::group / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+        s[k] = acc * p.scale;
+      }
+#pragma unroll
+      for (int k = 0; k < kScoreBatch; ++k) {
+        const int u = u0 + k;
+        if (!active || u >= per_warp || j0 + warp + 4 * u >= my_limit) continue;
+        const float score = s[k];
+        float prob;
+        if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
+          const float alpha = expf(st.m - score);  // 0 for the first key (m = -inf)
+          st.l *= alpha;
+#pragma unroll
+          for (int c = 0; c < S::chunks; ++c) {
+            st.o[c].x *= alpha;
+            st.o[c].y *= alpha;
+            st.o[c].z *= alpha;
+            st.o[c].w *= alpha;
+          }
+          st.m = score;
+          prob = 1.f;
+        } else {
+          prob = expf(score - st.m);
+        }
+        st.l += prob;
+        const float* value = sm.v + (row_x0 + 4 * u) * stride;
+#pragma unroll
+        for (int c = 0; c < S::chunks; ++c) {
+          const int chunk = lane_in_row + S::group * c;
+          if (chunk < chunks_used) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
+        }
+      }
+    }
+  }
+}
+
+template <class S, bool kContext, bool kBuffer>
+__global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p) {
+  __shared__ __align__(16) Smem<S> sm;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int row = lane / S::group, lane_in_row = lane % S::group;
+  const int chunks_used = p.padded_dim / 4;
+
+  for (std::int64_t tile = blockIdx.x; tile < p.tiles; tile += gridDim.x) {
+    const int h = static_cast<int>(tile % p.heads);
+    const std::int64_t tile_row0 = (tile / p.heads) * S::rows;
+    __syncthreads();  // the previous tile's epilogue is done with the shared arrays
+    // Zero the padding columns [Dh, padded_dim) of the staging rows: q is zero there too, and a
+    // stale NaN would poison 0 * pad.
+    if (p.padded_dim != p.head_dim)
+      for (int x = threadIdx.x; x < S::keys; x += kThreads)
+        for (int d = p.head_dim; d < p.padded_dim; ++d) {
+          sm.k[x * (p.padded_dim + 4) + d] = 0.f;
+          sm.v[x * (p.padded_dim + 4) + d] = 0.f;
+        }
+
+    const std::int64_t r = tile_row0 + row;
+    const bool valid = r < p.rows_per_head;
+    std::int64_t q_row = 0;
+    if (valid) {
+      const std::int64_t b = r / p.queries;
+      const std::int64_t i = r - b * p.queries;
+      q_row = (b * p.heads + h) * p.queries + i;
+    }
+    RowState<S> st;
+    st.m = -INFINITY;
+    st.l = 0.f;
+#pragma unroll
+    for (int c = 0; c < S::chunks; ++c) {
+      const int d0 = 4 * (lane_in_row + S::group * c);
+      float e[4];
+#pragma unroll
+      for (int t = 0; t < 4; ++t)
+        e[t] = valid && d0 + t < p.head_dim ? p.q[q_row * p.head_dim + d0 + t] : 0.f;
+      st.q[c] = make_float4(e[0], e[1], e[2], e[3]);
+      st.o[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+
+    if constexpr (kContext) run_phase<S, false>(p, sm, st, h, tile_row0);
+    if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
+
+    // Epilogue: merge the four warps' states of each row (fixed order), normalise, store.
+    __syncthreads();
+    float* part_o = sm.k;  // [warp][row][max_dim]
+    float* part_m = sm.v;  // [warp][row]
+    float* part_l = sm.v + kWarps * S::rows;
+#pragma unroll
+    for (int c = 0; c < S::chunks; ++c) {
+      const int chunk = lane_in_row + S::group * c;
+      if (chunk < chunks_used)
+        *reinterpret_cast<float4*>(part_o + (warp * S::rows + row) * S::max_dim + 4 * chunk) = st.o[c];
+    }
+    if (lane_in_row == 0) {
+      part_m[warp * S::rows + row] = st.m;
+      part_l[warp * S::rows + row] = st.l;
+    }
+    __syncthreads();
+    if (warp == 0 && valid) {
+      float m = -INFINITY;
+#pragma unroll
+      for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * S::rows + row]);
+      float4 acc[S::chunks];
+#pragma unroll
+      for (int c = 0; c < S::chunks; ++c) acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+      float l = 0.f;
+      if (m != -INFINITY) {
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) {
+          const float mw = part_m[w * S::rows + row];
+          if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
+          const float f = expf(mw - m);
+          l = fmaf(f, part_l[w * S::rows + row], l);
+#pragma unroll
+          for (int c = 0; c < S::chunks; ++c) {
+            const int chunk = lane_in_row + S::group * c;
+            if (chunk < chunks_used)
+              fma4(acc[c], f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + row) * S::max_dim + 4 * chunk));
+          }
+        }
+      }
+      float* dst = p.out + q_row * p.head_dim;
+#pragma unroll
+      for (int c = 0; c < S::chunks; ++c) {
+        const int d0 = 4 * (lane_in_row + S::group * c);
+        const float e[4] = {acc[c].x, acc[c].y, acc[c].z, acc[c].w};
+#pragma unroll
+        for (int t = 0; t < 4; ++t)
+          if (d0 + t < p.head_dim) dst[d0 + t] = m == -INFINITY ? 0.f : e[t] / l;
+      }
+      if (lane_in_row == 0) p.lse[q_row] = m == -INFINITY ? -INFINITY : m + logf(l);
+    }
+  }
+}
+
+// Head-dim classes: (float4 chunks per lane, lanes per row, staged keys).
+using ShapeD8 = Shape<2, 1, 128>;
+using ShapeD16 = Shape<4, 1, 128>;
+using ShapeD32 = Shape<8, 1, 128>;
+using ShapeD64 = Shape<8, 2, 64>;
+using ShapeD128 = Shape<8, 4, 32>;
+using ShapeD256 = Shape<8, 8, 16>;
+
+template <class S, bool kContext, bool kBuffer>
+void launch_shape(const Params& p, cudaStream_t stream) {
+  Params q = p;
+  const std::int64_t row_tiles = (p.rows_per_head + S::rows - 1) / S::rows;
+  q.tiles = row_tiles * p.heads;
+  const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
+  row_tile_attention<S, kContext, kBuffer><<<static_cast<unsigned>(grid), kThreads, 0, stream>>>(q);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+template <bool kContext, bool kBuffer>
+void dispatch(const Params& p, cudaStream_t stream) {
+  if (p.padded_dim <= 8) return launch_shape<ShapeD8, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 16) return launch_shape<ShapeD16, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 32) return launch_shape<ShapeD32, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 64) return launch_shape<ShapeD64, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 128) return launch_shape<ShapeD128, kContext, kBuffer>(p, stream);
+  return launch_shape<ShapeD256, kContext, kBuffer>(p, stream);
+}
+
+void require(bool condition, const char* what) {
+  if (!condition) throw std::invalid_argument(std::string("attention: ") + what);
+}
+
+// Validates the query block and output, fills the common fields; false when there is no work.
+bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
+  require(q.batch >= 0 && q.queries >= 0, "batch and queries must be >= 0");
+  require(q.heads >= 1, "heads must be >= 1");
+  require(q.head_dim >= 1 && q.head_dim <= 256, "head_dim must be in 1..256");
+  p = Params{};
+  p.q = q.q;
+  p.out = out.out;
+  p.lse = out.lse;
+  p.batch = q.batch;
+  p.heads = q.heads;
+  p.queries = q.queries;
+  p.head_dim = q.head_dim;
+  p.padded_dim = (q.head_dim + 3) / 4 * 4;
+  p.scale = 1.0f / std::sqrt(static_cast<float>(q.head_dim));  // as reference::attend<float>
+  p.rows_per_head = static_cast<std::int64_t>(q.batch) * q.queries;
+  if (p.rows_per_head == 0) return false;
+  require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "null query or output pointer");
+  return true;
+}
+
+void context_params(const ContextKV& context, Params& p) {
+  require(context.context_offset != nullptr && context.context_len != nullptr && context.task_of_sample != nullptr,
+          "null context offset, length or task pointer");
+  p.context_k = context.k;
+  p.context_v = context.v;
+  p.context_offset = context.context_offset;
+  p.context_len = context.context_len;
+  p.task_of_sample = context.task_of_sample;
+}
+
+void buffer_params(const QueryBlock& q, const BufferKV& buffer, Params& p) {
+  require(buffer.length >= 0 && buffer.length <= buffer.capacity, "buffer length must be in 0..capacity");
+  if (buffer.mask == BufferMask::kTeacherForcing)
+    require(q.queries == 2 * buffer.length, "teacher forcing needs queries == 2 * buffer length");
+  require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "null buffer K/V");
+  p.buffer_k = buffer.k;
+  p.buffer_v = buffer.v;
+  p.capacity = buffer.capacity;
+  p.length = buffer.length;
+  p.teacher_forcing = buffer.mask == BufferMask::kTeacherForcing;
+}
+
+}  // namespace
+
+int attention_rows_per_block(int head_dim) {
+  const int padded = (head_dim + 3) / 4 * 4;
+  if (padded <= 32) return ShapeD32::rows;
+  if (padded <= 64) return ShapeD64::rows;
+  if (padded <= 128) return ShapeD128::rows;
+  return ShapeD256::rows;
+}
+
+void shared_context_attention(const QueryBlock& q, const ContextKV& context, const AttentionOut& out,
+                              cudaStream_t stream) {
+  Params p;
+  if (!common_params(q, out, p)) return;
+  context_params(context, p);
+  dispatch<true, false>(p, stream);
+}
+
+void buffer_attention(const QueryBlock& q, const BufferKV& buffer, const AttentionOut& out, cudaStream_t stream) {
+  Params p;
+  const bool work = common_params(q, out, p);
+  buffer_params(q, buffer, p);
+  if (work) dispatch<false, true>(p, stream);
+}
+
+void fused_attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
+                     cudaStream_t stream) {
+  Params p;
+  const bool work = common_params(q, out, p);
+  buffer_params(q, buffer, p);
+  if (!work) return;
+  context_params(context, p);
+  dispatch<true, true>(p, stream);
+}
+
+}  // namespace artabpfn::kernels

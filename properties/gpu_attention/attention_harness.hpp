@@ -1,0 +1,117 @@
+#pragma once
+// Test harness of the GPU attention kernels (kernels/attention.hpp), shared by the property suite
+// (properties/gpu_attention) and the named edge cases (edge_cases/gpu_attention).
+//
+// - Inputs: a shape (batch, heads, queries, head_dim, tasks with their context lengths, which task
+//   each sample reads, buffer capacity/length/mask) and seeded random values.
+// - run_gpu(): uploads the inputs, runs one kernel (or the split path: context + buffer + merge)
+//   into GuardedOutput buffers poisoned before the launch, and returns checked_download() of them
+//   (throws if a guard band changed or an element was never written).
+// - reference<T>(): the same attention through reference::attend / merge, T = double (the truth)
+//   or float (the plain float32 baseline of the 2x rule).
+// - check(): the suite's tolerance rule (tests/support/error_bound.hpp) for out and lse, NaN and
+//   infinity mismatches first, and records the measured ratio gpu_err / float32_err.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/attention.hpp"
+#include "tests/support/error_bound.hpp"
+
+namespace artabpfn::gpu_attention_test {
+
+using kernels::BufferMask;
+
+// The factor of the 2x rule for every attention kernel and the merge, and the absolute floor
+// (relative to the largest reference magnitude). See the comment in attention_harness.cpp for
+// the measured ratios that justify them.
+extern const double kErrorFactor;         // inputs of ordinary size (scores O(1))
+extern const double kExtremeErrorFactor;  // scores ~1e3 (ExtremeScoreRanges)
+extern const double kFloorUlps;
+
+struct Shape {
+  int batch = 1, heads = 1, queries = 1, head_dim = 8;
+  std::vector<int> context_len{0};          // per task
+  std::vector<std::int32_t> task_of_sample;  // [batch]; empty means every sample reads task 0
+  int capacity = 0, length = 0;
+  BufferMask mask = BufferMask::kDecode;
+
+  std::string describe() const;
+  int tasks() const { return static_cast<int>(context_len.size()); }
+  std::int32_t task(int b) const { return task_of_sample.empty() ? 0 : task_of_sample[static_cast<std::size_t>(b)]; }
+};
+
+struct Inputs {
+  Shape shape;
+  std::vector<float> q;                      // [B, H, Lq, Dh]
+  std::vector<float> context_k, context_v;   // tasks' [H, Nc_t, Dh] blocks, concatenated
+  std::vector<std::int64_t> context_offset;  // [T]
+  std::vector<float> buffer_k, buffer_v;     // [B, H, capacity, Dh]
+
+  std::size_t q_index(int b, int h, int i) const;       // first element of a query row
+  std::size_t buffer_index(int b, int h, int j) const;  // first element of a buffer row
+  std::size_t context_index(int t, int h, int j) const;
+};
+
+// Standard normal values times the given scales (q, context K, buffer K; V always scale 1).
+Inputs random_inputs(const Shape& shape, std::uint64_t seed, float q_scale = 1.f, float context_k_scale = 1.f,
+                     float buffer_k_scale = 1.f);
+
+// Context scores ~1e3 above the buffer's (context_dominates) or the buffer's ~1e3 above the
+// context's: queries are u + 1e-3 n, dominant keys c u + n with c = 1e3 sqrt(Dh) (1 + 2e-3 z).
+Inputs dominated_inputs(const Shape& shape, std::uint64_t seed, bool context_dominates);
+
+enum class Kernel { kShared, kBuffer, kFused, kSplit };
+const char* kernel_name(Kernel kernel);
+
+template <class T>
+struct Outputs {
+  std::vector<T> out;  // [B, H, Lq, Dh]
+  std::vector<T> lse;  // [B, H, Lq]
+};
+
+Outputs<float> run_gpu(Kernel kernel, const Inputs& inputs);
+
+template <class T>
+Outputs<double> reference(Kernel kernel, const Inputs& inputs);
+
+// Measured gpu_err / float32_err, per check, for the test's report.
+struct RatioLog {
+  std::vector<double> ratios;     // where the float32 error is > 0
+  std::size_t exact_baseline = 0;  // checks where the float32 baseline had zero error
+  double worst_ratio = 0.0;
+  void clear() { *this = RatioLog{}; }
+  std::string summary(const std::string& name) const;
+};
+RatioLog& ratio_log();
+
+struct Verdict {
+  bool ok = true;
+  std::string text;  // every failing comparison, described
+};
+
+// out and lse of `got` against the double reference, within factor x the float32 baseline's
+// error + floor; records the ratios in ratio_log().
+Verdict check(const std::string& what, const Outputs<double>& truth, const Outputs<double>& float32,
+              const Outputs<float>& got, double factor = kErrorFactor);
+// run_gpu + both references + check, in one call.
+Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = kErrorFactor);
+
+// Bitwise equality of two float vectors (NaN payloads included); the first difference described.
+bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b, std::string* where = nullptr);
+
+// --- merge ---------------------------------------------------------------------------------------
+struct MergeInputs {
+  std::int64_t rows = 0;
+  int head_dim = 1;
+  std::vector<float> out1, lse1, out2, lse2;
+};
+// Random states: lse from a mix of N(0, lse_scale), -inf (empty part, its out zero) and +-lse_scale.
+MergeInputs random_merge_inputs(std::int64_t rows, int head_dim, std::uint64_t seed, double lse_scale,
+                                double empty_fraction);
+// in_place: the output aliases (out1, lse1).
+Outputs<float> run_merge_gpu(const MergeInputs& inputs, bool in_place = false);
+template <class T>
+Outputs<double> merge_reference(const MergeInputs& inputs);
+
+}  // namespace artabpfn::gpu_attention_test

@@ -22,8 +22,13 @@ void add_job_options(CLI::App& command, JobOptions& options) {
   context->needs(targets);
   targets->needs(context);
   inputs->excludes(context);
-  command.add_option("--backend", options.backend, "reference (double) or reference-mp (50 digits)")
-      ->check(CLI::IsMember({"reference", "reference-mp"}));
+  command.add_option("--backend", options.backend,
+                     "cuda (float32 engine; the CPU reference where no GPU is usable), reference (double) or "
+                     "reference-mp (50 digits)")
+      ->check(CLI::IsMember({"cuda", "reference", "reference-mp"}));
+  command.add_option("--attention", options.attention,
+                     "cuda attention: fused (one online softmax) or split (context + buffer + merge)")
+      ->check(CLI::IsMember({"fused", "split"}));
   command.add_option("--out", options.out, "FILE.csv or FILE.safetensors (default: CSV on stdout)");
   command.add_option("--n-heads", options.n_heads, "attention heads, when the weights' metadata lacks n_heads")
       ->check(CLI::PositiveNumber);

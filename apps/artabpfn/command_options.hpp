@@ -14,12 +14,13 @@ struct JobOptions {
   std::string weights;
   std::string inputs;
   std::string context_csv, targets_csv;
-  std::string backend = "reference";
+  std::string backend = "cuda";
+  std::string attention = "fused";
   std::string out;
   std::optional<int> n_heads;
 };
 
-// --weights, --inputs (or --context/--targets CSV), --backend, --out, --n-heads.
+// --weights, --inputs (or --context/--targets CSV), --backend, --attention, --out, --n-heads.
 void add_job_options(CLI::App& command, JobOptions& options);
 
 ModelWeights load_job_weights(const JobOptions& options);

@@ -6,7 +6,7 @@
 
 #include "command_options.hpp"
 #include "commands.hpp"
-#include "reference_backend.hpp"
+#include "backend.hpp"
 #include "result_writers.hpp"
 
 namespace artabpfn::cli {
@@ -17,9 +17,11 @@ void add_density_command(CLI::App& app) {
   add_job_options(*command, *options);
   command->callback([options] {
     const auto start = std::chrono::steady_clock::now();
+    JobOptions resolved = *options;
+    resolved.backend = resolve_backend(*options);
     const ModelWeights weights = load_job_weights(*options);
     const TaskTensors tasks = load_job_inputs(*options);
-    const Table table = reference_density(weights, tasks, parse_reference_backend(options->backend));
+    const Table table = run_density(resolved, weights, tasks);
     write_table(table, {"set", "logp_", "logpdf"}, options->out);
     for (std::size_t t = 0; t < table.size(); ++t)
       for (std::size_t r = 0; r < table[t].size(); ++r) {
@@ -27,7 +29,7 @@ void add_density_command(CLI::App& app) {
         for (double v : table[t][r]) joint += v;
         fmt::print(stderr, "task {} set {}: {} targets, joint log density {:.10f}\n", t, r, table[t][r].size(), joint);
       }
-    fmt::print(stderr, "density: {} task(s), backend {}, {:.2f} s\n", table.size(), options->backend,
+    fmt::print(stderr, "density: {} task(s), backend {}, {:.2f} s\n", table.size(), resolved.backend,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
 }

@@ -7,8 +7,6 @@
 namespace artabpfn::cli {
 namespace {
 
-using Table = std::vector<std::vector<std::vector<double>>>;
-
 template <class T>
 Table to_table(const std::vector<reference::Matrix<T>>& per_task) {
   Table out;

@@ -6,18 +6,19 @@
 
 #include "artabpfn/model_weights.hpp"
 #include "artabpfn/task_tensors.hpp"
+#include "result_writers.hpp"
 
 namespace artabpfn::cli {
 
 enum class Precision { kDouble, kMultiprecision };
 
 // Per task, log densities [R, target_len] of every value set (teacher forcing).
-std::vector<std::vector<std::vector<double>>> reference_density(const ModelWeights& weights, const TaskTensors& tasks,
-                                                                Precision precision);
+Table reference_density(const ModelWeights& weights, const TaskTensors& tasks,
+                      Precision precision);
 // Per task, samples [S, target_len] with the random-stream contract (task id = position).
-std::vector<std::vector<std::vector<double>>> reference_samples(const ModelWeights& weights, const TaskTensors& tasks,
+Table reference_samples(const ModelWeights& weights, const TaskTensors& tasks,
                                                                 std::int64_t samples, std::uint64_t seed,
-                                                                Precision precision);
+                      Precision precision);
 
 Precision parse_reference_backend(const std::string& backend);
 

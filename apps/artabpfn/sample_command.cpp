@@ -7,7 +7,7 @@
 #include "artabpfn/random_stream.hpp"
 #include "command_options.hpp"
 #include "commands.hpp"
-#include "reference_backend.hpp"
+#include "backend.hpp"
 #include "result_writers.hpp"
 
 namespace artabpfn::cli {
@@ -24,13 +24,14 @@ void add_sample_command(CLI::App& app) {
   command->add_option("--seed", options->seed, "64-bit seed of the Philox stream")->required();
   command->callback([options] {
     const auto start = std::chrono::steady_clock::now();
+    JobOptions resolved = *options;
+    resolved.backend = resolve_backend(*options);
     const ModelWeights weights = load_job_weights(*options);
     const TaskTensors tasks = load_job_inputs(*options);
-    const Table table =
-        reference_samples(weights, tasks, options->samples, options->seed, parse_reference_backend(options->backend));
+    const Table table = run_samples(resolved, weights, tasks, options->samples, options->seed);
     write_table(table, {"sample", "y_", "samples"}, options->out);
     fmt::print(stderr, "sample: {} task(s) x {} samples, seed {}, stream {}, backend {}, {:.2f} s\n", table.size(),
-               options->samples, options->seed, random_stream::kLayoutName, options->backend,
+               options->samples, options->seed, random_stream::kLayoutName, resolved.backend,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });
 }

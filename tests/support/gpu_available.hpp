@@ -8,16 +8,11 @@
 #include <cstdlib>
 #include <string>
 
-namespace artabpfn::testing {
-
-// Empty when a CUDA device is usable; otherwise the reason none is.
-std::string gpu_unavailable_reason();
-
-}  // namespace artabpfn::testing
+#include "kernels/device_info.hpp"
 
 #define ARTABPFN_REQUIRE_GPU()                                                          \
   do {                                                                                  \
-    const std::string artabpfn_reason = ::artabpfn::testing::gpu_unavailable_reason();  \
+    const std::string artabpfn_reason = ::artabpfn::kernels::gpu_unavailable_reason();  \
     if (!artabpfn_reason.empty()) {                                                     \
       if (const char* expect = std::getenv("ARTABPFN_EXPECT_GPU"); expect && *expect == '1') \
         FAIL() << "ARTABPFN_EXPECT_GPU=1 but no CUDA GPU: " << artabpfn_reason;         \

@@ -1,0 +1,34 @@
+#include "cuda_backend.hpp"
+
+#include "engine/inference_context.hpp"
+
+namespace artabpfn::cli {
+namespace {
+
+// [T, R, Nt] with NaN past each task's count -> per task, R rows of target_len values.
+Table to_table(const HostTensor<float>& t, const TaskTensors& tasks) {
+  Table out(static_cast<std::size_t>(t.dim(0)));
+  for (std::int64_t i = 0; i < t.dim(0); ++i)
+    for (std::int64_t r = 0; r < t.dim(1); ++r) {
+      const auto first = t.data.begin() + (i * t.dim(1) + r) * t.dim(2);
+      out[std::size_t(i)].emplace_back(first, first + tasks.target_len[std::size_t(i)]);
+    }
+  return out;
+}
+
+}  // namespace
+
+Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention) {
+  const engine::DeviceModel model(weights);
+  engine::InferenceContext context(model, {engine::parse_attention_mode(attention), 0, {}});
+  return to_table(context.evaluate_joint_density(tasks), tasks);
+}
+
+Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
+                   const std::string& attention) {
+  const engine::DeviceModel model(weights);
+  engine::InferenceContext context(model, {engine::parse_attention_mode(attention), 0, {}});
+  return to_table(context.sample_sequence(tasks, samples, seed), tasks);
+}
+
+}  // namespace artabpfn::cli

@@ -1,0 +1,83 @@
+// End-to-end engine calls on the paper configuration (weights from a file, random task values):
+// sample_sequence and evaluate_joint_density, one factor at a time around B 256, Nc 256, Nt 64.
+// Each point: median of --repeats synchronised calls after one warm-up call. A call includes
+// uploading the task, the prefill and copying results back; the per-step figure divides the
+// sampling call by Nt, so it is an upper bound of one decode step's time.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "artabpfn/weights_loader.hpp"
+#include "engine/inference_context.hpp"
+#include "kernels/device_info.hpp"
+
+namespace {
+
+using namespace artabpfn;
+
+TaskTensors random_task(std::int64_t nc, std::int64_t nt, std::int64_t sets, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<double> n01;
+  TaskTensors t;
+  t.x_context = HostTensor<double>({1, nc, 2});
+  t.y_context = HostTensor<double>({1, nc});
+  t.x_target = HostTensor<double>({1, nt, 2});
+  t.y_target = HostTensor<double>({1, sets, nt});
+  for (auto* tensor : {&t.x_context, &t.y_context, &t.x_target, &*t.y_target})
+    for (double& v : tensor->data) v = n01(engine);
+  return validate_task_tensors(std::move(t), "bench");
+}
+
+template <class F>
+double median_ms(int repeats, F&& f) {
+  f();  // warm-up
+  std::vector<double> ms;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"engine_bench: end-to-end engine calls"};
+  std::string weights_path;
+  int repeats = 5;
+  bool quick = false, large = false;
+  app.add_option("--weights", weights_path, "paper-config weights (e.g. fixtures/peer/paper_weights.safetensors)")->required();
+  app.add_option("--repeats", repeats, "timed calls per point");
+  app.add_flag("--quick", quick, "only the central points");
+  app.add_flag("--large", large, "add B 65536 (sampling, one timed call)");
+  CLI11_PARSE(app, argc, argv);
+  const ModelWeights weights = load_weights(weights_path);
+  const engine::DeviceModel model(weights);
+  fmt::print("GPU: {}\nmodel: {}\n", kernels::gpu_description(), weights.config.to_string());
+  fmt::print("{:<8} {:>6} {:>6} {:>6} {:>7} {:>12} {:>14}\n", "job", "B", "Nc", "Nt", "mode", "call ms", "per step ms");
+  struct Point { std::int64_t b, nc, nt; };
+  std::vector<Point> points = {{256, 256, 64}};
+  if (!quick)
+    for (std::int64_t b : {1, 16, 1024, 4096}) points.push_back({b, 256, 64});
+  if (large) points.push_back({65536, 256, 64});
+  for (const Point& p : points)
+    for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
+      engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}});
+      const TaskTensors sampling = random_task(p.nc, p.nt, 1, 1);
+      const int reps = p.b >= 65536 ? 1 : repeats;
+      const double sample_ms = median_ms(reps, [&] { context.sample_sequence(sampling, p.b, 7); });
+      fmt::print("{:<8} {:>6} {:>6} {:>6} {:>7} {:>12.3f} {:>14.4f}\n", "sample", p.b, p.nc, p.nt,
+                 engine::attention_mode_name(mode), sample_ms, sample_ms / double(p.nt));
+      if (p.b >= 65536) continue;
+      const TaskTensors density = random_task(p.nc, p.nt, p.b, 2);
+      const double density_ms = median_ms(repeats, [&] { context.evaluate_joint_density(density); });
+      fmt::print("{:<8} {:>6} {:>6} {:>6} {:>7} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt,
+                 engine::attention_mode_name(mode), density_ms, "-");
+    }
+  return 0;
+}

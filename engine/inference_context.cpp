@@ -1,0 +1,431 @@
+// The engine's jobs as sequences of kernel launches on the context's stream.
+//
+// Row layouts. Prefill: the context rows of all tasks, concatenated [Nc_total, D]. Teacher
+// forcing: per sequence (task x value set) L = 2 Nt rows, buffers 0..Nt-1 then targets
+// 0..Nt-1. Decode step t: per sequence r rows, buffer t-1 (t >= 1) then target t.
+// Queries and buffer K/V go through the [B, H, L, Dh] layout of kernels/attention.hpp; context
+// K/V are kept once per task per layer as [H, Nc_t, Dh] blocks.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "artabpfn/error.hpp"
+#include "engine/inference_context.hpp"
+#include "kernels/attention.hpp"
+#include "kernels/cuda_check.hpp"
+
+namespace artabpfn::engine {
+
+using kernels::DeviceBuffer;
+
+AttentionMode parse_attention_mode(const std::string& name) {
+  if (name == "split") return AttentionMode::kSplit;
+  if (name == "fused") return AttentionMode::kFused;
+  throw InputError("unknown attention mode '" + name + "' (split or fused)");
+}
+
+std::string attention_mode_name(AttentionMode mode) { return mode == AttentionMode::kSplit ? "split" : "fused"; }
+
+namespace {
+
+template <class T>
+DeviceBuffer<T> upload(const std::vector<T>& host) {
+  return DeviceBuffer<T>(host);
+}
+
+// One call's tasks in device memory: context rows compacted, targets padded with zeros.
+struct TaskData {
+  int tasks = 0, features = 0, nt_max = 0;
+  std::int64_t context_rows = 0;
+  std::vector<std::int64_t> target_len;
+  DeviceBuffer<float> x_context, y_context, x_target;
+  DeviceBuffer<std::int32_t> row_task, context_len;
+  DeviceBuffer<std::int64_t> row_start, context_offset;
+
+  TaskData(const TaskTensors& t, int d_model) {
+    tasks = static_cast<int>(t.task_count());
+    features = static_cast<int>(t.feature_count());
+    nt_max = static_cast<int>(t.x_target.dim(1));
+    target_len = t.target_len;
+    const std::int64_t nc_pad = t.x_context.dim(1);
+    std::vector<float> xc, yc, xt(static_cast<std::size_t>(tasks) * nt_max * features, 0.0f);
+    std::vector<std::int32_t> rt, cl;
+    std::vector<std::int64_t> rs, co;
+    for (int i = 0; i < tasks; ++i) {
+      const std::int64_t nc = t.context_len[static_cast<std::size_t>(i)];
+      rs.push_back(static_cast<std::int64_t>(yc.size()));
+      co.push_back(static_cast<std::int64_t>(yc.size()) * d_model);
+      cl.push_back(static_cast<std::int32_t>(nc));
+      for (std::int64_t j = 0; j < nc; ++j) {
+        rt.push_back(i);
+        yc.push_back(static_cast<float>(t.y_context.data[static_cast<std::size_t>(i * nc_pad + j)]));
+        for (int f = 0; f < features; ++f)
+          xc.push_back(static_cast<float>(t.x_context.data[static_cast<std::size_t>((i * nc_pad + j) * features + f)]));
+      }
+      for (std::int64_t j = 0; j < t.target_len[static_cast<std::size_t>(i)]; ++j)
+        for (int f = 0; f < features; ++f) {
+          const std::size_t k = static_cast<std::size_t>((std::int64_t(i) * nt_max + j) * features + f);
+          xt[k] = static_cast<float>(t.x_target.data[k]);
+        }
+    }
+    context_rows = static_cast<std::int64_t>(yc.size());
+    x_context = upload(xc);
+    y_context = upload(yc);
+    x_target = upload(xt);
+    row_task = upload(rt);
+    context_len = upload(cl);
+    row_start = upload(rs);
+    context_offset = upload(co);
+  }
+};
+
+// Scratch for n rows of a layer (and the head of up to n rows).
+struct Workspace {
+  DeviceBuffer<float> x, t1, t2, h, q, k, v, a, h2, f, mix, qh, kh, vh, oh, o1, o2, lse, lse1, lse2;
+  Workspace(std::int64_t n, const ModelConfig& c, bool buffer_heads)
+      : x(sz(n, c.d_model)), t1(sz(n, c.d_model)), t2(sz(n, c.d_model)), h(sz(n, c.d_model)), q(sz(n, c.d_model)),
+        k(sz(n, c.d_model)), v(sz(n, c.d_model)), a(sz(n, c.d_model)), h2(sz(n, c.d_model)),
+        f(sz(n, c.d_ff)), mix(sz(n, 3 * c.num_components)), qh(sz(n, c.d_model)),
+        kh(buffer_heads ? sz(n, c.d_model) : 0), vh(buffer_heads ? sz(n, c.d_model) : 0), oh(sz(n, c.d_model)),
+        o1(sz(n, c.d_model)), o2(sz(n, c.d_model)), lse(sz(n, c.n_heads)), lse1(sz(n, c.n_heads)),
+        lse2(sz(n, c.n_heads)) {}
+  static std::size_t sz(std::int64_t n, int width) { return static_cast<std::size_t>(n) * static_cast<std::size_t>(width); }
+  // Floats per row, for memory planning.
+  static std::int64_t floats_per_row(const ModelConfig& c) {
+    return 15 * c.d_model + c.d_ff + 3 * c.num_components + 3 * c.n_heads;
+  }
+};
+
+struct ContextCache {
+  std::vector<DeviceBuffer<float>> k, v;  // per layer, [H, Nc_t, Dh] blocks of all tasks
+};
+
+class Runner {
+ public:
+  Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream)
+      : m_(model), c_(model.config()), options_(options), s_(stream) {}
+
+  // Runs layer l on w.x [n, D] in place; attend(w) fills w.a from w.q, w.k, w.v.
+  template <class Attend>
+  void layer(int l, Workspace& w, std::int64_t n, Attend&& attend) {
+    using kernels::Epilogue;
+    const LayerWeights& L = m_.layer(l);
+    const int D = c_.d_model;
+    kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+    kernels::linear(w.t1.data(), L.feature_out, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
+    kernels::layer_norm(w.x.data(), w.t2.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n, D, s_);
+    kernels::linear(w.h.data(), L.q, nullptr, nullptr, w.q.data(), n, D, D, Epilogue::kNone, s_);
+    kernels::linear(w.h.data(), L.k, nullptr, nullptr, w.k.data(), n, D, D, Epilogue::kNone, s_);
+    kernels::linear(w.h.data(), L.v, nullptr, nullptr, w.v.data(), n, D, D, Epilogue::kNone, s_);
+    attend(w);
+    kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+    kernels::layer_norm(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n, D, s_);
+    kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
+    kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
+    kernels::layer_norm(w.h2.data(), w.t1.data(), L.norm3_weight, L.norm3_bias, w.x.data(), n, D, s_);
+  }
+
+  // Final LayerNorm and mixture head on z [n, D] (in place); r [n, 3K] written to `r`.
+  void head(float* z, float* hidden, float* r, std::int64_t n) {
+    using kernels::Epilogue;
+    const int D = c_.d_model;
+    kernels::layer_norm(z, nullptr, m_.tensor("backbone.norm.weight"), m_.tensor("backbone.norm.bias"), z, n, D, s_);
+    kernels::linear(z, m_.tensor("head.head.0.weight"), m_.tensor("head.head.0.bias"), nullptr, hidden, n, D, c_.d_ff,
+                    Epilogue::kGelu, s_);
+    kernels::linear(hidden, m_.tensor("head.head.2.weight"), m_.tensor("head.head.2.bias"), nullptr, r, n, c_.d_ff,
+                    3 * c_.num_components, Epilogue::kNone, s_);
+  }
+
+  // Attention of q [B, H, Lq, Dh] (w.qh) over context and buffer into w.oh.
+  void attend(const kernels::QueryBlock& q, const kernels::ContextKV& context, const kernels::BufferKV& buffer,
+              Workspace& w) {
+    if (options_.attention == AttentionMode::kFused) {
+      kernels::fused_attention(q, context, buffer, {w.oh.data(), w.lse.data()}, s_);
+      return;
+    }
+    kernels::shared_context_attention(q, context, {w.o1.data(), w.lse1.data()}, s_);
+    kernels::buffer_attention(q, buffer, {w.o2.data(), w.lse2.data()}, s_);
+    kernels::merge_attention_states(w.o1.data(), w.lse1.data(), w.o2.data(), w.lse2.data(),
+                                    std::int64_t(q.batch) * q.heads * q.queries, q.head_dim,
+                                    {w.oh.data(), w.lse.data()}, s_);
+  }
+
+  ContextCache prefill(const TaskData& d) {
+    const std::int64_t n = d.context_rows;
+    ContextCache cache;
+    for (int l = 0; l < c_.n_layers; ++l) {
+      cache.k.emplace_back(static_cast<std::size_t>(n * c_.d_model));
+      cache.v.emplace_back(static_cast<std::size_t>(n * c_.d_model));
+    }
+    if (n == 0) return cache;
+    Workspace w(n, c_, false);
+    kernels::EmbeddingJob job{d.x_context.data(), nullptr, 0, d.features, d.y_context.data(), 1, nullptr, -1,
+                              /*marker=*/1, w.x.data(), 1, 1, 0};
+    kernels::embed_rows(m_.embedding(), job, n, s_);
+    const int H = c_.n_heads, Dh = c_.head_dim();
+    for (int l = 0; l < c_.n_layers; ++l) {
+      layer(l, w, n, [&](Workspace& ws) {
+        kernels::rows_to_context_blocks(ws.k.data(), cache.k[l].data(), d.row_task.data(), d.row_start.data(),
+                                        d.context_len.data(), n, H, Dh, s_);
+        kernels::rows_to_context_blocks(ws.v.data(), cache.v[l].data(), d.row_task.data(), d.row_start.data(),
+                                        d.context_len.data(), n, H, Dh, s_);
+        // Each context row is a query of its own task's context (rows [n, D] = [n, H, 1, Dh]).
+        const kernels::QueryBlock q{ws.q.data(), static_cast<int>(n), H, 1, Dh};
+        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
+                                     d.context_len.data(), d.row_task.data()};
+        kernels::shared_context_attention(q, ctx, {ws.a.data(), ws.lse.data()}, s_);
+      });
+    }
+    return cache;
+  }
+
+  // Sequences per chunk so that `floats_per_sequence` floats each fit the budget.
+  std::int64_t plan_chunk(const char* job, std::int64_t sequences, std::int64_t floats_per_sequence) {
+    std::size_t budget = options_.memory_budget_bytes;
+    if (budget == 0) {
+      std::size_t free_bytes = 0, total = 0;
+      ARTABPFN_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+      budget = free_bytes / 10 * 9;
+    }
+    const std::int64_t per = floats_per_sequence * std::int64_t(sizeof(float));
+    const std::int64_t fit = std::max<std::int64_t>(1, std::int64_t(budget) / per);
+    const std::int64_t chunk = std::min(sequences, fit);
+    const double gib = double(per) * double(sequences) / double(1 << 30);
+    const std::int64_t chunks = (sequences + chunk - 1) / chunk;
+    if (chunks > 1)
+      notice(fmt::format("{}: {} sequences need {:.2f} GiB of device memory, {:.2f} GiB available: running {} chunks "
+                         "of up to {}",
+                         job, sequences, gib, double(budget) / double(1 << 30), chunks, chunk));
+    return chunk;
+  }
+
+  void notice(const std::string& message) { (options_.notices ? options_.notices : stderr_notices())("engine: " + message); }
+
+  const DeviceModel& m_;
+  const ModelConfig& c_;
+  const ContextOptions& options_;
+  cudaStream_t s_;
+};
+
+HostTensor<float> padded_result(const TaskData& d, std::int64_t rows_per_task) {
+  HostTensor<float> out({d.tasks, rows_per_task, d.nt_max});
+  std::fill(out.data.begin(), out.data.end(), std::numeric_limits<float>::quiet_NaN());
+  return out;
+}
+
+// Copies a [Nt, B] step-major device result of sequences [first, first + B) into out [T, R, Nt].
+void scatter_steps(const std::vector<float>& steps, std::int64_t first, std::int64_t batch, std::int64_t rows_per_task,
+                   const TaskData& d, HostTensor<float>& out) {
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::int64_t seq = first + b, task = seq / rows_per_task;
+    for (std::int64_t t = 0; t < d.target_len[static_cast<std::size_t>(task)]; ++t)
+      out.data[static_cast<std::size_t>(seq * d.nt_max + t)] = steps[static_cast<std::size_t>(t * batch + b)];
+  }
+}
+
+// Step-major values [Nt, B] of the value sets of sequences [first, first + B) (forced values).
+std::vector<float> forced_values(const TaskTensors& t, std::int64_t first, std::int64_t batch, int nt_max) {
+  const std::int64_t sets = t.value_sets();
+  std::vector<float> v(static_cast<std::size_t>(nt_max * batch), 0.0f);
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::int64_t seq = first + b, task = seq / sets;
+    for (std::int64_t j = 0; j < t.target_len[static_cast<std::size_t>(task)]; ++j)
+      v[static_cast<std::size_t>(j * batch + b)] = static_cast<float>(t.y_target->data[static_cast<std::size_t>(seq * nt_max + j)]);
+  }
+  return v;
+}
+
+}  // namespace
+
+struct InferenceContext::Impl {
+  // The AR decode path for sequences [first, first + batch), `per_task` sequences per task.
+  // sample == true: values [Nt, B] are drawn (seed); else they are given and log densities
+  // are returned. Returns the step-major [Nt, B] values (sampling) or log densities.
+  static std::vector<float> decode(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t first,
+                                   std::int64_t batch, std::int64_t per_task, bool sample, std::uint64_t seed,
+                                   const std::vector<float>& given) {
+    const ModelConfig& c = run.c_;
+    const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
+    const int cap = std::max(d.nt_max, 1);
+    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), x_base(seq_task.size());
+    std::vector<std::uint32_t> task_id(seq_task.size()), sample_index(seq_task.size());
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const std::int64_t seq = first + b;
+      seq_task[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task);
+      x_base[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task * d.nt_max);
+      task_id[std::size_t(b)] = static_cast<std::uint32_t>(seq / per_task);
+      sample_index[std::size_t(b)] = static_cast<std::uint32_t>(seq % per_task);
+    }
+    const auto dev_task = upload(seq_task), dev_x_base = upload(x_base);
+    const auto dev_task_id = upload(task_id), dev_sample = upload(sample_index);
+    DeviceBuffer<float> values = sample ? DeviceBuffer<float>(static_cast<std::size_t>(d.nt_max * batch)) : upload(given);
+    DeviceBuffer<float> logp(sample ? 0 : static_cast<std::size_t>(d.nt_max * batch));
+    std::vector<DeviceBuffer<float>> kb, vb;
+    for (int l = 0; l < c.n_layers; ++l) {
+      kb.emplace_back(static_cast<std::size_t>(batch) * H * cap * Dh);
+      vb.emplace_back(static_cast<std::size_t>(batch) * H * cap * Dh);
+    }
+    Workspace w(2 * batch, c, false);
+    const kernels::EmbeddingWeights ew = run.m_.embedding();
+    for (int t = 0; t < d.nt_max; ++t) {
+      const int r = t > 0 ? 2 : 1;
+      const std::int64_t n = r * batch;
+      if (t > 0) {
+        const kernels::EmbeddingJob buffer{d.x_target.data(), dev_x_base.data(), t - 1, d.features,
+                                           values.data() + std::int64_t(t - 1) * batch, 1, nullptr, t - 1,
+                                           /*marker=*/2, w.x.data(), 1, r, 0};
+        kernels::embed_rows(ew, buffer, batch, run.s_);
+      }
+      const kernels::EmbeddingJob target{d.x_target.data(), dev_x_base.data(), t, d.features, nullptr, 0, nullptr, -1,
+                                         /*marker=*/0, w.x.data(), 1, r, r - 1};
+      kernels::embed_rows(ew, target, batch, run.s_);
+      for (int l = 0; l < c.n_layers; ++l) {
+        run.layer(l, w, n, [&](Workspace& ws) {
+          if (t > 0) {  // buffer t-1's K/V join the cache before the step's attention
+            kernels::append_buffer_rows(ws.k.data(), std::int64_t(r) * D, kb[l].data(), batch, cap, t - 1, H, Dh, run.s_);
+            kernels::append_buffer_rows(ws.v.data(), std::int64_t(r) * D, vb[l].data(), batch, cap, t - 1, H, Dh, run.s_);
+          }
+          kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, r, H, Dh, run.s_);
+          const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, r, Dh};
+          const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
+                                       d.context_len.data(), dev_task.data()};
+          const kernels::BufferKV buf{kb[l].data(), vb[l].data(), cap, t, kernels::BufferMask::kDecode};
+          run.attend(q, ctx, buf, ws);
+          kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, r, H, Dh, run.s_);
+        });
+      }
+      kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, r, r - 1, run.s_);
+      run.head(w.t1.data(), w.f.data(), w.mix.data(), batch);
+      if (sample) {
+        const kernels::SampleCounters counters{seed, dev_task_id.data(), dev_sample.data(), static_cast<std::uint32_t>(t)};
+        kernels::mixture_sample(w.mix.data(), run.m_.mixture_biases(), counters, batch,
+                                values.data() + std::int64_t(t) * batch, nullptr, run.s_);
+      } else {
+        kernels::mixture_log_density(w.mix.data(), run.m_.mixture_biases(), values.data() + std::int64_t(t) * batch, batch,
+                                     logp.data() + std::int64_t(t) * batch, run.s_);
+      }
+    }
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
+    return sample ? values.download() : logp.download();
+  }
+
+  static std::int64_t decode_floats_per_sequence(const ModelConfig& c, int nt_max) {
+    return std::int64_t(c.n_layers) * 2 * std::max(nt_max, 1) * c.d_model + 2 * Workspace::floats_per_row(c) +
+           2 * nt_max + 8;
+  }
+};
+
+InferenceContext::InferenceContext(const DeviceModel& model, ContextOptions options)
+    : model_(model), options_(std::move(options)) {
+  ARTABPFN_CUDA_CHECK(cudaStreamCreate(&stream_));
+}
+
+InferenceContext::~InferenceContext() {
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
+  if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
+  if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
+  const TaskData d(tasks, model_.config().d_model);
+  Runner run(model_, options_, stream_);
+  const ContextCache cache = run.prefill(d);
+  HostTensor<float> out = padded_result(d, samples);
+  const std::int64_t total = std::int64_t(d.tasks) * samples;
+  const std::int64_t chunk =
+      run.plan_chunk("sample_sequence", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
+  for (std::int64_t first = 0; first < total; first += chunk) {
+    const std::int64_t batch = std::min(chunk, total - first);
+    scatter_steps(Impl::decode(run, d, cache, first, batch, samples, true, seed, {}), first, batch, samples, d, out);
+  }
+  return out;
+}
+
+HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
+  if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
+  const TaskData d(tasks, model_.config().d_model);
+  Runner run(model_, options_, stream_);
+  const ContextCache cache = run.prefill(d);
+  const std::int64_t sets = tasks.value_sets();
+  HostTensor<float> out = padded_result(d, sets);
+  const std::int64_t total = std::int64_t(d.tasks) * sets;
+  const std::int64_t chunk =
+      run.plan_chunk("forced_ar_density", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
+  for (std::int64_t first = 0; first < total; first += chunk) {
+    const std::int64_t batch = std::min(chunk, total - first);
+    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0, forced_values(tasks, first, batch, d.nt_max)),
+                  first, batch, sets, d, out);
+  }
+  return out;
+}
+
+HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& tasks) {
+  if (!tasks.y_target) throw InputError("evaluate_joint_density: inputs have no y_target");
+  const ModelConfig& c = model_.config();
+  const TaskData d(tasks, c.d_model);
+  Runner run(model_, options_, stream_);
+  const ContextCache cache = run.prefill(d);
+  const std::int64_t sets = tasks.value_sets(), nt = d.nt_max, L = 2 * nt;
+  HostTensor<float> out = padded_result(d, sets);
+  if (nt == 0) return out;
+  const std::int64_t total = std::int64_t(d.tasks) * sets;
+  const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
+  const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, L * (Workspace::floats_per_row(c) + 2 * D) + 8 * nt);
+  for (std::int64_t first = 0; first < total; first += chunk) {
+    const std::int64_t batch = std::min(chunk, total - first), n = batch * L;
+    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), x_row(static_cast<std::size_t>(batch * nt)),
+        position(x_row.size());
+    for (std::int64_t b = 0; b < batch; ++b) {
+      seq_task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / sets);
+      for (std::int64_t j = 0; j < nt; ++j) {
+        x_row[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * nt + j);
+        position[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
+      }
+    }
+    std::vector<float> y(static_cast<std::size_t>(batch * nt), 0.0f);
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t j = 0; j < tasks.target_len[std::size_t(seq_task[std::size_t(b)])]; ++j)
+        y[std::size_t(b * nt + j)] = static_cast<float>(tasks.y_target->data[std::size_t((first + b) * nt + j)]);
+    const auto dev_task = upload(seq_task), dev_x_row = upload(x_row), dev_position = upload(position);
+    const auto dev_y = upload(y);
+    Workspace w(n, c, true);
+    const kernels::EmbeddingWeights ew = model_.embedding();
+    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, dev_y.data(), 1, dev_position.data(), -1,
+                             /*marker=*/2, w.x.data(), nt, L, 0},
+                        batch * nt, stream_);
+    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, nullptr, 0, nullptr, -1,
+                             /*marker=*/0, w.x.data(), nt, L, nt},
+                        batch * nt, stream_);
+    for (int l = 0; l < c.n_layers; ++l) {
+      run.layer(l, w, n, [&](Workspace& ws) {
+        kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, int(L), H, Dh, stream_);
+        kernels::rows_to_heads(ws.k.data(), ws.kh.data(), batch, int(L), H, Dh, stream_);
+        kernels::rows_to_heads(ws.v.data(), ws.vh.data(), batch, int(L), H, Dh, stream_);
+        const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, int(L), Dh};
+        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(), d.context_len.data(),
+                                     dev_task.data()};
+        // The buffer rows are the first Nt of each sequence's L rows.
+        const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
+        run.attend(q, ctx, buf, ws);
+        kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, int(L), H, Dh, stream_);
+      });
+    }
+    kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, stream_);
+    run.head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
+    kernels::mixture_log_density(w.mix.data(), model_.mixture_biases(), dev_y.data(), batch * nt, w.h.data(), stream_);
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::vector<float> logp(static_cast<std::size_t>(batch * nt));
+    ARTABPFN_CUDA_CHECK(cudaMemcpy(logp.data(), w.h.data(), logp.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const std::int64_t seq = first + b;
+      for (std::int64_t j = 0; j < tasks.target_len[std::size_t(seq / sets)]; ++j)
+        out.data[std::size_t(seq * nt + j)] = logp[std::size_t(b * nt + j)];
+    }
+  }
+  return out;
+}
+
+}  // namespace artabpfn::engine

@@ -1,0 +1,142 @@
+// Row embedding and layout moves (kernels/rows.hpp). One thread per output element, 1-D grids
+// with grid-stride loops (no 65535 limit), 64-bit indices.
+#include <algorithm>
+
+#include "kernels/cuda_check.hpp"
+#include "kernels/rows.hpp"
+
+namespace artabpfn::kernels {
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned blocks_for(std::int64_t n) {
+  return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 20));
+}
+
+__global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t rows) {
+  const std::int64_t total = rows * w.d_model;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t r = i / w.d_model;
+    const int c = static_cast<int>(i % w.d_model);
+    const std::int64_t xr = (job.x_row ? job.x_row[r] : r) + job.x_row_offset;
+    const float* x = job.x + xr * job.features;
+    float sum = 0.0f;
+    for (int f = 0; f < job.features; ++f) sum += w.x_weight[c] * x[f] + w.x_bias[c];
+    float value = sum / static_cast<float>(job.features);
+    if (job.y) value += w.y_weight[c] * job.y[r * job.y_stride] + w.y_bias[c];
+    value += w.marker[job.marker * w.d_model + c];
+    const int p = job.position ? job.position[r] : job.position_constant;
+    if (p >= 0) value += w.ar_tokens[(p % w.buffer_size) * w.d_model + c];
+    const std::int64_t out_row = (r / job.out_group) * job.out_group_stride + job.out_group_offset + r % job.out_group;
+    job.out[out_row * w.d_model + c] = value;
+  }
+}
+
+// direction 0: rows -> heads, 1: heads -> rows. Index over the heads layout.
+__global__ void heads_kernel(const float* in, float* out, std::int64_t batch, int length, int n_heads, int head_dim,
+                             int direction) {
+  const std::int64_t total = batch * length * std::int64_t(n_heads) * head_dim;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const int d = static_cast<int>(i % head_dim);
+    const int l = static_cast<int>((i / head_dim) % length);
+    const int h = static_cast<int>((i / (std::int64_t(head_dim) * length)) % n_heads);
+    const std::int64_t b = i / (std::int64_t(head_dim) * length * n_heads);
+    const std::int64_t row_index = ((b * length + l) * n_heads + h) * head_dim + d;
+    if (direction == 0) out[i] = in[row_index];
+    else out[row_index] = in[i];
+  }
+}
+
+__global__ void context_blocks_kernel(const float* rows, float* blocks, const std::int32_t* row_task,
+                                      const std::int64_t* row_start, const std::int32_t* context_len,
+                                      std::int64_t total_rows, int n_heads, int head_dim) {
+  const int d_model = n_heads * head_dim;
+  const std::int64_t total = total_rows * d_model;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t row = i / d_model;
+    const int c = static_cast<int>(i % d_model), h = c / head_dim, d = c % head_dim;
+    const int task = row_task[row];
+    const std::int64_t start = row_start[task], j = row - start;
+    blocks[start * d_model + (h * std::int64_t(context_len[task]) + j) * head_dim + d] = rows[i];
+  }
+}
+
+__global__ void append_kernel(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch,
+                              int capacity, int position, int n_heads, int head_dim) {
+  const int d_model = n_heads * head_dim;
+  const std::int64_t total = batch * d_model;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t b = i / d_model;
+    const int c = static_cast<int>(i % d_model), h = c / head_dim, d = c % head_dim;
+    buffer[((b * n_heads + h) * capacity + position) * head_dim + d] = rows[b * row_stride + c];
+  }
+}
+
+__global__ void gather_kernel(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
+                              std::int64_t group_stride, std::int64_t group_offset) {
+  const std::int64_t total = rows * width;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t r = i / width;
+    const std::int64_t source = (r / group) * group_stride + group_offset + r % group;
+    out[i] = in[source * width + i % width];
+  }
+}
+
+}  // namespace
+
+void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
+  if (rows <= 0) return;
+  embed_kernel<<<blocks_for(rows * weights.d_model), kThreads, 0, stream>>>(weights, job, rows);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int length, int n_heads, int head_dim,
+                   cudaStream_t stream) {
+  const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
+  if (n <= 0) return;
+  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim, 0);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int length, int n_heads, int head_dim,
+                   cudaStream_t stream) {
+  const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
+  if (n <= 0) return;
+  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(heads, rows, batch, length, n_heads, head_dim, 1);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t* row_task,
+                            const std::int64_t* row_start, const std::int32_t* context_len, std::int64_t total_rows,
+                            int n_heads, int head_dim, cudaStream_t stream) {
+  const std::int64_t n = total_rows * n_heads * head_dim;
+  if (n <= 0) return;
+  context_blocks_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, blocks, row_task, row_start, context_len,
+                                                                 total_rows, n_heads, head_dim);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void append_buffer_rows(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch, int capacity,
+                        int position, int n_heads, int head_dim, cudaStream_t stream) {
+  const std::int64_t n = batch * n_heads * head_dim;
+  if (n <= 0) return;
+  append_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, row_stride, buffer, batch, capacity, position, n_heads,
+                                                         head_dim);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void gather_rows(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
+                 std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream) {
+  const std::int64_t n = rows * width;
+  if (n <= 0) return;
+  gather_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, rows, width, group, group_stride, group_offset);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+}  // namespace artabpfn::kernels

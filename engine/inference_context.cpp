@@ -24,10 +24,18 @@ using kernels::DeviceBuffer;
 AttentionMode parse_attention_mode(const std::string& name) {
   if (name == "split") return AttentionMode::kSplit;
   if (name == "fused") return AttentionMode::kFused;
-  throw InputError("unknown attention mode '" + name + "' (split or fused)");
+  if (name == "reencode") return AttentionMode::kReencode;
+  throw InputError("unknown attention mode '" + name + "' (split, fused or reencode)");
 }
 
-std::string attention_mode_name(AttentionMode mode) { return mode == AttentionMode::kSplit ? "split" : "fused"; }
+std::string attention_mode_name(AttentionMode mode) {
+  switch (mode) {
+    case AttentionMode::kSplit: return "split";
+    case AttentionMode::kFused: return "fused";
+    case AttentionMode::kReencode: return "reencode";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -142,7 +150,7 @@ class Runner {
   // Attention of q [B, H, Lq, Dh] (w.qh) over context and buffer into w.oh.
   void attend(const kernels::QueryBlock& q, const kernels::ContextKV& context, const kernels::BufferKV& buffer,
               Workspace& w) {
-    if (options_.attention == AttentionMode::kFused) {
+    if (options_.attention != AttentionMode::kSplit) {  // fused, and the reencode baseline's passes
       kernels::fused_attention(q, context, buffer, {w.oh.data(), w.lse.data()}, s_);
       return;
     }
@@ -151,6 +159,47 @@ class Runner {
     kernels::merge_attention_states(w.o1.data(), w.lse1.data(), w.o2.data(), w.lse2.data(),
                                     std::int64_t(q.batch) * q.heads * q.queries, q.head_dim,
                                     {w.oh.data(), w.lse.data()}, s_);
+  }
+
+  // Teacher-forcing pass over `batch` sequences of nt buffer rows then nt target rows: sequence b
+  // reads the context of task seq_task[b], feature rows seq_task[b] * Nt_max + j and values
+  // y[b * nt + j] (device). Leaves the targets' mixture rows in w.mix [batch * nt, 3K].
+  void teacher_forcing_pass(const TaskData& d, const ContextCache& cache, const std::vector<std::int32_t>& seq_task,
+                            const float* y, std::int64_t nt, Workspace& w) {
+    const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
+    const int H = c_.n_heads, Dh = c_.head_dim(), D = c_.d_model;
+    std::vector<std::int32_t> x_row(static_cast<std::size_t>(batch * nt)), position(x_row.size());
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t j = 0; j < nt; ++j) {
+        x_row[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * std::int64_t(d.nt_max) + j);
+        position[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
+      }
+    const auto dev_task = upload(seq_task), dev_x_row = upload(x_row), dev_position = upload(position);
+    const kernels::EmbeddingWeights ew = m_.embedding();
+    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, y, 1, dev_position.data(), -1,
+                             /*marker=*/2, w.x.data(), nt, L, 0},
+                        batch * nt, s_);
+    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, nullptr, 0, nullptr, -1,
+                             /*marker=*/0, w.x.data(), nt, L, nt},
+                        batch * nt, s_);
+    for (int l = 0; l < c_.n_layers; ++l) {
+      layer(l, w, n, [&](Workspace& ws) {
+        kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, int(L), H, Dh, s_);
+        kernels::rows_to_heads(ws.k.data(), ws.kh.data(), batch, int(L), H, Dh, s_);
+        kernels::rows_to_heads(ws.v.data(), ws.vh.data(), batch, int(L), H, Dh, s_);
+        const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, int(L), Dh};
+        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
+                                     d.context_len.data(), dev_task.data()};
+        // The buffer rows are the first nt of each sequence's L rows.
+        const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
+        attend(q, ctx, buf, ws);
+        kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, int(L), H, Dh, s_);
+      });
+    }
+    kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s_);
+    head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
+    // The device vectors above must outlive the queued kernels.
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s_));
   }
 
   ContextCache prefill(const TaskData& d) {
@@ -226,21 +275,115 @@ void scatter_steps(const std::vector<float>& steps, std::int64_t first, std::int
   }
 }
 
-// Step-major values [Nt, B] of the value sets of sequences [first, first + B) (forced values).
-std::vector<float> forced_values(const TaskTensors& t, std::int64_t first, std::int64_t batch, int nt_max) {
-  const std::int64_t sets = t.value_sets();
-  std::vector<float> v(static_cast<std::size_t>(nt_max * batch), 0.0f);
+// Sequence-major values [B, nt] of sequences [first, first + B), zero past a task's count.
+std::vector<float> given_values(const TaskTensors& t, std::int64_t first, std::int64_t batch, std::int64_t nt) {
+  const std::int64_t sets = t.value_sets(), nt_max = t.x_target.dim(1);
+  std::vector<float> y(static_cast<std::size_t>(batch * nt), 0.0f);
   for (std::int64_t b = 0; b < batch; ++b) {
-    const std::int64_t seq = first + b, task = seq / sets;
-    for (std::int64_t j = 0; j < t.target_len[static_cast<std::size_t>(task)]; ++j)
-      v[static_cast<std::size_t>(j * batch + b)] = static_cast<float>(t.y_target->data[static_cast<std::size_t>(seq * nt_max + j)]);
+    const std::int64_t seq = first + b, len = std::min(nt, t.target_len[std::size_t(seq / sets)]);
+    for (std::int64_t j = 0; j < len; ++j)
+      y[std::size_t(b * nt + j)] = static_cast<float>(t.y_target->data[std::size_t(seq * nt_max + j)]);
   }
-  return v;
+  return y;
+}
+
+// The same values step-major [nt, B], as the decode path reads them.
+std::vector<float> given_values_by_step(const TaskTensors& t, std::int64_t first, std::int64_t batch, std::int64_t nt) {
+  const std::vector<float> y = given_values(t, first, batch, nt);
+  std::vector<float> by_step(y.size());
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t j = 0; j < nt; ++j) by_step[std::size_t(j * batch + b)] = y[std::size_t(b * nt + j)];
+  return by_step;
+}
+
+// One task per sequence [first, first + B) (sequence s belongs to task s / per_task), each with
+// its own copy of its task's context: what a baseline without a shared context cache works on.
+TaskTensors one_task_per_sequence(const TaskTensors& t, std::int64_t first, std::int64_t batch, std::int64_t per_task) {
+  const std::int64_t nc = t.x_context.dim(1), nt = t.x_target.dim(1), f = t.feature_count();
+  TaskTensors out;
+  out.x_context = HostTensor<double>({batch, nc, f});
+  out.y_context = HostTensor<double>({batch, nc});
+  out.x_target = HostTensor<double>({batch, nt, f});
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const std::int64_t task = (first + b) / per_task;
+    std::copy_n(t.x_context.data.begin() + task * nc * f, nc * f, out.x_context.data.begin() + b * nc * f);
+    std::copy_n(t.y_context.data.begin() + task * nc, nc, out.y_context.data.begin() + b * nc);
+    std::copy_n(t.x_target.data.begin() + task * nt * f, nt * f, out.x_target.data.begin() + b * nt * f);
+    out.context_len.push_back(t.context_len[std::size_t(task)]);
+    out.target_len.push_back(t.target_len[std::size_t(task)]);
+  }
+  return out;
 }
 
 }  // namespace
 
 struct InferenceContext::Impl {
+  static std::int64_t pass_floats_per_sequence(const ModelConfig& c, std::int64_t nt) {
+    return 2 * nt * (Workspace::floats_per_row(c) + 2 * c.d_model) + 8 * nt;
+  }
+
+  // The reencode baseline: at every step t, each sequence re-encodes its own copy of the context
+  // and its buffers 0..t-1 from scratch (no cache survives a step), and the head reads target t.
+  // Samples (sample == true, `samples` per task, drawn with the random-stream contract) or
+  // scores the given values (log densities). Returns [T, rows, Nt_max].
+  static HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
+                                    const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed, bool sample) {
+    const ModelConfig& c = model.config();
+    Runner run(model, options, stream);
+    const std::int64_t per_task = sample ? samples : tasks.value_sets();
+    const std::int64_t total = tasks.task_count() * per_task, nt = tasks.x_target.dim(1);
+    const TaskData shape(tasks, c.d_model);
+    HostTensor<float> out = padded_result(shape, per_task);
+    const std::int64_t per_sequence =
+        tasks.x_context.dim(1) * (Workspace::floats_per_row(c) + 2 * c.n_layers * c.d_model) +
+        pass_floats_per_sequence(c, nt);
+    const std::int64_t chunk = run.plan_chunk("reencode", total, per_sequence);
+    const int k3 = 3 * c.num_components;
+    for (std::int64_t first = 0; first < total; first += chunk) {
+      const std::int64_t batch = std::min(chunk, total - first);
+      const TaskData d(validate_task_tensors(one_task_per_sequence(tasks, first, batch, per_task), "reencode"), c.d_model);
+      std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch));
+      std::vector<std::uint32_t> task_id(seq_task.size()), sample_index(seq_task.size());
+      for (std::int64_t b = 0; b < batch; ++b) {
+        seq_task[std::size_t(b)] = static_cast<std::int32_t>(b);
+        task_id[std::size_t(b)] = static_cast<std::uint32_t>((first + b) / per_task);
+        sample_index[std::size_t(b)] = static_cast<std::uint32_t>((first + b) % per_task);
+      }
+      const auto dev_task_id = upload(task_id), dev_sample = upload(sample_index);
+      const std::vector<float> given = sample ? std::vector<float>() : given_values(tasks, first, batch, nt);
+      std::vector<float> values(static_cast<std::size_t>(batch * nt), 0.0f);  // [B, nt]
+      DeviceBuffer<float> mix_t(static_cast<std::size_t>(batch * k3)), step_out(static_cast<std::size_t>(batch)),
+          step_y(static_cast<std::size_t>(batch));
+      for (std::int64_t t = 0; t < nt; ++t) {
+        const ContextCache cache = run.prefill(d);  // re-encoded at every step
+        std::vector<float> y(static_cast<std::size_t>(batch * (t + 1)), 0.0f);
+        for (std::int64_t b = 0; b < batch; ++b)
+          for (std::int64_t j = 0; j < t; ++j) y[std::size_t(b * (t + 1) + j)] = values[std::size_t(b * nt + j)];
+        const DeviceBuffer<float> dev_y(y);
+        Workspace w(batch * 2 * (t + 1), c, true);
+        run.teacher_forcing_pass(d, cache, seq_task, dev_y.data(), t + 1, w);
+        kernels::gather_rows(w.mix.data(), mix_t.data(), batch, k3, 1, t + 1, t, stream);
+        std::vector<float> result;
+        if (sample) {
+          const kernels::SampleCounters counters{seed, dev_task_id.data(), dev_sample.data(), static_cast<std::uint32_t>(t)};
+          kernels::mixture_sample(mix_t.data(), model.mixture_biases(), counters, batch, step_out.data(), nullptr, stream);
+        } else {
+          std::vector<float> y_t(static_cast<std::size_t>(batch));
+          for (std::int64_t b = 0; b < batch; ++b) y_t[std::size_t(b)] = given[std::size_t(b * nt + t)];
+          step_y.upload(y_t);
+          kernels::mixture_log_density(mix_t.data(), model.mixture_biases(), step_y.data(), batch, step_out.data(), stream);
+        }
+        result = step_out.download();
+        for (std::int64_t b = 0; b < batch; ++b) {
+          values[std::size_t(b * nt + t)] = sample ? result[std::size_t(b)] : given[std::size_t(b * nt + t)];
+          if (t < tasks.target_len[std::size_t((first + b) / per_task)])
+            out.data[std::size_t((first + b) * nt + t)] = result[std::size_t(b)];
+        }
+      }
+    }
+    return out;
+  }
+
   // The AR decode path for sequences [first, first + batch), `per_task` sequences per task.
   // sample == true: values [Nt, B] are drawn (seed); else they are given and log densities
   // are returned. Returns the step-major [Nt, B] values (sampling) or log densities.
@@ -330,6 +473,7 @@ InferenceContext::~InferenceContext() {
 HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
   if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
   if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
+  if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, samples, seed, true);
   const TaskData d(tasks, model_.config().d_model);
   Runner run(model_, options_, stream_);
   const ContextCache cache = run.prefill(d);
@@ -346,6 +490,7 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
 
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
+  if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, 0, 0, false);
   const TaskData d(tasks, model_.config().d_model);
   Runner run(model_, options_, stream_);
   const ContextCache cache = run.prefill(d);
@@ -356,7 +501,7 @@ HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) 
       run.plan_chunk("forced_ar_density", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
-    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0, forced_values(tasks, first, batch, d.nt_max)),
+    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0, given_values_by_step(tasks, first, batch, d.nt_max)),
                   first, batch, sets, d, out);
   }
   return out;
@@ -364,58 +509,24 @@ HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) 
 
 HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("evaluate_joint_density: inputs have no y_target");
+  if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, 0, 0, false);
   const ModelConfig& c = model_.config();
   const TaskData d(tasks, c.d_model);
   Runner run(model_, options_, stream_);
   const ContextCache cache = run.prefill(d);
-  const std::int64_t sets = tasks.value_sets(), nt = d.nt_max, L = 2 * nt;
+  const std::int64_t sets = tasks.value_sets(), nt = d.nt_max;
   HostTensor<float> out = padded_result(d, sets);
   if (nt == 0) return out;
   const std::int64_t total = std::int64_t(d.tasks) * sets;
-  const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
-  const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, L * (Workspace::floats_per_row(c) + 2 * D) + 8 * nt);
+  const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, Impl::pass_floats_per_sequence(c, nt));
   for (std::int64_t first = 0; first < total; first += chunk) {
-    const std::int64_t batch = std::min(chunk, total - first), n = batch * L;
-    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), x_row(static_cast<std::size_t>(batch * nt)),
-        position(x_row.size());
-    for (std::int64_t b = 0; b < batch; ++b) {
-      seq_task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / sets);
-      for (std::int64_t j = 0; j < nt; ++j) {
-        x_row[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * nt + j);
-        position[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
-      }
-    }
-    std::vector<float> y(static_cast<std::size_t>(batch * nt), 0.0f);
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t j = 0; j < tasks.target_len[std::size_t(seq_task[std::size_t(b)])]; ++j)
-        y[std::size_t(b * nt + j)] = static_cast<float>(tasks.y_target->data[std::size_t((first + b) * nt + j)]);
-    const auto dev_task = upload(seq_task), dev_x_row = upload(x_row), dev_position = upload(position);
-    const auto dev_y = upload(y);
-    Workspace w(n, c, true);
-    const kernels::EmbeddingWeights ew = model_.embedding();
-    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, dev_y.data(), 1, dev_position.data(), -1,
-                             /*marker=*/2, w.x.data(), nt, L, 0},
-                        batch * nt, stream_);
-    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, nullptr, 0, nullptr, -1,
-                             /*marker=*/0, w.x.data(), nt, L, nt},
-                        batch * nt, stream_);
-    for (int l = 0; l < c.n_layers; ++l) {
-      run.layer(l, w, n, [&](Workspace& ws) {
-        kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, int(L), H, Dh, stream_);
-        kernels::rows_to_heads(ws.k.data(), ws.kh.data(), batch, int(L), H, Dh, stream_);
-        kernels::rows_to_heads(ws.v.data(), ws.vh.data(), batch, int(L), H, Dh, stream_);
-        const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, int(L), Dh};
-        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(), d.context_len.data(),
-                                     dev_task.data()};
-        // The buffer rows are the first Nt of each sequence's L rows.
-        const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
-        run.attend(q, ctx, buf, ws);
-        kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, int(L), H, Dh, stream_);
-      });
-    }
-    kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, stream_);
-    run.head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
-    kernels::mixture_log_density(w.mix.data(), model_.mixture_biases(), dev_y.data(), batch * nt, w.h.data(), stream_);
+    const std::int64_t batch = std::min(chunk, total - first);
+    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch));
+    for (std::int64_t b = 0; b < batch; ++b) seq_task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / sets);
+    const auto y = DeviceBuffer<float>(given_values(tasks, first, batch, nt));
+    Workspace w(batch * 2 * nt, c, true);
+    run.teacher_forcing_pass(d, cache, seq_task, y.data(), nt, w);
+    kernels::mixture_log_density(w.mix.data(), model_.mixture_biases(), y.data(), batch * nt, w.h.data(), stream_);
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_));
     std::vector<float> logp(static_cast<std::size_t>(batch * nt));
     ARTABPFN_CUDA_CHECK(cudaMemcpy(logp.data(), w.h.data(), logp.size() * sizeof(float), cudaMemcpyDeviceToHost));

@@ -18,9 +18,11 @@
 namespace artabpfn::engine {
 
 // split: context kernel + buffer kernel + merge of the partial states; fused: one kernel with
-// one online softmax over context and buffer.
-enum class AttentionMode { kSplit, kFused };
-AttentionMode parse_attention_mode(const std::string& name);  // "split" or "fused"
+// one online softmax over context and buffer; reencode: the baseline without caches (every step
+// re-encodes each sequence's own context copy and earlier targets; passes use fused attention),
+// for benchmarks and as an independent correctness path.
+enum class AttentionMode { kSplit, kFused, kReencode };
+AttentionMode parse_attention_mode(const std::string& name);  // "split", "fused" or "reencode"
 std::string attention_mode_name(AttentionMode mode);
 
 struct ContextOptions {

@@ -27,8 +27,9 @@ void add_job_options(CLI::App& command, JobOptions& options) {
                      "reference-mp (50 digits)")
       ->check(CLI::IsMember({"cuda", "reference", "reference-mp"}));
   command.add_option("--attention", options.attention,
-                     "cuda attention: fused (one online softmax) or split (context + buffer + merge)")
-      ->check(CLI::IsMember({"fused", "split"}));
+                     "cuda attention: fused (one online softmax), split (context + buffer + merge) or reencode "
+                     "(the baseline that re-encodes context and earlier targets at every step)")
+      ->check(CLI::IsMember({"fused", "split", "reencode"}));
   command.add_option("--out", options.out, "FILE.csv or FILE.safetensors (default: CSV on stdout)");
   command.add_option("--n-heads", options.n_heads, "attention heads, when the weights' metadata lacks n_heads")
       ->check(CLI::PositiveNumber);

@@ -30,11 +30,13 @@ Matrix<T> layer_norm(const LayerNormParams<T>& p, const std::type_identity_t<Mat
   return y;
 }
 
+// u/2 (1 + erf(u/sqrt 2)) written as u/2 erfc(-u/sqrt 2): the same function without the
+// cancellation of 1 + erf for very negative u (which would round GELU(-8.8) = -7.8e-18 to -0).
 template <class T>
 T gelu(const T& u) {
-  using std::erf;
+  using std::erfc;
   using std::sqrt;
-  return u / T(2) * (T(1) + erf(u / sqrt(T(2))));
+  return u / T(2) * erfc(-u / sqrt(T(2)));
 }
 
 template <class T>

@@ -1,0 +1,82 @@
+#pragma once
+// The row-wise kernels of a layer and of the mixture head (SPEC.md, "One layer" and "Head"):
+// linear maps, LayerNorm, exact GELU, and the K-component Gaussian mixture (parameters, log
+// density, sampling). float32 in and out, float32 arithmetic (no TF32, no fast math), except in
+// the mixture head: its per-component scalar work (softplus, log-softmax, log density: K exp/log
+// per row) runs in double from the float inputs and is rounded once to float, and the sampler's
+// uniform and normal are double as the random-stream contract says.
+//
+// Every function takes device pointers and a stream, launches asynchronously, and checks the
+// launch (ARTABPFN_CHECK_LAUNCH: a bad configuration throws CudaError at once). rows == 0
+// launches nothing. Matrices are row-major and contiguous; "rows" are samples/tokens.
+//
+// Batch invariance: every output element is computed by one thread in a fixed order that depends
+// only on the feature widths (in_features, D, K), never on the number of rows or on the row's
+// position in the launch, so a row's result is bitwise the same whatever else is in the batch.
+// Grids use the x dimension only (up to 2^31 - 1 blocks) with 64-bit row indices.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace artabpfn::kernels {
+
+// ---- linear (kernels/layer/linear.cu) -------------------------------------------------------
+enum class Epilogue { kNone, kGelu };
+
+// y[r, o] = act(sum_k x[r, k] * weight[o, k] + bias[o]) + residual[r, o]
+//   x        [rows, in_features]
+//   weight   [out_features, in_features]  (PyTorch Linear layout)
+//   bias     [out_features] or nullptr (no bias)
+//   residual [rows, out_features] or nullptr; may equal y (in-place accumulate), never x
+//   y        [rows, out_features]; must not overlap x
+//   act      identity (kNone) or the exact GELU (kGelu), applied before the residual is added
+// The dot product is one float32 fma chain over k = 0..in_features-1 in ascending order.
+void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
+            std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
+
+// ---- layer norm (kernels/layer/layer_norm.cu) ---------------------------------------------
+// y[r, :] = LN(x[r, :] + residual[r, :]) * weight + bias over the `width` (D) components,
+// biased variance, eps 1e-5. residual may be nullptr. y may equal x or residual (in place).
+//   x, residual, y [rows, width]; weight, bias [width]
+void layer_norm(const float* x, const float* residual, const float* weight, const float* bias, float* y,
+                std::int64_t rows, int width, cudaStream_t stream);
+
+// ---- gelu (kernels/layer/gelu.cu) ------------------------------------------------------------
+// y[i] = x[i] / 2 * (1 + erf(x[i] / sqrt 2)) for i < count; y may equal x.
+void gelu(const float* x, float* y, std::int64_t count, cudaStream_t stream);
+
+// ---- mixture head (kernels/layer/mixture.cu) ------------------------------------------------
+// r [rows, 3K]: component k reads r[3k] (mean), r[3k+1] (std), r[3k+2] (weight logit).
+struct MixtureBiases {
+  const float* mean_bias;    // [K]
+  const float* std_bias;     // [K]
+  const float* weight_bias;  // [K]
+  int components;            // K >= 1
+};
+
+// mean_k = r[3k] + mean_bias[k]; std_k = min(softplus(r[3k+1] + std_bias[k]), 2) + 1e-3;
+// log_weight = log_softmax(r[3k+2] + weight_bias[k]).   mean, std_dev, log_weight [rows, K]
+void mixture_params(const float* r, const MixtureBiases& biases, std::int64_t rows, float* mean, float* std_dev,
+                    float* log_weight, cudaStream_t stream);
+
+// log_density[i] = log p(y[i]) under row i's mixture (logsumexp over components, max-shifted;
+// -inf, never NaN, when every term underflows).   y, log_density [rows]
+void mixture_log_density(const float* r, const MixtureBiases& biases, const float* y, std::int64_t rows,
+                         float* log_density, cudaStream_t stream);
+
+// Sampling counters of the random-stream contract (include/artabpfn/random_stream.hpp):
+// row i draws random_stream::draw_for(seed, task_id[i], sample[i], step).
+struct SampleCounters {
+  std::uint64_t seed;
+  const std::uint32_t* task_id;  // [rows]
+  const std::uint32_t* sample;   // [rows]
+  std::uint32_t step;            // the target index t of this launch
+};
+
+// y[i] = mean_k + std_k * (float)normal with k the contract's component pick (cumulative float32
+// sum of exp(log_weight) in order k = 0..K-1, compared with the double uniform).
+//   y [rows]; component [rows] int32 or nullptr (the chosen k)
+void mixture_sample(const float* r, const MixtureBiases& biases, const SampleCounters& counters,
+                    std::int64_t rows, float* y, std::int32_t* component, cudaStream_t stream);
+
+}  // namespace artabpfn::kernels

@@ -4,6 +4,7 @@
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/weights_loader.hpp"
+#include "commands.hpp"
 #include "csv_inputs.hpp"
 
 namespace artabpfn::cli {
@@ -43,6 +44,15 @@ TaskTensors load_job_inputs(const JobOptions& options) {
   if (!options.inputs.empty()) return load_task_tensors(options.inputs);
   if (!options.context_csv.empty()) return read_csv_task(options.context_csv, options.targets_csv);
   throw InputError("give --inputs FILE.safetensors or --context FILE.csv --targets FILE.csv");
+}
+
+std::string command_line(const CLI::App& command) {
+  std::string line = "artabpfn " + command.get_name();
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() == 0 || option->get_name() == "--help") continue;
+    for (const std::string& value : option->results()) line.append(" ").append(option->get_name()).append(" ").append(value);
+  }
+  return line;
 }
 
 std::string fixtures_dir(const std::string& given) {

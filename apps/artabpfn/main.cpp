@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   artabpfn::cli::add_demo_command(app);
   artabpfn::cli::add_density_command(app);
   artabpfn::cli::add_sample_command(app);
+  artabpfn::cli::add_vectors_command(app);
+  artabpfn::cli::add_check_command(app);
+  artabpfn::cli::add_replay_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

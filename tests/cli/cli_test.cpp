@@ -5,7 +5,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -78,6 +80,50 @@ TEST(Cli, SamplingIsReproducibleForASeed) {
   const auto a = read_csv_values((dir.path() / "a.csv").string());
   EXPECT_EQ(a, read_csv_values((dir.path() / "b.csv").string()));
   EXPECT_EQ(a.size(), 4u * 3u);
+}
+
+TEST(Cli, ReplayReproducesARecordedRunAndDetectsChangedInputs) {
+  const TempDir dir;
+  const std::string inputs = (dir.path() / "inputs.safetensors").string();
+  std::filesystem::copy_file(peer("paper_io.safetensors"), inputs);
+  const std::string out = (dir.path() / "s.csv").string();
+  ASSERT_EQ(run("sample --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " + inputs +
+                " --samples 2 --seed 11 --out " + out)
+                .status,
+            0);
+  const std::string manifest = out + ".manifest.json";
+  ASSERT_TRUE(std::filesystem::exists(manifest));
+  const CommandResult same = run("replay " + manifest);
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_NE(same.output.find("identical"), std::string::npos) << same.output;
+  // An input that changed since the run is named, and nothing is compared.
+  { std::ofstream(inputs, std::ios::app) << "x"; }
+  const CommandResult changed = run("replay " + manifest);
+  EXPECT_EQ(changed.status, 2) << changed.output;
+  EXPECT_NE(changed.output.find("inputs"), std::string::npos) << changed.output;
+  EXPECT_NE(changed.output.find("changed since the run"), std::string::npos) << changed.output;
+}
+
+TEST(Cli, ReplayReportsADifferentOutput) {
+  const TempDir dir;
+  const std::string out = (dir.path() / "d.csv").string();
+  ASSERT_EQ(run("density --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " +
+                peer("paper_io.safetensors") + " --out " + out)
+                .status,
+            0);
+  // Pretend the recorded output was different: edit the checksum in the manifest.
+  const std::string manifest = out + ".manifest.json";
+  std::ifstream in(manifest);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const std::size_t at = text.find("\"sha256\"", text.find("\"output\""));
+  ASSERT_NE(at, std::string::npos);
+  const std::size_t digit = text.find('"', text.find(':', at)) + 1;
+  text[digit] = text[digit] == '0' ? '1' : '0';
+  std::ofstream(manifest) << text;
+  const CommandResult r = run("replay " + manifest);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("DIFFERENT"), std::string::npos) << r.output;
 }
 
 TEST(Cli, NanInputIsRejectedWithAMessage) {

@@ -1,0 +1,49 @@
+// artabpfn check: compares another implementation's results with conformance vectors, case by
+// case, with the tolerances frozen in the vectors' index; table on stdout, report.json and
+// junit.xml with --report-dir; exit status 1 on any failing or missing case.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "commands.hpp"
+#include "conformance/check.hpp"
+
+namespace artabpfn::cli {
+
+void add_check_command(CLI::App& app) {
+  struct Options {
+    std::string vectors, results, report_dir, contracts;
+    std::vector<std::string> cases;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* command = app.add_subcommand(
+      "check", "check another implementation's results (same file names, output tensors only) against conformance vectors");
+  command->add_option("vectors", o->vectors, "conformance vectors directory (from `artabpfn vectors`)")->required();
+  command->add_option("--results", o->results, "results directory of the implementation under test")->required();
+  command->add_option("--report-dir", o->report_dir, "write report.json and junit.xml here");
+  command->add_option("--contracts", o->contracts, "check only these contracts (comma-separated)");
+  command->add_option("--case", o->cases, "check only this case (repeatable)");
+  command->callback([o] {
+    conformance::CheckOptions options;
+    options.vectors = o->vectors;
+    options.results = o->results;
+    options.cases = o->cases;
+    std::stringstream list(o->contracts);
+    for (std::string item; std::getline(list, item, ',');)
+      if (!item.empty()) options.contracts.push_back(item);
+    const conformance::CheckReport report = conformance::run_check(options);
+    conformance::print_table(report, stdout);
+    if (!o->report_dir.empty()) {
+      std::filesystem::create_directories(o->report_dir);
+      conformance::write_report_json(report, std::filesystem::path(o->report_dir) / "report.json");
+      conformance::write_junit(report, std::filesystem::path(o->report_dir) / "junit.xml");
+      fmt::print("reports: {}/report.json, {}/junit.xml\n", o->report_dir, o->report_dir);
+    }
+    std::fflush(stdout);
+    if (!report.ok()) throw CLI::RuntimeError(1);
+  });
+}
+
+}  // namespace artabpfn::cli

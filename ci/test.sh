@@ -13,5 +13,6 @@ ci/bootstrap.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DARTABPFN_SLOW_TESTS="${ARTABPFN_SLOW_TESTS:-0}"
 cmake --build "$build" -j "$jobs"
 export RC_PARAMS=${RC_PARAMS:-"seed=20261125"}
-ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 1500
+# The compute-sanitizer tests (label sanitize) need a GPU and are slow: ci/gpu.sh --sanitize runs them.
+ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 1500 -LE sanitize
 ci/fuzz.sh

@@ -14,6 +14,13 @@ DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) 
     host.insert(host.end(), t.data.begin(), t.data.end());
   }
   storage_ = kernels::DeviceBuffer<float>(host);
+  std::vector<float> qkv;
+  for (int i = 0; i < config_.n_layers; ++i)
+    for (const char* part : {"attn_rows.q_proj.weight", "attn_rows.k_proj.weight", "attn_rows.v_proj.weight"}) {
+      const auto& t = weights.at(layer_tensor(i, part));
+      qkv.insert(qkv.end(), t.data.begin(), t.data.end());
+    }
+  qkv_storage_ = kernels::DeviceBuffer<float>(qkv);
   for (const auto& [name, offset] : offsets) tensors_[name] = storage_.data() + offset;
   for (int i = 0; i < config_.n_layers; ++i) {
     const auto at = [&](const std::string& suffix) { return tensor(layer_tensor(i, suffix)); };
@@ -21,7 +28,8 @@ DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) 
         at("attn_features.v_proj.weight"), at("attn_features.out_proj.weight"), at("attn_rows.q_proj.weight"),
         at("attn_rows.k_proj.weight"), at("attn_rows.v_proj.weight"), at("attn_rows.out_proj.weight"),
         at("ff.0.weight"), at("ff.0.bias"), at("ff.2.weight"), at("ff.2.bias"), at("norm1.weight"), at("norm1.bias"),
-        at("norm2.weight"), at("norm2.bias"), at("norm3.weight"), at("norm3.bias")});
+        at("norm2.weight"), at("norm2.bias"), at("norm3.weight"), at("norm3.bias"),
+        qkv_storage_.data() + std::size_t(i) * 3 * std::size_t(config_.d_model) * std::size_t(config_.d_model)});
   }
 }
 

@@ -16,6 +16,9 @@ struct LayerWeights {
   const float *q, *k, *v, *out;          // attn_rows projections [D, D]
   const float *ff_in, *ff_in_bias, *ff_out, *ff_out_bias;
   const float *norm1_weight, *norm1_bias, *norm2_weight, *norm2_bias, *norm3_weight, *norm3_bias;
+  // q, k and v stacked [3D, D] (rows 0..D-1 = q, then k, then v): one linear gives [N, 3D] rows
+  // q | k | v with each output's arithmetic unchanged.
+  const float* qkv = nullptr;
 };
 
 class DeviceModel {
@@ -28,11 +31,12 @@ class DeviceModel {
   kernels::EmbeddingWeights embedding() const;
   kernels::MixtureBiases mixture_biases() const;
   const float* tensor(const std::string& name) const;  // device pointer of a state_dict tensor
-  std::size_t bytes() const { return storage_.size() * sizeof(float); }
+  std::size_t bytes() const { return (storage_.size() + qkv_storage_.size()) * sizeof(float); }
 
  private:
   ModelConfig config_;
   kernels::DeviceBuffer<float> storage_;
+  kernels::DeviceBuffer<float> qkv_storage_;  // [n_layers, 3D, D]
   std::map<std::string, const float*> tensors_;
   std::vector<LayerWeights> layers_;
 };

@@ -2,9 +2,12 @@
 //
 // Row layouts. Prefill: the context rows of all tasks, concatenated [Nc_total, D]. Teacher
 // forcing: per sequence (task x value set) L = 2 Nt rows, buffers 0..Nt-1 then targets
-// 0..Nt-1. Decode step t: per sequence r rows, buffer t-1 (t >= 1) then target t.
-// Queries and buffer K/V go through the [B, H, L, Dh] layout of kernels/attention.hpp; context
-// K/V are kept once per task per layer as [H, Nc_t, Dh] blocks.
+// 0..Nt-1. Decode step t: per sequence 2 rows, buffer t-1 (a dummy at t = 0) then target t.
+// q, k, v come from one product with the stacked [3D, D] weights ([n, 3D] rows); attention reads
+// q there and writes its output in rows layout. Buffer K/V are kept in the [B, H, capacity, Dh]
+// layout of kernels/attention.hpp, context K/V once per task per layer as [H, Nc_t, Dh] blocks.
+// A decode step's launches do not depend on t (it is read from device memory), so
+// sample_sequence and forced_ar_density capture one step as a CUDA graph and replay it Nt times.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -92,14 +95,15 @@ struct TaskData {
 
 // Scratch for n rows of a layer (and the head of up to n rows).
 struct Workspace {
-  DeviceBuffer<float> x, t1, t2, h, q, k, v, a, h2, f, mix, qh, kh, vh, oh, o1, o2, lse, lse1, lse2;
+  // qkv [n, 3D]: q | k | v of each row. Attention reads q there and writes w.a ([n, D] rows,
+  // heads side by side) directly; kh, vh hold the teacher-forcing buffer K/V in heads layout.
+  DeviceBuffer<float> x, t1, t2, h, qkv, a, h2, f, mix, kh, vh, o1, o2, lse, lse1, lse2;
   Workspace(std::int64_t n, const ModelConfig& c, bool buffer_heads)
-      : x(sz(n, c.d_model)), t1(sz(n, c.d_model)), t2(sz(n, c.d_model)), h(sz(n, c.d_model)), q(sz(n, c.d_model)),
-        k(sz(n, c.d_model)), v(sz(n, c.d_model)), a(sz(n, c.d_model)), h2(sz(n, c.d_model)),
-        f(sz(n, c.d_ff)), mix(sz(n, 3 * c.num_components)), qh(sz(n, c.d_model)),
-        kh(buffer_heads ? sz(n, c.d_model) : 0), vh(buffer_heads ? sz(n, c.d_model) : 0), oh(sz(n, c.d_model)),
-        o1(sz(n, c.d_model)), o2(sz(n, c.d_model)), lse(sz(n, c.n_heads)), lse1(sz(n, c.n_heads)),
-        lse2(sz(n, c.n_heads)) {}
+      : x(sz(n, c.d_model)), t1(sz(n, c.d_model)), t2(sz(n, c.d_model)), h(sz(n, c.d_model)),
+        qkv(sz(n, 3 * c.d_model)), a(sz(n, c.d_model)), h2(sz(n, c.d_model)), f(sz(n, c.d_ff)),
+        mix(sz(n, 3 * c.num_components)), kh(buffer_heads ? sz(n, c.d_model) : 0),
+        vh(buffer_heads ? sz(n, c.d_model) : 0), o1(sz(n, c.d_model)), o2(sz(n, c.d_model)),
+        lse(sz(n, c.n_heads)), lse1(sz(n, c.n_heads)), lse2(sz(n, c.n_heads)) {}
   static std::size_t sz(std::int64_t n, int width) { return static_cast<std::size_t>(n) * static_cast<std::size_t>(width); }
   // Floats per row, for memory planning.
   static std::int64_t floats_per_row(const ModelConfig& c) {
@@ -116,49 +120,82 @@ class Runner {
   Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream)
       : m_(model), c_(model.config()), options_(options), s_(stream) {}
 
-  // Runs layer l on w.x [n, D] in place; attend(w) fills w.a from w.q, w.k, w.v.
+  // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
+  // options_.fuse_layer_norm: each LayerNorm runs in the prologue of the product that follows it
+  // (LN1 -> q/k/v, LN2 -> ff.0, LN3 -> the next layer's feature v projection), 8 launches a
+  // layer with attention and the append; else (the default) the plain sequence, 11 launches.
   template <class Attend>
-  void layer(int l, Workspace& w, std::int64_t n, Attend&& attend) {
+  void layers(Workspace& w, std::int64_t n, Attend&& attend) {
     using kernels::Epilogue;
-    const LayerWeights& L = m_.layer(l);
     const int D = c_.d_model;
-    kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-    kernels::linear(w.t1.data(), L.feature_out, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
-    kernels::layer_norm(w.x.data(), w.t2.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n, D, s_);
-    kernels::linear(w.h.data(), L.q, nullptr, nullptr, w.q.data(), n, D, D, Epilogue::kNone, s_);
-    kernels::linear(w.h.data(), L.k, nullptr, nullptr, w.k.data(), n, D, D, Epilogue::kNone, s_);
-    kernels::linear(w.h.data(), L.v, nullptr, nullptr, w.v.data(), n, D, D, Epilogue::kNone, s_);
-    attend(w);
-    kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-    kernels::layer_norm(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n, D, s_);
-    kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
-    kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
-    kernels::layer_norm(w.h2.data(), w.t1.data(), L.norm3_weight, L.norm3_bias, w.x.data(), n, D, s_);
+    if (!options_.fuse_layer_norm) {
+      for (int l = 0; l < c_.n_layers; ++l) {
+        const LayerWeights& L = m_.layer(l);
+        kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+        kernels::linear(w.t1.data(), L.feature_out, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
+        kernels::layer_norm(w.x.data(), w.t2.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n, D, s_);
+        kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
+        attend(l, w);
+        kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+        kernels::layer_norm(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n, D, s_);
+        kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
+        kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
+        kernels::layer_norm(w.h2.data(), w.t1.data(), L.norm3_weight, L.norm3_bias, w.x.data(), n, D, s_);
+      }
+      return;
+    }
+    for (int l = 0; l < c_.n_layers; ++l) {
+      const LayerWeights& L = m_.layer(l);
+      if (l == 0) {
+        kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
+      } else {  // the previous layer's LN3 (out = LN3(h2 + ff)) -> w.x, then this layer's Wv_f
+        const LayerWeights& P = m_.layer(l - 1);
+        kernels::layer_norm_linear(w.h2.data(), w.t1.data(), P.norm3_weight, P.norm3_bias, w.x.data(), L.feature_v,
+                                   nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
+      }
+      kernels::linear(w.t2.data(), L.feature_out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+      kernels::layer_norm_linear(w.x.data(), w.t1.data(), L.norm1_weight, L.norm1_bias, w.h.data(), L.qkv, nullptr,
+                                 nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
+      attend(l, w);
+      kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+      kernels::layer_norm_linear(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), L.ff_in,
+                                 L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
+      kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
+    }
+    const LayerWeights& last = m_.layer(c_.n_layers - 1);
+    kernels::layer_norm_rows(w.h2.data(), w.t1.data(), last.norm3_weight, last.norm3_bias, w.x.data(), n, D, s_);
   }
 
-  // Final LayerNorm and mixture head on z [n, D] (in place); r [n, 3K] written to `r`.
-  void head(float* z, float* hidden, float* r, std::int64_t n) {
+  // Final LayerNorm and mixture head on z [n, D] (scratch [n, D] for the normalised rows, or z
+  // itself unfused); r [n, 3K] written to `r`.
+  void head(float* z, float* scratch, float* hidden, float* r, std::int64_t n) {
     using kernels::Epilogue;
     const int D = c_.d_model;
-    kernels::layer_norm(z, nullptr, m_.tensor("backbone.norm.weight"), m_.tensor("backbone.norm.bias"), z, n, D, s_);
-    kernels::linear(z, m_.tensor("head.head.0.weight"), m_.tensor("head.head.0.bias"), nullptr, hidden, n, D, c_.d_ff,
-                    Epilogue::kGelu, s_);
+    const float *norm_w = m_.tensor("backbone.norm.weight"), *norm_b = m_.tensor("backbone.norm.bias");
+    if (options_.fuse_layer_norm) {
+      kernels::layer_norm_linear(z, nullptr, norm_w, norm_b, scratch, m_.tensor("head.head.0.weight"),
+                                 m_.tensor("head.head.0.bias"), nullptr, hidden, n, D, c_.d_ff, Epilogue::kGelu, s_);
+    } else {
+      kernels::layer_norm(z, nullptr, norm_w, norm_b, z, n, D, s_);
+      kernels::linear(z, m_.tensor("head.head.0.weight"), m_.tensor("head.head.0.bias"), nullptr, hidden, n, D,
+                      c_.d_ff, Epilogue::kGelu, s_);
+    }
     kernels::linear(hidden, m_.tensor("head.head.2.weight"), m_.tensor("head.head.2.bias"), nullptr, r, n, c_.d_ff,
                     3 * c_.num_components, Epilogue::kNone, s_);
   }
 
-  // Attention of q [B, H, Lq, Dh] (w.qh) over context and buffer into w.oh.
+  // Attention of q (rows layout in w.qkv) over context and buffer into w.a [B * Lq, D] rows.
   void attend(const kernels::QueryBlock& q, const kernels::ContextKV& context, const kernels::BufferKV& buffer,
               Workspace& w) {
     if (options_.attention != AttentionMode::kSplit) {  // fused, and the reencode baseline's passes
-      kernels::fused_attention(q, context, buffer, {w.oh.data(), w.lse.data()}, s_);
+      kernels::fused_attention(q, context, buffer, {w.a.data(), w.lse.data(), true}, s_);
       return;
     }
-    kernels::shared_context_attention(q, context, {w.o1.data(), w.lse1.data()}, s_);
-    kernels::buffer_attention(q, buffer, {w.o2.data(), w.lse2.data()}, s_);
+    kernels::shared_context_attention(q, context, {w.o1.data(), w.lse1.data(), true}, s_);
+    kernels::buffer_attention(q, buffer, {w.o2.data(), w.lse2.data(), true}, s_);
     kernels::merge_attention_states(w.o1.data(), w.lse1.data(), w.o2.data(), w.lse2.data(),
                                     std::int64_t(q.batch) * q.heads * q.queries, q.head_dim,
-                                    {w.oh.data(), w.lse.data()}, s_);
+                                    {w.a.data(), w.lse.data(), true}, s_);
   }
 
   // Teacher-forcing pass over `batch` sequences of nt buffer rows then nt target rows: sequence b
@@ -182,22 +219,20 @@ class Runner {
     kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, nullptr, 0, nullptr, -1,
                              /*marker=*/0, w.x.data(), nt, L, nt},
                         batch * nt, s_);
-    for (int l = 0; l < c_.n_layers; ++l) {
-      layer(l, w, n, [&](Workspace& ws) {
-        kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, int(L), H, Dh, s_);
-        kernels::rows_to_heads(ws.k.data(), ws.kh.data(), batch, int(L), H, Dh, s_);
-        kernels::rows_to_heads(ws.v.data(), ws.vh.data(), batch, int(L), H, Dh, s_);
-        const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, int(L), Dh};
+    {
+      layers(w, n, [&](int l, Workspace& ws) {
+        kernels::rows_to_heads(ws.qkv.data() + D, ws.kh.data(), batch, int(L), H, Dh, s_, 3 * D);
+        kernels::rows_to_heads(ws.qkv.data() + 2 * D, ws.vh.data(), batch, int(L), H, Dh, s_, 3 * D);
+        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, int(L), Dh, 3 * D};
         const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
                                      d.context_len.data(), dev_task.data()};
         // The buffer rows are the first nt of each sequence's L rows.
         const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
         attend(q, ctx, buf, ws);
-        kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, int(L), H, Dh, s_);
       });
     }
     kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s_);
-    head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
+    head(w.t1.data(), w.t2.data(), w.f.data(), w.mix.data(), batch * nt);
     // The device vectors above must outlive the queued kernels.
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s_));
   }
@@ -214,18 +249,18 @@ class Runner {
     kernels::EmbeddingJob job{d.x_context.data(), nullptr, 0, d.features, d.y_context.data(), 1, nullptr, -1,
                               /*marker=*/1, w.x.data(), 1, 1, 0};
     kernels::embed_rows(m_.embedding(), job, n, s_);
-    const int H = c_.n_heads, Dh = c_.head_dim();
-    for (int l = 0; l < c_.n_layers; ++l) {
-      layer(l, w, n, [&](Workspace& ws) {
-        kernels::rows_to_context_blocks(ws.k.data(), cache.k[l].data(), d.row_task.data(), d.row_start.data(),
-                                        d.context_len.data(), n, H, Dh, s_);
-        kernels::rows_to_context_blocks(ws.v.data(), cache.v[l].data(), d.row_task.data(), d.row_start.data(),
-                                        d.context_len.data(), n, H, Dh, s_);
-        // Each context row is a query of its own task's context (rows [n, D] = [n, H, 1, Dh]).
-        const kernels::QueryBlock q{ws.q.data(), static_cast<int>(n), H, 1, Dh};
+    const int H = c_.n_heads, Dh = c_.head_dim(), D = c_.d_model;
+    {
+      layers(w, n, [&](int l, Workspace& ws) {
+        kernels::rows_to_context_blocks(ws.qkv.data() + D, cache.k[l].data(), d.row_task.data(), d.row_start.data(),
+                                        d.context_len.data(), n, H, Dh, s_, 3 * D);
+        kernels::rows_to_context_blocks(ws.qkv.data() + 2 * D, cache.v[l].data(), d.row_task.data(),
+                                        d.row_start.data(), d.context_len.data(), n, H, Dh, s_, 3 * D);
+        // Each context row is a query of its own task's context (one query per "sample").
+        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(n), H, 1, Dh, 3 * D};
         const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
                                      d.context_len.data(), d.row_task.data()};
-        kernels::shared_context_attention(q, ctx, {ws.a.data(), ws.lse.data()}, s_);
+        kernels::shared_context_attention(q, ctx, {ws.a.data(), ws.lse.data(), true}, s_);
       });
     }
     return cache;
@@ -384,75 +419,177 @@ struct InferenceContext::Impl {
     return out;
   }
 
+  // Persistent device state of the AR decode path for sequences [first, first + batch),
+  // `per_task` sequences per task: per-sample buffer K/V, the step-major [Nt, B] values (drawn,
+  // or given for forced AR density), the log densities, the workspace of one step's 2B rows
+  // (buffer t-1 and target t of every sample; at t = 0 the buffer row is a dummy nobody reads)
+  // and the step index t in device memory. A step's launches never change with t, so one CUDA
+  // graph serves every step.
+  struct DecodeState {
+    std::int64_t batch = 0;
+    int cap = 1;
+    bool sample = false;
+    std::uint64_t seed = 0;
+    DeviceBuffer<std::int32_t> task, x_base, step;
+    DeviceBuffer<std::uint32_t> task_id, sample_index;
+    DeviceBuffer<float> values, logp;
+    std::vector<DeviceBuffer<float>> kb, vb;
+    Workspace w;
+
+    DecodeState(const ModelConfig& c, const TaskData& d, std::int64_t first, std::int64_t batch_, std::int64_t per_task,
+                bool sample_, std::uint64_t seed_, const std::vector<float>& given)
+        : batch(batch_), cap(std::max(d.nt_max, 1)), sample(sample_), seed(seed_), step(1),
+          w(2 * batch_, c, false) {
+      std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), base(seq_task.size());
+      std::vector<std::uint32_t> tid(seq_task.size()), sidx(seq_task.size());
+      for (std::int64_t b = 0; b < batch; ++b) {
+        const std::int64_t seq = first + b;
+        seq_task[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task);
+        base[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task * d.nt_max);
+        tid[std::size_t(b)] = static_cast<std::uint32_t>(seq / per_task);
+        sidx[std::size_t(b)] = static_cast<std::uint32_t>(seq % per_task);
+      }
+      task = upload(seq_task);
+      x_base = upload(base);
+      task_id = upload(tid);
+      sample_index = upload(sidx);
+      values = sample ? DeviceBuffer<float>(static_cast<std::size_t>(d.nt_max * batch)) : upload(given);
+      logp = DeviceBuffer<float>(sample ? 0 : static_cast<std::size_t>(d.nt_max * batch));
+      for (int l = 0; l < c.n_layers; ++l) {
+        kb.emplace_back(static_cast<std::size_t>(batch) * c.n_heads * cap * c.head_dim());
+        vb.emplace_back(static_cast<std::size_t>(batch) * c.n_heads * cap * c.head_dim());
+      }
+    }
+  };
+
+  // Launches one decode step (the one st.step names) on run's stream and advances st.step.
+  static void decode_step(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st) {
+    const ModelConfig& c = run.c_;
+    const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
+    const std::int64_t batch = st.batch;
+    Workspace& w = st.w;
+    int* step = st.step.data();
+    kernels::embed_decode_step(run.m_.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
+                               step, batch, w.x.data(), run.s_);
+    {
+      run.layers(w, 2 * batch, [&](int l, Workspace& ws) {
+        // Buffer t-1's K/V join the cache before the step's attention (nothing at t = 0).
+        kernels::append_buffer_kv_step(ws.qkv.data() + D, ws.qkv.data() + 2 * D, 2 * 3 * std::int64_t(D),
+                                       st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), batch, st.cap, step,
+                                       H, Dh, run.s_);
+        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, 2, Dh, 3 * D};
+        const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
+                                     d.context_offset.data(), d.context_len.data(), st.task.data()};
+        // Both rows of step t see buffer rows 0..t-1: the length is t, read from device memory.
+        const kernels::BufferKV buf{st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, st.cap,
+                                    kernels::BufferMask::kDecode, step};
+        run.attend(q, ctx, buf, ws);
+      });
+    }
+    kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, run.s_);
+    run.head(w.t1.data(), w.t2.data(), w.f.data(), w.mix.data(), batch);
+    if (st.sample) {
+      const kernels::SampleCounters counters{st.seed, st.task_id.data(), st.sample_index.data(), 0, step};
+      kernels::mixture_sample(w.mix.data(), run.m_.mixture_biases(), counters, batch, st.values.data(), nullptr, run.s_);
+    } else {
+      kernels::mixture_log_density_step(w.mix.data(), run.m_.mixture_biases(), st.values.data(), step, batch,
+                                        st.logp.data(), run.s_);
+    }
+    kernels::increment_device_int(step, run.s_);
+  }
+
+  // One decode step captured as a CUDA graph (on a private non-blocking stream, thread-local
+  // capture mode, so other threads' contexts are undisturbed) and replayed on the context's stream.
+  class StepGraph {
+   public:
+    StepGraph(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st) {
+      cudaStream_t capture = nullptr;
+      ARTABPFN_CUDA_CHECK(cudaStreamCreateWithFlags(&capture, cudaStreamNonBlocking));
+      Runner crun(run.m_, run.options_, capture);
+      ARTABPFN_CUDA_CHECK(cudaStreamBeginCapture(capture, cudaStreamCaptureModeThreadLocal));
+      try {
+        decode_step(crun, d, cache, st);
+      } catch (...) {
+        cudaGraph_t broken = nullptr;
+        cudaStreamEndCapture(capture, &broken);
+        if (broken) cudaGraphDestroy(broken);
+        cudaStreamDestroy(capture);
+        throw;
+      }
+      const cudaError_t ended = cudaStreamEndCapture(capture, &graph_);
+      cudaStreamDestroy(capture);
+      ARTABPFN_CUDA_CHECK(ended);
+      ARTABPFN_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
+    }
+    ~StepGraph() {
+      if (exec_) cudaGraphExecDestroy(exec_);
+      if (graph_) cudaGraphDestroy(graph_);
+    }
+    StepGraph(const StepGraph&) = delete;
+    StepGraph& operator=(const StepGraph&) = delete;
+    void launch(cudaStream_t stream) { ARTABPFN_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+    std::size_t nodes() const {
+      std::size_t count = 0;
+      ARTABPFN_CUDA_CHECK(cudaGraphGetNodes(graph_, nullptr, &count));
+      return count;
+    }
+
+   private:
+    cudaGraph_t graph_ = nullptr;
+    cudaGraphExec_t exec_ = nullptr;
+  };
+
   // The AR decode path for sequences [first, first + batch), `per_task` sequences per task.
   // sample == true: values [Nt, B] are drawn (seed); else they are given and log densities
   // are returned. Returns the step-major [Nt, B] values (sampling) or log densities.
   static std::vector<float> decode(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t first,
                                    std::int64_t batch, std::int64_t per_task, bool sample, std::uint64_t seed,
                                    const std::vector<float>& given) {
-    const ModelConfig& c = run.c_;
-    const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
-    const int cap = std::max(d.nt_max, 1);
-    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), x_base(seq_task.size());
-    std::vector<std::uint32_t> task_id(seq_task.size()), sample_index(seq_task.size());
-    for (std::int64_t b = 0; b < batch; ++b) {
-      const std::int64_t seq = first + b;
-      seq_task[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task);
-      x_base[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task * d.nt_max);
-      task_id[std::size_t(b)] = static_cast<std::uint32_t>(seq / per_task);
-      sample_index[std::size_t(b)] = static_cast<std::uint32_t>(seq % per_task);
-    }
-    const auto dev_task = upload(seq_task), dev_x_base = upload(x_base);
-    const auto dev_task_id = upload(task_id), dev_sample = upload(sample_index);
-    DeviceBuffer<float> values = sample ? DeviceBuffer<float>(static_cast<std::size_t>(d.nt_max * batch)) : upload(given);
-    DeviceBuffer<float> logp(sample ? 0 : static_cast<std::size_t>(d.nt_max * batch));
-    std::vector<DeviceBuffer<float>> kb, vb;
-    for (int l = 0; l < c.n_layers; ++l) {
-      kb.emplace_back(static_cast<std::size_t>(batch) * H * cap * Dh);
-      vb.emplace_back(static_cast<std::size_t>(batch) * H * cap * Dh);
-    }
-    Workspace w(2 * batch, c, false);
-    const kernels::EmbeddingWeights ew = run.m_.embedding();
-    for (int t = 0; t < d.nt_max; ++t) {
-      const int r = t > 0 ? 2 : 1;
-      const std::int64_t n = r * batch;
-      if (t > 0) {
-        const kernels::EmbeddingJob buffer{d.x_target.data(), dev_x_base.data(), t - 1, d.features,
-                                           values.data() + std::int64_t(t - 1) * batch, 1, nullptr, t - 1,
-                                           /*marker=*/2, w.x.data(), 1, r, 0};
-        kernels::embed_rows(ew, buffer, batch, run.s_);
-      }
-      const kernels::EmbeddingJob target{d.x_target.data(), dev_x_base.data(), t, d.features, nullptr, 0, nullptr, -1,
-                                         /*marker=*/0, w.x.data(), 1, r, r - 1};
-      kernels::embed_rows(ew, target, batch, run.s_);
-      for (int l = 0; l < c.n_layers; ++l) {
-        run.layer(l, w, n, [&](Workspace& ws) {
-          if (t > 0) {  // buffer t-1's K/V join the cache before the step's attention
-            kernels::append_buffer_rows(ws.k.data(), std::int64_t(r) * D, kb[l].data(), batch, cap, t - 1, H, Dh, run.s_);
-            kernels::append_buffer_rows(ws.v.data(), std::int64_t(r) * D, vb[l].data(), batch, cap, t - 1, H, Dh, run.s_);
-          }
-          kernels::rows_to_heads(ws.q.data(), ws.qh.data(), batch, r, H, Dh, run.s_);
-          const kernels::QueryBlock q{ws.qh.data(), static_cast<int>(batch), H, r, Dh};
-          const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
-                                       d.context_len.data(), dev_task.data()};
-          const kernels::BufferKV buf{kb[l].data(), vb[l].data(), cap, t, kernels::BufferMask::kDecode};
-          run.attend(q, ctx, buf, ws);
-          kernels::heads_to_rows(ws.oh.data(), ws.a.data(), batch, r, H, Dh, run.s_);
-        });
-      }
-      kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, r, r - 1, run.s_);
-      run.head(w.t1.data(), w.f.data(), w.mix.data(), batch);
-      if (sample) {
-        const kernels::SampleCounters counters{seed, dev_task_id.data(), dev_sample.data(), static_cast<std::uint32_t>(t)};
-        kernels::mixture_sample(w.mix.data(), run.m_.mixture_biases(), counters, batch,
-                                values.data() + std::int64_t(t) * batch, nullptr, run.s_);
-      } else {
-        kernels::mixture_log_density(w.mix.data(), run.m_.mixture_biases(), values.data() + std::int64_t(t) * batch, batch,
-                                     logp.data() + std::int64_t(t) * batch, run.s_);
-      }
+    DecodeState st(run.c_, d, first, batch, per_task, sample, seed, given);
+    kernels::set_device_int(st.step.data(), 0, run.s_);
+    if (d.nt_max > 0 && run.options_.decode_graphs) {
+      StepGraph graph(run, d, cache, st);
+      for (int t = 0; t < d.nt_max; ++t) graph.launch(run.s_);
+    } else {
+      for (int t = 0; t < d.nt_max; ++t) decode_step(run, d, cache, st);
     }
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
-    return sample ? values.download() : logp.download();
+    return sample ? st.values.download() : st.logp.download();
+  }
+
+  static StepTiming time_decode_step(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t samples,
+                                     int step, int replays) {
+    const std::int64_t total = std::int64_t(d.tasks) * samples;
+    DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
+    StepGraph graph(run, d, cache, st);
+    kernels::set_device_int(st.step.data(), 0, run.s_);
+    for (int t = 0; t < step; ++t) graph.launch(run.s_);
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
+    cudaEvent_t start = nullptr, stop = nullptr;
+    ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
+    ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
+    const auto median_us = [&](auto&& body) {
+      std::vector<float> ms;
+      for (int i = 0; i < replays + 5; ++i) {  // 5 warm-up replays
+        kernels::set_device_int(st.step.data(), step, run.s_);  // replays redo step `step` (idempotent)
+        ARTABPFN_CUDA_CHECK(cudaEventRecord(start, run.s_));
+        body();
+        ARTABPFN_CUDA_CHECK(cudaEventRecord(stop, run.s_));
+        ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
+        float elapsed = 0;
+        ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start, stop));
+        if (i >= 5) ms.push_back(elapsed);
+      }
+      std::sort(ms.begin(), ms.end());
+      return 1000.0 * double(ms[ms.size() / 2]);
+    };
+    StepTiming timing;
+    timing.eager_us = median_us([&] { decode_step(run, d, cache, st); });
+    timing.graph_us = median_us([&] { graph.launch(run.s_); });
+    timing.graph_nodes = graph.nodes();
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    return timing;
   }
 
   static std::int64_t decode_floats_per_sequence(const ModelConfig& c, int nt_max) {
@@ -486,6 +623,14 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
     scatter_steps(Impl::decode(run, d, cache, first, batch, samples, true, seed, {}), first, batch, samples, d, out);
   }
   return out;
+}
+
+StepTiming InferenceContext::time_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays) {
+  const TaskData d(tasks, model_.config().d_model);
+  if (step < 0 || step >= d.nt_max || replays < 1) throw InputError("time_decode_step: needs 0 <= step < Nt and replays >= 1");
+  Runner run(model_, options_, stream_);
+  const ContextCache cache = run.prefill(d);
+  return Impl::time_decode_step(run, d, cache, samples, step, replays);
 }
 
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {

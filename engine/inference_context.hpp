@@ -31,6 +31,21 @@ struct ContextOptions {
   // that do not fit run in chunks that do.
   std::size_t memory_budget_bytes = 0;
   NoticeSink notices;  // empty: stderr
+  // sample_sequence and forced_ar_density replay each decode step as one CUDA graph (captured once
+  // per call and chunk; the step index lives in device memory). false: the same kernels launched
+  // one by one (eager), for comparison; results are bitwise the same.
+  bool decode_graphs = true;
+  // true: every LayerNorm runs in the prologue of the product that follows it (103 instead of 139
+  // launches a decode step); false: separate LayerNorm launches. Results are bitwise the same
+  // (checked by bench/engine/decode_step_bench on the paper config). Off by default: measured
+  // slower at B 256 (H200: 1.46 vs 1.36 ms a step; bench/engine/NOTES.md), faster only at B 1.
+  bool fuse_layer_norm = false;
+};
+
+// One decode step's time (bench/engine): device-event medians over replays of the same step.
+struct StepTiming {
+  double eager_us = 0, graph_us = 0;
+  std::size_t graph_nodes = 0;  // kernels in the step's graph
 };
 
 class InferenceContext {
@@ -50,6 +65,11 @@ class InferenceContext {
   // task's position in the call). Bitwise reproducible across runs, chunkings and contexts.
   // Returns [T, samples, Nt_max].
   HostTensor<float> sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed);
+
+  // Benchmark helper: prefills `tasks`, decodes steps 0..step-1 of `samples` samples per task
+  // (one chunk; throws if it does not fit), then times step `step` (sampling included) `replays`
+  // times eagerly and as a CUDA graph replay, after warm-up. Needs step < Nt_max.
+  StepTiming time_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays);
 
   const ContextOptions& options() const { return options_; }
 

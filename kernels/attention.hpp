@@ -26,6 +26,9 @@ enum class BufferMask { kDecode, kTeacherForcing };
 struct QueryBlock {
   const float* q;  // [B, H, Lq, Dh]
   int batch, heads, queries, head_dim;
+  // 0: the [B, H, Lq, Dh] layout above. > 0: rows layout, query (b, h, i) at
+  // q + (b * Lq + i) * row_stride + h * Dh (e.g. the q part of a fused [N, 3D] q/k/v product).
+  std::int64_t row_stride = 0;
 };
 
 struct ContextKV {
@@ -42,11 +45,18 @@ struct BufferKV {
   int capacity;
   int length;  // valid rows, the same for every sample of the launch
   BufferMask mask;
+  // kDecode only: when set, the kernel reads the valid row count from this device int instead
+  // of `length` (which then only bounds it: 0 <= *device_length <= capacity), so one launch
+  // (one CUDA graph node) serves every decode step.
+  const int* device_length = nullptr;
 };
 
 struct AttentionOut {
   float* out;  // [B, H, Lq, Dh]
   float* lse;  // [B, H, Lq]
+  // true: rows layout instead, out [B, Lq, H, Dh] (= [B * Lq, D] rows) and lse [B, Lq, H];
+  // merge_attention_states works on either layout (it is elementwise per (row, head)).
+  bool rows_layout = false;
 };
 
 // Context part alone (split path, part 1). Samples of one task share each K/V tile.

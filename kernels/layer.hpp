@@ -34,6 +34,19 @@ enum class Epilogue { kNone, kGelu };
 void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 
+// LayerNorm fused into the following product (kernels/layer/linear.cu):
+//   ln_out = LN(a + b) * ln_weight + ln_bias   (b may be nullptr; width = in_features)
+//   y      = act(ln_out W^T + bias) + residual  (as linear())
+// The LayerNorm arithmetic is layer_norm()'s (same operations in the same order); for few rows it
+// runs in the product's prologue (one launch), else as a separate launch of the same device code
+// (layer_norm_rows). ln_out and y must not overlap a, b or each other. Batch invariant.
+void layer_norm_linear(const float* a, const float* b, const float* ln_weight, const float* ln_bias, float* ln_out,
+                       const float* weight, const float* bias, const float* residual, float* y, std::int64_t rows,
+                       int width, int out_features, Epilogue act, cudaStream_t stream);
+// The LayerNorm of layer_norm_linear alone (the same device code): y = LN(a + b); y may equal a.
+void layer_norm_rows(const float* a, const float* b, const float* weight, const float* bias, float* y,
+                     std::int64_t rows, int width, cudaStream_t stream);
+
 // ---- layer norm (kernels/layer/layer_norm.cu) ---------------------------------------------
 // y[r, :] = LN(x[r, :] + residual[r, :]) * weight + bias over the `width` (D) components,
 // biased variance, eps 1e-5. residual may be nullptr. y may equal x or residual (in place).
@@ -63,6 +76,10 @@ void mixture_params(const float* r, const MixtureBiases& biases, std::int64_t ro
 // -inf, never NaN, when every term underflows).   y, log_density [rows]
 void mixture_log_density(const float* r, const MixtureBiases& biases, const float* y, std::int64_t rows,
                          float* log_density, cudaStream_t stream);
+// The same for decode step t read from device memory: y and log_density are step-major
+// [steps, rows] arrays and row i of step t uses y[t * rows + i], writes log_density[t * rows + i].
+void mixture_log_density_step(const float* r, const MixtureBiases& biases, const float* y_steps, const int* step,
+                              std::int64_t rows, float* log_density_steps, cudaStream_t stream);
 
 // Sampling counters of the random-stream contract (include/artabpfn/random_stream.hpp):
 // row i draws random_stream::draw_for(seed, task_id[i], sample[i], step).
@@ -71,6 +88,10 @@ struct SampleCounters {
   const std::uint32_t* task_id;  // [rows]
   const std::uint32_t* sample;   // [rows]
   std::uint32_t step;            // the target index t of this launch
+  // When set, the step t is read from this device int instead (decode steps replayed as one CUDA
+  // graph), and y (and component) point at step-major [steps, rows] arrays: row i of step t is
+  // written at t * rows + i.
+  const int* device_step = nullptr;
 };
 
 // y[i] = mean_k + std_k * (float)normal with k the contract's component pick (cumulative float32

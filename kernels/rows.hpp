@@ -42,9 +42,18 @@ struct EmbeddingJob {
 
 void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
 
-// [B, L, H*Dh] rows -> [B, H, L, Dh] and back.
+// One decode step's rows, the step index t read from device memory (so one launch, or one CUDA
+// graph node, serves every step): out [B, 2, D] holds per sample b its buffer row t-1 (value
+// y_steps[(t-1) * B + b], AR token t-1; zeros at t = 0, where there is no buffer row) and its
+// target row t, feature rows x_base[b] + t - 1 and x_base[b] + t of x [*, features]. Same
+// arithmetic as embed_rows.
+void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
+                       const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream);
+
+// [B, L, H*Dh] rows -> [B, H, L, Dh] and back. rows_to_heads reads row (b, l) at
+// rows + (b * L + l) * row_stride (0: H * Dh, contiguous).
 void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int length, int n_heads, int head_dim,
-                   cudaStream_t stream);
+                   cudaStream_t stream, std::int64_t row_stride = 0);
 void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int length, int n_heads, int head_dim,
                    cudaStream_t stream);
 
@@ -52,12 +61,23 @@ void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int leng
 // task) -> the per-task [H, Nc_t, Dh] blocks at row_start[t] * D.
 void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t* row_task,
                             const std::int64_t* row_start, const std::int32_t* context_len, std::int64_t total_rows,
-                            int n_heads, int head_dim, cudaStream_t stream);
+                            int n_heads, int head_dim, cudaStream_t stream, std::int64_t row_stride = 0);
 
 // Appends one row per sample to buffer K/V: row b of rows (at rows + b * row_stride, D values)
 // goes to buffer[b, :, position, :] of a [B, H, capacity, Dh] buffer.
 void append_buffer_rows(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch, int capacity,
                         int position, int n_heads, int head_dim, cudaStream_t stream);
+
+// Decode step t (read from device memory): appends K and V of buffer row t-1 of every sample
+// (k_rows + b * row_stride and v_rows + b * row_stride, D values each) at position t-1 of the
+// [B, H, capacity, Dh] buffers; nothing at t = 0. One launch for K and V.
+void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_t row_stride, float* k_buffer,
+                           float* v_buffer, std::int64_t batch, int capacity, const int* step, int n_heads,
+                           int head_dim, cudaStream_t stream);
+
+// *counter = value (one thread), and *counter += 1: the decode step index in device memory.
+void set_device_int(int* counter, int value, cudaStream_t stream);
+void increment_device_int(int* counter, cudaStream_t stream);
 
 // out row i (of width) = in row (i / group) * group_stride + group_offset + i % group.
 // Picks e.g. the target row of each sample of a decode step, or the target rows of a sequence.

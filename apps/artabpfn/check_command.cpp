@@ -16,6 +16,7 @@ void add_check_command(CLI::App& app) {
   struct Options {
     std::string vectors, results, report_dir, contracts;
     std::vector<std::string> cases;
+    bool allow_skipped = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand(
@@ -25,11 +26,14 @@ void add_check_command(CLI::App& app) {
   command->add_option("--report-dir", o->report_dir, "write report.json and junit.xml here");
   command->add_option("--contracts", o->contracts, "check only these contracts (comma-separated)");
   command->add_option("--case", o->cases, "check only this case (repeatable)");
+  command->add_flag("--allow-skipped", o->allow_skipped,
+                    "report the cases listed in RESULTS/skipped.txt (declined by the adapter) as skipped, not missing");
   command->callback([o] {
     conformance::CheckOptions options;
     options.vectors = o->vectors;
     options.results = o->results;
     options.cases = o->cases;
+    options.allow_skipped = o->allow_skipped;
     std::stringstream list(o->contracts);
     for (std::string item; std::getline(list, item, ',');)
       if (!item.empty()) options.contracts.push_back(item);

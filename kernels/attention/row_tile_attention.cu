@@ -61,6 +61,9 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#ifdef ARTABPFN_MUTATIONS
+#include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
+#endif
 
 namespace artabpfn::kernels {
 namespace {
@@ -92,12 +95,21 @@ struct Params {
   const float* __restrict__ buffer_v;
   int capacity, length;
   bool teacher_forcing;
+  const int* __restrict__ device_length;  // decode: read the length here when set
+  std::int64_t q_row_stride;              // 0: [B, H, Lq, Dh]; else rows layout (QueryBlock)
+  bool out_rows;                          // rows layout of out and lse (AttentionOut)
+#ifdef ARTABPFN_MUTATIONS
+  int mutant;  // kernels/mutations.hpp flags, read from ARTABPFN_MUTANT at launch
+#endif
 };
 
 // Number of buffer keys query i may see: all `length` rows when decoding; under teacher forcing
 // query i < length (buffer i) sees rows 0..i, query length + t (target t) sees rows 0..t-1.
 __device__ __forceinline__ int buffer_limit(const Params& p, int i) {
-  if (!p.teacher_forcing) return p.length;
+  if (!p.teacher_forcing) return p.device_length != nullptr ? *p.device_length : p.length;
+#ifdef ARTABPFN_MUTATIONS
+  if (p.mutant & mutation::kTargetSeesItself) return i < p.length ? i + 1 : i - p.length + 1;
+#endif
   return i < p.length ? i + 1 : i - p.length;
 }
 
@@ -165,7 +177,11 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
         base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * p.head_dim;
         limit = buffer_limit(p, i);
       } else {
+#ifdef ARTABPFN_MUTATIONS
+        const std::int32_t t = p.task_of_sample[(p.mutant & mutation::kFirstSampleContext) ? 0 : b];
+#else
         const std::int32_t t = p.task_of_sample[b];
+#endif
         const int nc = p.context_len[t];
         id = static_cast<unsigned long long>(t);
         base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * p.head_dim;
@@ -231,6 +247,15 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
     __pipeline_commit();
     __pipeline_wait_prior(0);
     __syncthreads();
+#ifdef ARTABPFN_MUTATIONS
+    if (!kBuffer && (p.mutant & mutation::kTf32Context)) {  // TF32 K and V operands (uniform branch)
+      for (int x = threadIdx.x; x < staged * stride; x += kThreads) {
+        sm.k[x] = mutation::tf32_round(sm.k[x]);
+        sm.v[x] = mutation::tf32_round(sm.v[x]);
+      }
+      __syncthreads();
+    }
+#endif
     // Warp `warp` takes keys j0 + warp + 4u, u < per_warp, in increasing order.
     for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
       float s[kScoreBatch];
@@ -285,6 +310,9 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
           prob = expf(score - st.m);
         }
         st.l += prob;
+#ifdef ARTABPFN_MUTATIONS
+        if (!kBuffer && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
+#endif
         const float* value = sm.v + (row_x0 + 4 * u) * stride;
 #pragma unroll
         for (int c = 0; c < S::chunks; ++c) {
@@ -318,11 +346,15 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
 
     const std::int64_t r = tile_row0 + row;
     const bool valid = r < p.rows_per_head;
-    std::int64_t q_row = 0;
+    std::int64_t q_row = 0;    // (b, h, i) in [B, H, Lq] order, or in [B, Lq, H] order (out_rows)
+    const float* q_src = p.q;  // this row's Dh query values
     if (valid) {
       const std::int64_t b = r / p.queries;
       const std::int64_t i = r - b * p.queries;
-      q_row = (b * p.heads + h) * p.queries + i;
+      const std::int64_t heads_row = (b * p.heads + h) * p.queries + i;
+      q_src = p.q_row_stride > 0 ? p.q + (b * p.queries + i) * p.q_row_stride + static_cast<std::int64_t>(h) * p.head_dim
+                                 : p.q + heads_row * p.head_dim;
+      q_row = p.out_rows ? (b * p.queries + i) * p.heads + h : heads_row;
     }
     RowState<S> st;
     st.m = -INFINITY;
@@ -333,12 +365,24 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
       float e[4];
 #pragma unroll
       for (int t = 0; t < 4; ++t)
-        e[t] = valid && d0 + t < p.head_dim ? p.q[q_row * p.head_dim + d0 + t] : 0.f;
+        e[t] = valid && d0 + t < p.head_dim ? q_src[d0 + t] : 0.f;
       st.q[c] = make_float4(e[0], e[1], e[2], e[3]);
       st.o[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
 
+#ifdef ARTABPFN_MUTATIONS
+    float4 plain_q[S::chunks];  // TF32 queries in the context phase only
+#pragma unroll
+    for (int c = 0; c < S::chunks; ++c) {
+      plain_q[c] = st.q[c];
+      if (kContext && (p.mutant & mutation::kTf32Context)) st.q[c] = mutation::tf32_round(st.q[c]);
+    }
+#endif
     if constexpr (kContext) run_phase<S, false>(p, sm, st, h, tile_row0);
+#ifdef ARTABPFN_MUTATIONS
+#pragma unroll
+    for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
+#endif
     if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
     // Epilogue: merge the four warps' states of each row (fixed order), normalise, store.
@@ -380,6 +424,12 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
           }
         }
       }
+#ifdef ARTABPFN_MUTATIONS
+      // 0 / 0 for a row of the context-only kernel that saw no key.
+      const bool empty_nan = kContext && !kBuffer && (p.mutant & mutation::kNanEmptyContext);
+#else
+      constexpr bool empty_nan = false;
+#endif
       float* dst = p.out + q_row * p.head_dim;
 #pragma unroll
       for (int c = 0; c < S::chunks; ++c) {
@@ -387,9 +437,12 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
         const float e[4] = {acc[c].x, acc[c].y, acc[c].z, acc[c].w};
 #pragma unroll
         for (int t = 0; t < 4; ++t)
-          if (d0 + t < p.head_dim) dst[d0 + t] = m == -INFINITY ? 0.f : e[t] / l;
+          if (d0 + t < p.head_dim) dst[d0 + t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
       }
       if (lane_in_row == 0) p.lse[q_row] = m == -INFINITY ? -INFINITY : m + logf(l);
+#ifdef ARTABPFN_MUTATIONS
+      if (lane_in_row == 0 && (p.mutant & mutation::kLseBase2)) p.lse[q_row] *= 1.44269504f;  // log2(e)
+#endif
     }
   }
 }
@@ -407,6 +460,10 @@ void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
   const std::int64_t row_tiles = (p.rows_per_head + S::rows - 1) / S::rows;
   q.tiles = row_tiles * p.heads;
+#ifdef ARTABPFN_MUTATIONS
+  // As a (heads, row tiles) 2-D grid would: row tiles past 65535 in y are silently dropped.
+  if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
+#endif
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
   row_tile_attention<S, kContext, kBuffer><<<static_cast<unsigned>(grid), kThreads, 0, stream>>>(q);
   ARTABPFN_CHECK_LAUNCH();
@@ -441,7 +498,15 @@ bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
   p.head_dim = q.head_dim;
   p.padded_dim = (q.head_dim + 3) / 4 * 4;
   p.scale = 1.0f / std::sqrt(static_cast<float>(q.head_dim));  // as reference::attend<float>
+#ifdef ARTABPFN_MUTATIONS
+  p.mutant = mutation::active();
+  if (p.mutant & mutation::kNoScoreScale) p.scale = 1.0f;
+#endif
   p.rows_per_head = static_cast<std::int64_t>(q.batch) * q.queries;
+  p.q_row_stride = q.row_stride;
+  p.out_rows = out.rows_layout;
+  require(q.row_stride == 0 || q.row_stride >= static_cast<std::int64_t>(q.heads) * q.head_dim,
+          "query row stride must be 0 or at least heads * head_dim");
   if (p.rows_per_head == 0) return false;
   require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "null query or output pointer");
   return true;
@@ -467,6 +532,10 @@ void buffer_params(const QueryBlock& q, const BufferKV& buffer, Params& p) {
   p.capacity = buffer.capacity;
   p.length = buffer.length;
   p.teacher_forcing = buffer.mask == BufferMask::kTeacherForcing;
+  require(buffer.device_length == nullptr || buffer.mask == BufferMask::kDecode,
+          "a device buffer length is for decode steps only");
+  require(buffer.device_length == nullptr || (buffer.k != nullptr && buffer.v != nullptr), "null buffer K/V");
+  p.device_length = buffer.device_length;
 }
 
 }  // namespace

@@ -91,9 +91,14 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     mixture_log_density_kernel(const float* r, MixtureBiases b, const float* y, std::int64_t rows,
-                               float* log_density) {
+                               float* log_density, const int* step) {
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
+  if (step != nullptr) {  // step-major [steps, rows] arrays, step t from device memory
+    const std::int64_t offset = static_cast<std::int64_t>(*step) * rows;
+    y += offset;
+    log_density += offset;
+  }
   const int k_count = b.components;
   const RowMixture m{r + row * 3 * k_count, b};
   const LogSoftmax lw = log_softmax_of(m);
@@ -117,8 +122,14 @@ __global__ void __launch_bounds__(kThreads)
   const int k_count = b.components;
   const RowMixture m{r + row * 3 * k_count, b};
   const LogSoftmax lw = log_softmax_of(m);
+  std::uint32_t step = counters.step;
+  if (counters.device_step != nullptr) {  // step-major [steps, rows] outputs, step t from device memory
+    step = static_cast<std::uint32_t>(*counters.device_step);
+    y += static_cast<std::int64_t>(step) * rows;
+    if (component != nullptr) component += static_cast<std::int64_t>(step) * rows;
+  }
   const random_stream::Draw draw =
-      random_stream::draw_for(counters.seed, counters.task_id[row], counters.sample[row], counters.step);
+      random_stream::draw_for(counters.seed, counters.task_id[row], counters.sample[row], step);
   int pick = k_count - 1;
   float cumulative = 0.0f;
   for (int k = 0; k < k_count; ++k) {
@@ -157,7 +168,17 @@ void mixture_log_density(const float* r, const MixtureBiases& biases, const floa
   detail::require(rows >= 0, "mixture_log_density: negative rows");
   if (rows == 0) return;
   mixture_log_density_kernel<<<detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0, stream>>>(
-      r, biases, y, rows, log_density);
+      r, biases, y, rows, log_density, nullptr);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void mixture_log_density_step(const float* r, const MixtureBiases& biases, const float* y_steps, const int* step,
+                              std::int64_t rows, float* log_density_steps, cudaStream_t stream) {
+  check_biases(biases, "mixture_log_density_step: needs K >= 1 and three bias vectors");
+  detail::require(rows >= 0 && step != nullptr, "mixture_log_density_step: negative rows or null step");
+  if (rows == 0) return;
+  mixture_log_density_kernel<<<detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0, stream>>>(
+      r, biases, y_steps, rows, log_density_steps, step);
   ARTABPFN_CHECK_LAUNCH();
 }
 

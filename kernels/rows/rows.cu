@@ -4,6 +4,9 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/rows.hpp"
+#ifdef ARTABPFN_MUTATIONS
+#include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
+#endif
 
 namespace artabpfn::kernels {
 namespace {
@@ -14,6 +17,18 @@ unsigned blocks_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 20));
 }
 
+// Component c of one embedded row (SPEC.md, "Rows"); y null: no y term; p < 0: no AR token.
+__device__ __forceinline__ float embed_value(const EmbeddingWeights& w, const float* x, int features, const float* y,
+                                             int marker, int p, int c) {
+  float sum = 0.0f;
+  for (int f = 0; f < features; ++f) sum += w.x_weight[c] * x[f] + w.x_bias[c];
+  float value = sum / static_cast<float>(features);
+  if (y) value += w.y_weight[c] * *y + w.y_bias[c];
+  value += w.marker[marker * w.d_model + c];
+  if (p >= 0) value += w.ar_tokens[(p % w.buffer_size) * w.d_model + c];
+  return value;
+}
+
 __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t rows) {
   const std::int64_t total = rows * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -21,22 +36,63 @@ __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t 
     const std::int64_t r = i / w.d_model;
     const int c = static_cast<int>(i % w.d_model);
     const std::int64_t xr = (job.x_row ? job.x_row[r] : r) + job.x_row_offset;
-    const float* x = job.x + xr * job.features;
-    float sum = 0.0f;
-    for (int f = 0; f < job.features; ++f) sum += w.x_weight[c] * x[f] + w.x_bias[c];
-    float value = sum / static_cast<float>(job.features);
-    if (job.y) value += w.y_weight[c] * job.y[r * job.y_stride] + w.y_bias[c];
-    value += w.marker[job.marker * w.d_model + c];
     const int p = job.position ? job.position[r] : job.position_constant;
-    if (p >= 0) value += w.ar_tokens[(p % w.buffer_size) * w.d_model + c];
+    const float value = embed_value(w, job.x + xr * job.features, job.features,
+                                    job.y ? job.y + r * job.y_stride : nullptr, job.marker, p, c);
     const std::int64_t out_row = (r / job.out_group) * job.out_group_stride + job.out_group_offset + r % job.out_group;
     job.out[out_row * w.d_model + c] = value;
   }
 }
 
+// out [B, 2, D]: row 2b buffer t-1 (zeros at t = 0), row 2b + 1 target t.
+__global__ void embed_decode_kernel(EmbeddingWeights w, const float* x, const std::int32_t* x_base, int features,
+                                    const float* y_steps, const int* step, std::int64_t batch, float* out
+#ifdef ARTABPFN_MUTATIONS
+                                    , int ar_shift  // 1: buffer j takes AR token j + 1 (mutant)
+#endif
+) {
+#ifndef ARTABPFN_MUTATIONS
+  constexpr int ar_shift = 0;
+#endif
+  const int t = *step;
+  const std::int64_t total = batch * 2 * w.d_model;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t row = i / w.d_model, b = row / 2;
+    const int c = static_cast<int>(i % w.d_model);
+    float value = 0.0f;
+    if (row % 2 == 1)
+      value = embed_value(w, x + (std::int64_t(x_base[b]) + t) * features, features, nullptr, /*marker=*/0, -1, c);
+    else if (t > 0)
+      value = embed_value(w, x + (std::int64_t(x_base[b]) + t - 1) * features, features,
+                          y_steps + std::int64_t(t - 1) * batch + b, /*marker=*/2, t - 1 + ar_shift, c);
+    out[i] = value;
+  }
+}
+
+__global__ void append_kv_step_kernel(const float* k_rows, const float* v_rows, std::int64_t row_stride,
+                                      float* k_buffer, float* v_buffer, std::int64_t batch, int capacity,
+                                      const int* step, int n_heads, int head_dim) {
+  const int t = *step;
+  if (t < 1) return;
+  const int d_model = n_heads * head_dim;
+  const std::int64_t total = batch * d_model;
+  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += std::int64_t(gridDim.x) * blockDim.x) {
+    const std::int64_t b = i / d_model;
+    const int c = static_cast<int>(i % d_model), h = c / head_dim, d = c % head_dim;
+    const std::int64_t at = ((b * n_heads + h) * capacity + (t - 1)) * head_dim + d;
+    k_buffer[at] = k_rows[b * row_stride + c];
+    v_buffer[at] = v_rows[b * row_stride + c];
+  }
+}
+
+__global__ void set_int_kernel(int* counter, int value) { *counter = value; }
+__global__ void increment_int_kernel(int* counter) { *counter += 1; }
+
 // direction 0: rows -> heads, 1: heads -> rows. Index over the heads layout.
 __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, int length, int n_heads, int head_dim,
-                             int direction) {
+                             int direction, std::int64_t row_stride) {
   const std::int64_t total = batch * length * std::int64_t(n_heads) * head_dim;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -44,7 +100,7 @@ __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, in
     const int l = static_cast<int>((i / head_dim) % length);
     const int h = static_cast<int>((i / (std::int64_t(head_dim) * length)) % n_heads);
     const std::int64_t b = i / (std::int64_t(head_dim) * length * n_heads);
-    const std::int64_t row_index = ((b * length + l) * n_heads + h) * head_dim + d;
+    const std::int64_t row_index = (b * length + l) * row_stride + h * head_dim + d;
     if (direction == 0) out[i] = in[row_index];
     else out[row_index] = in[i];
   }
@@ -52,7 +108,7 @@ __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, in
 
 __global__ void context_blocks_kernel(const float* rows, float* blocks, const std::int32_t* row_task,
                                       const std::int64_t* row_start, const std::int32_t* context_len,
-                                      std::int64_t total_rows, int n_heads, int head_dim) {
+                                      std::int64_t total_rows, int n_heads, int head_dim, std::int64_t row_stride) {
   const int d_model = n_heads * head_dim;
   const std::int64_t total = total_rows * d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -61,7 +117,7 @@ __global__ void context_blocks_kernel(const float* rows, float* blocks, const st
     const int c = static_cast<int>(i % d_model), h = c / head_dim, d = c % head_dim;
     const int task = row_task[row];
     const std::int64_t start = row_start[task], j = row - start;
-    blocks[start * d_model + (h * std::int64_t(context_len[task]) + j) * head_dim + d] = rows[i];
+    blocks[start * d_model + (h * std::int64_t(context_len[task]) + j) * head_dim + d] = rows[row * row_stride + c];
   }
 }
 
@@ -96,11 +152,44 @@ void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::i
   ARTABPFN_CHECK_LAUNCH();
 }
 
+void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
+                       const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream) {
+  if (batch <= 0) return;
+  embed_decode_kernel<<<blocks_for(batch * 2 * weights.d_model), kThreads, 0, stream>>>(weights, x, x_base, features,
+                                                                                       y_steps, step, batch, out
+#ifdef ARTABPFN_MUTATIONS
+                                                                                       , (mutation::active() & mutation::kArTokenShift) ? 1 : 0
+#endif
+  );
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_t row_stride, float* k_buffer,
+                           float* v_buffer, std::int64_t batch, int capacity, const int* step, int n_heads,
+                           int head_dim, cudaStream_t stream) {
+  const std::int64_t n = batch * n_heads * head_dim;
+  if (n <= 0) return;
+  append_kv_step_kernel<<<blocks_for(n), kThreads, 0, stream>>>(k_rows, v_rows, row_stride, k_buffer, v_buffer, batch,
+                                                                 capacity, step, n_heads, head_dim);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void set_device_int(int* counter, int value, cudaStream_t stream) {
+  set_int_kernel<<<1, 1, 0, stream>>>(counter, value);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
+void increment_device_int(int* counter, cudaStream_t stream) {
+  increment_int_kernel<<<1, 1, 0, stream>>>(counter);
+  ARTABPFN_CHECK_LAUNCH();
+}
+
 void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int length, int n_heads, int head_dim,
-                   cudaStream_t stream) {
+                   cudaStream_t stream, std::int64_t row_stride) {
   const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
   if (n <= 0) return;
-  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim, 0);
+  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim, 0,
+                                                        row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
   ARTABPFN_CHECK_LAUNCH();
 }
 
@@ -108,17 +197,19 @@ void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int leng
                    cudaStream_t stream) {
   const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
   if (n <= 0) return;
-  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(heads, rows, batch, length, n_heads, head_dim, 1);
+  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(heads, rows, batch, length, n_heads, head_dim, 1,
+                                                        std::int64_t(n_heads) * head_dim);
   ARTABPFN_CHECK_LAUNCH();
 }
 
 void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t* row_task,
                             const std::int64_t* row_start, const std::int32_t* context_len, std::int64_t total_rows,
-                            int n_heads, int head_dim, cudaStream_t stream) {
+                            int n_heads, int head_dim, cudaStream_t stream, std::int64_t row_stride) {
   const std::int64_t n = total_rows * n_heads * head_dim;
   if (n <= 0) return;
-  context_blocks_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, blocks, row_task, row_start, context_len,
-                                                                 total_rows, n_heads, head_dim);
+  context_blocks_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
+      rows, blocks, row_task, row_start, context_len, total_rows, n_heads, head_dim,
+      row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
   ARTABPFN_CHECK_LAUNCH();
 }
 

@@ -56,7 +56,9 @@ std::vector<std::vector<double>> read_csv_values(const std::string& path) {
 TEST(Cli, DensityCsvMatchesPeerAndSafetensorsOutput) {
   const TempDir dir;
   const std::string csv = (dir.path() / "d.csv").string(), st = (dir.path() / "d.safetensors").string();
-  const std::string args = "density --weights " + peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors");
+  // The double reference (the default cuda backend is float32 where a GPU exists).
+  const std::string args = "density --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " +
+                           peer("paper_io.safetensors");
   const CommandResult a = run(args + " --out " + csv);
   ASSERT_EQ(a.status, 0) << a.output;
   ASSERT_EQ(run(args + " --out " + st).status, 0);
@@ -73,7 +75,7 @@ TEST(Cli, DensityCsvMatchesPeerAndSafetensorsOutput) {
 
 TEST(Cli, SamplingIsReproducibleForASeed) {
   const TempDir dir;
-  const std::string args = "sample --weights " + peer("paper_weights.safetensors") + " --inputs " +
+  const std::string args = "sample --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " +
                            peer("paper_io.safetensors") + " --samples 3 --seed 7 --out ";
   ASSERT_EQ(run(args + (dir.path() / "a.csv").string()).status, 0);
   ASSERT_EQ(run(args + (dir.path() / "b.csv").string()).status, 0);

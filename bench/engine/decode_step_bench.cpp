@@ -1,0 +1,99 @@
+// One AR decode step on the paper configuration (weights from a file, random task values):
+// B samples of one task, Nc context rows, Nt targets, timed at step t (sampling included).
+// Each point: device-event median over --replays replays of the same step after 5 warm-up
+// replays, launched eagerly (one launch per kernel) and as the context's CUDA graph replay,
+// for fused and split attention. Also checks that sample_sequence gives bitwise the same samples
+// with and without graphs.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstring>
+#include <random>
+
+#include "artabpfn/weights_loader.hpp"
+#include "engine/inference_context.hpp"
+#include "kernels/device_info.hpp"
+
+namespace {
+
+using namespace artabpfn;
+
+TaskTensors random_task(std::int64_t nc, std::int64_t nt, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<double> n01;
+  TaskTensors t;
+  t.x_context = HostTensor<double>({1, nc, 2});
+  t.y_context = HostTensor<double>({1, nc});
+  t.x_target = HostTensor<double>({1, nt, 2});
+  for (auto* tensor : {&t.x_context, &t.y_context, &t.x_target})
+    for (double& v : tensor->data) v = n01(engine);
+  return validate_task_tensors(std::move(t), "bench");
+}
+
+bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) {
+  return a.data.size() == b.data.size() && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"decode_step_bench: one decode step, eager vs CUDA graph"};
+  std::string weights_path;
+  int replays = 100, step = 32;
+  std::int64_t nc = 256, nt = 64;
+  bool large = false, no_check = false, no_plain = false;
+  std::vector<std::int64_t> batches = {1, 256, 4096};
+  std::vector<std::string> modes = {"fused", "split"};
+  app.add_option("--weights", weights_path, "paper-config weights (e.g. fixtures/peer/paper_weights.safetensors)")->required();
+  app.add_option("--replays", replays, "timed replays per point");
+  app.add_option("--step", step, "the step t timed");
+  app.add_option("--nc", nc, "context rows");
+  app.add_option("--nt", nt, "targets (buffer capacity)");
+  app.add_flag("--large", large, "add B 65536");
+  app.add_option("--batches", batches, "sample counts B");
+  app.add_option("--modes", modes, "attention modes (fused, split)");
+  app.add_flag("--no-check", no_check, "skip the graph-vs-eager sample_sequence check");
+  app.add_flag("--no-plain", no_plain, "time only the default (LayerNorm fused) path");
+  CLI11_PARSE(app, argc, argv);
+  const ModelWeights weights = load_weights(weights_path);
+  const engine::DeviceModel model(weights);
+  fmt::print("GPU: {}\nmodel: {}\n", kernels::gpu_description(), weights.config.to_string());
+  const TaskTensors task = random_task(nc, nt, 1);
+  TaskTensors density_task = task;
+  density_task.y_target = HostTensor<double>({1, 64, nt});
+  {
+    std::mt19937_64 engine(5);
+    std::normal_distribution<double> n01;
+    for (double& v : density_task.y_target->data) v = n01(engine);
+  }
+  density_task = validate_task_tensors(std::move(density_task), "bench");
+
+  // The default path (graph, LayerNorm fused into the products) and the plain one (eager,
+  // separate LayerNorm launches) agree bit for bit.
+  for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
+    if (no_check) break;
+    engine::InferenceContext graph(model, {mode, 0, [](const std::string&) {}, true, true});
+    engine::InferenceContext eager(model, {mode, 0, [](const std::string&) {}, false, false});
+    const bool same = same_bits(graph.sample_sequence(task, 256, 11), eager.sample_sequence(task, 256, 11));
+    const bool same_density = same_bits(graph.evaluate_joint_density(density_task), eager.evaluate_joint_density(density_task));
+    fmt::print("B 256 {}: sample_sequence graph+fused-LN vs eager+plain-LN bitwise {}; density {}\n",
+               engine::attention_mode_name(mode), same ? "equal" : "DIFFERENT", same_density ? "equal" : "DIFFERENT");
+    if (!same || !same_density) return 1;
+  }
+
+  fmt::print("\none decode step, Nc {}, Nt {}, t {}, median of {} replays (us)\n", nc, nt, step, replays);
+  fmt::print("{:>6} {:>7} {:>6} {:>11} {:>11} {:>7}\n", "B", "attn", "LN", "eager us", "graph us", "nodes");
+  if (large) batches.push_back(65536);
+  for (const std::int64_t b : batches)
+    for (const std::string& name : modes)
+      for (const bool fuse_ln : {true, false}) {
+        if (!fuse_ln && (b >= 65536 || no_plain)) continue;
+        const engine::AttentionMode mode = engine::parse_attention_mode(name);
+        engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}, true, fuse_ln});
+        const engine::StepTiming t = context.time_decode_step(task, b, step, replays);
+        fmt::print("{:>6} {:>7} {:>6} {:>11.1f} {:>11.1f} {:>7}\n", b, engine::attention_mode_name(mode),
+                   fuse_ln ? "fused" : "plain", t.eager_us, t.graph_us, t.graph_nodes);
+        std::fflush(stdout);
+      }
+  return 0;
+}

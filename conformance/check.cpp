@@ -1,0 +1,302 @@
+#include "conformance/check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <set>
+
+#include "artabpfn/error.hpp"
+
+namespace artabpfn::conformance {
+namespace {
+
+std::vector<std::int64_t> position_of(std::int64_t index, const Shape& shape) {
+  std::vector<std::int64_t> pos(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    const std::int64_t n = std::max<std::int64_t>(shape[d], 1);
+    pos[d] = index % n;
+    index /= n;
+  }
+  return pos;
+}
+
+std::string position_text(const std::vector<std::int64_t>& pos) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < pos.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(pos[i]);
+  }
+  return s + "]";
+}
+
+OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const Tensor* got) {
+  OutputCheck o;
+  o.output = spec.name;
+  o.limit = spec.tolerance.limit;
+  o.float32_error = spec.tolerance.float32_error;
+  if (!got) {
+    o.ok = false;
+    o.problem = "tensor '" + spec.name + "' missing from the result file";
+    return o;
+  }
+  if (got->shape != expected.shape) {
+    o.ok = false;
+    o.problem = "shape " + shape_to_string(got->shape) + ", expected " + shape_to_string(expected.shape);
+    return o;
+  }
+  const std::int64_t n = expected.size();
+  if (expected.is_integer()) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t e = expected.ints[std::size_t(i)];
+      if (e == -1) continue;
+      ++o.compared;
+      const double g = got->is_integer() ? double(got->ints[std::size_t(i)]) : got->values[std::size_t(i)];
+      if (g != double(e)) {
+        if (o.worst_index < 0) {
+          o.worst_index = i;
+          o.worst_expected = double(e);
+          o.worst_got = g;
+        }
+        ++o.nonfinite_mismatches;  // counted as mismatches
+        o.max_error = std::max(o.max_error, std::abs(g - double(e)));
+      }
+    }
+    if (o.nonfinite_mismatches > 0) {
+      o.ok = false;
+      o.problem = fmt::format("{} of {} integers differ", o.nonfinite_mismatches, o.compared);
+    }
+  } else {
+    std::int64_t first_nonfinite = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double e = expected.values[std::size_t(i)];
+      if (std::isnan(e)) continue;
+      ++o.compared;
+      const double g = got->is_integer() ? double(got->ints[std::size_t(i)]) : got->values[std::size_t(i)];
+      if (std::isnan(g) || std::isinf(g) || std::isinf(e)) {
+        if (g != e) {
+          ++o.nonfinite_mismatches;
+          if (first_nonfinite < 0) first_nonfinite = i;
+        }
+        continue;
+      }
+      const double err = std::abs(g - e);
+      if (o.worst_index < 0 || err > o.max_error) {
+        o.max_error = err;
+        o.worst_index = i;
+        o.worst_expected = e;
+        o.worst_got = g;
+      }
+    }
+    if (o.nonfinite_mismatches > 0) {
+      o.ok = false;
+      o.worst_index = first_nonfinite;
+      o.worst_expected = expected.values[std::size_t(first_nonfinite)];
+      o.worst_got = got->is_integer() ? double(got->ints[std::size_t(first_nonfinite)])
+                                      : got->values[std::size_t(first_nonfinite)];
+      o.problem = fmt::format("{} non-finite mismatches (NaN, or an infinity not matched), first at {}",
+                              o.nonfinite_mismatches, position_text(position_of(first_nonfinite, expected.shape)));
+    } else if (o.max_error > o.limit) {
+      o.ok = false;
+      o.problem = fmt::format("max |err| {:.3g} > limit {:.3g} ({:.3g} x float32 error {:.3g} + floor {:.3g})",
+                              o.max_error, o.limit, spec.tolerance.factor, spec.tolerance.float32_error,
+                              spec.tolerance.floor);
+    }
+  }
+  if (o.worst_index >= 0) o.worst_position = position_of(o.worst_index, expected.shape);
+  return o;
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string quote(const std::string& s) {
+  if (s.find_first_of(" \t'\"$`\\") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string details(const CaseCheck& c) {
+  const bool per_output = std::any_of(c.outputs.begin(), c.outputs.end(), [](const OutputCheck& o) { return !o.ok; });
+  std::string text = per_output ? "\n" : c.message + "\n";
+  for (const OutputCheck& o : c.outputs) {
+    if (o.ok) continue;
+    text += fmt::format("  {}: {}", o.output, o.problem);
+    if (o.worst_index >= 0)
+      text += fmt::format("; worst element {} expected {:.9g} got {:.9g}", position_text(o.worst_position),
+                          o.worst_expected, o.worst_got);
+    text += "\n";
+  }
+  text += "  reproduce: " + c.reproduce + "\n  regenerate: " + c.regenerate + "\n";
+  return text;
+}
+
+}  // namespace
+
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results) {
+  CaseCheck c;
+  c.name = spec.name;
+  c.contract = spec.contract;
+  c.file = spec.file;
+  c.status = "pass";
+  for (const OutputSpec& out : spec.outputs) {
+    const auto e = vectors.expected.find(out.name);
+    if (e == vectors.expected.end()) throw InputError(spec.file + ": expected." + out.name + " is missing");
+    const auto g = results.find(out.name);
+    OutputCheck o = compare_output(out, e->second, g == results.end() ? nullptr : &g->second);
+    if (!o.ok && c.status == "pass") {
+      c.status = "fail";
+      c.message = out.name + ": " + o.problem;
+    }
+    c.outputs.push_back(std::move(o));
+  }
+  return c;
+}
+
+CheckReport run_check(const CheckOptions& options) {
+  const Index index = read_index(options.vectors / "index.json");
+  CheckReport report;
+  report.vectors = options.vectors.string();
+  report.results = options.results.string();
+  report.set = index.set;
+  report.seed = index.seed;
+  report.generator = index.generator;
+  for (const std::string& name : options.contracts) contract(name);  // unknown names are an error
+  for (const std::string& name : options.cases)
+    if (!index.find(name)) throw InputError("no case named '" + name + "' in " + (options.vectors / "index.json").string());
+  auto selected = [&](const CaseSpec& c) {
+    const bool by_contract = options.contracts.empty() ||
+                             std::find(options.contracts.begin(), options.contracts.end(), c.contract) != options.contracts.end();
+    const bool by_case = options.cases.empty() || std::find(options.cases.begin(), options.cases.end(), c.name) != options.cases.end();
+    return by_contract && by_case;
+  };
+  std::set<std::string> declined_cases;
+  if (std::ifstream list(options.results / kSkippedList); list)
+    for (std::string line; std::getline(list, line);)
+      if (!line.empty()) declined_cases.insert(line);
+  for (const CaseSpec& spec : index.cases) {
+    if (!selected(spec)) continue;
+    const auto start = std::chrono::steady_clock::now();
+    CaseCheck c;
+    const std::filesystem::path result_path = options.results / spec.file;
+    if (!std::filesystem::exists(result_path)) {
+      c.name = spec.name;
+      c.contract = spec.contract;
+      c.file = spec.file;
+      const bool declined = options.allow_skipped && declined_cases.count(spec.name) > 0;
+      c.status = declined ? "skipped" : "missing";
+      c.message = declined ? "declined by the implementation (" + std::string(kSkippedList) + ")"
+                           : "no result file " + result_path.string();
+    } else {
+      try {
+        c = check_case(spec, read_case_file(options.vectors / spec.file), read_result_file(result_path));
+      } catch (const std::exception& e) {
+        c.name = spec.name;
+        c.contract = spec.contract;
+        c.file = spec.file;
+        c.status = "error";
+        c.message = e.what();
+      }
+    }
+    c.reproduce = quote(options.program) + " check " + quote(options.vectors.string()) + " --results " +
+                  quote(options.results.string()) + " --case " + spec.name;
+    c.regenerate = quote(options.program) + " vectors --out DIR --" + index.set + " --seed " +
+                   std::to_string(index.seed) + " --case " + spec.name;
+    c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (c.status == "pass") ++report.passed;
+    else if (c.status == "missing") ++report.missing;
+    else if (c.status == "skipped") ++report.skipped;
+    else ++report.failed;
+    report.cases.push_back(std::move(c));
+  }
+  return report;
+}
+
+void print_table(const CheckReport& report, std::FILE* out) {
+  fmt::print(out, "conformance check: vectors {} ({} set, seed {}), results {}\n", report.vectors, report.set,
+             report.seed, report.results);
+  fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", "case", "status", "max error", "limit", "ratio");
+  for (const CaseCheck& c : report.cases) {
+    double worst_ratio = 0.0, err = 0.0, limit = 0.0;
+    for (const OutputCheck& o : c.outputs) {
+      const double r = o.limit > 0 ? o.max_error / o.limit : (o.max_error > 0 ? INFINITY : 0.0);
+      if (r >= worst_ratio) {
+        worst_ratio = r;
+        err = o.max_error;
+        limit = o.limit;
+      }
+    }
+    if (c.outputs.empty()) fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", c.name, c.status, "-", "-", "-");
+    else fmt::print(out, "{:<58} {:<8} {:>11.3g} {:>11.3g} {:>7.3f}\n", c.name, c.status, err, limit, worst_ratio);
+  }
+  bool header = false;
+  for (const CaseCheck& c : report.cases) {
+    if (c.status == "pass" || c.status == "skipped") continue;
+    if (!header) fmt::print(out, "\nfailures:\n");
+    header = true;
+    fmt::print(out, "{} [{}] {}", c.name, c.status, details(c));
+  }
+  fmt::print(out, "\n{} passed, {} failed, {} missing, {} skipped, of {} cases\n", report.passed, report.failed,
+             report.missing, report.skipped, report.cases.size());
+  std::string failing;
+  for (const CaseCheck& c : report.cases)
+    if (c.status != "pass" && c.status != "skipped") failing += (failing.empty() ? "" : " ") + c.name;
+  if (!failing.empty()) fmt::print(out, "FAILING: {}\n", failing);
+}
+
+void write_junit(const CheckReport& report, const std::filesystem::path& path) {
+  std::ofstream out(path, std::ios::binary);
+  double total = 0;
+  for (const CaseCheck& c : report.cases) total += c.seconds;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<!-- " << kReportSchema << " junit, schema_version " << kReportSchemaVersion << " -->\n";
+  out << fmt::format("<testsuites name=\"artabpfn-conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
+                     report.cases.size(), report.failed + report.missing, total);
+  out << fmt::format(
+      "  <testsuite name=\"conformance.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n",
+      xml_escape(report.set), report.cases.size(), report.failed + report.missing, report.skipped, total);
+  out << "    <properties>\n";
+  out << fmt::format("      <property name=\"schema\" value=\"{}\"/>\n", kReportSchema);
+  out << fmt::format("      <property name=\"schema_version\" value=\"{}\"/>\n", kReportSchemaVersion);
+  out << fmt::format("      <property name=\"vectors\" value=\"{}\"/>\n", xml_escape(report.vectors));
+  out << fmt::format("      <property name=\"results\" value=\"{}\"/>\n", xml_escape(report.results));
+  out << fmt::format("      <property name=\"seed\" value=\"{}\"/>\n", report.seed);
+  out << "    </properties>\n";
+  for (const CaseCheck& c : report.cases) {
+    out << fmt::format("    <testcase classname=\"conformance.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(c.contract),
+                       xml_escape(c.name), c.seconds);
+    if (c.status == "pass") {
+      out << "/>\n";
+      continue;
+    }
+    out << ">\n";
+    if (c.status == "skipped") {
+      out << fmt::format("      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(c.message));
+      continue;
+    }
+    out << fmt::format("      <failure type=\"{}\" message=\"{}\">{}</failure>\n", c.status, xml_escape(c.message),
+                       xml_escape(details(c)));
+    out << "    </testcase>\n";
+  }
+  out << "  </testsuite>\n</testsuites>\n";
+  if (!out) throw InputError("cannot write " + path.string());
+}
+
+}  // namespace artabpfn::conformance

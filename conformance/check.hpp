@@ -1,0 +1,74 @@
+#pragma once
+// Checking another implementation's results against conformance vectors (artabpfn check).
+//
+// For each case of the index (optionally only some contracts or cases), reads
+// RESULTS/<case file>, and compares each output tensor with "expected.<output>":
+//   - the shape must be the same;
+//   - elements whose expected value is NaN (I64: -1) are not compared (padding, or a sampler
+//     draw whose uniform lies within rounding of a component boundary);
+//   - an infinite expected value must be matched exactly; NaN in a result never passes;
+//   - float outputs: max |result - expected| <= the frozen limit of the index;
+//   - integer outputs: equal.
+// A case passes when every output passes; a missing file or tensor fails it.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "conformance/format.hpp"
+
+namespace artabpfn::conformance {
+
+struct OutputCheck {
+  std::string output;
+  bool ok = true;
+  std::string problem;  // empty when ok
+  double max_error = 0.0;
+  double limit = 0.0;
+  double float32_error = 0.0;
+  std::int64_t compared = 0;
+  std::int64_t nonfinite_mismatches = 0;
+  std::int64_t worst_index = -1;            // flat index of the worst element
+  std::vector<std::int64_t> worst_position;  // its multi-index
+  double worst_expected = 0.0, worst_got = 0.0;
+};
+
+struct CaseCheck {
+  std::string name, contract, file;
+  std::string status;   // "pass", "fail", "missing" (no result file), "error" (unreadable),
+                        // "skipped" (declined by the adapter, with --allow-skipped)
+  std::string message;  // first problem, for the table
+  std::vector<OutputCheck> outputs;
+  std::string reproduce;   // command that checks this case alone
+  std::string regenerate;  // command that writes this case's vector again
+  double seconds = 0.0;
+};
+
+struct CheckOptions {
+  std::filesystem::path vectors, results;
+  std::vector<std::string> contracts;  // empty: all
+  std::vector<std::string> cases;      // empty: all
+  std::string program = "artabpfn";    // how the reproduce commands call the CLI
+  bool allow_skipped = false;          // RESULTS/skipped.txt cases without a result: "skipped"
+};
+
+struct CheckReport {
+  std::string vectors, results, set, generator;
+  std::uint64_t seed = 0;
+  std::vector<CaseCheck> cases;
+  std::int64_t passed = 0, failed = 0, missing = 0, skipped = 0;
+  bool ok() const { return failed == 0 && missing == 0 && passed > 0; }
+};
+
+CheckReport run_check(const CheckOptions& options);
+// Compares one case (exposed for tests).
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results);
+
+// Human-readable table, one line per case, failures with their worst element.
+void print_table(const CheckReport& report, std::FILE* out);
+// report.json (schema artabpfn-conformance-report, version kReportSchemaVersion) and junit.xml.
+void write_report_json(const CheckReport& report, const std::filesystem::path& path);
+void write_junit(const CheckReport& report, const std::filesystem::path& path);
+
+}  // namespace artabpfn::conformance

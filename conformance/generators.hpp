@@ -1,0 +1,85 @@
+#pragma once
+// Internal to the vector generator: the reference computation of each contract on one case.
+// vectors.cpp plans the cases and freezes the tolerances; generate_attention.cpp and
+// generate_model.cpp (the only translation units that include the Eigen reference) fill the
+// inputs, the double reference, the plain float32 reference (the tolerance baseline) and, for
+// small model cases, the 50-digit reference.
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "artabpfn/model_weights.hpp"
+#include "conformance/format.hpp"
+
+namespace artabpfn::conformance::detail {
+
+struct Generated {
+  std::vector<std::pair<std::string, Tensor>> inputs;
+  std::vector<std::pair<std::string, Tensor>> expected;  // double reference (NaN / -1: not compared)
+  std::map<std::string, Tensor> float32;                 // float outputs of the float32 reference
+  std::map<std::string, Tensor> multiprecision;          // 50-digit reference rounded to double
+};
+
+// Portable draws (std::normal_distribution differs between standard libraries; mt19937_64 does not).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+  double uniform() { return (static_cast<double>(engine_() >> 11) + 0.5) * 0x1p-53; }  // (0, 1)
+  double normal() {
+    const double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  float normal_float(double scale = 1.0) { return static_cast<float>(scale * normal()); }
+  std::uint64_t bits() { return engine_(); }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+enum class ScoreValues { kNormal, kContextDominates, kBufferDominates };
+
+// shared_context_attention, buffer_attention_decode, buffer_attention_teacher_forcing, fused_attention.
+struct AttentionCase {
+  std::string contract;
+  int batch = 1, heads = 1, queries = 1, head_dim = 8;
+  std::vector<int> context_len{0};  // per task
+  std::vector<int> task_of_sample;  // [batch]; empty: every sample reads task 0
+  int capacity = 0, length = 0;     // buffer
+  bool teacher_forcing = false;
+  ScoreValues values = ScoreValues::kNormal;
+};
+Generated generate_attention(const AttentionCase& c, std::uint64_t seed);
+
+struct MergeCase {
+  int rows = 1, head_dim = 8;
+  double lse_scale = 1.0;       // lse ~ N(0, scale), some +-scale exactly
+  double empty_fraction = 0.1;  // parts with lse = -inf (out 0)
+  double gap = 0.0;             // lse2 = lse1 -+ gap (one part dominates by `gap` in the exponent)
+};
+Generated generate_merge(const MergeCase& c, std::uint64_t seed);
+
+// prefill_kv, teacher_forcing_density, forced_ar_density, mixture_parameters, sampler,
+// buffer_kv_append, sample_sequence.
+struct ModelJobCase {
+  std::string contract;
+  const ModelWeights* weights = nullptr;
+  bool multiprecision = false;               // also run the 50-digit reference (small cases only)
+  std::vector<int> context_len, target_len;  // per task
+  int features = 2, value_sets = 1;
+  int samples = 1;  // sample_sequence, buffer_kv_append
+  int step = 1;     // buffer_kv_append: t >= 1
+  int rows = 1;     // mixture_parameters, sampler
+  std::string stream = "given";  // sampler: given | philox
+  std::uint64_t sampling_seed = 0;
+};
+Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed);
+
+// Margin below which a component pick counts as ambiguous (the uniform lies within rounding of
+// a boundary of the cumulative weights): such draws are not compared.
+inline constexpr double kPickMargin = 1e-4;
+
+}  // namespace artabpfn::conformance::detail

@@ -1,0 +1,512 @@
+// The case plan of the quick and full sets, and the generation loop: each case's inputs and
+// reference outputs (generators.hpp), its frozen tolerances, its file, and index.json.
+#include "conformance/vectors.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "artabpfn/error.hpp"
+#include "artabpfn/random_stream.hpp"
+#include "artabpfn/weights_loader.hpp"
+#include "conformance/generators.hpp"
+
+namespace artabpfn::conformance {
+namespace {
+
+using detail::AttentionCase;
+using detail::Generated;
+using detail::MergeCase;
+using detail::ModelJobCase;
+using detail::ScoreValues;
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// A case's seed depends on the set's seed and the case's name only, so one case regenerates
+// alone (--case) to the same bits.
+std::uint64_t case_seed(std::uint64_t seed, const std::string& name) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  return splitmix64(seed ^ h);
+}
+
+struct PlannedModel {
+  std::string name;
+  ModelConfig config;
+  bool multiprecision;  // small enough for the 50-digit reference
+};
+
+struct Planned {
+  CaseSpec spec;
+  double factor = 0.0;
+  std::function<Generated(std::uint64_t)> make;
+};
+
+ModelConfig config(int d_model, int n_heads, int n_layers, int d_ff, int buffer_size, int components) {
+  ModelConfig c;
+  c.d_model = d_model;
+  c.n_heads = n_heads;
+  c.n_layers = n_layers;
+  c.d_ff = d_ff;
+  c.buffer_size = buffer_size;
+  c.num_components = components;
+  return c;
+}
+
+std::vector<PlannedModel> planned_models(const std::string& set) {
+  std::vector<PlannedModel> models = {
+      // Dh 6 (not a power of two), buffer_size 4 so that Nt > L is cheap.
+      {"small", config(12, 2, 2, 16, 4, 3), true},
+      // Dh 5, one layer, buffer_size 2, two components.
+      {"odd", config(15, 3, 1, 7, 2, 2), true},
+  };
+  if (set == "full") models.push_back({"paper", paper_config(), false});
+  return models;
+}
+
+// Weights drawn like the peer fixtures': N(0, 2/sqrt(fan_in)) matrices, LayerNorm weights
+// 1 + 0.1 N(0,1), biases 0.1 N(0,1), AR tokens 0.5 N(0,1), markers N(0,1).
+ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
+  detail::Rng rng(seed);
+  ModelWeights w;
+  w.config = c;
+  for (const TensorSpec& spec : expected_tensors(c)) {
+    HostTensor<float> t(spec.shape);
+    const bool norm = spec.name.find("norm") != std::string::npos;
+    const bool weight = spec.name.size() > 7 && spec.name.compare(spec.name.size() - 7, 7, ".weight") == 0;
+    double mean = 0, sd = 0.1;
+    if (norm && weight) mean = 1;
+    else if (spec.name == "ar_tokens") sd = 0.5;
+    else if (spec.name == "embedder.marker_embed.weight") sd = 1.0;
+    else if (spec.shape.size() == 2) sd = 2.0 / std::sqrt(double(spec.shape[1]));
+    for (float& v : t.data) v = float(mean + sd * rng.normal());
+    w.tensors.emplace(spec.name, std::move(t));
+  }
+  return w;
+}
+
+class Planner {
+ public:
+  Planner(const std::string& set, const std::map<std::string, ModelWeights>& weights) : set_(set), weights_(weights) {}
+
+  std::vector<Planned> cases;
+  bool full() const { return set_ == "full"; }
+
+  void attention(const std::string& label, AttentionCase c, std::vector<std::string> families, std::string note = {}) {
+    Planned p;
+    p.spec.contract = c.contract;
+    p.spec.name = c.contract + "." + label;
+    p.spec.families = std::move(families);
+    p.spec.note = std::move(note);
+    auto& params = p.spec.params;
+    params = {{"batch", c.batch}, {"heads", c.heads}, {"queries", c.queries}, {"head_dim", c.head_dim}};
+    if (c.contract == "shared_context_attention" || c.contract == "fused_attention") {
+      params["tasks"] = std::int64_t(c.context_len.size());
+      params["context_len_max"] = *std::max_element(c.context_len.begin(), c.context_len.end());
+    }
+    if (c.contract != "shared_context_attention") {
+      params["buffer_capacity"] = c.capacity;
+      params["buffer_len"] = c.length;
+      p.spec.labels["mask"] = c.teacher_forcing || c.contract == "buffer_attention_teacher_forcing" ? "teacher_forcing"
+                                                                                                      : "decode";
+    }
+    if (c.contract == "buffer_attention_teacher_forcing") c.teacher_forcing = true;
+    p.factor = contract(c.contract).factor;
+    if (c.values != ScoreValues::kNormal) {
+      p.factor = 4.0;
+      p.spec.labels["scores"] = c.values == ScoreValues::kContextDominates ? "context_dominates" : "buffer_dominates";
+      p.spec.note += (p.spec.note.empty() ? "" : " ") +
+                     std::string("Scores ~1e3: factor 4, as the GPU property ExtremeScoreRanges (both errors are set by "
+                                 "the float32 rounding of the scores, and the ratio of two roundings has a tail past 2).");
+    }
+    p.make = [c](std::uint64_t seed) { return detail::generate_attention(c, seed); };
+    cases.push_back(std::move(p));
+  }
+
+  void merge(const std::string& label, MergeCase c, std::vector<std::string> families) {
+    Planned p;
+    p.spec.contract = "merge_states";
+    p.spec.name = "merge_states." + label;
+    p.spec.families = std::move(families);
+    p.spec.params = {{"rows", c.rows}, {"head_dim", c.head_dim}};
+    p.spec.labels["lse_scale"] = fmt::format("{:g}", c.lse_scale);
+    if (c.gap > 0) p.spec.labels["gap"] = fmt::format("{:g}", c.gap);
+    p.factor = contract("merge_states").factor;
+    p.make = [c](std::uint64_t seed) { return detail::generate_merge(c, seed); };
+    cases.push_back(std::move(p));
+  }
+
+  void model_job(const std::string& label, const std::string& model, ModelJobCase c, std::vector<std::string> families,
+                 bool multiprecision) {
+    Planned p;
+    p.spec.contract = c.contract;
+    p.spec.name = c.contract + "." + model + "." + label;
+    p.spec.model = model;
+    p.spec.families = std::move(families);
+    c.weights = &weights_.at(model);
+    c.multiprecision = multiprecision && ARTABPFN_HAS_MULTIPRECISION;
+    auto& params = p.spec.params;
+    if (!c.context_len.empty()) params["tasks"] = std::int64_t(c.context_len.size());
+    if (c.contract == "prefill_kv" || c.contract == "teacher_forcing_density" || c.contract == "forced_ar_density" ||
+        c.contract == "sample_sequence")
+      params["features"] = c.features;
+    if (c.contract == "teacher_forcing_density" || c.contract == "forced_ar_density") params["value_sets"] = c.value_sets;
+    if (c.contract == "mixture_parameters" || c.contract == "sampler") params["rows"] = c.rows;
+    if (c.contract == "sampler") p.spec.labels["stream"] = c.stream;
+    if (c.contract == "buffer_kv_append") {
+      params["samples"] = c.samples;
+      params["step"] = c.step;
+      params["context_len"] = c.context_len.at(0);
+    }
+    if (c.contract == "sample_sequence") {
+      params["samples"] = c.samples;
+      params["sampling_seed"] = std::int64_t(c.sampling_seed);
+    }
+    if (c.contract == "sampler" && c.stream == "philox") params["sampling_seed"] = std::int64_t(c.sampling_seed);
+    p.factor = contract(c.contract).factor;
+    p.make = [c](std::uint64_t seed) { return detail::generate_model_job(c, seed); };
+    cases.push_back(std::move(p));
+  }
+
+ private:
+  std::string set_;
+  const std::map<std::string, ModelWeights>& weights_;
+};
+
+AttentionCase shared(int batch, int heads, int queries, int head_dim, std::vector<int> context_len,
+                     std::vector<int> tasks = {}) {
+  AttentionCase c;
+  c.contract = "shared_context_attention";
+  c.batch = batch;
+  c.heads = heads;
+  c.queries = queries;
+  c.head_dim = head_dim;
+  c.context_len = std::move(context_len);
+  c.task_of_sample = std::move(tasks);
+  return c;
+}
+
+AttentionCase buffer(bool teacher_forcing, int batch, int heads, int head_dim, int capacity, int length, int queries = 2) {
+  AttentionCase c;
+  c.contract = teacher_forcing ? "buffer_attention_teacher_forcing" : "buffer_attention_decode";
+  c.batch = batch;
+  c.heads = heads;
+  c.queries = teacher_forcing ? 2 * length : queries;
+  c.head_dim = head_dim;
+  c.capacity = capacity;
+  c.length = length;
+  c.teacher_forcing = teacher_forcing;
+  return c;
+}
+
+AttentionCase fused(bool teacher_forcing, int batch, int heads, int head_dim, std::vector<int> context_len, int capacity,
+                    int length, std::vector<int> tasks = {}, ScoreValues values = ScoreValues::kNormal) {
+  AttentionCase c = shared(batch, heads, teacher_forcing ? 2 * length : 2, head_dim, std::move(context_len), std::move(tasks));
+  c.contract = "fused_attention";
+  c.capacity = capacity;
+  c.length = length;
+  c.teacher_forcing = teacher_forcing;
+  c.values = values;
+  return c;
+}
+
+ModelJobCase job(const std::string& contract, std::vector<int> context_len, std::vector<int> target_len, int features = 2) {
+  ModelJobCase c;
+  c.contract = contract;
+  c.context_len = std::move(context_len);
+  c.target_len = std::move(target_len);
+  c.features = features;
+  return c;
+}
+
+void plan_attention(Planner& p) {
+  // Every B from 1 to two tiles plus one: the kernels' tile is 32 query rows for Dh <= 32
+  // (kernels::attention_rows_per_block), i.e. 32 samples at Lq = 1.
+  for (int b = 1; b <= 65; ++b)
+    p.attention(fmt::format("b{}", b), shared(b, 2, 1, 8, {7}), {"batch_tiles"},
+                "Every B from 1 to two tiles (32 rows) plus one.");
+  if (p.full()) {
+    for (int b = 1; b <= 33; ++b) p.attention(fmt::format("dh64_b{}", b), shared(b, 1, 1, 64, {5}), {"batch_tiles"});
+    for (int b = 1; b <= 9; ++b) p.attention(fmt::format("dh256_b{}", b), shared(b, 1, 1, 256, {3}), {"batch_tiles"});
+    for (int b = 1; b <= 33; ++b) p.attention(fmt::format("lq2_b{}", b), shared(b, 2, 2, 8, {6}), {"batch_tiles"});
+  }
+  p.attention("nc0", shared(4, 2, 2, 8, {0}), {"empty_context"});
+  p.attention("nc1", shared(3, 2, 2, 8, {1}), {"single_context_row"});
+  std::vector<int> dims = {5, 24, 30, 72, 100};
+  if (p.full()) dims = {1, 2, 3, 5, 6, 8, 16, 24, 30, 32, 40, 48, 64, 72, 80, 96, 100, 128, 130, 200, 256};
+  for (int dh : dims) p.attention(fmt::format("dh{}", dh), shared(3, 2, 2, dh, {9}), {"non_power_of_two_head_dim"});
+  p.attention("tasks", shared(9, 2, 2, 8, {0, 1, 5, 12}, {2, 0, 3, 1, 3, 2, 0, 1, 3}), {"several_tasks", "empty_context"},
+              "Four tasks of different Nc in one batch; sample 0 reads task 2.");
+  p.attention("tasks_tiles", shared(70, 1, 1, 8, {3, 11}, [] {
+                std::vector<int> t(70);
+                for (int b = 0; b < 70; ++b) t[std::size_t(b)] = (b * 7 / 3) % 2;
+                return t;
+              }()),
+              {"several_tasks", "batch_tiles"}, "Two tasks interleaved across three tiles.");
+  p.attention("large_batch", shared(65537, 1, 1, 1, {3}), {"large_grid"},
+              "B = 65537 samples: more than 65535 blocks when a launch gives each (sample, head) a block in y.");
+  if (p.full())
+    p.attention("grid_2m", shared(2097185, 1, 1, 1, {2}), {"large_grid"},
+                "B x Lq = 2097185 rows: more than 65535 tiles of 32 rows per head (the CUDA kernels' tiling).");
+
+  p.attention("basic", buffer(false, 5, 2, 8, 7, 5), {});
+  p.attention("len0", buffer(false, 3, 2, 8, 4, 0), {"empty_buffer"});
+  p.attention("len1", buffer(false, 3, 2, 8, 4, 1), {});
+  p.attention("dh30", buffer(false, 4, 2, 30, 6, 6), {"non_power_of_two_head_dim"});
+  p.attention("b65", buffer(false, 65, 1, 8, 3, 3, 1), {"batch_tiles"});
+  if (p.full())
+    for (int b = 1; b <= 65; ++b) p.attention(fmt::format("b{}", b), buffer(false, b, 1, 16, 4, 4, 1), {"batch_tiles"});
+
+  p.attention("basic", buffer(true, 3, 2, 8, 6, 5), {});
+  p.attention("len1", buffer(true, 3, 2, 8, 1, 1), {"empty_buffer"});
+  p.attention("dh24", buffer(true, 2, 2, 24, 4, 4), {"non_power_of_two_head_dim"});
+  p.attention("b17", buffer(true, 17, 1, 8, 2, 2), {"batch_tiles"}, "17 samples x 4 queries: three tiles of 32 rows.");
+  if (p.full()) p.attention("long", buffer(true, 2, 2, 32, 40, 40), {});
+
+  p.attention("decode", fused(false, 5, 2, 8, {6}, 4, 3), {});
+  p.attention("teacher_forcing", fused(true, 3, 2, 8, {5}, 4, 4), {});
+  p.attention("empty", fused(false, 3, 2, 8, {0}, 2, 0), {"empty_context", "empty_buffer"});
+  p.attention("nc0_teacher_forcing", fused(true, 2, 2, 8, {0}, 3, 3), {"empty_context"},
+              "Target 0 sees no key at all: (0, -inf).");
+  p.attention("tasks", fused(false, 7, 2, 8, {0, 3, 8}, 3, 2, {1, 2, 0, 2, 1, 0, 2}), {"several_tasks"});
+  p.attention("tasks_teacher_forcing", fused(true, 5, 2, 8, {4, 0, 9}, 3, 3, {2, 0, 1, 2, 0}), {"several_tasks"});
+  p.attention("context_dominates", fused(false, 4, 2, 16, {6}, 5, 5, {}, ScoreValues::kContextDominates),
+              {"dominated_scores"});
+  p.attention("buffer_dominates", fused(false, 4, 2, 16, {6}, 5, 5, {}, ScoreValues::kBufferDominates),
+              {"dominated_scores"});
+  p.attention("dh72", fused(true, 2, 2, 72, {7}, 3, 3), {"non_power_of_two_head_dim"});
+  p.attention("dh100", fused(false, 2, 1, 100, {5}, 4, 4), {"non_power_of_two_head_dim"});
+  if (p.full())
+    for (int b = 1; b <= 65; ++b)
+      p.attention(fmt::format("b{}", b), fused(false, b, 1, 8, {5}, 3, 3), {"batch_tiles"});
+
+  p.merge("basic", {64, 8, 1.0, 0.1, 0.0}, {});
+  p.merge("dh30", {16, 30, 2.0, 0.1, 0.0}, {"non_power_of_two_head_dim"});
+  p.merge("dominated", {64, 8, 1.0, 0.05, 1e3}, {"dominated_scores"});
+  p.merge("large_lse", {64, 8, 1e4, 0.2, 0.0}, {"dominated_scores"});
+  p.merge("all_empty", {8, 8, 1.0, 1.0, 0.0}, {"empty_context", "empty_buffer"});
+}
+
+void plan_model_jobs(Planner& p) {
+  // small: L = 4 (Nt > L below), Dh 6; odd: L = 2, Dh 5.
+  for (const char* contract : {"prefill_kv", "teacher_forcing_density", "forced_ar_density"}) {
+    ModelJobCase a = job(contract, {0, 1, 6}, {7, 3, 5});
+    a.value_sets = 2;
+    p.model_job("tasks", "small", a, {"several_tasks", "empty_context", "single_context_row", "nt_exceeds_buffer_size"}, true);
+    ModelJobCase b = job(contract, {4}, {5}, 3);
+    p.model_job("single", "odd", b, {"non_power_of_two_head_dim", "nt_exceeds_buffer_size"}, true);
+    if (p.full()) {
+      ModelJobCase c = job(contract, {20, 0}, {40, 8});
+      p.model_job("tasks", "paper", c, {"several_tasks", "empty_context", "nt_exceeds_buffer_size"}, false);
+    }
+  }
+  {
+    ModelJobCase c = job("mixture_parameters", {}, {});
+    c.rows = 9;
+    p.model_job("rows9", "small", c, {}, false);
+    c.rows = 5;
+    p.model_job("rows5", "odd", c, {}, false);
+    if (p.full()) {
+      c.rows = 32;
+      p.model_job("rows32", "paper", c, {}, false);
+    }
+  }
+  {
+    ModelJobCase c = job("sampler", {}, {});
+    c.rows = 64;
+    c.stream = "given";
+    p.model_job("given", "small", c, {}, false);
+    c.stream = "philox";
+    c.sampling_seed = 0x5eed0001;
+    p.model_job("philox", "small", c, {}, false);
+    c.rows = 32;
+    c.sampling_seed = 0x1234567890abcdefull;
+    p.model_job("philox", "odd", c, {}, false);
+    if (p.full()) {
+      c.rows = 256;
+      p.model_job("philox", "paper", c, {}, false);
+    }
+  }
+  {
+    ModelJobCase c = job("buffer_kv_append", {5}, {});
+    c.samples = 3;
+    for (int step : {1, 3, 6}) {
+      c.step = step;
+      p.model_job(fmt::format("step{}", step), "small", c,
+                  step > 4 ? std::vector<std::string>{"nt_exceeds_buffer_size"} : std::vector<std::string>{}, false);
+    }
+    c.context_len = {0};
+    c.step = 3;
+    p.model_job("nc0_step3", "odd", c, {"empty_context", "nt_exceeds_buffer_size"}, false);
+    if (p.full()) {
+      c.context_len = {12};
+      c.step = 34;
+      c.samples = 2;
+      p.model_job("step34", "paper", c, {"nt_exceeds_buffer_size"}, false);
+    }
+  }
+  {
+    ModelJobCase c = job("sample_sequence", {0, 5}, {6, 4});
+    c.samples = 4;
+    c.sampling_seed = 77;
+    p.model_job("tasks", "small", c, {"several_tasks", "empty_context", "nt_exceeds_buffer_size"}, false);
+    c = job("sample_sequence", {3}, {5}, 1);
+    c.samples = 3;
+    c.sampling_seed = 0xabcdef;
+    p.model_job("single", "odd", c, {"nt_exceeds_buffer_size"}, false);
+    if (p.full()) {
+      c = job("sample_sequence", {16, 3}, {34, 5});
+      c.samples = 4;
+      c.sampling_seed = 2026;
+      p.model_job("tasks", "paper", c, {"several_tasks", "nt_exceeds_buffer_size"}, false);
+    }
+  }
+}
+
+std::vector<Planned> plan(const std::string& set, const std::map<std::string, ModelWeights>& weights) {
+  if (set != "quick" && set != "full") throw InputError("vector set must be 'quick' or 'full', not '" + set + "'");
+  Planner p(set, weights);
+  plan_attention(p);
+  plan_model_jobs(p);
+  for (Planned& c : p.cases) c.spec.file = c.spec.name + ".safetensors";
+  return std::move(p.cases);
+}
+
+std::map<std::string, ModelWeights> model_weights(const std::string& set, std::uint64_t seed) {
+  std::map<std::string, ModelWeights> out;
+  for (const PlannedModel& m : planned_models(set)) out.emplace(m.name, random_weights(m.config, case_seed(seed, "model." + m.name)));
+  return out;
+}
+
+double max_abs_finite(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v)
+    if (std::isfinite(x)) m = std::max(m, std::abs(x));
+  return m;
+}
+
+// The frozen tolerance of one float output, and the multiprecision comparison.
+OutputSpec float_output(const std::string& case_name, const std::string& name, const Tensor& expected,
+                        const Tensor& float32, double factor) {
+  OutputSpec o;
+  o.name = name;
+  o.dtype = "F64";
+  o.shape = expected.shape;
+  double err = 0;
+  for (std::size_t i = 0; i < expected.values.size(); ++i) {
+    const double e = expected.values[i], f = float32.values[i];
+    if (std::isnan(e)) continue;
+    ++o.compared;
+    if (!std::isfinite(e) || !std::isfinite(f)) {
+      if (e != f)
+        throw std::logic_error(fmt::format("{}: {}[{}]: the float32 reference gives {} where double gives {}", case_name,
+                                           name, i, f, e));
+      continue;
+    }
+    err = std::max(err, std::abs(f - e));
+  }
+  o.max_abs_expected = max_abs_finite(expected.values);
+  o.tolerance.factor = factor;
+  o.tolerance.float32_error = err;
+  o.tolerance.floor = kFloorUlps * double(FLT_EPSILON) * std::max(1.0, o.max_abs_expected);
+  o.tolerance.limit = factor * err + o.tolerance.floor;
+  return o;
+}
+
+}  // namespace
+
+std::vector<std::string> planned_cases(const std::string& set) {
+  // The plan only needs the models' configurations; weights are drawn when generating.
+  std::map<std::string, ModelWeights> placeholders;
+  for (const PlannedModel& m : planned_models(set)) placeholders[m.name].config = m.config;
+  std::vector<std::string> names;
+  for (const Planned& c : plan(set, placeholders)) names.push_back(c.spec.name);
+  return names;
+}
+
+VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(dir);
+  const std::map<std::string, ModelWeights> weights = model_weights(options.set, options.seed);
+  std::vector<Planned> cases = plan(options.set, weights);
+  for (const std::string& name : options.cases)
+    if (std::none_of(cases.begin(), cases.end(), [&](const Planned& c) { return c.spec.name == name; }))
+      throw InputError("no case named '" + name + "' in the " + options.set + " set");
+  if (!options.cases.empty())
+    std::erase_if(cases, [&](const Planned& c) {
+      return std::find(options.cases.begin(), options.cases.end(), c.spec.name) == options.cases.end();
+    });
+
+  Index index;
+  index.set = options.set;
+  index.seed = options.seed;
+  index.generator = std::string("artabpfn ") + ARTABPFN_CONFORMANCE_VERSION;
+  index.random_stream = random_stream::kLayoutName;
+  VectorSummary summary;
+  for (const PlannedModel& m : planned_models(options.set)) {
+    const bool used = std::any_of(cases.begin(), cases.end(), [&](const Planned& c) { return c.spec.model == m.name; });
+    if (!used) continue;
+    ModelSpec spec{m.name, "model." + m.name + ".safetensors", m.config};
+    save_weights(weights.at(m.name), dir / spec.file);
+    summary.bytes += std::filesystem::file_size(dir / spec.file);
+    index.models.push_back(spec);
+  }
+  for (Planned& c : cases) {
+    c.spec.seed = case_seed(options.seed, c.spec.name);
+    const Generated g = c.make(c.spec.seed);
+    CaseFile file;
+    file.inputs = g.inputs;
+    for (const auto& [name, t] : g.inputs) c.spec.shapes[name] = t.shape;
+    for (const auto& [name, expected] : g.expected) {
+      file.expected[name] = expected;
+      if (expected.is_integer()) {
+        OutputSpec o;
+        o.name = name;
+        o.dtype = "I64";
+        o.shape = expected.shape;
+        o.compared = std::count_if(expected.ints.begin(), expected.ints.end(), [](std::int64_t v) { return v != -1; });
+        o.tolerance.factor = 0.0;
+        c.spec.outputs.push_back(o);
+        continue;
+      }
+      OutputSpec o = float_output(c.spec.name, name, expected, g.float32.at(name), c.factor);
+      const auto mp = g.multiprecision.find(name);
+      if (mp != g.multiprecision.end()) {
+        double diff = 0;
+        for (std::size_t i = 0; i < expected.values.size(); ++i)
+          if (std::isfinite(expected.values[i])) diff = std::max(diff, std::abs(mp->second.values[i] - expected.values[i]));
+        o.multiprecision_minus_double = diff;
+        if (diff > 0) {
+          o.multiprecision = true;
+          file.multiprecision[name] = mp->second;
+        }
+        // The oracle must be far more accurate than what it judges.
+        if (diff > 0.01 * o.tolerance.limit)
+          throw std::logic_error(fmt::format("{}: {}: double reference is {} from multiprecision, limit {}", c.spec.name,
+                                             name, diff, o.tolerance.limit));
+      }
+      c.spec.outputs.push_back(o);
+    }
+    write_case_file(dir / c.spec.file, file, c.spec.name, c.spec.contract);
+    summary.bytes += std::filesystem::file_size(dir / c.spec.file);
+    if (options.progress) options.progress(c.spec.name);
+    index.cases.push_back(c.spec);
+  }
+  write_index(index, dir / "index.json");
+  summary.bytes += std::filesystem::file_size(dir / "index.json");
+  summary.cases = index.cases.size();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace artabpfn::conformance

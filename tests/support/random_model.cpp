@@ -3,37 +3,6 @@
 #include <cmath>
 
 namespace artabpfn::testing {
-namespace {
-
-float normal(std::mt19937_64& engine, double mean, double sd) {
-  return static_cast<float>(std::normal_distribution<double>(mean, sd)(engine));
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
-
-ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  ModelWeights w;
-  w.config = config;
-  for (const TensorSpec& spec : expected_tensors(config)) {
-    HostTensor<float> t(spec.shape);
-    const bool layer_norm = spec.name.find("norm") != std::string::npos;
-    double mean = 0, sd = 0.1;
-    if (layer_norm && ends_with(spec.name, ".weight")) mean = 1;
-    else if (spec.name == "ar_tokens") sd = 0.5;
-    else if (spec.shape.size() == 2 && spec.name != "embedder.marker_embed.weight")
-      sd = 2.0 / std::sqrt(static_cast<double>(spec.shape[1]));
-    else if (spec.shape.size() == 2) sd = 1.0;
-    for (float& v : t.data) v = normal(engine, mean, sd);
-    w.tensors.emplace(spec.name, std::move(t));
-  }
-  return w;
-}
-
 reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features) {
   std::normal_distribution<double> n01;
   reference::TaskInputs task;

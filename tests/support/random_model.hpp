@@ -8,13 +8,13 @@
 #include <rapidcheck.h>
 
 #include "artabpfn/model_weights.hpp"
+#include "conformance/vectors.hpp"
 #include "reference/task.hpp"
 
 namespace artabpfn::testing {
 
-// Weights drawn like the peer fixtures': N(0, 2/sqrt(fan_in)) matrices, LayerNorm weights
-// 1 + 0.1 N(0,1), biases 0.1 N(0,1), AR tokens 0.5 N(0,1).
-ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed);
+// Weights drawn like the peer fixtures' (the conformance vectors' generator).
+using conformance::random_weights;
 
 // A task with nc context rows, nt targets and `features` features, values N(0,1).
 reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features);

@@ -8,27 +8,15 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <random>
 
 #include "artabpfn/weights_loader.hpp"
+#include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/device_info.hpp"
 
 namespace {
 
 using namespace artabpfn;
-
-TaskTensors random_task(std::int64_t nc, std::int64_t nt, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<double> n01;
-  TaskTensors t;
-  t.x_context = HostTensor<double>({1, nc, 2});
-  t.y_context = HostTensor<double>({1, nc});
-  t.x_target = HostTensor<double>({1, nt, 2});
-  for (auto* tensor : {&t.x_context, &t.y_context, &t.x_target})
-    for (double& v : tensor->data) v = n01(engine);
-  return validate_task_tensors(std::move(t), "bench");
-}
 
 bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) {
   return a.data.size() == b.data.size() && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
@@ -58,15 +46,8 @@ int main(int argc, char** argv) {
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
   fmt::print("GPU: {}\nmodel: {}\n", kernels::gpu_description(), weights.config.to_string());
-  const TaskTensors task = random_task(nc, nt, 1);
-  TaskTensors density_task = task;
-  density_task.y_target = HostTensor<double>({1, 64, nt});
-  {
-    std::mt19937_64 engine(5);
-    std::normal_distribution<double> n01;
-    for (double& v : density_task.y_target->data) v = n01(engine);
-  }
-  density_task = validate_task_tensors(std::move(density_task), "bench");
+  const TaskTensors task = bench::random_task(nc, nt, 0, 1);
+  const TaskTensors density_task = bench::random_task(nc, nt, 64, 5);
 
   // The default path (graph, LayerNorm fused into the products) and the plain one (eager,
   // separate LayerNorm launches) agree bit for bit.

@@ -8,28 +8,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include "artabpfn/weights_loader.hpp"
+#include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/device_info.hpp"
 
 namespace {
 
 using namespace artabpfn;
-
-TaskTensors random_task(std::int64_t nc, std::int64_t nt, std::int64_t sets, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<double> n01;
-  TaskTensors t;
-  t.x_context = HostTensor<double>({1, nc, 2});
-  t.y_context = HostTensor<double>({1, nc});
-  t.x_target = HostTensor<double>({1, nt, 2});
-  t.y_target = HostTensor<double>({1, sets, nt});
-  for (auto* tensor : {&t.x_context, &t.y_context, &t.x_target, &*t.y_target})
-    for (double& v : tensor->data) v = n01(engine);
-  return validate_task_tensors(std::move(t), "bench");
-}
 
 template <class F>
 double median_ms(int repeats, F&& f) {
@@ -70,13 +57,13 @@ int main(int argc, char** argv) {
       // The reencode baseline is quadratic in Nt: timed once, and only up to B 256.
       if (mode == engine::AttentionMode::kReencode && p.b > 256) continue;
       engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}});
-      const TaskTensors sampling = random_task(p.nc, p.nt, 1, 1);
+      const TaskTensors sampling = bench::random_task(p.nc, p.nt, 1, 1);
       const int reps = p.b >= 65536 || mode == engine::AttentionMode::kReencode ? 1 : repeats;
       const double sample_ms = median_ms(reps, [&] { context.sample_sequence(sampling, p.b, 7); });
       fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14.4f}\n", "sample", p.b, p.nc, p.nt,
                  engine::attention_mode_name(mode), sample_ms, sample_ms / double(p.nt));
       if (p.b >= 65536) continue;
-      const TaskTensors density = random_task(p.nc, p.nt, p.b, 2);
+      const TaskTensors density = bench::random_task(p.nc, p.nt, p.b, 2);
       const double density_ms = median_ms(reps, [&] { context.evaluate_joint_density(density); });
       fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt,
                  engine::attention_mode_name(mode), density_ms, "-");

@@ -20,6 +20,45 @@ __device__ __forceinline__ float gelu_exact(float u) {
 // softplus(u) = u for u > 20, else log1p(exp(u)) (SPEC.md, "Head").
 __device__ __forceinline__ float softplus(float u) { return u > 20.0f ? u : log1pf(expf(u)); }
 
+// Sum over the 32 lanes of a warp, butterfly over lane offsets 16, 8, 4, 2, 1 (a fixed order).
+__device__ __forceinline__ float warp_sum(float s) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
+  return s;
+}
+
+// LayerNorm statistics of one row held in registers by a warp (lane l owns j = l + 32 i, width
+// values): the mean as the unrounded pair m0 + delta (mean, then its correction) and
+// denom = sqrt(biased variance of the centred values + 1e-5). Shared by layer_norm.cu and the
+// LayerNorm prologue of linear.cu, so both normalise a row bitwise the same way:
+// y_j = ((v_j - m0) - delta) / denom * weight_j + bias_j.
+struct RowStats {
+  float m0, delta, denom;
+};
+
+template <int kPerLane>
+__device__ __forceinline__ RowStats row_stats(const float (&v)[kPerLane], int lane, int width) {
+  const float n = static_cast<float>(width);
+  float s = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i)
+    if (lane + 32 * i < width) s += v[i];
+  const float m0 = warp_sum(s) / n;
+  float c = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i)
+    if (lane + 32 * i < width) c += v[i] - m0;
+  const float delta = warp_sum(c) / n;
+  float q = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i)
+    if (lane + 32 * i < width) {
+      const float d = (v[i] - m0) - delta;
+      q = fmaf(d, d, q);
+    }
+  return {m0, delta, sqrtf(warp_sum(q) / n + 1e-5f)};
+}
+
 // Number of blocks of `per_block` rows covering `rows`; the x dimension holds up to 2^31 - 1.
 inline unsigned int blocks_for(std::int64_t rows, std::int64_t per_block, const char* what) {
   const std::int64_t blocks = (rows + per_block - 1) / per_block;

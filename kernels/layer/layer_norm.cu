@@ -29,12 +29,6 @@ constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
 constexpr float kEps = 1e-5f;
 
-__device__ __forceinline__ float warp_sum(float s) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
-  return s;
-}
-
 __device__ __forceinline__ float load_sum(const float* x, const float* residual, std::int64_t at) {
   return residual != nullptr ? x[at] + residual[at] : x[at];
 }
@@ -57,24 +51,7 @@ __global__ void __launch_bounds__(kThreads)
       const int j = lane + 32 * i;
       v[i] = j < width ? load_sum(x, residual, base + j) : 0.0f;
     }
-    float s = 0.0f;
-#pragma unroll
-    for (int i = 0; i < kPerLane; ++i)
-      if (lane + 32 * i < width) s += v[i];
-    const float m0 = warp_sum(s) / n;
-    float c = 0.0f;
-#pragma unroll
-    for (int i = 0; i < kPerLane; ++i)
-      if (lane + 32 * i < width) c += v[i] - m0;
-    const float delta = warp_sum(c) / n;
-    float q = 0.0f;
-#pragma unroll
-    for (int i = 0; i < kPerLane; ++i)
-      if (lane + 32 * i < width) {
-        const float d = (v[i] - m0) - delta;
-        q = fmaf(d, d, q);
-      }
-    const float denom = sqrtf(warp_sum(q) / n + kEps);
+    const auto [m0, delta, denom] = detail::row_stats<kPerLane>(v, lane, width);
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const int j = lane + 32 * i;
@@ -83,16 +60,16 @@ __global__ void __launch_bounds__(kThreads)
   } else {
     float s = 0.0f;
     for (int j = lane; j < width; j += 32) s += load_sum(x, residual, base + j);
-    const float m0 = warp_sum(s) / n;
+    const float m0 = detail::warp_sum(s) / n;
     float c = 0.0f;
     for (int j = lane; j < width; j += 32) c += load_sum(x, residual, base + j) - m0;
-    const float delta = warp_sum(c) / n;
+    const float delta = detail::warp_sum(c) / n;
     float q = 0.0f;
     for (int j = lane; j < width; j += 32) {
       const float d = (load_sum(x, residual, base + j) - m0) - delta;
       q = fmaf(d, d, q);
     }
-    const float denom = sqrtf(warp_sum(q) / n + kEps);
+    const float denom = sqrtf(detail::warp_sum(q) / n + kEps);
     // Each lane reads and then writes only its own components: in place (y == x) is safe.
     for (int j = lane; j < width; j += 32)
       y[base + j] = ((load_sum(x, residual, base + j) - m0) - delta) / denom * weight[j] + bias[j];

@@ -200,47 +200,22 @@ __device__ __forceinline__ void stage_weight_rows(float* ws, int stride, const f
   }
 }
 
-// LayerNorm of one row by one warp: the arithmetic of kernels/layer/layer_norm.cu (the row in
-// registers, kPerLane values per lane, lane l owns j = l + 32 i; three passes for the mean, its
-// correction and the variance; butterfly sums over lane offsets 16, 8, 4, 2, 1), so the result
-// depends on the row and width alone. Writes the normalised row to smem_out and/or global_out.
-__device__ __forceinline__ float ln_warp_sum(float s) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
-  return s;
-}
-
+// LayerNorm of one row by one warp with detail::row_stats, the statistics of layer_norm.cu, so
+// the result depends on the row and width alone. Writes the normalised row to smem_out and/or
+// global_out.
 template <int kPerLane>
 __device__ __forceinline__ void layer_norm_row(const float* a, const float* b, const float* __restrict__ weight,
                                                const float* __restrict__ bias, std::int64_t row, int width,
                                                float* smem_out, float* global_out) {
   const int lane = static_cast<int>(threadIdx.x % 32);
   const std::int64_t base = row * width;
-  const float n = static_cast<float>(width);
   float v[kPerLane];
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i) {
     const int j = lane + 32 * i;
     v[i] = j < width ? (b != nullptr ? a[base + j] + b[base + j] : a[base + j]) : 0.0f;
   }
-  float s = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kPerLane; ++i)
-    if (lane + 32 * i < width) s += v[i];
-  const float m0 = ln_warp_sum(s) / n;
-  float c = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kPerLane; ++i)
-    if (lane + 32 * i < width) c += v[i] - m0;
-  const float delta = ln_warp_sum(c) / n;
-  float q = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kPerLane; ++i)
-    if (lane + 32 * i < width) {
-      const float d = (v[i] - m0) - delta;
-      q = fmaf(d, d, q);
-    }
-  const float denom = sqrtf(ln_warp_sum(q) / n + 1e-5f);
+  const auto [m0, delta, denom] = detail::row_stats<kPerLane>(v, lane, width);
 #pragma unroll
   for (int i = 0; i < kPerLane; ++i) {
     const int j = lane + 32 * i;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -115,10 +117,67 @@ struct ContextCache {
   std::vector<DeviceBuffer<float>> k, v;  // per layer, [H, Nc_t, Dh] blocks of all tasks
 };
 
+// Optional stage markers of an eager decode step (profile_decode_step): mark(stage) records an
+// event on the stream; the launches after it, up to the next mark, count to `stage`.
+class StageMarks {
+ public:
+  StageMarks() = default;
+  StageMarks(const StageMarks&) = delete;
+  StageMarks& operator=(const StageMarks&) = delete;
+  ~StageMarks() {
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
+  }
+  void mark(const char* stage, cudaStream_t stream) {
+    if (used_ == events_.size()) {
+      cudaEvent_t e = nullptr;
+      ARTABPFN_CUDA_CHECK(cudaEventCreate(&e));
+      events_.push_back(e);
+    }
+    ARTABPFN_CUDA_CHECK(cudaEventRecord(events_[used_++], stream));
+    names_.emplace_back(stage);
+  }
+  void restart() {
+    used_ = 0;
+    names_.clear();
+  }
+  // After the stream synchronised: appends each stage's summed intervals (us) to its samples in
+  // `stages` (first-seen order); the last mark only closes the step. Returns first-to-last (us).
+  double collect(std::vector<std::pair<std::string, std::vector<double>>>& stages) const {
+    const auto us = [&](std::size_t a, std::size_t b) {
+      float ms = 0;
+      ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&ms, events_[a], events_[b]));
+      return 1000.0 * double(ms);
+    };
+    std::vector<double> sums(stages.size(), 0.0);
+    for (std::size_t i = 0; i + 1 < used_; ++i) {
+      std::size_t k = 0;
+      while (k < stages.size() && stages[k].first != names_[i]) ++k;
+      if (k == stages.size()) {
+        stages.emplace_back(names_[i], std::vector<double>());
+        sums.push_back(0.0);
+      }
+      sums[k] += us(i, i + 1);
+    }
+    for (std::size_t k = 0; k < stages.size(); ++k) stages[k].second.push_back(sums[k]);
+    return used_ > 1 ? us(0, used_ - 1) : 0.0;
+  }
+
+ private:
+  std::vector<cudaEvent_t> events_;
+  std::vector<std::string> names_;
+  std::size_t used_ = 0;
+};
+
 class Runner {
  public:
   Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream)
       : m_(model), c_(model.config()), options_(options), s_(stream) {}
+
+  // Stage markers of profile_decode_step; null (the default): no events.
+  StageMarks* marks = nullptr;
+  void mark(const char* stage) {
+    if (marks) marks->mark(stage, s_);
+  }
 
   // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
   // options_.fuse_layer_norm: each LayerNorm runs in the prologue of the product that follows it
@@ -131,15 +190,22 @@ class Runner {
     if (!options_.fuse_layer_norm) {
       for (int l = 0; l < c_.n_layers; ++l) {
         const LayerWeights& L = m_.layer(l);
+        mark("projections");
         kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
         kernels::linear(w.t1.data(), L.feature_out, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
+        mark("layer_norm");
         kernels::layer_norm(w.x.data(), w.t2.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n, D, s_);
+        mark("projections");
         kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
         attend(l, w);
+        mark("projections");
         kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
+        mark("layer_norm");
         kernels::layer_norm(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n, D, s_);
+        mark("feed_forward");
         kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
         kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
+        mark("layer_norm");
         kernels::layer_norm(w.h2.data(), w.t1.data(), L.norm3_weight, L.norm3_bias, w.x.data(), n, D, s_);
       }
       return;
@@ -188,11 +254,15 @@ class Runner {
   void attend(const kernels::QueryBlock& q, const kernels::ContextKV& context, const kernels::BufferKV& buffer,
               Workspace& w) {
     if (options_.attention != AttentionMode::kSplit) {  // fused, and the reencode baseline's passes
+      mark("attention");
       kernels::fused_attention(q, context, buffer, {w.a.data(), w.lse.data(), true}, s_);
       return;
     }
+    mark("context_attention");
     kernels::shared_context_attention(q, context, {w.o1.data(), w.lse1.data(), true}, s_);
+    mark("buffer_attention");
     kernels::buffer_attention(q, buffer, {w.o2.data(), w.lse2.data(), true}, s_);
+    mark("merge");
     kernels::merge_attention_states(w.o1.data(), w.lse1.data(), w.o2.data(), w.lse2.data(),
                                     std::int64_t(q.batch) * q.heads * q.queries, q.head_dim,
                                     {w.a.data(), w.lse.data(), true}, s_);
@@ -469,11 +539,13 @@ struct InferenceContext::Impl {
     const std::int64_t batch = st.batch;
     Workspace& w = st.w;
     int* step = st.step.data();
+    run.mark("embed");
     kernels::embed_decode_step(run.m_.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
                                step, batch, w.x.data(), run.s_);
     {
       run.layers(w, 2 * batch, [&](int l, Workspace& ws) {
         // Buffer t-1's K/V join the cache before the step's attention (nothing at t = 0).
+        run.mark("kv_append");
         kernels::append_buffer_kv_step(ws.qkv.data() + D, ws.qkv.data() + 2 * D, 2 * 3 * std::int64_t(D),
                                        st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), batch, st.cap, step,
                                        H, Dh, run.s_);
@@ -486,8 +558,10 @@ struct InferenceContext::Impl {
         run.attend(q, ctx, buf, ws);
       });
     }
+    run.mark("head");
     kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, run.s_);
     run.head(w.t1.data(), w.t2.data(), w.f.data(), w.mix.data(), batch);
+    run.mark("sampling");
     if (st.sample) {
       const kernels::SampleCounters counters{st.seed, st.task_id.data(), st.sample_index.data(), 0, step};
       kernels::mixture_sample(w.mix.data(), run.m_.mixture_biases(), counters, batch, st.values.data(), nullptr, run.s_);
@@ -592,6 +666,90 @@ struct InferenceContext::Impl {
     return timing;
   }
 
+  // A host gate in the stream: the GPU waits until the host has queued everything behind it (or
+  // 2 s passed, e.g. a full launch queue; then timed_out).
+  struct Gate {
+    std::atomic<bool> open{false}, timed_out{false};
+    static void CUDART_CB wait(void* self) {
+      auto* gate = static_cast<Gate*>(self);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!gate->open.load(std::memory_order_acquire))
+        if (std::chrono::steady_clock::now() > deadline) {
+          gate->timed_out = true;
+          return;
+        }
+    }
+  };
+
+  // Per replay, on one decode state at step `step`: the marked eager step (queued behind a gate),
+  // the unmarked eager step and the graph replay; medians after 5 warm-up replays.
+  static StepProfile profile_decode_step(Runner& run, const TaskData& d, const ContextCache& cache,
+                                         std::int64_t samples, int step, int replays) {
+    const std::int64_t total = std::int64_t(d.tasks) * samples;
+    DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
+    StepGraph graph(run, d, cache, st);
+    kernels::set_device_int(st.step.data(), 0, run.s_);
+    for (int t = 0; t < step; ++t) graph.launch(run.s_);
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
+    StepProfile profile;
+    profile.graph_nodes = graph.nodes();
+    cudaEvent_t start = nullptr, stop = nullptr;
+    ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
+    ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
+    const auto timed_us = [&](auto&& body) {
+      kernels::set_device_int(st.step.data(), step, run.s_);  // a replay redoes step `step` (idempotent)
+      ARTABPFN_CUDA_CHECK(cudaEventRecord(start, run.s_));
+      body();
+      ARTABPFN_CUDA_CHECK(cudaEventRecord(stop, run.s_));
+      ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
+      float ms = 0;
+      ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+      return 1000.0 * double(ms);
+    };
+    StageMarks marks;
+    std::vector<std::pair<std::string, std::vector<double>>> stages;
+    std::vector<double> staged, eager, replayed;
+    for (int i = 0; i < replays + 5; ++i) {
+      kernels::set_device_int(st.step.data(), step, run.s_);
+      Gate gate;
+      ARTABPFN_CUDA_CHECK(cudaLaunchHostFunc(run.s_, Gate::wait, &gate));
+      marks.restart();
+      run.marks = &marks;
+      try {
+        decode_step(run, d, cache, st);
+        marks.mark("end", run.s_);
+      } catch (...) {
+        run.marks = nullptr;
+        gate.open = true;
+        cudaStreamSynchronize(run.s_);
+        throw;
+      }
+      run.marks = nullptr;
+      gate.open.store(true, std::memory_order_release);
+      ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
+      if (gate.timed_out) profile.queued_ahead = false;
+      std::vector<std::pair<std::string, std::vector<double>>> scratch;
+      const double marked = marks.collect(i >= 5 ? stages : scratch);
+      const double e = timed_us([&] { decode_step(run, d, cache, st); });
+      const double g = timed_us([&] { graph.launch(run.s_); });
+      if (i < 5) continue;
+      staged.push_back(marked);
+      eager.push_back(e);
+      replayed.push_back(g);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    const auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    for (auto& [name, samples_us] : stages) profile.stages.push_back({name, median(samples_us)});
+    profile.staged_us = median(staged);
+    profile.eager_us = median(eager);
+    profile.graph_us = median(replayed);
+    return profile;
+  }
+
   static std::int64_t decode_floats_per_sequence(const ModelConfig& c, int nt_max) {
     return std::int64_t(c.n_layers) * 2 * std::max(nt_max, 1) * c.d_model + 2 * Workspace::floats_per_row(c) +
            2 * nt_max + 8;
@@ -631,6 +789,17 @@ StepTiming InferenceContext::time_decode_step(const TaskTensors& tasks, std::int
   Runner run(model_, options_, stream_);
   const ContextCache cache = run.prefill(d);
   return Impl::time_decode_step(run, d, cache, samples, step, replays);
+}
+
+StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays) {
+  const TaskData d(tasks, model_.config().d_model);
+  if (step < 0 || step >= d.nt_max || replays < 1) throw InputError("profile_decode_step: needs 0 <= step < Nt and replays >= 1");
+  if (options_.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
+  ContextOptions plain = options_;
+  plain.fuse_layer_norm = false;  // the stages are marked on the separate-LayerNorm sequence
+  Runner run(model_, plain, stream_);
+  const ContextCache cache = run.prefill(d);
+  return Impl::profile_decode_step(run, d, cache, samples, step, replays);
 }
 
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {

@@ -9,6 +9,7 @@
 // [T, rows, Nt_max] float tensors, NaN past a task's target count.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "artabpfn/host_tensor.hpp"
 #include "artabpfn/notices.hpp"
@@ -48,6 +49,20 @@ struct StepTiming {
   std::size_t graph_nodes = 0;  // kernels in the step's graph
 };
 
+// One decode step split into stages (bench/e2e; see InferenceContext::profile_decode_step).
+struct StageTime {
+  std::string stage;  // embed, projections, layer_norm, kv_append, context_attention,
+                      // buffer_attention, merge (split) or attention (fused), feed_forward, head, sampling
+  double us = 0;      // median over replays of the stage's intervals summed over the step
+};
+struct StepProfile {
+  std::vector<StageTime> stages;  // in the order they first occur in a step
+  double staged_us = 0;           // median of the first-to-last-marker time (the stages' sum)
+  double eager_us = 0, graph_us = 0;  // the same step unmarked: eager launches, CUDA graph replay
+  std::size_t graph_nodes = 0;
+  bool queued_ahead = true;  // false: the gate timed out, so the intervals include host launch gaps
+};
+
 class InferenceContext {
  public:
   explicit InferenceContext(const DeviceModel& model, ContextOptions options = {});
@@ -70,6 +85,11 @@ class InferenceContext {
   // (one chunk; throws if it does not fit), then times step `step` (sampling included) `replays`
   // times eagerly and as a CUDA graph replay, after warm-up. Needs step < Nt_max.
   StepTiming time_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays);
+  // Benchmark helper: as time_decode_step, and one more eager timing with a CUDA event between
+  // stage groups (always separate LayerNorm launches). The marked step's launches are all queued
+  // behind a host gate before the GPU starts it, so each interval is the stages' GPU time
+  // (kernels back to back, no host launch gaps); eager_us - staged_us is what host launches cost.
+  StepProfile profile_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays);
 
   const ContextOptions& options() const { return options_; }
 

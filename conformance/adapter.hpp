@@ -39,7 +39,23 @@ Tensor float_tensor(const Shape& shape, const std::vector<float>& values);
 
 struct AdapterSummary {
   int written = 0, skipped = 0, failed = 0;
+  std::map<std::string, int> skipped_by_contract;
+  std::vector<std::string> errors;  // "case: message" for each case that threw
+  double seconds = 0.0;
 };
+
+// What one adapter run covers (the options of adapter_main).
+struct AdapterRun {
+  std::filesystem::path vectors, results;
+  std::vector<std::string> contracts;  // empty: all
+  std::vector<std::string> cases;      // empty: all
+  bool quiet = false;                  // no line per case written
+};
+
+// Runs `implementation` on the selected cases of RUN.vectors and writes RUN.results/<case file>
+// and RUN.results/skipped.txt; a case that throws is counted as failed (message on stderr).
+// Throws InputError when the index cannot be read. Used by adapter_main and `artabpfn verify`.
+AdapterSummary run_adapter(const AdapterRun& run, const Implementation& implementation, const std::string& name);
 
 // `program VECTORS RESULTS [--contracts a,b] [--case NAME]... [--quiet]`; returns the exit status
 // (0 when every attempted case wrote its result).

@@ -32,7 +32,7 @@ std::string position_text(const std::vector<std::int64_t>& pos) {
   return s + "]";
 }
 
-OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const Tensor* got) {
+OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const Tensor* got, bool keep_errors) {
   OutputCheck o;
   o.output = spec.name;
   o.limit = spec.tolerance.limit;
@@ -48,12 +48,15 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
     return o;
   }
   const std::int64_t n = expected.size();
+  std::vector<float> errors;  // finite |got - expected| of the compared elements
+  errors.reserve(static_cast<std::size_t>(n));
   if (expected.is_integer()) {
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t e = expected.ints[std::size_t(i)];
       if (e == -1) continue;
       ++o.compared;
       const double g = got->is_integer() ? double(got->ints[std::size_t(i)]) : got->values[std::size_t(i)];
+      if (std::isfinite(g)) errors.push_back(static_cast<float>(std::abs(g - double(e))));
       if (g != double(e)) {
         if (o.worst_index < 0) {
           o.worst_index = i;
@@ -83,6 +86,7 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
         continue;
       }
       const double err = std::abs(g - e);
+      errors.push_back(static_cast<float>(err));
       if (o.worst_index < 0 || err > o.max_error) {
         o.max_error = err;
         o.worst_index = i;
@@ -106,6 +110,9 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
     }
   }
   if (o.worst_index >= 0) o.worst_position = position_of(o.worst_index, expected.shape);
+  // Errors are kept as float: rounding must not lift the percentile above the (double) maximum.
+  o.p99_error = std::min(o.max_error, nearest_rank_quantile(errors, 0.99));
+  if (keep_errors) o.errors = std::move(errors);
   return o;
 }
 
@@ -150,7 +157,15 @@ std::string details(const CaseCheck& c) {
 
 }  // namespace
 
-CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results) {
+double nearest_rank_quantile(std::vector<float>& values, double q) {
+  if (values.empty()) return 0.0;
+  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * double(values.size())));
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(rank, 1, values.size()) - 1);
+  std::nth_element(values.begin(), at, values.end());
+  return *at;
+}
+
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors) {
   CaseCheck c;
   c.name = spec.name;
   c.contract = spec.contract;
@@ -160,7 +175,7 @@ CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const Result
     const auto e = vectors.expected.find(out.name);
     if (e == vectors.expected.end()) throw InputError(spec.file + ": expected." + out.name + " is missing");
     const auto g = results.find(out.name);
-    OutputCheck o = compare_output(out, e->second, g == results.end() ? nullptr : &g->second);
+    OutputCheck o = compare_output(out, e->second, g == results.end() ? nullptr : &g->second, keep_errors);
     if (!o.ok && c.status == "pass") {
       c.status = "fail";
       c.message = out.name + ": " + o.problem;
@@ -206,7 +221,8 @@ CheckReport run_check(const CheckOptions& options) {
                            : "no result file " + result_path.string();
     } else {
       try {
-        c = check_case(spec, read_case_file(options.vectors / spec.file), read_result_file(result_path));
+        c = check_case(spec, read_case_file(options.vectors / spec.file), read_result_file(result_path),
+                       options.keep_errors);
       } catch (const std::exception& e) {
         c.name = spec.name;
         c.contract = spec.contract;

@@ -25,6 +25,7 @@ struct OutputCheck {
   bool ok = true;
   std::string problem;  // empty when ok
   double max_error = 0.0;
+  double p99_error = 0.0;  // 99th percentile (nearest rank) of |result - expected| over finite compared elements
   double limit = 0.0;
   double float32_error = 0.0;
   std::int64_t compared = 0;
@@ -32,6 +33,7 @@ struct OutputCheck {
   std::int64_t worst_index = -1;            // flat index of the worst element
   std::vector<std::int64_t> worst_position;  // its multi-index
   double worst_expected = 0.0, worst_got = 0.0;
+  std::vector<float> errors;  // every finite |result - expected|, only with CheckOptions::keep_errors
 };
 
 struct CaseCheck {
@@ -51,6 +53,7 @@ struct CheckOptions {
   std::vector<std::string> cases;      // empty: all
   std::string program = "artabpfn";    // how the reproduce commands call the CLI
   bool allow_skipped = false;          // RESULTS/skipped.txt cases without a result: "skipped"
+  bool keep_errors = false;            // fill OutputCheck::errors (for pooled percentiles)
 };
 
 struct CheckReport {
@@ -63,7 +66,9 @@ struct CheckReport {
 
 CheckReport run_check(const CheckOptions& options);
 // Compares one case (exposed for tests).
-CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results);
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors = false);
+// The q-quantile (0 < q <= 1, nearest rank) of `values`; 0 for none. Reorders `values`.
+double nearest_rank_quantile(std::vector<float>& values, double q);
 
 // Human-readable table, one line per case, failures with their worst element.
 void print_table(const CheckReport& report, std::FILE* out);

@@ -205,6 +205,7 @@ void write_report_json(const CheckReport& report, const std::filesystem::path& p
                  {"ok", o.ok},
                  {"problem", o.problem},
                  {"max_error", number(o.max_error)},
+                 {"p99_error", number(o.p99_error)},
                  {"limit", number(o.limit)},
                  {"float32_error", number(o.float32_error)},
                  {"compared", o.compared},

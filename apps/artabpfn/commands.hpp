@@ -12,6 +12,7 @@ void add_sample_command(CLI::App& app);
 void add_vectors_command(CLI::App& app);  // conformance vectors (conformance/)
 void add_check_command(CLI::App& app);    // check results against them
 void add_replay_command(CLI::App& app);
+void add_verify_command(CLI::App& app);  // the verification report (verify/)
 
 // The command as typed, for manifests.
 std::string command_line(const CLI::App& command);

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   artabpfn::cli::add_vectors_command(app);
   artabpfn::cli::add_check_command(app);
   artabpfn::cli::add_replay_command(app);
+  artabpfn::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,26 +14,12 @@
 #include "artabpfn/safetensors.hpp"
 #include "tests/support/fixtures_dir.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/cli/cli_run.hpp"
 
 namespace artabpfn::testing {
 namespace {
 
-struct CommandResult {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run(const std::string& arguments) {
-  const char* env = std::getenv("ARTABPFN_CLI");
-  const std::string command = std::string(env && *env ? env : ARTABPFN_CLI_PATH) + " " + arguments + " 2>&1";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  CommandResult r{-1, {}};
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), int(buffer.size()), pipe)) r.output += buffer.data();
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CommandResult run(const std::string& arguments) { return run_cli(arguments); }
 
 std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
 

@@ -1,0 +1,33 @@
+#pragma once
+// Runs the artabpfn command line (ARTABPFN_CLI, else the build's binary) with arguments through
+// the shell and returns its exit status and its stdout and stderr together.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace artabpfn::testing {
+
+struct CommandResult {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+// `prefix` goes before the program (environment assignments, e.g. "ARTABPFN_MUTANT=x").
+inline CommandResult run_cli(const std::string& arguments, const std::string& prefix = "") {
+  const char* env = std::getenv("ARTABPFN_CLI");
+  const std::string command =
+      prefix + (prefix.empty() ? "" : " ") + std::string(env && *env ? env : ARTABPFN_CLI_PATH) + " " + arguments + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  CommandResult r{-1, {}};
+  if (!pipe) return r;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), int(buffer.size()), pipe)) r.output += buffer.data();
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace artabpfn::testing

@@ -1,0 +1,123 @@
+// The command line on the CUDA engine (labels gpu; skip without a GPU): `artabpfn verify` checks
+// the CUDA implementation and runs the GPU properties; `sample` and `density` with --backend cuda
+// write a manifest from which `replay` reproduces the output bit for bit, and a recorded output
+// that differs from the rerun is reported with the number of differing values.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "artabpfn/sha256.hpp"
+#include "tests/cli/cli_run.hpp"
+#include "tests/support/fixtures_dir.hpp"
+#include "tests/support/gpu_available.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace artabpfn::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
+
+TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  const CommandResult r = run_cli("verify --quick --implementation cuda --tests-dir " + std::string(ARTABPFN_BUILD_DIR) +
+                                  " --report-dir " + dir.path().string());
+  std::cout << r.output;  // the report, for the log
+  ASSERT_EQ(r.status, 0) << r.output;
+  const json j = json::parse(read_text(dir.path() / "verify.json"));
+  EXPECT_EQ(j.at("schema_version"), 1);
+  EXPECT_EQ(j.at("ok"), true);
+  EXPECT_EQ(j.at("conformance").at("implementation"), "cuda");
+  int kernels = 0, jobs = 0;
+  for (const json& row : j.at("conformance").at("contracts")) {
+    EXPECT_NE(row.at("status"), "fail") << row.dump();
+    if (row.at("status") == "pass") (row.at("kind") == "kernel" ? kernels : jobs) += 1;
+  }
+  EXPECT_GE(kernels, 6);  // attention (4), merge, mixture parameters, sampler
+  EXPECT_GE(jobs, 3);     // both densities and sample_sequence
+  int gpu_passed = 0;
+  for (const json& e : j.at("properties").at("executables"))
+    if (e.at("gpu") == true && e.at("status") == "passed") ++gpu_passed;
+  EXPECT_GE(gpu_passed, 3) << j.at("properties").dump();
+  const json& env = j.at("environment");
+  EXPECT_NE(env.at("gpu").get<std::string>().rfind("none", 0), 0u) << env.dump();
+  EXPECT_FALSE(env.at("cuda_runtime").get<std::string>().empty());
+  EXPECT_FALSE(env.at("gpu_compute").get<std::string>().empty());
+  std::cout << "verify --quick took " << j.at("seconds").get<double>() << " s\n";
+}
+
+// Runs `job` on the CUDA backend into OUT and checks that replay reproduces it, then records a
+// different output (one value changed, its checksum in the manifest) and checks that replay
+// reports exactly one differing value.
+void check_replay(const std::string& job, const std::filesystem::path& out) {
+  const CommandResult run = run_cli(job + " --backend cuda --weights " + peer("paper_weights.safetensors") +
+                                    " --inputs " + peer("paper_io.safetensors") + " --out " + out.string());
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.output.find("running the CPU reference"), std::string::npos) << run.output;
+  const std::filesystem::path manifest = out.string() + ".manifest.json";
+  ASSERT_TRUE(std::filesystem::exists(manifest));
+  json m = json::parse(read_text(manifest));
+  EXPECT_EQ(m.at("backend"), "cuda") << m.dump();
+  EXPECT_EQ(m.at("precision"), "float32") << m.dump();
+  const std::string recorded_sha = m.at("output").at("sha256").get<std::string>();
+  EXPECT_EQ(recorded_sha, sha256_file_hex(out));
+
+  const CommandResult same = run_cli("replay " + manifest.string());
+  EXPECT_EQ(same.status, 0) << same.output;
+  EXPECT_NE(same.output.find("identical"), std::string::npos) << same.output;
+
+  // Tamper with the recorded output: change the first value of the first data row.
+  std::stringstream rewritten;
+  {
+    std::ifstream in(out);
+    std::string line;
+    std::getline(in, line);
+    rewritten << line << "\n";
+    std::getline(in, line);
+    std::size_t at = 0;
+    for (int comma = 0; comma < 2; ++comma) at = line.find(',', at) + 1;
+    const std::size_t end = line.find(',', at);
+    const double value = std::stod(line.substr(at, end - at));
+    std::ostringstream changed;
+    changed << std::setprecision(17) << value + 0.5;
+    rewritten << line.substr(0, at) << changed.str() << line.substr(end) << "\n";
+    rewritten << in.rdbuf();
+  }
+  std::ofstream(out, std::ios::binary) << rewritten.str();
+  m["output"]["sha256"] = sha256_file_hex(out);  // the manifest now records the tampered output
+  ASSERT_NE(m.at("output").at("sha256"), recorded_sha);
+  std::ofstream(manifest, std::ios::binary) << m.dump(2) << "\n";
+  const CommandResult different = run_cli("replay " + manifest.string());
+  EXPECT_EQ(different.status, 1) << different.output;
+  EXPECT_NE(different.output.find("DIFFERENT"), std::string::npos) << different.output;
+  EXPECT_NE(different.output.find(": 1 of "), std::string::npos) << different.output;
+  EXPECT_NE(different.output.find("largest difference 5.000e-01"), std::string::npos) << different.output;
+}
+
+TEST(GpuReplay, CudaSamplesReplayBitForBitAndATamperedOutputIsReported) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  check_replay("sample --samples 16 --seed 11", dir.path() / "samples.csv");
+}
+
+TEST(GpuReplay, CudaDensitiesReplayBitForBitAndATamperedOutputIsReported) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  check_replay("density --attention split", dir.path() / "density.csv");
+}
+
+}  // namespace
+}  // namespace artabpfn::testing

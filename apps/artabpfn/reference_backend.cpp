@@ -1,6 +1,7 @@
 #include "reference_backend.hpp"
 
 #include "artabpfn/error.hpp"
+#include "progress.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 
@@ -22,17 +23,35 @@ Table to_table(const std::vector<reference::Matrix<T>>& per_task) {
   return out;
 }
 
+// Task by task (the same results as one call: a task's sampling stream uses its position), so
+// that progress can be reported after each.
 template <class T>
-Table density(const ModelWeights& weights, const TaskTensors& tasks) {
+Table density(const ModelWeights& weights, const TaskTensors& tasks, const ProgressFn& progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
-  return to_table(reference::evaluate_joint_density(params, reference::split_tasks(tasks),
-                                                    reference::split_target_values(tasks)));
+  const auto split = reference::split_tasks(tasks);
+  const auto values = reference::split_target_values(tasks);
+  std::vector<reference::Matrix<T>> out;
+  for (std::size_t i = 0; i < split.size(); ++i) {
+    out.push_back(std::move(reference::evaluate_joint_density(params, {split[i]}, {values[i]}).front()));
+    if (progress) progress(std::int64_t(i + 1), std::int64_t(split.size()));
+  }
+  return to_table(out);
 }
 
 template <class T>
-Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed) {
+Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
+              const ProgressFn& progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
-  return to_table(reference::sample_sequence(params, reference::split_tasks(tasks), count, seed));
+  const auto split = reference::split_tasks(tasks);
+  std::vector<reference::Matrix<T>> out;
+  for (std::size_t i = 0; i < split.size(); ++i) {
+    reference::SamplingOptions options;
+    options.seed = seed;
+    options.task_id = static_cast<std::uint32_t>(i);
+    out.push_back(reference::sample_sequence(params, split[i], count, options));
+    if (progress) progress(std::int64_t(i + 1), std::int64_t(split.size()));
+  }
+  return to_table(out);
 }
 
 }  // namespace
@@ -46,20 +65,22 @@ Precision parse_reference_backend(const std::string& backend) {
 }
 
 Table reference_density(const ModelWeights& weights, const TaskTensors& tasks, Precision precision) {
+  const ProgressFn progress = terminal_progress("density", "tasks");
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks);
+  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks, progress);
 #endif
   (void)precision;
-  return density<double>(weights, tasks);
+  return density<double>(weights, tasks, progress);
 }
 
 Table reference_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
                         Precision precision) {
+  const ProgressFn progress = terminal_progress("sample", "tasks");
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return samples<reference::Multiprecision>(weights, tasks, count, seed);
+  if (precision == Precision::kMultiprecision) return samples<reference::Multiprecision>(weights, tasks, count, seed, progress);
 #endif
   (void)precision;
-  return samples<double>(weights, tasks, count, seed);
+  return samples<double>(weights, tasks, count, seed, progress);
 }
 
 }  // namespace artabpfn::cli

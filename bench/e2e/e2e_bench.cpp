@@ -59,7 +59,7 @@ struct Settings {
   int step_t = 10;
   std::vector<std::int64_t> profile_batches;
   int profile_t = 32;
-  double budget_s = 240, reencode_cap_s = 5;
+  double budget_s = 240, reencode_cap_s = 8;
 };
 
 Settings settings_for(const std::string& name) {
@@ -467,7 +467,7 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "full, quick (central points) or smoke (tiny shapes, for the GPU test)")
       ->check(CLI::IsMember({"full", "quick", "smoke"}));
   app.add_option("--budget-s", budget_s, "time budget in seconds (default: full 240, quick 40, smoke 60)");
-  app.add_option("--reencode-cap-s", reencode_cap_s, "skip reencode points predicted above this many seconds (default 5)");
+  app.add_option("--reencode-cap-s", reencode_cap_s, "skip reencode points predicted above this many seconds (default 8)");
   app.add_option("--sections", sections, "sections to run (ceilings always runs)");
   CLI11_PARSE(app, argc, argv);
 

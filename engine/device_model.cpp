@@ -1,5 +1,7 @@
 #include "engine/device_model.hpp"
 
+#include <cstdint>
+
 #include "artabpfn/error.hpp"
 
 namespace artabpfn::engine {
@@ -31,6 +33,33 @@ DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) 
         at("norm2.weight"), at("norm2.bias"), at("norm3.weight"), at("norm3.bias"),
         qkv_storage_.data() + std::size_t(i) * 3 * std::size_t(config_.d_model) * std::size_t(config_.d_model)});
   }
+  std::vector<kernels::DecodeLayer> table;
+  for (const LayerWeights& L : layers_)
+    table.push_back({L.feature_v, L.feature_out, L.qkv, L.out, L.ff_in, L.ff_in_bias, L.ff_out, L.ff_out_bias,
+                     L.norm1_weight, L.norm1_bias, L.norm2_weight, L.norm2_bias, L.norm3_weight, L.norm3_bias});
+  decode_layers_ = kernels::DeviceBuffer<kernels::DecodeLayer>(table);
+}
+
+kernels::DecodeModel DeviceModel::decode_model() const {
+  const auto aligned = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  bool weights_aligned16 = aligned(tensor("head.head.0.weight")) && aligned(tensor("head.head.2.weight"));
+  for (const LayerWeights& L : layers_)
+    for (const float* w : {L.feature_v, L.feature_out, L.qkv, L.out, L.ff_in, L.ff_out})
+      weights_aligned16 = weights_aligned16 && aligned(w);
+  return {decode_layers_.data(),
+          config_.n_layers,
+          config_.d_model,
+          config_.n_heads,
+          config_.d_ff,
+          embedding(),
+          tensor("backbone.norm.weight"),
+          tensor("backbone.norm.bias"),
+          tensor("head.head.0.weight"),
+          tensor("head.head.0.bias"),
+          tensor("head.head.2.weight"),
+          tensor("head.head.2.bias"),
+          mixture_biases(),
+          weights_aligned16};
 }
 
 const float* DeviceModel::tensor(const std::string& name) const {

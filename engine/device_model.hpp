@@ -5,6 +5,7 @@
 #include <string>
 
 #include "artabpfn/model_weights.hpp"
+#include "kernels/decode.hpp"
 #include "kernels/device_buffer.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/rows.hpp"
@@ -30,6 +31,8 @@ class DeviceModel {
   const LayerWeights& layer(int i) const { return layers_.at(static_cast<std::size_t>(i)); }
   kernels::EmbeddingWeights embedding() const;
   kernels::MixtureBiases mixture_biases() const;
+  // Everything the resident decode step (kernels/decode.hpp) reads, its layer table on the device.
+  kernels::DecodeModel decode_model() const;
   const float* tensor(const std::string& name) const;  // device pointer of a state_dict tensor
   std::size_t bytes() const { return (storage_.size() + qkv_storage_.size()) * sizeof(float); }
 
@@ -39,6 +42,7 @@ class DeviceModel {
   kernels::DeviceBuffer<float> qkv_storage_;  // [n_layers, 3D, D]
   std::map<std::string, const float*> tensors_;
   std::vector<LayerWeights> layers_;
+  kernels::DeviceBuffer<kernels::DecodeLayer> decode_layers_;  // [n_layers]
 };
 
 }  // namespace artabpfn::engine

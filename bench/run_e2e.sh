@@ -8,7 +8,7 @@
 #
 # Run from anywhere; it works in the repository root. Time (H100): at most 5 min 50 s for full
 # (e2e_bench plans within 250 s and is stopped at 275 s; the baseline at 70 s), --quick under a
-# minute (30 s + 25 s), --smoke (tiny shapes; the GPU smoke test) about 20 s. e2e_bench rewrites
+# minute (25 s planned, stopped at 30 s; baseline at 20 s), --smoke (tiny shapes; the GPU smoke test) about 20 s. e2e_bench rewrites
 # its JSON after every point, so a stop keeps what was measured.
 #
 # Environment: ARTABPFN_BUILD_DIR (default build-perf), ARTABPFN_E2E_BENCH (the binary; default
@@ -39,9 +39,9 @@ done
 bin=${ARTABPFN_E2E_BENCH:-$build/bench/e2e/e2e_bench}
 python=${PYTHON:-python3}
 case $mode in
-  full) engine_budget=250 torch_limit=70 torch_batches="1 256 1024 16384 65536" ;;
-  quick) engine_budget=30 torch_limit=25 torch_batches="1 256" ;;
-  smoke) engine_budget=60 torch_limit=60 torch_batches="1" ;;
+  full) engine_budget=250 engine_stop=275 torch_limit=70 torch_batches="1 256 1024 16384 65536" ;;
+  quick) engine_budget=25 engine_stop=30 torch_limit=20 torch_batches="1 256" ;;
+  smoke) engine_budget=60 engine_stop=90 torch_limit=60 torch_batches="1" ;;
 esac
 mkdir -p "$out"
 [ -x "$bin" ] || { echo "run_e2e.sh: no e2e_bench at $bin (build it: cmake --build $build --target e2e_bench)" >&2; exit 2; }
@@ -51,7 +51,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.sm,temperature.g
   > "$out/nvidia_smi.csv" 2>/dev/null || true
 
 echo "== e2e_bench ($mode, budget ${engine_budget} s)"
-timeout $((engine_budget + 25)) "$bin" --mode "$mode" --budget-s "$engine_budget" --weights "$weights" \
+timeout "$engine_stop" "$bin" --mode "$mode" --budget-s "$engine_budget" --weights "$weights" \
   --out "$out/e2e_engine.json" 2>&1 | tee "$out/e2e_engine.log"
 engine_rc=${PIPESTATUS[0]}
 echo "e2e_bench exit $engine_rc after $(( $(date +%s) - start )) s"

@@ -300,14 +300,16 @@ class Bench {
     const auto add = [&](std::int64_t b, std::int64_t nc, std::int64_t nt, const std::string& sweep) {
       for (Shape& sh : shapes)
         if (sh.b == b && sh.nc == nc && sh.nt == nt) {
-          sh.sweeps.push_back(sweep);
+          if (std::find(sh.sweeps.begin(), sh.sweeps.end(), sweep) == sh.sweeps.end()) sh.sweeps.push_back(sweep);
           return;
         }
       shapes.push_back({b, nc, nt, {sweep}});
     };
     // B first, then Nt (the speed-up over reencode), then Nc, each ascending; the largest value of
     // each axis (the longest calls) last, so that a tight budget loses those first.
+    // The centre first: every mode's reference (and an upper bound of the smaller points' time).
     const auto head = [](const std::vector<std::int64_t>& v) { return std::vector<std::int64_t>(v.begin(), v.end() - 1); };
+    add(s_.center_b, s_.center_nc, s_.center_nt, "B");
     for (std::int64_t b : head(s_.batches)) add(b, s_.center_nc, s_.center_nt, "B");
     for (std::int64_t nt : head(s_.targets)) add(s_.center_b, s_.center_nc, nt, "Nt");
     for (std::int64_t nc : head(s_.contexts)) add(s_.center_b, nc, s_.center_nt, "Nc");
@@ -362,13 +364,18 @@ class Bench {
   }
 
   // Seconds predicted from the largest measured point of the same job and mode with no more work,
-  // scaled by the work ratio (an overestimate where the GPU is not yet full).
+  // scaled by the work ratio (an overestimate where the GPU is not yet full), and at most the time
+  // of the smallest measured point with more work. None without a smaller measured point.
   std::optional<double> predict(const std::string& job, AttentionMode mode, double work) const {
-    const Done* best = nullptr;
-    for (const Done& d : done_)
-      if (d.job == job && d.mode == mode && d.work <= work && (!best || d.work > best->work)) best = &d;
-    if (!best) return std::nullopt;
-    return best->seconds * work / best->work;
+    const Done *below = nullptr, *above = nullptr;
+    for (const Done& d : done_) {
+      if (d.job != job || d.mode != mode) continue;
+      if (d.work <= work && (!below || d.work > below->work)) below = &d;
+      if (d.work >= work && (!above || d.work < above->work)) above = &d;
+    }
+    if (!below) return std::nullopt;
+    const double scaled = below->seconds * work / below->work;
+    return above ? std::min(scaled, above->seconds) : scaled;
   }
 
   json point(const std::string& job, AttentionMode mode, std::int64_t b, std::int64_t nc, std::int64_t nt) {
@@ -393,7 +400,10 @@ class Bench {
     // points of the same mode.
     const bool warm_up = !predicted || *predicted <= 1.0;
     const double guess = predicted.value_or(0.5);
-    const int repeats = guess <= 1.0 ? (reencode ? 3 : 5) : (guess <= (reencode ? 2.0 : 4.0) ? 3 : 1);
+    const auto repeats_for = [&](double seconds) {
+      return seconds <= 1.0 ? (reencode ? 3 : 5) : (seconds <= (reencode ? 2.0 : 4.0) ? 3 : 1);
+    };
+    int repeats = repeats_for(guess);
     if (!in_budget(rec, guess * (repeats + (warm_up ? 1 : 0)))) {
       fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9}  skipped: {}\n", job, b, nc, nt, engine::attention_mode_name(mode),
                  rec["reason"].get<std::string>());
@@ -411,9 +421,10 @@ class Bench {
       std::vector<double> event_ms, host_ms;
       const std::size_t live_before = bench::live_device_bytes();
       bench::reset_peak_device_bytes();
-      if (warm_up) {
+      if (warm_up) {  // its time, where there was no prediction, sets the repeats
         const CallTime w = time_call(call);
         rec["warmup_ms"] = w.event_ms;
+        if (!predicted) repeats = repeats_for(w.event_ms * 1e-3);
       }
       for (int i = 0; i < repeats; ++i) {
         const CallTime t = time_call(call);

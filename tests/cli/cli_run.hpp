@@ -30,4 +30,13 @@ inline CommandResult run_cli(const std::string& arguments, const std::string& pr
   return r;
 }
 
+#ifdef ARTABPFN_BUILD_DIR
+// The build tree whose test executables `verify` runs: ARTABPFN_BUILD_DIR in the environment (a
+// tree carried to another machine), else the one this test was built in.
+inline std::string build_dir() {
+  const char* env = std::getenv("ARTABPFN_BUILD_DIR");
+  return env && *env ? env : ARTABPFN_BUILD_DIR;
+}
+#endif
+
 }  // namespace artabpfn::testing

@@ -33,7 +33,7 @@ std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / fi
 TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
-  const CommandResult r = run_cli("verify --quick --implementation cuda --tests-dir " + std::string(ARTABPFN_BUILD_DIR) +
+  const CommandResult r = run_cli("verify --quick --implementation cuda --tests-dir " + build_dir() +
                                   " --report-dir " + dir.path().string());
   std::cout << r.output;  // the report, for the log
   ASSERT_EQ(r.status, 0) << r.output;

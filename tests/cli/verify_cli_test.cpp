@@ -25,7 +25,7 @@ std::string read_text(const std::filesystem::path& path) {
 // run does not depend on whether this build has GPU executables.
 std::filesystem::path cpu_tests_tree(const std::filesystem::path& root) {
   for (const char* relative : {"properties/reference/reference_properties", "edge_cases/reference/reference_edge_cases"}) {
-    const std::filesystem::path target = std::filesystem::path(ARTABPFN_BUILD_DIR) / relative;
+    const std::filesystem::path target = std::filesystem::path(build_dir()) / relative;
     std::filesystem::create_directories((root / relative).parent_path());
     std::filesystem::create_symlink(target, root / relative);
   }

@@ -507,6 +507,7 @@ struct InferenceContext::Impl {
     Workspace w;
     // The resident step (fused attention, a model it holds): its plan and per-layer pointer tables.
     kernels::ResidentPlan resident;
+    DeviceBuffer<unsigned long long> stage_cycles;  // set: the resident step runs its stage clock
     DeviceBuffer<const float*> context_k, context_v;
     DeviceBuffer<float*> buffer_k, buffer_v;
 
@@ -575,7 +576,8 @@ struct InferenceContext::Impl {
                                  st.sample ? nullptr : st.logp.data(),
                                  st.seed,
                                  st.task_id.data(),
-                                 st.sample_index.data()};
+                                 st.sample_index.data(),
+                                 st.stage_cycles.size() > 0 ? st.stage_cycles.data() : nullptr};
     kernels::resident_decode_step(run.m_.decode_model(), job, st.resident, run.s_);
     kernels::increment_device_int(st.step.data(), run.s_);
   }
@@ -713,6 +715,17 @@ struct InferenceContext::Impl {
     timing.graph_us = median_us([&] { graph.launch(run.s_); });
     timing.graph_nodes = graph.nodes();
     timing.resident_group = st.resident.group;
+    if (st.resident.group > 0) {  // one more eager step with block 0's stage clock
+      st.stage_cycles = DeviceBuffer<unsigned long long>(std::vector<unsigned long long>(kernels::kResidentStages, 0));
+      kernels::set_device_int(st.step.data(), step, run.s_);
+      decode_step(run, d, cache, st);
+      const std::vector<unsigned long long> cycles = st.stage_cycles.download();
+      int device = 0, khz = 0;
+      ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
+      ARTABPFN_CUDA_CHECK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device));
+      for (int i = 0; i < kernels::kResidentStages; ++i)
+        timing.resident_stages_us.emplace_back(kernels::resident_stage_name(i), double(cycles[std::size_t(i)]) / khz * 1e3);
+    }
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
     return timing;

@@ -54,6 +54,9 @@ struct StepTiming {
   double eager_us = 0, graph_us = 0;
   std::size_t graph_nodes = 0;  // kernels in the step's graph
   int resident_group = 0;       // samples per block of the resident step; 0: the layered step ran
+  // Resident step only: the stage clock of thread block 0 over one eager step (kernels/decode.hpp,
+  // ResidentStage), in microseconds at the GPU's nominal SM clock.
+  std::vector<std::pair<std::string, double>> resident_stages_us;
 };
 
 // One decode step split into stages (bench/e2e; see InferenceContext::profile_decode_step).

@@ -25,23 +25,39 @@
 
 namespace artabpfn::kernels {
 
-// One layer's device pointers (PyTorch [out, in] weights; qkv stacked [3D, D]).
+// The step's weight matrices reach shared memory as tiles: matrix W [out, in] transposed, its
+// output columns cut into tiles of `decode_tile_width(in, out)` columns, each stored as a
+// contiguous [in, width] block (columns past `out` are zeros), kDecodeTileFloats at most. A
+// step consumes the tiles in a fixed order (DecodeModel::tiles): per layer Wv_f, Wo_f, Wq|Wk|Wv,
+// Wo, ff.0, ff.2, then head.head.0 and head.head.2.
+constexpr int kDecodeTileFloats = 16384;  // 64 KB; two are in shared memory (double buffering)
+constexpr int kResidentMaxWidth = 256;    // d_model and d_ff of a model the resident step holds
+__host__ __device__ inline int decode_tile_width(int in_features, int out_features) {
+  const int fit = kDecodeTileFloats / in_features / 4 * 4, all = (out_features + 3) / 4 * 4;
+  return fit < all ? fit : all;
+}
+
+// One layer's vectors (biases, LayerNorm affine parameters).
 struct DecodeLayer {
-  const float *feature_v, *feature_out, *qkv, *out;
-  const float *ff_in, *ff_in_bias, *ff_out, *ff_out_bias;
+  const float *ff_in_bias, *ff_out_bias;
   const float *norm1_weight, *norm1_bias, *norm2_weight, *norm2_bias, *norm3_weight, *norm3_bias;
+};
+
+// One weight tile: where it is and its size (in * width floats, a multiple of 16 bytes).
+struct DecodeTile {
+  const float* source;
+  unsigned bytes;
 };
 
 struct DecodeModel {
   const DecodeLayer* layers;  // device array [n_layers]
+  const DecodeTile* tiles;    // device array [tile_count]: the weight tiles in consumption order
+  int tile_count;
   int n_layers, d_model, n_heads, d_ff;
   EmbeddingWeights embedding;
   const float *final_norm_weight, *final_norm_bias;
-  const float *head_in, *head_in_bias, *head_out, *head_out_bias;  // head.head.0 [d_ff, D], head.head.2 [3K, d_ff]
+  const float *head_in_bias, *head_out_bias;  // head.head.0 and head.head.2 biases
   MixtureBiases mixture;
-  // Every weight matrix starts on a 16-byte boundary: products read W as float4 (else floats; the
-  // chain is the same).
-  bool weights_aligned16;
 };
 
 // The state of B samples at decode step t (t read from device memory, so one CUDA graph node
@@ -71,7 +87,26 @@ struct DecodeJob {
   std::uint64_t seed;
   const std::uint32_t* task_id;       // random-stream counters per sample
   const std::uint32_t* sample_index;
+  // When set: block 0 adds the SM clock cycles of each stage (ResidentStage) of the step here.
+  unsigned long long* stage_cycles = nullptr;
 };
+
+// The stages of a resident step as its stage clock counts them (DecodeJob::stage_cycles).
+enum ResidentStage : int {
+  kStageEmbed,
+  kStageProducts,     // waiting for weight tiles and multiplying
+  kStageLayerNorm,
+  kStageAppend,       // buffer K/V of row t-1
+  kStageKeySources,   // per-phase key tables
+  kStageScores,       // q.k
+  kStageScan,         // the reference points m
+  kStageProbabilities,
+  kStageAccumulate,   // l and o along the keys
+  kStageMerge,        // the four partial states
+  kStageMixture,      // sample or log density
+  kResidentStages
+};
+const char* resident_stage_name(int stage);
 
 // Launch shape: `group` samples per thread block (0: the model does not fit the kernel: use the
 // layered step), its dynamic shared memory, and the keys scored per pass of attention.
@@ -83,7 +118,8 @@ struct ResidentPlan {
 };
 
 // Plans a launch for `batch` samples on the current device: `group` > 0 forces a group size, 0
-// chooses one (about one block per SM). Needs D <= 256 and the plan's shared memory to fit.
+// chooses one (about one block per SM). Needs d_model and d_ff <= kResidentMaxWidth and the
+// plan's shared memory to fit.
 ResidentPlan plan_resident_decode(int d_model, int n_heads, int d_ff, int components, std::int64_t batch, int group);
 
 void resident_decode_step(const DecodeModel& model, const DecodeJob& job, const ResidentPlan& plan,

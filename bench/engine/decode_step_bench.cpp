@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
     const std::string kind = t.resident_group > 0 ? fmt::format("resident G {}", t.resident_group) : label;
     fmt::print("{:>6} {:>7} {:>18} {:>11.1f} {:>11.1f} {:>7}\n", b, engine::attention_mode_name(mode), kind,
                t.eager_us, t.graph_us, t.graph_nodes);
+    if (!t.resident_stages_us.empty()) {  // thread block 0's stage clock
+      std::string stages = "        block 0 stages (us):";
+      for (const auto& [name, us] : t.resident_stages_us) stages += fmt::format(" {} {:.1f}", name, us);
+      fmt::print("{}\n", stages);
+    }
     std::fflush(stdout);
   };
   for (const std::int64_t b : batches)

@@ -22,6 +22,7 @@
 //   embedding, mixture   the shared device functions of rows/embed_value.cuh and
 //              layer/mixture_row.cuh
 // Which block or thread computes a value never changes its bits: results are batch invariant.
+#include <cuda/ptx>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -41,7 +42,7 @@
 namespace artabpfn::kernels {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = 512;
 constexpr int kWarps = kThreads / 32;
 constexpr int kPartials = 4;  // partial softmax states per (row, head): row_tile_attention.cu's 4 warps
 constexpr float kRescaleThreshold = 8.f;  // as row_tile_attention.cu
@@ -51,7 +52,7 @@ constexpr int kMaxGroup = 8;
 struct Layout {
   int rows, d_model, heads, head_dim, padded_dim, d_ff, mix_width, key_chunk;
   int state_items;  // rows * heads * 4 partials * float4 chunks of the padded head dim
-  int state_o, state_m, state_l, x, h, h2, a, t1, t2, big, scores, weights, total;
+  int tiles, barriers, state_o, state_m, state_l, x, h, h2, a, t1, t2, big, scores, weights, sources, total;
 
   __host__ __device__ static int up4(int n) { return (n + 3) / 4 * 4; }
   __host__ __device__ Layout(int rows_, int d_model_, int heads_, int d_ff_, int components, int key_chunk_)
@@ -64,6 +65,8 @@ struct Layout {
       at += up4(floats);
       return start;
     };
+    tiles = take(2 * kDecodeTileFloats);  // TileStream buffers (16-byte aligned: offset 0)
+    barriers = take(4);                    // its two mbarriers
     state_o = take(4 * state_items);
     state_m = take(rows * heads * kPartials);
     state_l = take(state_items);
@@ -76,6 +79,7 @@ struct Layout {
     big = take(rows * (3 * d_model > d_ff ? 3 * d_model : d_ff));
     scores = take(rows * heads * key_chunk);   // scores, then the probabilities p
     weights = take(rows * heads * key_chunk);  // m before each key, then the rescaling factors
+    sources = take(4 * (rows / 2) * heads + rows / 2);  // KeySources: 2 pointers per (sample, head), a limit per sample
     total = at;
   }
 };
@@ -90,78 +94,152 @@ struct Args {
 #endif
 };
 
-// y[r, o] = act(sum_k x[r, k] W[o, k] + bias[o]) for r < rows, o < n_out; x and y in shared
-// memory (row strides x_stride, y_stride), W [n_out, k_count] in global memory.
+// DecodeJob::stage_cycles: thread 0 of block 0 charges the cycles since the previous mark to a
+// stage, right after the block barrier that ends it.
+struct StageClock {
+  unsigned long long* out;
+  long long last;
+  __device__ void start(unsigned long long* cycles) {
+    out = blockIdx.x == 0 && threadIdx.x == 0 ? cycles : nullptr;
+    last = clock64();
+  }
+  __device__ void mark(int stage) {
+    if (out == nullptr) return;
+    const long long now = clock64();
+    out[stage] += static_cast<unsigned long long>(now - last);
+    last = now;
+  }
+};
+
+// The weight-tile stream (kernels/decode.hpp): two shared-memory buffers, each filled by one bulk
+// copy (TMA) that completes on the buffer's mbarrier. Tile n goes to buffer n % 2; thread 0 issues
+// tile n + 2 once every thread is done with tile n, so each copy overlaps the work on the tile
+// before it. Every thread counts the tiles alike (next).
+struct TileStream {
+  float* buffer;          // [2][kDecodeTileFloats]
+  std::uint64_t* ready;   // [2]: one arrival (thread 0's, with the byte count) + the copy per phase
+  const DecodeTile* tiles;
+  int count, next;
+
+  __device__ void issue(int n) const {  // thread 0
+    if (n >= count) return;
+    const DecodeTile tile = tiles[n];
+    std::uint64_t* bar = &ready[n % 2];
+    cuda::ptx::mbarrier_arrive_expect_tx(cuda::ptx::sem_release, cuda::ptx::scope_cta, cuda::ptx::space_shared, bar,
+                                         tile.bytes);
+    cuda::ptx::cp_async_bulk(cuda::ptx::space_cluster, cuda::ptx::space_global, buffer + (n % 2) * kDecodeTileFloats,
+                             tile.source, tile.bytes, bar);
+  }
+  __device__ void start() const {
+    if (threadIdx.x == 0) {
+      cuda::ptx::mbarrier_init(&ready[0], 1);
+      cuda::ptx::mbarrier_init(&ready[1], 1);
+      cuda::ptx::fence_mbarrier_init(cuda::ptx::sem_release, cuda::ptx::scope_cluster);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      issue(0);
+      issue(1);
+    }
+  }
+  // Waits until tile `next` has landed; its [in, width] floats.
+  __device__ const float* acquire() const {
+    const std::uint32_t parity = static_cast<std::uint32_t>((next / 2) % 2);
+    while (!cuda::ptx::mbarrier_try_wait_parity(&ready[next % 2], parity)) {
+    }
+    return buffer + (next % 2) * kDecodeTileFloats;
+  }
+  // Every thread is done with tile `next` (and its outputs are visible): its buffer takes tile next + 2.
+  __device__ void release() {
+    __syncthreads();
+    if (threadIdx.x == 0) issue(next + 2);
+    ++next;
+  }
+};
+
+// y[r, c0 + o] = act(sum_k x[r, k] w[k, o] + bias[c0 + o]) for r < rows, o < tn, from one tile w
+// [k_count, width] in shared memory. A thread owns one output for kRowsPerItem rows; consecutive
+// threads read consecutive words of w; 8 k at a time, their FMAs in k order.
 template <bool kVec4, int kRowsPerItem>
-__device__ __forceinline__ void block_linear(const float* x, int x_stride, int rows, const float* __restrict__ w,
-                                             const float* __restrict__ bias, bool gelu, int k_count, int n_out,
+__device__ __forceinline__ void tile_product(const float* w, int width, const float* x, int x_stride, int rows,
+                                             int k_count, int tn, int c0, const float* __restrict__ bias, bool gelu,
                                              float* y, int y_stride) {
+  constexpr int kBatch = 8;
   const int row_groups = (rows + kRowsPerItem - 1) / kRowsPerItem;
-  for (int item = static_cast<int>(threadIdx.x); item < n_out * row_groups; item += kThreads) {
-    const int o = item % n_out, r0 = (item / n_out) * kRowsPerItem;
-    const float* wr = w + static_cast<std::int64_t>(o) * k_count;
+  for (int item = static_cast<int>(threadIdx.x); item < tn * row_groups; item += kThreads) {
+    const int o = item % tn, r0 = (item / tn) * kRowsPerItem;
+    const float* wo = w + o;
     float acc[kRowsPerItem];
 #pragma unroll
     for (int i = 0; i < kRowsPerItem; ++i) acc[i] = 0.0f;
-    if constexpr (kVec4) {
-      // 8 float4 of W in flight per round trip to L2, then their FMAs in k order.
-      constexpr int kBatch = 8;
-      for (int k0 = 0; k0 < k_count; k0 += 4 * kBatch) {
-        float4 wv[kBatch];
+    int k0 = 0;
+    for (; k0 + kBatch <= k_count; k0 += kBatch) {
+      float wv[kBatch];
 #pragma unroll
-        for (int u = 0; u < kBatch; ++u)
-          wv[u] = k0 + 4 * u < k_count ? __ldg(reinterpret_cast<const float4*>(wr + k0 + 4 * u))
-                                       : make_float4(0.f, 0.f, 0.f, 0.f);
+      for (int u = 0; u < kBatch; ++u) wv[u] = wo[(k0 + u) * width];
 #pragma unroll
-        for (int u = 0; u < kBatch; ++u) {
-          if (k0 + 4 * u >= k_count) break;
+      for (int i = 0; i < kRowsPerItem; ++i) {
+        if (r0 + i >= rows) break;
+        const float* xr = x + (r0 + i) * x_stride + k0;
+        float xv[kBatch];
+        if constexpr (kVec4) {
+          const float4 a = *reinterpret_cast<const float4*>(xr), b = *reinterpret_cast<const float4*>(xr + 4);
+          xv[0] = a.x, xv[1] = a.y, xv[2] = a.z, xv[3] = a.w, xv[4] = b.x, xv[5] = b.y, xv[6] = b.z, xv[7] = b.w;
+        } else {
 #pragma unroll
-          for (int i = 0; i < kRowsPerItem; ++i) {
-            if (r0 + i >= rows) break;
-            const float4 xv = *reinterpret_cast<const float4*>(x + (r0 + i) * x_stride + k0 + 4 * u);
-            acc[i] = fmaf(xv.x, wv[u].x, acc[i]);
-            acc[i] = fmaf(xv.y, wv[u].y, acc[i]);
-            acc[i] = fmaf(xv.z, wv[u].z, acc[i]);
-            acc[i] = fmaf(xv.w, wv[u].w, acc[i]);
-          }
+          for (int u = 0; u < kBatch; ++u) xv[u] = xr[u];
         }
+#pragma unroll
+        for (int u = 0; u < kBatch; ++u) acc[i] = fmaf(xv[u], wv[u], acc[i]);
       }
-    } else {
-      for (int k = 0; k < k_count; ++k) {
-        const float wv = __ldg(wr + k);
+    }
+    for (; k0 < k_count; ++k0) {
+      const float wv = wo[k0 * width];
 #pragma unroll
-        for (int i = 0; i < kRowsPerItem; ++i) {
-          if (r0 + i >= rows) break;
-          acc[i] = fmaf(x[(r0 + i) * x_stride + k], wv, acc[i]);
-        }
+      for (int i = 0; i < kRowsPerItem; ++i) {
+        if (r0 + i >= rows) break;
+        acc[i] = fmaf(x[(r0 + i) * x_stride + k0], wv, acc[i]);
       }
     }
 #pragma unroll
     for (int i = 0; i < kRowsPerItem; ++i) {
       if (r0 + i >= rows) break;
       float v = acc[i];
-      if (bias != nullptr) v = v + bias[o];
+      if (bias != nullptr) v = v + bias[c0 + o];
       if (gelu) v = detail::gelu_exact(v);
-      y[(r0 + i) * y_stride + o] = v;
+      y[(r0 + i) * y_stride + c0 + o] = v;
     }
   }
-  __syncthreads();
 }
 
-// Up to 4 rows per thread when that still gives every thread an output, else 2 (more threads busy).
+// y [rows, n_out] = act(x W^T + bias) with W streamed tile by tile. Rows per thread: the fewest
+// waves of work items over the block (ties: more rows per thread, fewer reads of the tile).
+// Not inlined (nor the other stages): one copy of each stage's code keeps the kernel small enough
+// for the instruction cache.
 template <bool kVec4>
-__device__ __forceinline__ void linear_rows(const float* x, int x_stride, int rows, const float* w, const float* bias,
-                                            bool gelu, int k_count, int n_out, float* y, int y_stride) {
-  if (n_out * ((rows + 3) / 4) >= kThreads)
-    block_linear<kVec4, 4>(x, x_stride, rows, w, bias, gelu, k_count, n_out, y, y_stride);
-  else
-    block_linear<kVec4, 2>(x, x_stride, rows, w, bias, gelu, k_count, n_out, y, y_stride);
+__device__ __noinline__ void linear_rows(TileStream& stream, StageClock& clock, const float* x, int x_stride,
+                                            int rows, int k_count, int n_out, const float* bias, bool gelu, float* y,
+                                            int y_stride) {
+  const int width = decode_tile_width(k_count, n_out);
+  for (int c0 = 0; c0 < n_out; c0 += width) {
+    const float* w = stream.acquire();
+    const int tn = min(width, n_out - c0);
+    const auto waves = [&](int per) { return (tn * ((rows + per - 1) / per) + kThreads - 1) / kThreads; };
+    if (waves(4) <= waves(2) && waves(4) <= waves(1))
+      tile_product<kVec4, 4>(w, width, x, x_stride, rows, k_count, tn, c0, bias, gelu, y, y_stride);
+    else if (waves(2) <= waves(1))
+      tile_product<kVec4, 2>(w, width, x, x_stride, rows, k_count, tn, c0, bias, gelu, y, y_stride);
+    else
+      tile_product<kVec4, 1>(w, width, x, x_stride, rows, k_count, tn, c0, bias, gelu, y, y_stride);
+    stream.release();
+  }
+  clock.mark(kStageProducts);
 }
 
 // out[r] = LN(a[r] + b[r]) * weight + bias for r < rows (b may be null); input row r at
 // a + (in_offset + in_step * r) * width. A warp per row with layer_norm.cu's statistics.
-__device__ __forceinline__ void block_layer_norm(const float* a, const float* b, int in_offset, int in_step, int rows,
-                                                 int width, const float* __restrict__ weight,
+__device__ __noinline__ void block_layer_norm(StageClock& clock, const float* a, const float* b, int in_offset,
+                                                 int in_step, int rows, int width, const float* __restrict__ weight,
                                                  const float* __restrict__ bias, float* out) {
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   for (int r = warp; r < rows; r += kWarps) {
@@ -180,18 +258,30 @@ __device__ __forceinline__ void block_layer_norm(const float* a, const float* b,
     }
   }
   __syncthreads();
+  clock.mark(kStageLayerNorm);
 }
 
-// Component e of float4 chunk `chunk` of a head-dim vector, zero in the padding.
-__device__ __forceinline__ float padded(const float* v, int chunk, int e, int head_dim) {
-  const int d = 4 * chunk + e;
-  return d < head_dim ? v[d] : 0.0f;
+// Float4 chunk `chunk` of a head-dim vector, zeros in the padding past head_dim. kVec4: head_dim
+// is a multiple of 4 and v 16-byte aligned (one vector load; read-only global data via the
+// read-only path when kGlobal).
+template <bool kVec4, bool kGlobal>
+__device__ __forceinline__ float4 chunk_of(const float* v, int chunk, int head_dim) {
+  if constexpr (kVec4) {
+    const float4* at = reinterpret_cast<const float4*>(v) + chunk;
+    if constexpr (kGlobal) return __ldg(at);
+    else return *at;
+  } else {
+    float e[4];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) e[u] = 4 * chunk + u < head_dim ? v[4 * chunk + u] : 0.0f;
+    return make_float4(e[0], e[1], e[2], e[3]);
+  }
 }
 
 // q.k as row_tile_attention.cu computes it (see the top of this file), unscaled, for the head-dim
 // class (kTreeChunks float4 chunks per lane, kLanes lanes per row): compile-time sizes, so the
 // partial sums stay in registers.
-template <int kTreeChunks, int kLanes>
+template <bool kVec4, int kTreeChunks, int kLanes>
 __device__ __forceinline__ float tree_dot(const float* q, const float* k, int head_dim, int chunks_used) {
   float lane_sum[kLanes];
 #pragma unroll
@@ -202,10 +292,11 @@ __device__ __forceinline__ float tree_dot(const float* q, const float* k, int he
       const int chunk = li + kLanes * c;
       part[c] = 0.f;
       if (chunk < chunks_used) {
-        float t = padded(q, chunk, 0, head_dim) * padded(k, chunk, 0, head_dim);
-        t = fmaf(padded(q, chunk, 1, head_dim), padded(k, chunk, 1, head_dim), t);
-        t = fmaf(padded(q, chunk, 2, head_dim), padded(k, chunk, 2, head_dim), t);
-        part[c] = fmaf(padded(q, chunk, 3, head_dim), padded(k, chunk, 3, head_dim), t);
+        const float4 qc = chunk_of<kVec4, false>(q, chunk, head_dim), kc = chunk_of<kVec4, true>(k, chunk, head_dim);
+        float t = qc.x * kc.x;
+        t = fmaf(qc.y, kc.y, t);
+        t = fmaf(qc.z, kc.z, t);
+        part[c] = fmaf(qc.w, kc.w, t);
       }
     }
 #pragma unroll
@@ -225,24 +316,36 @@ __device__ __forceinline__ float tree_dot(const float* q, const float* k, int he
   return lane_sum[0];
 }
 
-// Where the keys of one phase are for row r (sample g = r / 2) and head h, and how many it sees.
-struct KeySource {
-  const float *k, *v;  // key j at k + j * Dh
-  int limit;
+// The keys of one phase for sample g of the block and head h: key j at k + j * Dh (and v), of
+// which the sample's rows see the first `limit`. Filled once per phase into shared memory.
+struct KeySources {
+  const float** k;  // [group * heads]
+  const float** v;
+  int* limit;       // [group]
 };
 
 template <bool kBuffer>
-__device__ __forceinline__ KeySource key_source(const Args& p, int layer, std::int64_t sample, int h, int t) {
-  const int head_dim = p.m.d_model / p.m.n_heads;
-  if constexpr (kBuffer) {
-    const std::int64_t base = (sample * p.m.n_heads + h) * static_cast<std::int64_t>(p.j.capacity) * head_dim;
-    return {p.j.buffer_k[layer] + base, p.j.buffer_v[layer] + base, t};
-  } else {
-    const std::int32_t task = p.j.task_of_sample[sample];
-    const int nc = p.j.context_len[task];
-    const std::int64_t base = p.j.context_offset[task] + static_cast<std::int64_t>(h) * nc * head_dim;
-    return {p.j.context_k[layer] + base, p.j.context_v[layer] + base, nc};
+__device__ __forceinline__ void fill_key_sources(const Args& p, const KeySources& src, int layer, std::int64_t b0,
+                                                 int samples, int t) {
+  const int H = p.m.n_heads, head_dim = p.m.d_model / H;
+  for (int item = static_cast<int>(threadIdx.x); item < samples * H; item += kThreads) {
+    const int g = item / H, h = item % H;
+    const std::int64_t sample = b0 + g;
+    if constexpr (kBuffer) {
+      const std::int64_t base = (sample * H + h) * static_cast<std::int64_t>(p.j.capacity) * head_dim;
+      src.k[item] = p.j.buffer_k[layer] + base;
+      src.v[item] = p.j.buffer_v[layer] + base;
+      if (h == 0) src.limit[g] = t;
+    } else {
+      const std::int32_t task = p.j.task_of_sample[sample];
+      const int nc = p.j.context_len[task];
+      const std::int64_t base = p.j.context_offset[task] + static_cast<std::int64_t>(h) * nc * head_dim;
+      src.k[item] = p.j.context_k[layer] + base;
+      src.v[item] = p.j.context_v[layer] + base;
+      if (h == 0) src.limit[g] = nc;
+    }
   }
+  __syncthreads();
 }
 
 // One phase (context, then buffer) of the block's attention: the partial states in shared
@@ -256,13 +359,16 @@ __device__ __forceinline__ KeySource key_source(const Args& p, int layer, std::i
 // The values are those of row_tile_attention.cu's per-key update: there the rescaling multiplies
 // (explicitly rounded) only where it rescales; here it multiplies by exactly 1 elsewhere, which
 // changes no bit, and the expensive exp calls leave the sequential chain.
-template <bool kBuffer, int kTreeChunks, int kLanes>
-__device__ void attention_phase(const Args& p, const Layout& L, float* sm, int layer, std::int64_t b0, int rows,
-                                int t) {
+template <bool kBuffer, bool kVec4, int kTreeChunks, int kLanes>
+__device__ __noinline__ void attention_phase(const Args& p, const Layout& L, float* sm, StageClock& clock, const KeySources& src,
+                                int layer, std::int64_t b0, int rows, int t) {
   const int H = L.heads, Dh = L.head_dim, chunks_used = L.padded_dim / 4, KC = L.key_chunk;
+  const int kc_shift = __ffs(KC) - 1;  // KC is a power of two
   const int q_stride = 3 * L.d_model;
+  fill_key_sources<kBuffer>(p, src, layer, b0, rows / 2, t);
+  clock.mark(kStageKeySources);
   int phase_keys = 0;
-  for (int g = 0; g < rows / 2; ++g) phase_keys = max(phase_keys, key_source<kBuffer>(p, layer, b0 + g, 0, t).limit);
+  for (int g = 0; g < rows / 2; ++g) phase_keys = max(phase_keys, src.limit[g]);
   float4* state_o = reinterpret_cast<float4*>(sm + L.state_o);
   float* state_m = sm + L.state_m;
   float* state_l = sm + L.state_l;
@@ -270,22 +376,22 @@ __device__ void attention_phase(const Args& p, const Layout& L, float* sm, int l
   float* factor = sm + L.weights;  // m before the key, then alpha
   const int keys_items = rows * H * KC, scan_items = rows * H * kPartials, walk_items = scan_items * chunks_used;
   for (int j0 = 0; j0 < phase_keys; j0 += KC) {
+#pragma unroll 4  // independent items: their key loads can be in flight together
     for (int item = static_cast<int>(threadIdx.x); item < keys_items; item += kThreads) {
-      const int jj = item % KC, rh = item / KC, h = rh % H, r = rh / H;
-      const KeySource src = key_source<kBuffer>(p, layer, b0 + r / 2, h, t);
-      const int j = j0 + jj;
-      if (j >= src.limit) continue;
+      const int jj = item & (KC - 1), rh = item >> kc_shift, h = rh % H, r = rh / H, j = j0 + jj;
+      if (j >= src.limit[r / 2]) continue;
       const float* q = sm + L.big + r * q_stride + h * Dh;
-      prob[item] = __fmul_rn(tree_dot<kTreeChunks, kLanes>(q, src.k + static_cast<std::int64_t>(j) * Dh, Dh, chunks_used),
-                             p.scale);
+      const float* key = src.k[(r / 2) * H + h] + static_cast<std::int64_t>(j) * Dh;
+      prob[item] = __fmul_rn(tree_dot<kVec4, kTreeChunks, kLanes>(q, key, Dh, chunks_used), p.scale);
     }
     __syncthreads();
+    clock.mark(kStageScores);
     for (int item = static_cast<int>(threadIdx.x); item < scan_items; item += kThreads) {
       const int w = item % kPartials, rh = item / kPartials, r = rh / H;
-      const int end = min(j0 + KC, key_source<kBuffer>(p, layer, b0 + r / 2, 0, t).limit);
+      const int end = min(j0 + KC, src.limit[r / 2]);
       float m = state_m[item];
       for (int j = j0 + w; j < end; j += kPartials) {
-        const int at = rh * KC + (j - j0);
+        const int at = (rh << kc_shift) + (j - j0);
         factor[at] = m;
         const float score = prob[at];
         if (score > m + kRescaleThreshold) m = score;
@@ -293,9 +399,10 @@ __device__ void attention_phase(const Args& p, const Layout& L, float* sm, int l
       state_m[item] = m;
     }
     __syncthreads();
+    clock.mark(kStageScan);
     for (int item = static_cast<int>(threadIdx.x); item < keys_items; item += kThreads) {
-      const int jj = item % KC, r = item / KC / H;
-      if (j0 + jj >= key_source<kBuffer>(p, layer, b0 + r / 2, 0, t).limit) continue;
+      const int jj = item & (KC - 1), r = (item >> kc_shift) / H;
+      if (j0 + jj >= src.limit[r / 2]) continue;
       const float score = prob[item], m = factor[item];
       if (score > m + kRescaleThreshold) {
         factor[item] = expf(m - score);  // 0 for the first key (m = -inf)
@@ -306,29 +413,28 @@ __device__ void attention_phase(const Args& p, const Layout& L, float* sm, int l
       }
     }
     __syncthreads();
+    clock.mark(kStageProbabilities);
     for (int item = static_cast<int>(threadIdx.x); item < walk_items; item += kThreads) {
       const int c = item % chunks_used, rest = item / chunks_used, rh = rest / kPartials, w = rest % kPartials;
       const int h = rh % H, r = rh / H;
-      const KeySource src = key_source<kBuffer>(p, layer, b0 + r / 2, h, t);
-      const int end = min(j0 + KC, src.limit);
+      const float* values = src.v[(r / 2) * H + h];
+      const int end = min(j0 + KC, src.limit[r / 2]);
       float l = state_l[item];
       float4 o = state_o[item];
-      // 8 keys' values in flight per round trip, then their updates in key order.
-      constexpr int kBatch = 8;
+      // 16 keys' values in flight per round trip, then their updates in key order.
+      constexpr int kBatch = 16;
       for (int first = j0 + w; first < end; first += kPartials * kBatch) {
         float4 v[kBatch];
 #pragma unroll
         for (int u = 0; u < kBatch; ++u) {
           const int j = first + kPartials * u;
-          const float* value = src.v + static_cast<std::int64_t>(j < end ? j : first) * Dh;
-          v[u] = make_float4(padded(value, c, 0, Dh), padded(value, c, 1, Dh), padded(value, c, 2, Dh),
-                             padded(value, c, 3, Dh));
+          v[u] = chunk_of<kVec4, true>(values + static_cast<std::int64_t>(j < end ? j : first) * Dh, c, Dh);
         }
 #pragma unroll
         for (int u = 0; u < kBatch; ++u) {
           const int j = first + kPartials * u;
           if (j >= end) break;
-          const int at = rh * KC + (j - j0);
+          const int at = (rh << kc_shift) + (j - j0);
           const float alpha = factor[at], pj = prob[at];
           l = __fmul_rn(l, alpha);
           o.x = __fmul_rn(o.x, alpha);
@@ -346,13 +452,14 @@ __device__ void attention_phase(const Args& p, const Layout& L, float* sm, int l
       state_o[item] = o;
     }
     __syncthreads();
+    clock.mark(kStageAccumulate);
   }
 }
 
 // a [rows, D] = fused attention of the q in L.big over the context and buffer rows 0..t-1.
-template <int kTreeChunks, int kLanes>
-__device__ void block_attention(const Args& p, const Layout& L, float* sm, int layer, std::int64_t b0, int rows,
-                                int t) {
+template <bool kVec4, int kTreeChunks, int kLanes>
+__device__ __noinline__ void block_attention(const Args& p, const Layout& L, float* sm, StageClock& clock, int layer,
+                                std::int64_t b0, int rows, int t) {
   const int chunks_used = L.padded_dim / 4;
   float4* state_o = reinterpret_cast<float4*>(sm + L.state_o);
   for (int item = static_cast<int>(threadIdx.x); item < rows * L.heads * kPartials * chunks_used; item += kThreads) {
@@ -361,8 +468,11 @@ __device__ void block_attention(const Args& p, const Layout& L, float* sm, int l
     state_o[item] = make_float4(0.f, 0.f, 0.f, 0.f);
   }
   __syncthreads();
-  attention_phase<false, kTreeChunks, kLanes>(p, L, sm, layer, b0, rows, t);
-  attention_phase<true, kTreeChunks, kLanes>(p, L, sm, layer, b0, rows, t);
+  const KeySources src{reinterpret_cast<const float**>(sm + L.sources),
+                       reinterpret_cast<const float**>(sm + L.sources) + L.rows / 2 * L.heads,
+                       reinterpret_cast<int*>(sm + L.sources + 4 * (L.rows / 2) * L.heads)};
+  attention_phase<false, kVec4, kTreeChunks, kLanes>(p, L, sm, clock, src, layer, b0, rows, t);
+  attention_phase<true, kVec4, kTreeChunks, kLanes>(p, L, sm, clock, src, layer, b0, rows, t);
   // Merge the four partial states of each (row, head) in order w = 0..3 and normalise.
   for (int item = static_cast<int>(threadIdx.x); item < rows * L.heads * chunks_used; item += kThreads) {
     const int c = item % chunks_used, rh = item / chunks_used, h = rh % L.heads, r = rh / L.heads;
@@ -392,6 +502,7 @@ __device__ void block_attention(const Args& p, const Layout& L, float* sm, int l
       if (4 * c + u < L.head_dim) dst[4 * c + u] = m == -INFINITY ? 0.f : e[u] / l;
   }
   __syncthreads();
+  clock.mark(kStageMerge);
 }
 
 template <bool kVec4, int kTreeChunks, int kLanes>
@@ -412,6 +523,11 @@ __global__ void __launch_bounds__(kThreads) resident_step_kernel(const Args p) {
   constexpr int ar_shift = 0;
 #endif
 
+  TileStream stream{sm + L.tiles, reinterpret_cast<std::uint64_t*>(sm + L.barriers), m.tiles, m.tile_count, 0};
+  stream.start();
+  StageClock clock;
+  clock.start(job.stage_cycles);
+
   // Embedding: the layered step's embed_decode_step.
   for (int i = static_cast<int>(threadIdx.x); i < rows * D; i += kThreads) {
     const int r = i / D, c = i % D;
@@ -427,13 +543,14 @@ __global__ void __launch_bounds__(kThreads) resident_step_kernel(const Args p) {
     sm[L.x + i] = value;
   }
   __syncthreads();
+  clock.mark(kStageEmbed);
 
   for (int layer = 0; layer < m.n_layers; ++layer) {
     const DecodeLayer& w = m.layers[layer];
-    linear_rows<kVec4>(sm + L.x, D, rows, w.feature_v, nullptr, false, D, D, sm + L.t1, D);
-    linear_rows<kVec4>(sm + L.t1, D, rows, w.feature_out, nullptr, false, D, D, sm + L.t2, D);
-    block_layer_norm(sm + L.x, sm + L.t2, 0, 1, rows, D, w.norm1_weight, w.norm1_bias, sm + L.h);
-    linear_rows<kVec4>(sm + L.h, D, rows, w.qkv, nullptr, false, D, 3 * D, sm + L.big, 3 * D);
+    linear_rows<kVec4>(stream, clock, sm + L.x, D, rows, D, D, nullptr, false, sm + L.t1, D);
+    linear_rows<kVec4>(stream, clock, sm + L.t1, D, rows, D, D, nullptr, false, sm + L.t2, D);
+    block_layer_norm(clock, sm + L.x, sm + L.t2, 0, 1, rows, D, w.norm1_weight, w.norm1_bias, sm + L.h);
+    linear_rows<kVec4>(stream, clock, sm + L.h, D, rows, D, 3 * D, nullptr, false, sm + L.big, 3 * D);
     if (t > 0) {  // buffer row t-1 joins the cache before the step's attention
       for (int i = static_cast<int>(threadIdx.x); i < samples * D; i += kThreads) {
         const int g = i / D, c = i % D, h = c / Dh, d = c % Dh;
@@ -442,20 +559,21 @@ __global__ void __launch_bounds__(kThreads) resident_step_kernel(const Args p) {
         job.buffer_v[layer][at] = sm[L.big + 2 * g * 3 * D + 2 * D + c];
       }
       __syncthreads();  // block barriers order this block's global writes before its reads
+      clock.mark(kStageAppend);
     }
-    block_attention<kTreeChunks, kLanes>(p, L, sm, layer, b0, rows, t);
-    linear_rows<kVec4>(sm + L.a, D, rows, w.out, nullptr, false, D, D, sm + L.t1, D);
-    block_layer_norm(sm + L.h, sm + L.t1, 0, 1, rows, D, w.norm2_weight, w.norm2_bias, sm + L.h2);
-    linear_rows<kVec4>(sm + L.h2, D, rows, w.ff_in, w.ff_in_bias, true, D, m.d_ff, sm + L.big, m.d_ff);
-    linear_rows<kVec4>(sm + L.big, m.d_ff, rows, w.ff_out, w.ff_out_bias, false, m.d_ff, D, sm + L.t1, D);
-    block_layer_norm(sm + L.h2, sm + L.t1, 0, 1, rows, D, w.norm3_weight, w.norm3_bias, sm + L.x);
+    block_attention<kVec4, kTreeChunks, kLanes>(p, L, sm, clock, layer, b0, rows, t);
+    linear_rows<kVec4>(stream, clock, sm + L.a, D, rows, D, D, nullptr, false, sm + L.t1, D);
+    block_layer_norm(clock, sm + L.h, sm + L.t1, 0, 1, rows, D, w.norm2_weight, w.norm2_bias, sm + L.h2);
+    linear_rows<kVec4>(stream, clock, sm + L.h2, D, rows, D, m.d_ff, w.ff_in_bias, true, sm + L.big, m.d_ff);
+    linear_rows<kVec4>(stream, clock, sm + L.big, m.d_ff, rows, m.d_ff, D, w.ff_out_bias, false, sm + L.t1, D);
+    block_layer_norm(clock, sm + L.h2, sm + L.t1, 0, 1, rows, D, w.norm3_weight, w.norm3_bias, sm + L.x);
   }
 
   // Head on the target rows (1, 3, ...): final LayerNorm, two products, the mixture.
-  block_layer_norm(sm + L.x, nullptr, 1, 2, samples, D, m.final_norm_weight, m.final_norm_bias, sm + L.h);
-  linear_rows<kVec4>(sm + L.h, D, samples, m.head_in, m.head_in_bias, true, D, m.d_ff, sm + L.big, m.d_ff);
+  block_layer_norm(clock, sm + L.x, nullptr, 1, 2, samples, D, m.final_norm_weight, m.final_norm_bias, sm + L.h);
+  linear_rows<kVec4>(stream, clock, sm + L.h, D, samples, D, m.d_ff, m.head_in_bias, true, sm + L.big, m.d_ff);
   const int K3 = 3 * m.mixture.components;
-  linear_rows<kVec4>(sm + L.big, m.d_ff, samples, m.head_out, m.head_out_bias, false, m.d_ff, K3, sm + L.t1, K3);
+  linear_rows<kVec4>(stream, clock, sm + L.big, m.d_ff, samples, m.d_ff, K3, m.head_out_bias, false, sm + L.t1, K3);
   for (int g = static_cast<int>(threadIdx.x); g < samples; g += kThreads) {
     const std::int64_t b = b0 + g, at = std::int64_t(t) * job.batch + b;
     const float* r = sm + L.t1 + g * K3;
@@ -465,6 +583,8 @@ __global__ void __launch_bounds__(kThreads) resident_step_kernel(const Args p) {
       job.values[at] = detail::mixture_sample_row(r, m.mixture, job.seed, job.task_id[b], job.sample_index[b],
                                                   static_cast<std::uint32_t>(t)).y;
   }
+  __syncthreads();
+  clock.mark(kStageMixture);
 }
 
 template <bool kVec4, int kTreeChunks, int kLanes>
@@ -489,10 +609,18 @@ void launch_class(const Args& p, int padded_dim, unsigned blocks, std::size_t sh
 
 }  // namespace
 
+const char* resident_stage_name(int stage) {
+  static const char* const names[kResidentStages] = {"embed",          "products",      "layer_norm", "append_kv",
+                                                     "key_sources",    "scores",        "scan_m",     "probabilities",
+                                                     "accumulate",     "merge",         "mixture"};
+  return stage >= 0 && stage < kResidentStages ? names[stage] : "?";
+}
+
 ResidentPlan plan_resident_decode(int d_model, int n_heads, int d_ff, int components, std::int64_t batch, int group) {
   ResidentPlan plan;
-  if (d_model > 256 || d_model < 1 || n_heads < 1 || d_model % n_heads != 0) {
-    plan.unsupported = "the resident decode step needs d_model <= 256 (a LayerNorm row per warp in registers)";
+  if (d_model > kResidentMaxWidth || d_ff > kResidentMaxWidth || d_model < 1 || n_heads < 1 || d_model % n_heads != 0) {
+    plan.unsupported = "the resident decode step needs d_model and d_ff <= 256 (LayerNorm rows in registers, "
+                       "weight tiles of 64 KB)";
     return plan;
   }
   int device = 0, sms = 0, optin = 0;
@@ -534,7 +662,7 @@ void resident_decode_step(const DecodeModel& model, const DecodeJob& job, const 
 #endif
   const std::int64_t blocks = (job.batch + plan.group - 1) / plan.group;
   if (blocks > 2147483647LL) throw std::invalid_argument("resident_decode_step: too many samples for one launch");
-  const bool vec4 = model.weights_aligned16 && model.d_model % 4 == 0 && model.d_ff % 4 == 0;
+  const bool vec4 = model.d_model % 4 == 0 && model.d_ff % 4 == 0 && head_dim % 4 == 0;
   const int padded_dim = (head_dim + 3) / 4 * 4;
   if (vec4) launch_class<true>(p, padded_dim, static_cast<unsigned>(blocks), plan.shared_bytes, stream);
   else launch_class<false>(p, padded_dim, static_cast<unsigned>(blocks), plan.shared_bytes, stream);

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "artabpfn/model_weights.hpp"
-#include "kernels/decode.hpp"
 #include "kernels/device_buffer.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/rows.hpp"
@@ -31,10 +30,8 @@ class DeviceModel {
   const LayerWeights& layer(int i) const { return layers_.at(static_cast<std::size_t>(i)); }
   kernels::EmbeddingWeights embedding() const;
   kernels::MixtureBiases mixture_biases() const;
-  // Everything the resident decode step (kernels/decode.hpp) reads, its layer table on the device.
-  kernels::DecodeModel decode_model() const;
   const float* tensor(const std::string& name) const;  // device pointer of a state_dict tensor
-  std::size_t bytes() const { return (storage_.size() + qkv_storage_.size() + decode_tiles_.size()) * sizeof(float); }
+  std::size_t bytes() const { return (storage_.size() + qkv_storage_.size()) * sizeof(float); }
 
  private:
   ModelConfig config_;
@@ -42,10 +39,6 @@ class DeviceModel {
   kernels::DeviceBuffer<float> qkv_storage_;  // [n_layers, 3D, D]
   std::map<std::string, const float*> tensors_;
   std::vector<LayerWeights> layers_;
-  // The resident step's weight tiles (kernels/decode.hpp), their table and its layer table.
-  kernels::DeviceBuffer<float> decode_tiles_;
-  kernels::DeviceBuffer<kernels::DecodeTile> decode_tile_table_;
-  kernels::DeviceBuffer<kernels::DecodeLayer> decode_layers_;  // [n_layers]
 };
 
 }  // namespace artabpfn::engine

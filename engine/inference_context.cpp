@@ -505,11 +505,6 @@ struct InferenceContext::Impl {
     DeviceBuffer<float> values, logp;
     std::vector<DeviceBuffer<float>> kb, vb;
     Workspace w;
-    // The resident step (fused attention, a model it holds): its plan and per-layer pointer tables.
-    kernels::ResidentPlan resident;
-    DeviceBuffer<unsigned long long> stage_cycles;  // set: the resident step runs its stage clock
-    DeviceBuffer<const float*> context_k, context_v;
-    DeviceBuffer<float*> buffer_k, buffer_v;
 
     DecodeState(const ModelConfig& c, const TaskData& d, std::int64_t first, std::int64_t batch_, std::int64_t per_task,
                 bool sample_, std::uint64_t seed_, const std::vector<float>& given)
@@ -535,56 +530,10 @@ struct InferenceContext::Impl {
         vb.emplace_back(static_cast<std::size_t>(batch) * c.n_heads * cap * c.head_dim());
       }
     }
-
-    // Plans the resident step when the options ask for it and the model fits (else the layered step).
-    void plan_resident(const ModelConfig& c, const ContextOptions& options, const ContextCache& cache) {
-      if (!options.resident_decode || options.attention != AttentionMode::kFused) return;
-      resident = kernels::plan_resident_decode(c.d_model, c.n_heads, c.d_ff, c.num_components, batch,
-                                               options.resident_group);
-      if (resident.group < 1) return;
-      std::vector<const float*> ck, cv;
-      std::vector<float*> bk, bv;
-      for (int l = 0; l < c.n_layers; ++l) {
-        ck.push_back(cache.k[std::size_t(l)].data());
-        cv.push_back(cache.v[std::size_t(l)].data());
-        bk.push_back(kb[std::size_t(l)].data());
-        bv.push_back(vb[std::size_t(l)].data());
-      }
-      context_k = upload(ck);
-      context_v = upload(cv);
-      buffer_k = upload(bk);
-      buffer_v = upload(bv);
-    }
   };
-
-  // One decode step as the resident kernel (kernels/decode.hpp), then t += 1.
-  static void resident_step(Runner& run, const TaskData& d, DecodeState& st) {
-    const kernels::DecodeJob job{st.batch,
-                                 st.step.data(),
-                                 d.x_target.data(),
-                                 st.x_base.data(),
-                                 d.features,
-                                 st.context_k.data(),
-                                 st.context_v.data(),
-                                 d.context_offset.data(),
-                                 d.context_len.data(),
-                                 st.task.data(),
-                                 st.buffer_k.data(),
-                                 st.buffer_v.data(),
-                                 st.cap,
-                                 st.values.data(),
-                                 st.sample ? nullptr : st.logp.data(),
-                                 st.seed,
-                                 st.task_id.data(),
-                                 st.sample_index.data(),
-                                 st.stage_cycles.size() > 0 ? st.stage_cycles.data() : nullptr};
-    kernels::resident_decode_step(run.m_.decode_model(), job, st.resident, run.s_);
-    kernels::increment_device_int(st.step.data(), run.s_);
-  }
 
   // Launches one decode step (the one st.step names) on run's stream and advances st.step.
   static void decode_step(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st) {
-    if (st.resident.group > 0) return resident_step(run, d, st);
     const ModelConfig& c = run.c_;
     const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
     const std::int64_t batch = st.batch;
@@ -671,7 +620,6 @@ struct InferenceContext::Impl {
                                    std::int64_t batch, std::int64_t per_task, bool sample, std::uint64_t seed,
                                    const std::vector<float>& given) {
     DecodeState st(run.c_, d, first, batch, per_task, sample, seed, given);
-    st.plan_resident(run.c_, run.options_, cache);
     kernels::set_device_int(st.step.data(), 0, run.s_);
     if (d.nt_max > 0 && run.options_.decode_graphs) {
       StepGraph graph(run, d, cache, st);
@@ -687,7 +635,6 @@ struct InferenceContext::Impl {
                                      int step, int replays) {
     const std::int64_t total = std::int64_t(d.tasks) * samples;
     DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
-    st.plan_resident(run.c_, run.options_, cache);
     StepGraph graph(run, d, cache, st);
     kernels::set_device_int(st.step.data(), 0, run.s_);
     for (int t = 0; t < step; ++t) graph.launch(run.s_);
@@ -714,18 +661,6 @@ struct InferenceContext::Impl {
     timing.eager_us = median_us([&] { decode_step(run, d, cache, st); });
     timing.graph_us = median_us([&] { graph.launch(run.s_); });
     timing.graph_nodes = graph.nodes();
-    timing.resident_group = st.resident.group;
-    if (st.resident.group > 0) {  // one more eager step with block 0's stage clock
-      st.stage_cycles = DeviceBuffer<unsigned long long>(std::vector<unsigned long long>(kernels::kResidentStages, 0));
-      kernels::set_device_int(st.step.data(), step, run.s_);
-      decode_step(run, d, cache, st);
-      const std::vector<unsigned long long> cycles = st.stage_cycles.download();
-      int device = 0, khz = 0;
-      ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
-      ARTABPFN_CUDA_CHECK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device));
-      for (int i = 0; i < kernels::kResidentStages; ++i)
-        timing.resident_stages_us.emplace_back(kernels::resident_stage_name(i), double(cycles[std::size_t(i)]) / khz * 1e3);
-    }
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
     return timing;
@@ -752,7 +687,6 @@ struct InferenceContext::Impl {
                                          std::int64_t samples, int step, int replays) {
     const std::int64_t total = std::int64_t(d.tasks) * samples;
     DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
-    st.plan_resident(run.c_, run.options_, cache);
     StepGraph graph(run, d, cache, st);
     kernels::set_device_int(st.step.data(), 0, run.s_);
     for (int t = 0; t < step; ++t) graph.launch(run.s_);

@@ -41,22 +41,12 @@ struct ContextOptions {
   // (checked by bench/engine/decode_step_bench on the paper config). Off by default: measured
   // slower at B 256 (H200: 1.46 vs 1.36 ms a step; bench/engine/NOTES.md), faster only at B 1.
   bool fuse_layer_norm = false;
-  // With fused attention, each decode step of sample_sequence and forced_ar_density runs as one
-  // resident kernel (kernels/decode.hpp: a thread block per group of samples), bitwise the same
-  // results as the layered step; models it cannot hold (d_model > 256, or too large for shared
-  // memory) use the layered step. false: always the layered step.
-  bool resident_decode = true;
-  int resident_group = 0;  // samples per thread block of the resident step; 0: chosen per call
 };
 
 // One decode step's time (bench/engine): device-event medians over replays of the same step.
 struct StepTiming {
   double eager_us = 0, graph_us = 0;
   std::size_t graph_nodes = 0;  // kernels in the step's graph
-  int resident_group = 0;       // samples per block of the resident step; 0: the layered step ran
-  // Resident step only: the stage clock of thread block 0 over one eager step (kernels/decode.hpp,
-  // ResidentStage), in microseconds at the GPU's nominal SM clock.
-  std::vector<std::pair<std::string, double>> resident_stages_us;
 };
 
 // One decode step split into stages (bench/e2e; see InferenceContext::profile_decode_step).

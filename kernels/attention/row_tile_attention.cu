@@ -286,7 +286,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
         float acc = part[0];
 #pragma unroll
         for (int off = S::group / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
-        s[k] = __fmul_rn(acc, p.scale);  // never contracted with the "- m" that follows
+        s[k] = acc * p.scale;
       }
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
@@ -296,15 +296,13 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
         float prob;
         if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
           const float alpha = expf(st.m - score);  // 0 for the first key (m = -inf)
-          // Explicitly rounded products: never contracted with the "+ prob" and the FMA below
-          // (kernels/decode/resident_step.cu restates this update and must round the same way).
-          st.l = __fmul_rn(st.l, alpha);
+          st.l *= alpha;
 #pragma unroll
           for (int c = 0; c < S::chunks; ++c) {
-            st.o[c].x = __fmul_rn(st.o[c].x, alpha);
-            st.o[c].y = __fmul_rn(st.o[c].y, alpha);
-            st.o[c].z = __fmul_rn(st.o[c].z, alpha);
-            st.o[c].w = __fmul_rn(st.o[c].w, alpha);
+            st.o[c].x *= alpha;
+            st.o[c].y *= alpha;
+            st.o[c].z *= alpha;
+            st.o[c].w *= alpha;
           }
           st.m = score;
           prob = 1.f;

@@ -29,15 +29,49 @@
 
 #include <cmath>
 
+#include "artabpfn/random_stream.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
-#include "kernels/layer/mixture_row.cuh"
 
 namespace artabpfn::kernels {
 namespace {
 
 constexpr int kThreads = 128;
+constexpr double kLogTwoPi = 1.837877066409345483560659472811;  // log(2 pi)
+
+struct RowMixture {
+  const float* r;  // this row's 3K numbers
+  MixtureBiases b;
+
+  __device__ double mean(int k) const { return static_cast<double>(r[3 * k]) + b.mean_bias[k]; }
+  __device__ double std_dev(int k) const {
+    const double u = static_cast<double>(r[3 * k + 1]) + b.std_bias[k];
+    return fmin(u > 20.0 ? u : log1p(exp(u)), 2.0) + 1e-3;
+  }
+  __device__ double logit(int k) const { return static_cast<double>(r[3 * k + 2]) + b.weight_bias[k]; }
+};
+
+// log_weight_k = (logit_k - max) - log_sum.
+struct LogSoftmax {
+  double max, log_sum;
+  __device__ double operator()(double logit) const { return (logit - max) - log_sum; }
+};
+
+__device__ LogSoftmax log_softmax_of(const RowMixture& m) {
+  const int k_count = m.b.components;
+  double max = m.logit(0);
+  for (int k = 1; k < k_count; ++k) max = fmax(max, m.logit(k));
+  double sum = 0.0;
+  for (int k = 0; k < k_count; ++k) sum += exp(m.logit(k) - max);
+  return LogSoftmax{max, log(sum)};
+}
+
+__device__ double density_term(const RowMixture& m, const LogSoftmax& lw, int k, double y) {
+  const double sd = m.std_dev(k);
+  const double z = (y - m.mean(k)) / sd;
+  return lw(m.logit(k)) - (kLogTwoPi + 2.0 * log(sd) + z * z) * 0.5;
+}
 
 __global__ void __launch_bounds__(kThreads)
     mixture_params_kernel(const float* r, MixtureBiases b, std::int64_t rows, float* mean, float* std_dev,
@@ -45,8 +79,8 @@ __global__ void __launch_bounds__(kThreads)
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
   const int k_count = b.components;
-  const detail::RowMixture m{r + row * 3 * k_count, b};
-  const detail::LogSoftmax lw = detail::log_softmax_of(m);
+  const RowMixture m{r + row * 3 * k_count, b};
+  const LogSoftmax lw = log_softmax_of(m);
   const std::int64_t out = row * k_count;
   for (int k = 0; k < k_count; ++k) {
     mean[out + k] = static_cast<float>(m.mean(k));
@@ -65,7 +99,19 @@ __global__ void __launch_bounds__(kThreads)
     y += offset;
     log_density += offset;
   }
-  log_density[row] = detail::mixture_log_density_row(r + row * 3 * b.components, b, y[row]);
+  const int k_count = b.components;
+  const RowMixture m{r + row * 3 * k_count, b};
+  const LogSoftmax lw = log_softmax_of(m);
+  const double value = y[row];
+  double top = -INFINITY;
+  for (int k = 0; k < k_count; ++k) top = fmax(top, density_term(m, lw, k, value));
+  double result = -INFINITY;
+  if (top > -INFINITY) {
+    double sum = 0.0;
+    for (int k = 0; k < k_count; ++k) sum += exp(density_term(m, lw, k, value) - top);
+    result = top + log(sum);
+  }
+  log_density[row] = static_cast<float>(result);
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -73,16 +119,30 @@ __global__ void __launch_bounds__(kThreads)
                           std::int32_t* component) {
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
+  const int k_count = b.components;
+  const RowMixture m{r + row * 3 * k_count, b};
+  const LogSoftmax lw = log_softmax_of(m);
   std::uint32_t step = counters.step;
   if (counters.device_step != nullptr) {  // step-major [steps, rows] outputs, step t from device memory
     step = static_cast<std::uint32_t>(*counters.device_step);
     y += static_cast<std::int64_t>(step) * rows;
     if (component != nullptr) component += static_cast<std::int64_t>(step) * rows;
   }
-  const detail::MixtureDraw drawn = detail::mixture_sample_row(r + row * 3 * b.components, b, counters.seed,
-                                                              counters.task_id[row], counters.sample[row], step);
-  y[row] = drawn.y;
-  if (component != nullptr) component[row] = drawn.component;
+  const random_stream::Draw draw =
+      random_stream::draw_for(counters.seed, counters.task_id[row], counters.sample[row], step);
+  int pick = k_count - 1;
+  float cumulative = 0.0f;
+  for (int k = 0; k < k_count; ++k) {
+    cumulative += static_cast<float>(exp(lw(m.logit(k))));
+    if (draw.component_uniform < static_cast<double>(cumulative)) {
+      pick = k;
+      break;
+    }
+  }
+  const float mean = static_cast<float>(m.mean(pick));
+  const float sd = static_cast<float>(m.std_dev(pick));
+  y[row] = mean + sd * static_cast<float>(draw.normal);
+  if (component != nullptr) component[row] = pick;
 }
 
 void check_biases(const MixtureBiases& b, const char* what) {

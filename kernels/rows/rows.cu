@@ -4,7 +4,6 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/rows.hpp"
-#include "kernels/rows/embed_value.cuh"
 #ifdef ARTABPFN_MUTATIONS
 #include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
 #endif
@@ -18,6 +17,18 @@ unsigned blocks_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 20));
 }
 
+// Component c of one embedded row (SPEC.md, "Rows"); y null: no y term; p < 0: no AR token.
+__device__ __forceinline__ float embed_value(const EmbeddingWeights& w, const float* x, int features, const float* y,
+                                             int marker, int p, int c) {
+  float sum = 0.0f;
+  for (int f = 0; f < features; ++f) sum += w.x_weight[c] * x[f] + w.x_bias[c];
+  float value = sum / static_cast<float>(features);
+  if (y) value += w.y_weight[c] * *y + w.y_bias[c];
+  value += w.marker[marker * w.d_model + c];
+  if (p >= 0) value += w.ar_tokens[(p % w.buffer_size) * w.d_model + c];
+  return value;
+}
+
 __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t rows) {
   const std::int64_t total = rows * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -26,7 +37,7 @@ __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t 
     const int c = static_cast<int>(i % w.d_model);
     const std::int64_t xr = (job.x_row ? job.x_row[r] : r) + job.x_row_offset;
     const int p = job.position ? job.position[r] : job.position_constant;
-    const float value = detail::embed_value(w, job.x + xr * job.features, job.features,
+    const float value = embed_value(w, job.x + xr * job.features, job.features,
                                     job.y ? job.y + r * job.y_stride : nullptr, job.marker, p, c);
     const std::int64_t out_row = (r / job.out_group) * job.out_group_stride + job.out_group_offset + r % job.out_group;
     job.out[out_row * w.d_model + c] = value;
@@ -51,9 +62,9 @@ __global__ void embed_decode_kernel(EmbeddingWeights w, const float* x, const st
     const int c = static_cast<int>(i % w.d_model);
     float value = 0.0f;
     if (row % 2 == 1)
-      value = detail::embed_value(w, x + (std::int64_t(x_base[b]) + t) * features, features, nullptr, /*marker=*/0, -1, c);
+      value = embed_value(w, x + (std::int64_t(x_base[b]) + t) * features, features, nullptr, /*marker=*/0, -1, c);
     else if (t > 0)
-      value = detail::embed_value(w, x + (std::int64_t(x_base[b]) + t - 1) * features, features,
+      value = embed_value(w, x + (std::int64_t(x_base[b]) + t - 1) * features, features,
                           y_steps + std::int64_t(t - 1) * batch + b, /*marker=*/2, t - 1 + ar_shift, c);
     out[i] = value;
   }

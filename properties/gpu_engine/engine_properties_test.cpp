@@ -9,8 +9,7 @@
 //   - every sampled value (any attention mode) is what the reference sampler draws from the
 //     reference mixture at that step (given the engine's earlier values), to float32 rounding; a component pick may differ
 //     only where its uniform lies within rounding of a cumulative boundary (counted, printed);
-//   - sampling is bitwise reproducible: across runs, sample counts, chunkings and threads;
-//   - the resident decode step (one kernel a step) gives bitwise the layered step's results.
+//   - sampling is bitwise reproducible: across runs, sample counts, chunkings and threads.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -222,59 +221,6 @@ TEST(EngineProperties, SamplesFollowTheReferenceSamplerStepByStep) {
     }
   }));
   std::printf("sampled values checked: %ld, component picks differing at a boundary: %ld\n", values, boundary_flips);
-}
-
-// The resident decode step (one kernel a step) against the layered step (a kernel per stage), both
-// with fused attention: sampled values and forced AR densities bitwise equal, for any group size.
-// Returns what differs ("" when nothing does).
-std::string resident_vs_layered(const Batch& b, int samples, std::uint64_t seed, int group) {
-  const engine::DeviceModel model(b.weights);
-  engine::ContextOptions layered = quiet(engine::AttentionMode::kFused), resident = layered;
-  layered.resident_decode = false;
-  resident.resident_group = group;
-  engine::InferenceContext one_kernel(model, resident), per_stage(model, layered);
-  std::string differs;
-  if (!same_bits(one_kernel.sample_sequence(b.tensors, samples, seed), per_stage.sample_sequence(b.tensors, samples, seed)))
-    differs += "sample_sequence differs; ";
-  if (!same_bits(one_kernel.forced_ar_density(b.tensors), per_stage.forced_ar_density(b.tensors)))
-    differs += "forced_ar_density differs; ";
-  return differs;
-}
-
-TEST(EngineProperties, ResidentDecodeStepEqualsLayeredStepBitwise) {
-  ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("resident decode step == layered decode step, bitwise", [] {
-    const SmallCase c = *rc::gen::arbitrary<SmallCase>();
-    const int tasks = *rc::gen::inRange(1, 4), sets = *rc::gen::inRange(1, 3), samples = *rc::gen::inRange(1, 10);
-    const int group = *rc::gen::inRange(0, 9);  // 0: the engine's choice
-    const std::string differs =
-        resident_vs_layered(random_batch(c, tasks, sets), samples, *rc::gen::arbitrary<std::uint64_t>(), group);
-    RC_LOG() << differs << "\n";
-    RC_ASSERT(differs.empty());
-  }));
-}
-
-// Head dims of every class of the attention kernels (lanes per row 1, 2, 4, 8) and widths that are
-// not multiples of 4 (the products' float path), on models wider than small_config's.
-TEST(EngineProperties, ResidentDecodeStepEqualsLayeredStepForEveryHeadDimClass) {
-  ARTABPFN_REQUIRE_GPU();
-  struct Shape {
-    int d_model, heads, d_ff;
-  };
-  for (const Shape shape : {Shape{128, 4, 256}, Shape{96, 2, 64}, Shape{200, 2, 36}, Shape{256, 1, 72},
-                            Shape{90, 3, 30}, Shape{27, 9, 13}}) {
-    ModelConfig config;
-    config.d_model = shape.d_model;
-    config.n_heads = shape.heads;
-    config.n_layers = 2;
-    config.d_ff = shape.d_ff;
-    config.buffer_size = 5;
-    config.num_components = 7;
-    SCOPED_TRACE("D " + std::to_string(shape.d_model) + ", H " + std::to_string(shape.heads));
-    for (const int group : {0, 1, 3})
-      EXPECT_EQ(resident_vs_layered(random_batch(SmallCase{config, 7, 70, 9, 3}, 3, 2), 11, 3, group), "")
-          << "group " << group;
-  }
 }
 
 TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads) {

@@ -23,6 +23,9 @@
 #   --exclude REGEX    also leave out the tests whose labels match REGEX (ctest -LE)
 #   --allow-no-gpu     for testing this script where there is no GPU: no ARTABPFN_EXPECT_GPU, no
 #                      failure when no GPU test ran
+#   --verify MODE      after the tests, `artabpfn verify` writes the verification report
+#                      (verify.json, verify.junit.xml) into the report folder: full (default),
+#                      quick, or none
 #
 # Environment: CUDA_VISIBLE_DEVICES (the GPUs used), ARTABPFN_CUDA_ARCHITECTURES (overrides the
 # detected architectures), RC_PARAMS (default seed=20261125), ARTABPFN_SLOW_TESTS=1 (also the
@@ -46,8 +49,9 @@ jobs=$(nproc)
 timeout=1500
 exclude=""
 gpu_slots=1
+verify=full
 
-usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --report-dir) report_dir=${2:?}; shift 2 ;;
@@ -63,12 +67,14 @@ while (($#)); do
     --gpu-slots) gpu_slots=${2:?}; shift 2 ;;
     --exclude) exclude=${2:?}; shift 2 ;;
     --allow-no-gpu) allow_no_gpu=1; shift ;;
+    --verify) verify=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "gpu.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$jobs" =~ ^[0-9]+$ && "$jobs" -gt 0 ]] || { echo "gpu.sh: -j needs a positive number" >&2; exit 2; }
 [[ "$gpu_slots" =~ ^[0-9]+$ && "$gpu_slots" -gt 0 ]] || { echo "gpu.sh: --gpu-slots needs a positive number" >&2; exit 2; }
+[[ "$verify" =~ ^(full|quick|none)$ ]] || { echo "gpu.sh: --verify takes full, quick or none" >&2; exit 2; }
 if [ -n "$deps" ] && [ -n "$prebuilt" ]; then
   echo "gpu.sh: --deps and --prebuilt exclude each other" >&2; exit 2
 fi
@@ -230,6 +236,24 @@ set -e
 test_seconds=$((SECONDS - start))
 say "ctest exited with $ctest_status after ${test_seconds} s"
 
+# The verification report: every kernel and engine job against the double reference, the
+# properties with their case counts and seed, the environment (README, "artabpfn verify").
+verify_status=0
+if [ "$verify" != none ]; then
+  verify_args=(verify --tests-dir "$build" --report-dir "$report_dir" --fixtures "$root/fixtures")
+  [ "$verify" = quick ] && verify_args+=(--quick)
+  # The tests' seed, where RC_PARAMS is just a seed (verify's own default otherwise).
+  [[ "$RC_PARAMS" =~ ^seed=([0-9]+)$ ]] && verify_args+=(--seed "${BASH_REMATCH[1]}")
+  say "artabpfn ${verify_args[*]}"
+  start=$SECONDS
+  set +e
+  "$build/apps/artabpfn" "${verify_args[@]}" > "$report_dir/verify.log" 2>&1
+  verify_status=$?
+  set -e
+  tail -25 "$report_dir/verify.log"
+  say "verify exited with $verify_status after $((SECONDS - start)) s (report: $report_dir/verify.json)"
+fi
+
 summary_args=(--junit "$report_dir/junit.xml" --tests-json "$report_dir/tests.json" --build-dir "$build"
               --source-dir "$root" --out "$report_dir/summary.json" --ctest-exit "$ctest_status"
               --test-seconds "$test_seconds" --resource-spec "$spec"
@@ -240,8 +264,12 @@ summary_args=(--junit "$report_dir/junit.xml" --tests-json "$report_dir/tests.js
 [ -z "$prebuilt" ] || summary_args+=(--prebuilt)
 ((!allow_no_gpu)) || summary_args+=(--allow-no-gpu)
 if command -v python3 >/dev/null; then
+  set +e
   python3 "$root/ci/gpu_summary.py" "${summary_args[@]}"
-  exit $?
+  summary_status=$?
+  set -e
+  ((verify_status == 0)) || say "FAILED: artabpfn verify (see $report_dir/verify.log)"
+  exit $((summary_status != 0 || verify_status != 0))
 fi
 say "python3 not found: no summary.json"
-exit $((ctest_status != 0))
+exit $((ctest_status != 0 || verify_status != 0))

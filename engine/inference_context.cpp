@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -166,6 +167,29 @@ class StageMarks {
   std::vector<cudaEvent_t> events_;
   std::vector<std::string> names_;
   std::size_t used_ = 0;
+};
+
+// ContextOptions::progress for one call: counts steps over the call's chunks, reports at most
+// every 0.25 s after the stream has caught up, and at the end.
+class StepProgress {
+ public:
+  StepProgress(const ContextOptions& options, cudaStream_t stream, std::int64_t total)
+      : report_(options.progress), stream_(stream), total_(total) {}
+  void step_done() {
+    ++done_;
+    if (!report_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done_ < total_ && now - last_ < std::chrono::milliseconds(250)) return;
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    last_ = now;
+    report_(done_, total_);
+  }
+
+ private:
+  const std::function<void(std::int64_t, std::int64_t)>& report_;
+  cudaStream_t stream_;
+  std::int64_t total_, done_ = 0;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
 class Runner {
@@ -444,6 +468,7 @@ struct InferenceContext::Impl {
         pass_floats_per_sequence(c, nt);
     const std::int64_t chunk = run.plan_chunk("reencode", total, per_sequence);
     const int k3 = 3 * c.num_components;
+    StepProgress progress(options, stream, (total + chunk - 1) / chunk * nt);
     for (std::int64_t first = 0; first < total; first += chunk) {
       const std::int64_t batch = std::min(chunk, total - first);
       const TaskData d(validate_task_tensors(one_task_per_sequence(tasks, first, batch, per_task), "reencode"), c.d_model);
@@ -484,6 +509,7 @@ struct InferenceContext::Impl {
           if (t < tasks.target_len[std::size_t((first + b) / per_task)])
             out.data[std::size_t((first + b) * nt + t)] = result[std::size_t(b)];
         }
+        progress.step_done();
       }
     }
     return out;
@@ -618,14 +644,20 @@ struct InferenceContext::Impl {
   // are returned. Returns the step-major [Nt, B] values (sampling) or log densities.
   static std::vector<float> decode(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t first,
                                    std::int64_t batch, std::int64_t per_task, bool sample, std::uint64_t seed,
-                                   const std::vector<float>& given) {
+                                   const std::vector<float>& given, StepProgress& progress) {
     DecodeState st(run.c_, d, first, batch, per_task, sample, seed, given);
     kernels::set_device_int(st.step.data(), 0, run.s_);
     if (d.nt_max > 0 && run.options_.decode_graphs) {
       StepGraph graph(run, d, cache, st);
-      for (int t = 0; t < d.nt_max; ++t) graph.launch(run.s_);
+      for (int t = 0; t < d.nt_max; ++t) {
+        graph.launch(run.s_);
+        progress.step_done();
+      }
     } else {
-      for (int t = 0; t < d.nt_max; ++t) decode_step(run, d, cache, st);
+      for (int t = 0; t < d.nt_max; ++t) {
+        decode_step(run, d, cache, st);
+        progress.step_done();
+      }
     }
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
     return sample ? st.values.download() : st.logp.download();
@@ -776,9 +808,11 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
   const std::int64_t total = std::int64_t(d.tasks) * samples;
   const std::int64_t chunk =
       run.plan_chunk("sample_sequence", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
+  StepProgress progress(options_, stream_, (total + chunk - 1) / chunk * d.nt_max);
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
-    scatter_steps(Impl::decode(run, d, cache, first, batch, samples, true, seed, {}), first, batch, samples, d, out);
+    scatter_steps(Impl::decode(run, d, cache, first, batch, samples, true, seed, {}, progress), first, batch, samples,
+                  d, out);
   }
   return out;
 }
@@ -813,9 +847,11 @@ HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) 
   const std::int64_t total = std::int64_t(d.tasks) * sets;
   const std::int64_t chunk =
       run.plan_chunk("forced_ar_density", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
+  StepProgress progress(options_, stream_, (total + chunk - 1) / chunk * d.nt_max);
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
-    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0, given_values_by_step(tasks, first, batch, d.nt_max)),
+    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0,
+                               given_values_by_step(tasks, first, batch, d.nt_max), progress),
                   first, batch, sets, d, out);
   }
   return out;

@@ -8,6 +8,7 @@
 // (prefill); its per-layer K/V are kept once per task, never per sample. Results are
 // [T, rows, Nt_max] float tensors, NaN past a task's target count.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct ContextOptions {
   // (checked by bench/engine/decode_step_bench on the paper config). Off by default: measured
   // slower at B 256 (H200: 1.46 vs 1.36 ms a step; bench/engine/NOTES.md), faster only at B 1.
   bool fuse_layer_norm = false;
+  // Progress of long calls: called on the calling thread with the AR steps done so far (over all
+  // chunks of the call) and their total, at most about four times a second (each call waits for
+  // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.
+  std::function<void(std::int64_t done, std::int64_t total)> progress = nullptr;
 };
 
 // One decode step's time (bench/engine): device-event medians over replays of the same step.

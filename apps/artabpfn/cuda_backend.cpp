@@ -1,6 +1,7 @@
 #include "cuda_backend.hpp"
 
 #include "engine/inference_context.hpp"
+#include "progress.hpp"
 
 namespace artabpfn::cli {
 namespace {
@@ -20,14 +21,18 @@ Table to_table(const HostTensor<float>& t, const TaskTensors& tasks) {
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention) {
   const engine::DeviceModel model(weights);
-  engine::InferenceContext context(model, {engine::parse_attention_mode(attention), 0, {}});
+  engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  options.progress = terminal_progress("density", "steps");  // the reencode baseline's steps
+  engine::InferenceContext context(model, options);
   return to_table(context.evaluate_joint_density(tasks), tasks);
 }
 
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
                    const std::string& attention) {
   const engine::DeviceModel model(weights);
-  engine::InferenceContext context(model, {engine::parse_attention_mode(attention), 0, {}});
+  engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  options.progress = terminal_progress("sample", "steps");  // AR steps over all chunks; empty unless a terminal
+  engine::InferenceContext context(model, options);
   return to_table(context.sample_sequence(tasks, samples, seed), tasks);
 }
 

@@ -264,5 +264,38 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
 }
 
+// ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes
+// back, and changes no result.
+TEST(EngineProgress, CountsStepsOverChunksAndChangesNoResult) {
+  ARTABPFN_REQUIRE_GPU();
+  ModelConfig config;
+  config.d_model = 12;
+  config.n_heads = 3;
+  config.n_layers = 1;
+  config.d_ff = 8;
+  config.buffer_size = 3;
+  config.num_components = 2;
+  const Batch b = random_batch(SmallCase{config, 5, 6, 7, 1}, 2, 1);
+  const engine::DeviceModel model(b.weights);
+  for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kReencode}) {
+    SCOPED_TRACE(engine::attention_mode_name(mode));
+    engine::InferenceContext plain(model, quiet(mode, 200000));
+    std::vector<std::pair<std::int64_t, std::int64_t>> calls;
+    engine::ContextOptions options = quiet(mode, 200000);  // a small budget: several chunks
+    options.progress = [&](std::int64_t done, std::int64_t total) { calls.emplace_back(done, total); };
+    engine::InferenceContext reporting(model, options);
+    EXPECT_TRUE(same_bits(reporting.sample_sequence(b.tensors, 30, 9), plain.sample_sequence(b.tensors, 30, 9)));
+    ASSERT_FALSE(calls.empty());
+    const std::int64_t total = calls.back().second;
+    EXPECT_EQ(calls.back().first, total);
+    EXPECT_EQ(total % 7, 0) << "chunks x Nt steps";
+    EXPECT_GT(total, 7) << "the budget should force more than one chunk";
+    for (std::size_t i = 1; i < calls.size(); ++i) {
+      EXPECT_GT(calls[i].first, calls[i - 1].first);
+      EXPECT_EQ(calls[i].second, total);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace artabpfn::testing

@@ -1,5 +1,6 @@
 // The command line on the CUDA engine (labels gpu; skip without a GPU): `artabpfn verify` checks
-// the CUDA implementation and runs the GPU properties; `sample` and `density` with --backend cuda
+// the CUDA implementation and runs the GPU properties; `demo` runs on the engine; `sample` and
+// `density` with --backend cuda
 // write a manifest from which `replay` reproduces the output bit for bit, and a recorded output
 // that differs from the rerun is reported with the number of differing values.
 #include <gtest/gtest.h>
@@ -105,6 +106,33 @@ void check_replay(const std::string& job, const std::filesystem::path& out) {
   EXPECT_NE(different.output.find("DIFFERENT"), std::string::npos) << different.output;
   EXPECT_NE(different.output.find(": 1 of "), std::string::npos) << different.output;
   EXPECT_NE(different.output.find("largest difference 5.000e-01"), std::string::npos) << different.output;
+}
+
+// `artabpfn demo` with a GPU: the CUDA engine, no fallback notice, and every task's per-target
+// gap to the peer's float64 densities within the parity criterion of gpu_parity_tests (2x the
+// plain float32 reference's largest error on this fixture, 1.525e-4 measured on the H100).
+TEST(GpuDemo, RunsOnTheCudaEngineWithinTheParityBound) {
+  ARTABPFN_REQUIRE_GPU();
+  const CommandResult r = run_cli("demo");
+  std::cout << r.output;
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("backend: cuda (float32)"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("no usable CUDA GPU"), std::string::npos) << r.output;
+  // Rows "task Nc Nt joint gap" after the header line.
+  std::istringstream lines(r.output.substr(r.output.find("max |d peer|")));
+  std::string line;
+  std::getline(lines, line);
+  int rows = 0;
+  while (std::getline(lines, line) && rows < 4) {
+    std::istringstream row(line);
+    int task = -1, nc = 0, nt = 0;
+    double joint = 0, gap = 1;
+    ASSERT_TRUE(row >> task >> nc >> nt >> joint >> gap) << line;
+    EXPECT_EQ(task, rows);
+    EXPECT_LE(gap, 2 * 1.525e-4) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 4) << r.output;
 }
 
 TEST(GpuReplay, CudaSamplesReplayBitForBitAndATamperedOutputIsReported) {

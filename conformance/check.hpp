@@ -76,4 +76,8 @@ void print_table(const CheckReport& report, std::FILE* out);
 void write_report_json(const CheckReport& report, const std::filesystem::path& path);
 void write_junit(const CheckReport& report, const std::filesystem::path& path);
 
+// Text made safe for an XML attribute or element (the five entities; other control characters
+// but newline and tab become spaces). Shared with the verification report's JUnit writer.
+std::string xml_escape(const std::string& s);
+
 }  // namespace artabpfn::conformance

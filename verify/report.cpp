@@ -7,10 +7,13 @@
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/sha256.hpp"
+#include "conformance/check.hpp"
 #include "verify/verify.hpp"
 
 namespace artabpfn::verify {
 namespace {
+
+using conformance::xml_escape;
 
 using nlohmann::json;
 
@@ -30,20 +33,6 @@ std::int64_t property_cases(const PropertyExecutable& e) {
   return n;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' ? ' ' : c;
-    }
-  }
-  return out;
-}
 
 // JSON has no infinity: non-finite numbers are written as strings.
 json number(double v) { return std::isfinite(v) ? json(v) : json(fmt::format("{}", v)); }

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/ceilings/ceilings.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
@@ -59,21 +60,6 @@ __global__ void expand_kernel(const float* context, float* expanded, std::size_t
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
     expanded[i] = context[i % per_sample];
-}
-
-// FP32 FMA ceiling: 16 independent FMA chains per thread.
-__global__ void fma_peak_kernel(float* sink, int iterations, float a, float b) {
-  float x[16];
-#pragma unroll
-  for (int c = 0; c < 16; ++c) x[c] = static_cast<float>(threadIdx.x + c) * 1e-3f;
-  for (int it = 0; it < iterations; ++it) {
-#pragma unroll
-    for (int c = 0; c < 16; ++c) x[c] = fmaf(x[c], a, b);
-  }
-  float s = 0.f;
-#pragma unroll
-  for (int c = 0; c < 16; ++c) s += x[c];
-  if (s == 12345.678f) sink[0] = s;  // keeps the chains alive
 }
 
 struct Timer {
@@ -240,20 +226,8 @@ int main(int argc, char** argv) {
 
     // Ceilings, measured now.
     Flusher flush(256u << 20);
-    double copy_gbs = 0, fma_gflops = 0;
-    {
-      const std::size_t bytes = quick ? (512u << 20) : (1024u << 20);
-      DeviceBuffer<char> a(bytes), b(bytes);
-      ARTABPFN_CUDA_CHECK(cudaMemset(a.data(), 1, bytes));
-      const double ms = median_ms([&] { ARTABPFN_CUDA_CHECK(cudaMemcpyAsync(b.data(), a.data(), bytes, cudaMemcpyDeviceToDevice)); },
-                                  2, 9, nullptr);
-      copy_gbs = 2.0 * static_cast<double>(bytes) / (ms * 1e-3) / 1e9;
-      DeviceBuffer<float> sink(1);
-      const int blocks = prop.multiProcessorCount * 8, threads = 256, iterations = 8192;
-      const double fms = median_ms([&] { fma_peak_kernel<<<blocks, threads>>>(sink.data(), iterations, 0.999f, 1e-4f); }, 2, 9, nullptr);
-      ARTABPFN_CHECK_LAUNCH();
-      fma_gflops = 2.0 * 16.0 * iterations * static_cast<double>(blocks) * threads / (fms * 1e-3) / 1e9;
-    }
+    const artabpfn::bench::MeasuredCeilings ceilings = artabpfn::bench::measure_ceilings(quick);
+    const double copy_gbs = ceilings.copy_bytes_per_s / 1e9, fma_gflops = ceilings.fma_flops_per_s / 1e9;
     std::printf("ceilings (measured): copy %.0f GB/s (read + write), FP32 FMA %.0f GFLOP/s\n\n", copy_gbs, fma_gflops);
 
     std::vector<Point> points;

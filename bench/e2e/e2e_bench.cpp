@@ -27,7 +27,7 @@
 #include "artabpfn/sha256.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "bench/e2e/alloc_tracker.hpp"
-#include "bench/e2e/ceilings.hpp"
+#include "bench/ceilings/ceilings.hpp"
 #include "bench/e2e/cost_model.hpp"
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"

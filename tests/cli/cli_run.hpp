@@ -1,14 +1,24 @@
 #pragma once
 // Runs the artabpfn command line (ARTABPFN_CLI, else the build's binary) with arguments through
-// the shell and returns its exit status and its stdout and stderr together.
+// the shell and returns its exit status and its stdout and stderr together; reads the files it
+// writes.
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace artabpfn::testing {
+
+// The whole of a text file ("" if it cannot be read).
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 struct CommandResult {
   int status;

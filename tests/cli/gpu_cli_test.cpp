@@ -24,11 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
 
 TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {

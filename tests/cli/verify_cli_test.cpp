@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A tests tree holding only the CPU property and edge-case executables of this build, so the
 // run does not depend on whether this build has GPU executables.
 std::filesystem::path cpu_tests_tree(const std::filesystem::path& root) {

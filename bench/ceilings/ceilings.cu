@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "bench/e2e/ceilings.hpp"
+#include "bench/ceilings/ceilings.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
 

@@ -50,23 +50,16 @@ void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::i
 void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
                        const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream);
 
-// [B, L, H*Dh] rows -> [B, H, L, Dh] and back. rows_to_heads reads row (b, l) at
-// rows + (b * L + l) * row_stride (0: H * Dh, contiguous).
+// [B, L, H*Dh] rows -> [B, H, L, Dh]: reads row (b, l) at rows + (b * L + l) * row_stride (0: H * Dh,
+// contiguous).
 void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int length, int n_heads, int head_dim,
                    cudaStream_t stream, std::int64_t row_stride = 0);
-void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int length, int n_heads, int head_dim,
-                   cudaStream_t stream);
 
 // Context rows [N, D] of all tasks (task t's rows contiguous from row_start[t], row_task[i] its
 // task) -> the per-task [H, Nc_t, Dh] blocks at row_start[t] * D.
 void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t* row_task,
                             const std::int64_t* row_start, const std::int32_t* context_len, std::int64_t total_rows,
                             int n_heads, int head_dim, cudaStream_t stream, std::int64_t row_stride = 0);
-
-// Appends one row per sample to buffer K/V: row b of rows (at rows + b * row_stride, D values)
-// goes to buffer[b, :, position, :] of a [B, H, capacity, Dh] buffer.
-void append_buffer_rows(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch, int capacity,
-                        int position, int n_heads, int head_dim, cudaStream_t stream);
 
 // Decode step t (read from device memory): appends K and V of buffer row t-1 of every sample
 // (k_rows + b * row_stride and v_rows + b * row_stride, D values each) at position t-1 of the

@@ -90,9 +90,9 @@ __global__ void append_kv_step_kernel(const float* k_rows, const float* v_rows, 
 __global__ void set_int_kernel(int* counter, int value) { *counter = value; }
 __global__ void increment_int_kernel(int* counter) { *counter += 1; }
 
-// direction 0: rows -> heads, 1: heads -> rows. Index over the heads layout.
+// rows -> heads, indexed over the heads layout.
 __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, int length, int n_heads, int head_dim,
-                             int direction, std::int64_t row_stride) {
+                             std::int64_t row_stride) {
   const std::int64_t total = batch * length * std::int64_t(n_heads) * head_dim;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -101,8 +101,7 @@ __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, in
     const int h = static_cast<int>((i / (std::int64_t(head_dim) * length)) % n_heads);
     const std::int64_t b = i / (std::int64_t(head_dim) * length * n_heads);
     const std::int64_t row_index = (b * length + l) * row_stride + h * head_dim + d;
-    if (direction == 0) out[i] = in[row_index];
-    else out[row_index] = in[i];
+    out[i] = in[row_index];
   }
 }
 
@@ -118,18 +117,6 @@ __global__ void context_blocks_kernel(const float* rows, float* blocks, const st
     const int task = row_task[row];
     const std::int64_t start = row_start[task], j = row - start;
     blocks[start * d_model + (h * std::int64_t(context_len[task]) + j) * head_dim + d] = rows[row * row_stride + c];
-  }
-}
-
-__global__ void append_kernel(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch,
-                              int capacity, int position, int n_heads, int head_dim) {
-  const int d_model = n_heads * head_dim;
-  const std::int64_t total = batch * d_model;
-  for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
-       i += std::int64_t(gridDim.x) * blockDim.x) {
-    const std::int64_t b = i / d_model;
-    const int c = static_cast<int>(i % d_model), h = c / head_dim, d = c % head_dim;
-    buffer[((b * n_heads + h) * capacity + position) * head_dim + d] = rows[b * row_stride + c];
   }
 }
 
@@ -188,17 +175,8 @@ void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int leng
                    cudaStream_t stream, std::int64_t row_stride) {
   const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
   if (n <= 0) return;
-  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim, 0,
+  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim,
                                                         row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
-  ARTABPFN_CHECK_LAUNCH();
-}
-
-void heads_to_rows(const float* heads, float* rows, std::int64_t batch, int length, int n_heads, int head_dim,
-                   cudaStream_t stream) {
-  const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
-  if (n <= 0) return;
-  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(heads, rows, batch, length, n_heads, head_dim, 1,
-                                                        std::int64_t(n_heads) * head_dim);
   ARTABPFN_CHECK_LAUNCH();
 }
 
@@ -210,15 +188,6 @@ void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t
   context_blocks_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
       rows, blocks, row_task, row_start, context_len, total_rows, n_heads, head_dim,
       row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
-  ARTABPFN_CHECK_LAUNCH();
-}
-
-void append_buffer_rows(const float* rows, std::int64_t row_stride, float* buffer, std::int64_t batch, int capacity,
-                        int position, int n_heads, int head_dim, cudaStream_t stream) {
-  const std::int64_t n = batch * n_heads * head_dim;
-  if (n <= 0) return;
-  append_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, row_stride, buffer, batch, capacity, position, n_heads,
-                                                         head_dim);
   ARTABPFN_CHECK_LAUNCH();
 }
 

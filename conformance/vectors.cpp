@@ -209,11 +209,12 @@ ModelJobCase job(const std::string& contract, std::vector<int> context_len, std:
 }
 
 void plan_attention(Planner& p) {
-  // Every B from 1 to two tiles plus one: the kernels' tile is 32 query rows for Dh <= 32
-  // (kernels::attention_rows_per_block), i.e. 32 samples at Lq = 1.
+  // Every B from 1 to 65: the GPU kernels' tile (kernels::attention_rows_per_block) is 16 query
+  // rows for Dh <= 32 (32 in earlier versions), i.e. 16 samples at Lq = 1: the cases cross several
+  // tile boundaries.
   for (int b = 1; b <= 65; ++b)
     p.attention(fmt::format("b{}", b), shared(b, 2, 1, 8, {7}), {"batch_tiles"},
-                "Every B from 1 to two tiles (32 rows) plus one.");
+                "Every B from 1 to 65: several tile boundaries of a 16- or 32-row kernel tile.");
   if (p.full()) {
     for (int b = 1; b <= 33; ++b) p.attention(fmt::format("dh64_b{}", b), shared(b, 1, 1, 64, {5}), {"batch_tiles"});
     for (int b = 1; b <= 9; ++b) p.attention(fmt::format("dh256_b{}", b), shared(b, 1, 1, 256, {3}), {"batch_tiles"});

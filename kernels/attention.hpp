@@ -73,7 +73,7 @@ void fused_attention(const QueryBlock& q, const ContextKV& context, const Buffer
                      cudaStream_t stream);
 
 // Helper (for tests and benchmarks): query rows of one head that one thread block of the
-// attention kernels above holds, for this head_dim (32 for head_dim <= 32, then 16, 8, 4 up to
+// attention kernels above holds, for this head_dim (16 for head_dim <= 32, 8 up to 64, 4 up to
 // 256). A tile covers rows b * Lq + i of one head, so it spans about rows / Lq samples.
 int attention_rows_per_block(int head_dim);
 

@@ -14,20 +14,20 @@
 //                 nothing partial goes through device memory.
 //
 // Tiling. The query rows of one head are numbered r = b * Lq + i (sample-major). A thread block
-// (4 warps, 128 threads) owns M consecutive rows of one head; blocks walk the H * ceil(B*Lq/M)
+// (16 warps, 512 threads) owns M consecutive rows of one head; blocks walk the H * ceil(B*Lq/M)
 // tiles with a grid-stride loop over a 1-D grid (any B, H: no 65535 limit). In a warp, G adjacent
-// lanes hold one row (G = 1 for Dh <= 32, 2, 4, 8 for Dh <= 64, 128, 256), so M = 32 / G. Each
+// lanes hold one row (G = 2 for Dh <= 32, 4 for Dh <= 64, 8 up to 256), so M = 32 / G. Each
 // lane keeps its slice of q and of the output accumulator in registers: float4 chunks
-// c = lane_in_row + G * j, j < 8 (fewer for Dh <= 16), Dh padded with zeros to a multiple of 4.
-// All four warps hold the same M rows and split the keys: warp w handles keys j = w (mod 4) in
-// increasing order with its own online-softmax state (m, l, o); at the end the four states are
-// merged through shared memory in the fixed order w = 0..3.
+// c = lane_in_row + G * j, j < 4 (8 for Dh > 128, fewer for Dh <= 16), Dh padded with zeros to a
+// multiple of 4. All 16 warps hold the same M rows and split the keys: warp w handles keys
+// j = w (mod 16) in increasing order with its own online-softmax state (m, l, o); at the end the
+// 16 states are merged through shared memory in the fixed order w = 0..15.
 //
 // Sharing K/V. In each phase (context, then buffer) the rows of a tile are grouped by the K/V
 // they read: by task for the context (samples of one task share its context), by sample for the
 // buffer. A step stages NB keys of every group of the tile into shared memory (N rows of K and
-// of V, N = 128, 64, 32, 16 by head-dim class; NB = N for one group, else N / groups rounded
-// down to a multiple of 4, always >= 4 because N >= 4 M), and every row of the tile consumes the
+// of V, N = 256, 128, 64 by head-dim class; NB = N for one group, else N / groups rounded down
+// to a multiple of 16, always >= 16 because N >= 16 M), and every row of the tile consumes the
 // keys of its own group. A tile whose samples all belong to one task (the common case) thus loads
 // each context K/V tile once for all its M rows (M / Lq samples); tiles that mix tasks are
 // correct and only load less per step. Rows past B * Lq compute nothing and write nothing.
@@ -40,7 +40,8 @@
 // times 1/sqrt(Dh) (as the reference). Online softmax per key: if s > m + 8 the state is
 // rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p, o += p v. (Per-key
 // updates keep the result independent of the tiling; the lazy threshold keeps warps converged.)
-// K/V tiles are staged with cp.async (4-byte copies, all of a step in flight).
+// K/V tiles are staged with cp.async (16-byte copies where aligned, else 4-byte; all of a step
+// in flight). The tile's shared memory (67-133 KB) is dynamic, opted in once per device.
 //
 // History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
 // plain loads + stores in a loop (a global-memory latency per staged row per thread) and
@@ -49,13 +50,18 @@
 // (10.8 TFLOP/s, 17% of the measured FP32 FMA rate); the per-sample (expanded) baseline went
 // from 0.68 to 0.24 ms at B = 256. Still far from the ceilings: one row per lane reads each K/V
 // float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
-// across blocks). See properties/gpu_attention/README.md.
+// across blocks). v3 (this): 16 warps instead of 4 split a tile's keys, 2-8 lanes per row
+// instead of 1-8 (M 16 at Dh 32, so twice the tiles at small B), 16-byte staging copies; each
+// warp walks a quarter of the keys it did (bench/engine/NOTES.md, decode-step v3).
+// See properties/gpu_attention/README.md.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
+#include <bitset>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -68,7 +74,9 @@
 namespace artabpfn::kernels {
 namespace {
 
-constexpr int kWarps = 4;
+// 16 warps split the keys of a tile: at small B (the decode step: B 256 is 64-128 tiles for 132
+// SMs) a tile's latency is its longest warp's key walk, so more warps per tile is what shortens it.
+constexpr int kWarps = 16;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kScoreBatch = 4;  // dot products in flight per warp before the softmax updates
 // Lazy rescaling: the reference point m of a row's state moves only when a score exceeds it by
@@ -98,6 +106,9 @@ struct Params {
   const int* __restrict__ device_length;  // decode: read the length here when set
   std::int64_t q_row_stride;              // 0: [B, H, Lq, Dh]; else rows layout (QueryBlock)
   bool out_rows;                          // rows layout of out and lse (AttentionOut)
+  // Dh % 4 == 0 and the K/V pointers 16-byte aligned: rows whose offset is a multiple of 4 floats
+  // are staged with 16-byte copies (per phase: the context and the buffer are separate arrays).
+  bool context_vector, buffer_vector;
 #ifdef ARTABPFN_MUTATIONS
   int mutant;  // kernels/mutations.hpp flags, read from ARTABPFN_MUTANT at launch
 #endif
@@ -121,9 +132,9 @@ struct Shape {
   static constexpr int keys = kKeys;         // K (and V) rows staged per step (N)
   static constexpr int max_dim = 4 * kChunks * kGroup;
   static constexpr int max_stride = max_dim + 4;  // +4 floats: rows of different groups hit different banks
-  static_assert(kKeys >= 4 * (32 / kGroup), "a step must give every group at least 4 keys");
-  static_assert(kKeys % 4 == 0, "keys are split over 4 warps");
-  static_assert(4 * (32 / kGroup) * max_dim <= kKeys * max_stride, "merge scratch must fit in the K tile");
+  static_assert(kKeys >= kWarps * (32 / kGroup), "a step must give every group at least one key per warp");
+  static_assert(kKeys % kWarps == 0, "keys are split over the warps");
+  static_assert(kWarps * (32 / kGroup) * max_dim <= kKeys * max_stride, "merge scratch must fit in the K tile");
 };
 
 // Per-lane state of one query row for one warp's share of the keys.
@@ -149,6 +160,7 @@ struct Smem {
   int group_keys[S::rows];           // keys any row of the group sees
   int row_group[S::rows];            // group of each row in this phase, -1 for rows past the end
   int row_limit[S::rows];
+  bool group_vector[S::rows];  // the group's K/V rows start 16-byte aligned: float4 copies
   int group_count, phase_keys;
 };
 
@@ -196,6 +208,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
     if (is_leader) {
       sm.group_base[group] = base;
       sm.group_keys[group] = 0;
+      sm.group_vector[group] = (kBuffer ? p.buffer_vector : p.context_vector) && base % 4 == 0;
     }
     __syncwarp();
     if (valid) atomicMax(&sm.group_keys[group], limit);
@@ -213,34 +226,43 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   const int groups = sm.group_count, phase_keys = sm.phase_keys;
   const int my_group = sm.row_group[row], my_limit = sm.row_limit[row];
   if (groups == 0 || phase_keys == 0) return;  // uniform over the block
-  const int per_group = (S::keys / groups) & ~3;  // NB >= 4 because keys >= 4 * rows >= 4 * groups
+  // NB >= kWarps because keys >= kWarps * rows >= kWarps * groups.
+  const int per_group = S::keys / groups / kWarps * kWarps;
   const int staged = groups * per_group;
-  const int per_warp = per_group / 4;  // keys of one group that one warp handles per step
+  const int per_warp = per_group / kWarps;  // keys of one group that one warp handles per step
   const int stride = p.padded_dim + 4;
   const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in smem
   const bool active = my_group >= 0;
   const int chunks_used = p.padded_dim / 4;
-  // Loader mapping: `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced).
+  // Loader mapping: `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced), a
+  // float4 each per pass where the row is 16-byte aligned, else a float each.
   int lanes_per_row = 1;
-  while (lanes_per_row < 32 && lanes_per_row < p.head_dim) lanes_per_row *= 2;
+  while (lanes_per_row < 32 && 4 * lanes_per_row < p.padded_dim) lanes_per_row *= 2;
   const int rows_per_pass = 32 / lanes_per_row;
 
   for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
     __syncthreads();  // everyone is done reading the previous step
-    // Asynchronous 4-byte copies (cp.async): all of a step's loads are in flight at once, with no
-    // register staging and no alignment requirement on context_offset or Dh.
+    // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
+    // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
+    // alignment requirement on context_offset or Dh).
     for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
       const int g = x / per_group;
       const int j = j0 + (x - g * per_group);
       const bool has = j < sm.group_keys[g];
       const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
-      for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
-        if (has) {
-          __pipeline_memcpy_async(&sm.k[x * stride + d], kbase + src + d, sizeof(float));
-          __pipeline_memcpy_async(&sm.v[x * stride + d], vbase + src + d, sizeof(float));
-        } else {
-          sm.k[x * stride + d] = 0.f;
-          sm.v[x * stride + d] = 0.f;
+      float* k_dst = sm.k + x * stride;
+      float* v_dst = sm.v + x * stride;
+      if (!has) {
+        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
+      } else if (sm.group_vector[g]) {
+        for (int d = 4 * (lane % lanes_per_row); d < p.head_dim; d += 4 * lanes_per_row) {
+          __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
+          __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
+        }
+      } else {
+        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
+          __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
+          __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
         }
       }
     }
@@ -256,13 +278,13 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       __syncthreads();
     }
 #endif
-    // Warp `warp` takes keys j0 + warp + 4u, u < per_warp, in increasing order.
+    // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order.
     for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
       float s[kScoreBatch];
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = min(u0 + k, per_warp - 1);
-        const float* key = sm.k + (row_x0 + 4 * u) * stride;
+        const float* key = sm.k + (row_x0 + kWarps * u) * stride;
         // q.k: an FMA chain of 4 per float4 chunk, then a pairwise tree over the lane's chunks and
         // a butterfly over the row's G lanes (every lane ends with the same bits). The tree keeps
         // the rounding error of large scores (|s| ~ 1e3) at the level of a blocked float32 dot.
@@ -291,7 +313,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = u0 + k;
-        if (!active || u >= per_warp || j0 + warp + 4 * u >= my_limit) continue;
+        if (!active || u >= per_warp || j0 + warp + kWarps * u >= my_limit) continue;
         const float score = s[k];
         float prob;
         if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
@@ -313,7 +335,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #ifdef ARTABPFN_MUTATIONS
         if (!kBuffer && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
 #endif
-        const float* value = sm.v + (row_x0 + 4 * u) * stride;
+        const float* value = sm.v + (row_x0 + kWarps * u) * stride;
 #pragma unroll
         for (int c = 0; c < S::chunks; ++c) {
           const int chunk = lane_in_row + S::group * c;
@@ -325,8 +347,9 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 }
 
 template <class S, bool kContext, bool kBuffer>
-__global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p) {
-  __shared__ __align__(16) Smem<S> sm;
+__global__ void __launch_bounds__(kThreads, 1) row_tile_attention(const Params p) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];  // one Smem<S> (over 48 KB: dynamic)
+  Smem<S>& sm = *reinterpret_cast<Smem<S>*>(smem_bytes);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
   const int chunks_used = p.padded_dim / 4;
@@ -385,7 +408,7 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
 #endif
     if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
-    // Epilogue: merge the four warps' states of each row (fixed order), normalise, store.
+    // Epilogue: merge the warps' states of each row (fixed order), normalise, store.
     __syncthreads();
     float* part_o = sm.k;  // [warp][row][max_dim]
     float* part_m = sm.v;  // [warp][row]
@@ -447,13 +470,51 @@ __global__ void __launch_bounds__(kThreads, 4) row_tile_attention(const Params p
   }
 }
 
-// Head-dim classes: (float4 chunks per lane, lanes per row, staged keys).
-using ShapeD8 = Shape<2, 1, 128>;
-using ShapeD16 = Shape<4, 1, 128>;
-using ShapeD32 = Shape<8, 1, 128>;
-using ShapeD64 = Shape<8, 2, 64>;
-using ShapeD128 = Shape<8, 4, 32>;
-using ShapeD256 = Shape<8, 8, 16>;
+// Head-dim classes: (float4 chunks per lane, lanes per row, staged keys). Rows per tile (M) =
+// 32 / lanes per row; staged keys >= 16 warps x M (one key per warp for every group of a tile).
+using ShapeD8 = Shape<1, 2, 256>;
+using ShapeD16 = Shape<2, 2, 256>;
+using ShapeD32 = Shape<4, 2, 256>;
+using ShapeD64 = Shape<4, 4, 128>;
+using ShapeD128 = Shape<4, 8, 64>;
+using ShapeD256 = Shape<8, 8, 64>;
+
+template <class S, bool kContext, bool kBuffer>
+cudaError_t allow_shared_memory() {
+  return cudaFuncSetAttribute(row_tile_attention<S, kContext, kBuffer>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(sizeof(Smem<S>)));
+}
+
+template <class S>
+cudaError_t allow_shared_memory_all_variants() {
+  cudaError_t e = allow_shared_memory<S, true, false>();
+  if (e == cudaSuccess) e = allow_shared_memory<S, false, true>();
+  if (e == cudaSuccess) e = allow_shared_memory<S, true, true>();
+  return e;
+}
+
+// Tiles over 48 KB of shared memory need a per-kernel opt-in, once per device. It runs in relaxed
+// capture mode so that a first launch inside a CUDA-graph capture is not broken by it.
+void allow_shared_memory_once() {
+  constexpr int kMaxDevices = 64;
+  static std::mutex mutex;
+  static std::bitset<kMaxDevices> done;
+  int device = 0;
+  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (device < kMaxDevices && done[static_cast<std::size_t>(device)]) return;
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  cudaError_t e = allow_shared_memory_all_variants<ShapeD8>();
+  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD16>();
+  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD32>();
+  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD64>();
+  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD128>();
+  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD256>();
+  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));  // the caller's mode back first
+  ARTABPFN_CUDA_CHECK(e);
+  if (device < kMaxDevices) done.set(static_cast<std::size_t>(device));
+}
 
 template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {
@@ -465,7 +526,8 @@ void launch_shape(const Params& p, cudaStream_t stream) {
   if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
 #endif
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
-  row_tile_attention<S, kContext, kBuffer><<<static_cast<unsigned>(grid), kThreads, 0, stream>>>(q);
+  allow_shared_memory_once();
+  row_tile_attention<S, kContext, kBuffer><<<static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>), stream>>>(q);
   ARTABPFN_CHECK_LAUNCH();
 }
 
@@ -512,11 +574,17 @@ bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
   return true;
 }
 
+bool aligned_rows(int head_dim, const float* k, const float* v) {
+  const auto aligned = [](const float* x) { return reinterpret_cast<std::uintptr_t>(x) % 16 == 0; };
+  return head_dim % 4 == 0 && aligned(k) && aligned(v);
+}
+
 void context_params(const ContextKV& context, Params& p) {
   require(context.context_offset != nullptr && context.context_len != nullptr && context.task_of_sample != nullptr,
           "null context offset, length or task pointer");
   p.context_k = context.k;
   p.context_v = context.v;
+  p.context_vector = aligned_rows(p.head_dim, context.k, context.v);
   p.context_offset = context.context_offset;
   p.context_len = context.context_len;
   p.task_of_sample = context.task_of_sample;
@@ -529,6 +597,7 @@ void buffer_params(const QueryBlock& q, const BufferKV& buffer, Params& p) {
   require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "null buffer K/V");
   p.buffer_k = buffer.k;
   p.buffer_v = buffer.v;
+  p.buffer_vector = aligned_rows(p.head_dim, buffer.k, buffer.v);
   p.capacity = buffer.capacity;
   p.length = buffer.length;
   p.teacher_forcing = buffer.mask == BufferMask::kTeacherForcing;

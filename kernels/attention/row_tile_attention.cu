@@ -14,21 +14,21 @@
 //                 nothing partial goes through device memory.
 //
 // Tiling. The query rows of one head are numbered r = b * Lq + i (sample-major). A thread block
-// (16 warps, 512 threads) owns M consecutive rows of one head; blocks walk the H * ceil(B*Lq/M)
+// (8 warps, 256 threads) owns M consecutive rows of one head; blocks walk the H * ceil(B*Lq/M)
 // tiles with a grid-stride loop over a 1-D grid (any B, H: no 65535 limit). In a warp, G adjacent
 // lanes hold one row (G = 2 for Dh <= 32, 4 for Dh <= 64, 8 up to 256), so M = 32 / G. Each
 // lane keeps its slice of q and of the output accumulator in registers: float4 chunks
 // c = lane_in_row + G * j, j < 4 (8 for Dh > 128, fewer for Dh <= 16), Dh padded with zeros to a
-// multiple of 4. All 16 warps hold the same M rows and split the keys: warp w handles keys
-// j = w (mod 16) in increasing order with its own online-softmax state (m, l, o); at the end the
-// 16 states are merged through shared memory in the fixed order w = 0..15.
+// multiple of 4. All 8 warps hold the same M rows and split the keys: warp w handles keys
+// j = w (mod 8) in increasing order with its own online-softmax state (m, l, o); at the end the
+// 8 states are merged through shared memory in the fixed order w = 0..7.
 //
 // Sharing K/V. In each phase (context, then buffer) the rows of a tile are grouped by the K/V
 // they read: by task for the context (samples of one task share its context), by sample for the
 // buffer. A step stages NB keys of every group of the tile into shared memory (N rows of K and
-// of V, N = 256, 128, 64 by head-dim class; NB = N for one group, else N / groups rounded down
-// to a multiple of 16, always >= 16 because N >= 16 M), and every row of the tile consumes the
-// keys of its own group. A tile whose samples all belong to one task (the common case) thus loads
+// of V, N = 128, 64, 32 by head-dim class; NB = N for one group, else N / groups rounded down
+// to a multiple of 8, always >= 8 because N >= 8 M), and every row of the tile consumes the keys
+// of its own group. A tile whose samples all belong to one task (the common case) thus loads
 // each context K/V tile once for all its M rows (M / Lq samples); tiles that mix tasks are
 // correct and only load less per step. Rows past B * Lq compute nothing and write nothing.
 //
@@ -41,7 +41,7 @@
 // rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p, o += p v. (Per-key
 // updates keep the result independent of the tiling; the lazy threshold keeps warps converged.)
 // K/V tiles are staged with cp.async (16-byte copies where aligned, else 4-byte; all of a step
-// in flight). The tile's shared memory (67-133 KB) is dynamic, opted in once per device.
+// in flight). The tile's shared memory is dynamic (67 KB at Dh > 128: opted in once per device).
 //
 // History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
 // plain loads + stores in a loop (a global-memory latency per staged row per thread) and
@@ -50,9 +50,9 @@
 // (10.8 TFLOP/s, 17% of the measured FP32 FMA rate); the per-sample (expanded) baseline went
 // from 0.68 to 0.24 ms at B = 256. Still far from the ceilings: one row per lane reads each K/V
 // float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
-// across blocks). v3 (this): 16 warps instead of 4 split a tile's keys, 2-8 lanes per row
-// instead of 1-8 (M 16 at Dh 32, so twice the tiles at small B), 16-byte staging copies; each
-// warp walks a quarter of the keys it did (bench/engine/NOTES.md, decode-step v3).
+// across blocks). v3 (this): 8 warps instead of 4 split a tile's keys, 2-8 lanes per row
+// instead of 1-8 (M 16 at Dh 32: twice the tiles at small B), 16-byte staging copies, two blocks
+// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3).
 // See properties/gpu_attention/README.md.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
@@ -74,9 +74,10 @@
 namespace artabpfn::kernels {
 namespace {
 
-// 16 warps split the keys of a tile: at small B (the decode step: B 256 is 64-128 tiles for 132
-// SMs) a tile's latency is its longest warp's key walk, so more warps per tile is what shortens it.
-constexpr int kWarps = 16;
+// 8 warps split the keys of a tile: at small B (the decode step at B 256 is 128 tiles for 132
+// SMs) a tile's latency is its longest warp's key walk, so more warps per tile shorten it; at
+// large B two such blocks per SM overlap one tile's latencies with another's (NOTES.md, v3).
+constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kScoreBatch = 4;  // dot products in flight per warp before the softmax updates
 // Lazy rescaling: the reference point m of a row's state moves only when a score exceeds it by
@@ -347,7 +348,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 }
 
 template <class S, bool kContext, bool kBuffer>
-__global__ void __launch_bounds__(kThreads, 1) row_tile_attention(const Params p) {
+__global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
   extern __shared__ __align__(16) unsigned char smem_bytes[];  // one Smem<S> (over 48 KB: dynamic)
   Smem<S>& sm = *reinterpret_cast<Smem<S>*>(smem_bytes);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -471,13 +472,13 @@ __global__ void __launch_bounds__(kThreads, 1) row_tile_attention(const Params p
 }
 
 // Head-dim classes: (float4 chunks per lane, lanes per row, staged keys). Rows per tile (M) =
-// 32 / lanes per row; staged keys >= 16 warps x M (one key per warp for every group of a tile).
-using ShapeD8 = Shape<1, 2, 256>;
-using ShapeD16 = Shape<2, 2, 256>;
-using ShapeD32 = Shape<4, 2, 256>;
-using ShapeD64 = Shape<4, 4, 128>;
-using ShapeD128 = Shape<4, 8, 64>;
-using ShapeD256 = Shape<8, 8, 64>;
+// 32 / lanes per row; staged keys >= 8 warps x M (one key per warp for every group of a tile).
+using ShapeD8 = Shape<1, 2, 128>;
+using ShapeD16 = Shape<2, 2, 128>;
+using ShapeD32 = Shape<4, 2, 128>;
+using ShapeD64 = Shape<4, 4, 64>;
+using ShapeD128 = Shape<4, 8, 32>;
+using ShapeD256 = Shape<8, 8, 32>;
 
 template <class S, bool kContext, bool kBuffer>
 cudaError_t allow_shared_memory() {

@@ -6,9 +6,10 @@
 // per row) runs in double from the float inputs and is rounded once to float, and the sampler's
 // uniform and normal are double as the random-stream contract says.
 //
-// Every function takes device pointers and a stream, launches asynchronously, and checks the
-// launch (ARTABPFN_CHECK_LAUNCH: a bad configuration throws CudaError at once). rows == 0
-// launches nothing. Matrices are row-major and contiguous; "rows" are samples/tokens.
+// Every function takes device pointers and a stream, launches asynchronously with programmatic
+// dependent launch (kernels/launch.cuh), and checks the launch (a bad configuration throws
+// CudaError at once). rows == 0 launches nothing. The linear maps start copying their weight
+// matrix before they wait for the previous kernel of the stream: that kernel must not write it. Matrices are row-major and contiguous; "rows" are samples/tokens.
 //
 // Batch invariance: every output element is computed by one thread in a fixed order that depends
 // only on the feature widths (in_features, D, K), never on the number of rows or on the row's

@@ -20,6 +20,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 
 namespace artabpfn::kernels {
 namespace {
@@ -29,6 +30,7 @@ constexpr int kMergeThreads = 256;
 __global__ void __launch_bounds__(kMergeThreads)
     merge_states_kernel(const float* out1, const float* lse1, const float* out2, const float* lse2,
                         std::int64_t rows, int head_dim, float* out, float* lse) {
+  detail::start_after_previous_kernel();
   const int lane = threadIdx.x % 32;
   const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * (kMergeThreads / 32);
   for (std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * (kMergeThreads / 32) + threadIdx.x / 32; r < rows;
@@ -67,8 +69,8 @@ void merge_attention_states(const float* out1, const float* lse1, const float* o
     throw std::invalid_argument("merge_attention_states: null pointer");
   const std::int64_t blocks = (rows + kMergeThreads / 32 - 1) / (kMergeThreads / 32);
   const unsigned grid = static_cast<unsigned>(blocks < INT_MAX ? blocks : INT_MAX);
-  merge_states_kernel<<<grid, kMergeThreads, 0, stream>>>(out1, lse1, out2, lse2, rows, head_dim, out.out, out.lse);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(merge_states_kernel, grid, kMergeThreads, 0, stream, out1, lse1, out2, lse2, rows, head_dim, out.out,
+                 out.lse);
 }
 
 }  // namespace artabpfn::kernels

@@ -67,6 +67,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #ifdef ARTABPFN_MUTATIONS
 #include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
 #endif
@@ -349,6 +350,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 
 template <class S, bool kContext, bool kBuffer>
 __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
+  detail::start_after_previous_kernel();
   extern __shared__ __align__(16) unsigned char smem_bytes[];  // one Smem<S> (over 48 KB: dynamic)
   Smem<S>& sm = *reinterpret_cast<Smem<S>*>(smem_bytes);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -528,8 +530,8 @@ void launch_shape(const Params& p, cudaStream_t stream) {
 #endif
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
   allow_shared_memory_once();
-  row_tile_attention<S, kContext, kBuffer><<<static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>), stream>>>(q);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(row_tile_attention<S, kContext, kBuffer>, static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>),
+                 stream, q);
 }
 
 template <bool kContext, bool kBuffer>

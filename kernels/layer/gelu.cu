@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
 
@@ -16,6 +17,7 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void __launch_bounds__(kThreads) gelu_kernel(const float* x, float* y, std::int64_t count) {
+  detail::start_after_previous_kernel();
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (i < count) y[i] = detail::gelu_exact(x[i]);
 }
@@ -25,8 +27,7 @@ __global__ void __launch_bounds__(kThreads) gelu_kernel(const float* x, float* y
 void gelu(const float* x, float* y, std::int64_t count, cudaStream_t stream) {
   detail::require(count >= 0, "gelu: negative count");
   if (count == 0) return;
-  gelu_kernel<<<detail::blocks_for(count, kThreads, "gelu"), kThreads, 0, stream>>>(x, y, count);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(gelu_kernel, detail::blocks_for(count, kThreads, "gelu"), kThreads, 0, stream, x, y, count);
 }
 
 }  // namespace artabpfn::kernels

@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
 
@@ -38,6 +39,7 @@ template <int kPerLane>
 __global__ void __launch_bounds__(kThreads)
     layer_norm_kernel(const float* x, const float* residual, const float* __restrict__ weight,
                       const float* __restrict__ bias, float* y, std::int64_t rows, int width) {
+  detail::start_after_previous_kernel();
   const int lane = static_cast<int>(threadIdx.x % 32);
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= rows) return;  // the whole warp leaves together
@@ -84,16 +86,15 @@ void layer_norm(const float* x, const float* residual, const float* weight, cons
   if (rows == 0) return;
   const unsigned int grid = detail::blocks_for(rows, kRowsPerBlock, "layer_norm");
   if (width <= 32)
-    layer_norm_kernel<1><<<grid, kThreads, 0, stream>>>(x, residual, weight, bias, y, rows, width);
+    detail::launch(layer_norm_kernel<1>, grid, kThreads, 0, stream, x, residual, weight, bias, y, rows, width);
   else if (width <= 64)
-    layer_norm_kernel<2><<<grid, kThreads, 0, stream>>>(x, residual, weight, bias, y, rows, width);
+    detail::launch(layer_norm_kernel<2>, grid, kThreads, 0, stream, x, residual, weight, bias, y, rows, width);
   else if (width <= 128)
-    layer_norm_kernel<4><<<grid, kThreads, 0, stream>>>(x, residual, weight, bias, y, rows, width);
+    detail::launch(layer_norm_kernel<4>, grid, kThreads, 0, stream, x, residual, weight, bias, y, rows, width);
   else if (width <= 256)
-    layer_norm_kernel<8><<<grid, kThreads, 0, stream>>>(x, residual, weight, bias, y, rows, width);
+    detail::launch(layer_norm_kernel<8>, grid, kThreads, 0, stream, x, residual, weight, bias, y, rows, width);
   else
-    layer_norm_kernel<0><<<grid, kThreads, 0, stream>>>(x, residual, weight, bias, y, rows, width);
-  ARTABPFN_CHECK_LAUNCH();
+    detail::launch(layer_norm_kernel<0>, grid, kThreads, 0, stream, x, residual, weight, bias, y, rows, width);
 }
 
 }  // namespace artabpfn::kernels

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
 
@@ -41,6 +42,7 @@ template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
 __global__ void __launch_bounds__(kTy * kTx)
     linear_kernel(const float* __restrict__ x, const float* __restrict__ weight, const float* __restrict__ bias,
                   const float* residual, float* y, std::int64_t rows, int in_features, int out_features) {
+  detail::start_after_previous_kernel();
   constexpr int kThreads = kTy * kTx;
   constexpr int kTileRows = kTy * kPr;
   constexpr int kTileOuts = kTx * kPo;
@@ -232,6 +234,7 @@ template <int kPerLane>
 __global__ void __launch_bounds__(256)
     layer_norm_rows_kernel(const float* a, const float* b, const float* __restrict__ weight,
                            const float* __restrict__ bias, float* out, std::int64_t rows, int width) {
+  detail::start_after_previous_kernel();
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * 8 + threadIdx.x / 32;
   if (row >= rows) return;
   layer_norm_row<kPerLane>(a, b, weight, bias, row, width, nullptr, out);
@@ -251,8 +254,9 @@ __global__ void __launch_bounds__(kWholeThreads)
   const int stride = in_features + 4;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kWholeRows;
   const int out0 = static_cast<int>(blockIdx.y) * kWholeOuts;
-  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);
+  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);  // weights: before the wait
   __pipeline_commit();
+  detail::start_after_previous_kernel();
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   for (int rr = warp; rr < kWholeRows; rr += kWholeThreads / 32) {
     const std::int64_t row = row0 + rr;
@@ -280,6 +284,8 @@ __global__ void __launch_bounds__(kWholeThreads)
   const int chunks = in_features / 4;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kWholeRows;
   const int out0 = static_cast<int>(blockIdx.y) * kWholeOuts;
+  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);  // weights: before the wait
+  detail::start_after_previous_kernel();
   for (int idx = tid; idx < kWholeRows * chunks; idx += kWholeThreads) {
     const int rr = idx / chunks, c = idx - rr * chunks;
     float* dst = xs + rr * stride + 4 * c;
@@ -287,7 +293,6 @@ __global__ void __launch_bounds__(kWholeThreads)
     if (row < rows) __pipeline_memcpy_async(dst, x + row * in_features + 4 * c, 16);
     else *reinterpret_cast<float4*>(dst) = make_float4(0.f, 0.f, 0.f, 0.f);
   }
-  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);
   __pipeline_commit();
   __pipeline_wait_prior(0);
   __syncthreads();
@@ -302,8 +307,8 @@ void launch(const float* x, const float* weight, const float* bias, const float*
   const dim3 grid(detail::blocks_for(rows, kTileRows, "linear"),
                   static_cast<unsigned int>((out_features + kTileOuts - 1) / kTileOuts));
   detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-  linear_kernel<kAct, kTy, kTx, kPr, kPo><<<grid, kTy * kTx, 0, stream>>>(x, weight, bias, residual, y, rows,
-                                                                           in_features, out_features);
+  detail::launch(linear_kernel<kAct, kTy, kTx, kPr, kPo>, grid, kTy * kTx, 0, stream, x, weight, bias, residual, y,
+                 rows, in_features, out_features);
 }
 
 template <Epilogue kAct>
@@ -318,8 +323,8 @@ void dispatch(const float* x, const float* weight, const float* bias, const floa
     const dim3 grid(detail::blocks_for(rows, kWholeRows, "linear"),
                     static_cast<unsigned int>((out_features + kWholeOuts - 1) / kWholeOuts));
     detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-    linear_whole_k_kernel<kAct><<<grid, kWholeThreads, 0, stream>>>(x, weight, bias, residual, y, rows, in_features,
-                                                                    out_features);
+    detail::launch(linear_whole_k_kernel<kAct>, grid, kWholeThreads, 0, stream, x, weight, bias, residual, y, rows,
+                   in_features, out_features);
   } else {
     launch<kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   }
@@ -336,17 +341,15 @@ void layer_norm_linear_width(const float* a, const float* b, const float* ln_wei
                     static_cast<unsigned int>((out_features + kWholeOuts - 1) / kWholeOuts));
     detail::require(grid.y <= 65535u, "layer_norm_linear: out_features too large for one launch");
     if (act == Epilogue::kGelu)
-      layer_norm_linear_kernel<Epilogue::kGelu, kPerLane><<<grid, kWholeThreads, 0, stream>>>(
-          a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
+      detail::launch(layer_norm_linear_kernel<Epilogue::kGelu, kPerLane>, grid, kWholeThreads, 0, stream, a, b,
+                     ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
     else
-      layer_norm_linear_kernel<Epilogue::kNone, kPerLane><<<grid, kWholeThreads, 0, stream>>>(
-          a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
-    ARTABPFN_CHECK_LAUNCH();
+      detail::launch(layer_norm_linear_kernel<Epilogue::kNone, kPerLane>, grid, kWholeThreads, 0, stream, a, b,
+                     ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
     return;
   }
-  layer_norm_rows_kernel<kPerLane><<<detail::blocks_for(rows, 8, "layer_norm_linear"), 256, 0, stream>>>(
-      a, b, ln_weight, ln_bias, ln_out, rows, width);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(layer_norm_rows_kernel<kPerLane>, detail::blocks_for(rows, 8, "layer_norm_linear"), 256, 0, stream, a,
+                 b, ln_weight, ln_bias, ln_out, rows, width);
   linear(ln_out, weight, bias, residual, y, rows, width, out_features, act, stream);
 }
 
@@ -382,12 +385,19 @@ void layer_norm_rows(const float* a, const float* b, const float* weight, const 
   detail::require(rows >= 0 && width >= 1, "layer_norm_rows: bad size");
   if (rows == 0) return;
   const unsigned int grid = detail::blocks_for(rows, 8, "layer_norm_rows");
-  if (width <= 32) layer_norm_rows_kernel<1><<<grid, 256, 0, stream>>>(a, b, weight, bias, y, rows, width);
-  else if (width <= 64) layer_norm_rows_kernel<2><<<grid, 256, 0, stream>>>(a, b, weight, bias, y, rows, width);
-  else if (width <= 128) layer_norm_rows_kernel<4><<<grid, 256, 0, stream>>>(a, b, weight, bias, y, rows, width);
-  else if (width <= 256) layer_norm_rows_kernel<8><<<grid, 256, 0, stream>>>(a, b, weight, bias, y, rows, width);
-  else return layer_norm(a, b, weight, bias, y, rows, width, stream);
-  ARTABPFN_CHECK_LAUNCH();
+  const auto run = [&](auto kernel) {
+    detail::launch(kernel, grid, 256, 0, stream, a, b, weight, bias, y, rows, width);
+  };
+  if (width <= 32)
+    run(layer_norm_rows_kernel<1>);
+  else if (width <= 64)
+    run(layer_norm_rows_kernel<2>);
+  else if (width <= 128)
+    run(layer_norm_rows_kernel<4>);
+  else if (width <= 256)
+    run(layer_norm_rows_kernel<8>);
+  else
+    layer_norm(a, b, weight, bias, y, rows, width, stream);
 }
 
 void linear(
@@ -399,7 +409,6 @@ const float* x, const float* weight, const float* bias, const float* residual, f
     dispatch<Epilogue::kGelu>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   else
     dispatch<Epilogue::kNone>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
-  ARTABPFN_CHECK_LAUNCH();
 }
 
 }  // namespace artabpfn::kernels

@@ -31,6 +31,7 @@
 
 #include "artabpfn/random_stream.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
 
@@ -76,6 +77,7 @@ __device__ double density_term(const RowMixture& m, const LogSoftmax& lw, int k,
 __global__ void __launch_bounds__(kThreads)
     mixture_params_kernel(const float* r, MixtureBiases b, std::int64_t rows, float* mean, float* std_dev,
                           float* log_weight) {
+  detail::start_after_previous_kernel();
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
   const int k_count = b.components;
@@ -92,6 +94,7 @@ __global__ void __launch_bounds__(kThreads)
 __global__ void __launch_bounds__(kThreads)
     mixture_log_density_kernel(const float* r, MixtureBiases b, const float* y, std::int64_t rows,
                                float* log_density, const int* step) {
+  detail::start_after_previous_kernel();
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
   if (step != nullptr) {  // step-major [steps, rows] arrays, step t from device memory
@@ -117,6 +120,7 @@ __global__ void __launch_bounds__(kThreads)
 __global__ void __launch_bounds__(kThreads)
     mixture_sample_kernel(const float* r, MixtureBiases b, SampleCounters counters, std::int64_t rows, float* y,
                           std::int32_t* component) {
+  detail::start_after_previous_kernel();
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (row >= rows) return;
   const int k_count = b.components;
@@ -157,9 +161,8 @@ void mixture_params(const float* r, const MixtureBiases& biases, std::int64_t ro
   check_biases(biases, "mixture_params: needs K >= 1 and three bias vectors");
   detail::require(rows >= 0, "mixture_params: negative rows");
   if (rows == 0) return;
-  mixture_params_kernel<<<detail::blocks_for(rows, kThreads, "mixture_params"), kThreads, 0, stream>>>(
-      r, biases, rows, mean, std_dev, log_weight);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(mixture_params_kernel, detail::blocks_for(rows, kThreads, "mixture_params"), kThreads, 0, stream, r,
+                 biases, rows, mean, std_dev, log_weight);
 }
 
 void mixture_log_density(const float* r, const MixtureBiases& biases, const float* y, std::int64_t rows,
@@ -167,9 +170,8 @@ void mixture_log_density(const float* r, const MixtureBiases& biases, const floa
   check_biases(biases, "mixture_log_density: needs K >= 1 and three bias vectors");
   detail::require(rows >= 0, "mixture_log_density: negative rows");
   if (rows == 0) return;
-  mixture_log_density_kernel<<<detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0, stream>>>(
-      r, biases, y, rows, log_density, nullptr);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(mixture_log_density_kernel, detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0,
+                 stream, r, biases, y, rows, log_density, nullptr);
 }
 
 void mixture_log_density_step(const float* r, const MixtureBiases& biases, const float* y_steps, const int* step,
@@ -177,9 +179,8 @@ void mixture_log_density_step(const float* r, const MixtureBiases& biases, const
   check_biases(biases, "mixture_log_density_step: needs K >= 1 and three bias vectors");
   detail::require(rows >= 0 && step != nullptr, "mixture_log_density_step: negative rows or null step");
   if (rows == 0) return;
-  mixture_log_density_kernel<<<detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0, stream>>>(
-      r, biases, y_steps, rows, log_density_steps, step);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(mixture_log_density_kernel, detail::blocks_for(rows, kThreads, "mixture_log_density"), kThreads, 0,
+                 stream, r, biases, y_steps, rows, log_density_steps, step);
 }
 
 void mixture_sample(const float* r, const MixtureBiases& biases, const SampleCounters& counters,
@@ -187,9 +188,8 @@ void mixture_sample(const float* r, const MixtureBiases& biases, const SampleCou
   check_biases(biases, "mixture_sample: needs K >= 1 and three bias vectors");
   detail::require(rows >= 0, "mixture_sample: negative rows");
   if (rows == 0) return;
-  mixture_sample_kernel<<<detail::blocks_for(rows, kThreads, "mixture_sample"), kThreads, 0, stream>>>(
-      r, biases, counters, rows, y, component);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(mixture_sample_kernel, detail::blocks_for(rows, kThreads, "mixture_sample"), kThreads, 0, stream, r,
+                 biases, counters, rows, y, component);
 }
 
 }  // namespace artabpfn::kernels

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/rows.hpp"
 #ifdef ARTABPFN_MUTATIONS
 #include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
@@ -30,6 +31,7 @@ __device__ __forceinline__ float embed_value(const EmbeddingWeights& w, const fl
 }
 
 __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t rows) {
+  detail::start_after_previous_kernel();
   const std::int64_t total = rows * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -54,6 +56,7 @@ __global__ void embed_decode_kernel(EmbeddingWeights w, const float* x, const st
 #ifndef ARTABPFN_MUTATIONS
   constexpr int ar_shift = 0;
 #endif
+  detail::start_after_previous_kernel();
   const int t = *step;
   const std::int64_t total = batch * 2 * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -73,6 +76,7 @@ __global__ void embed_decode_kernel(EmbeddingWeights w, const float* x, const st
 __global__ void append_kv_step_kernel(const float* k_rows, const float* v_rows, std::int64_t row_stride,
                                       float* k_buffer, float* v_buffer, std::int64_t batch, int capacity,
                                       const int* step, int n_heads, int head_dim) {
+  detail::start_after_previous_kernel();
   const int t = *step;
   if (t < 1) return;
   const int d_model = n_heads * head_dim;
@@ -87,12 +91,19 @@ __global__ void append_kv_step_kernel(const float* k_rows, const float* v_rows, 
   }
 }
 
-__global__ void set_int_kernel(int* counter, int value) { *counter = value; }
-__global__ void increment_int_kernel(int* counter) { *counter += 1; }
+__global__ void set_int_kernel(int* counter, int value) {
+  detail::start_after_previous_kernel();
+  *counter = value;
+}
+__global__ void increment_int_kernel(int* counter) {
+  detail::start_after_previous_kernel();
+  *counter += 1;
+}
 
 // rows -> heads, indexed over the heads layout.
 __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, int length, int n_heads, int head_dim,
                              std::int64_t row_stride) {
+  detail::start_after_previous_kernel();
   const std::int64_t total = batch * length * std::int64_t(n_heads) * head_dim;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -108,6 +119,7 @@ __global__ void heads_kernel(const float* in, float* out, std::int64_t batch, in
 __global__ void context_blocks_kernel(const float* rows, float* blocks, const std::int32_t* row_task,
                                       const std::int64_t* row_start, const std::int32_t* context_len,
                                       std::int64_t total_rows, int n_heads, int head_dim, std::int64_t row_stride) {
+  detail::start_after_previous_kernel();
   const int d_model = n_heads * head_dim;
   const std::int64_t total = total_rows * d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -122,6 +134,7 @@ __global__ void context_blocks_kernel(const float* rows, float* blocks, const st
 
 __global__ void gather_kernel(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
                               std::int64_t group_stride, std::int64_t group_offset) {
+  detail::start_after_previous_kernel();
   const std::int64_t total = rows * width;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
@@ -135,20 +148,20 @@ __global__ void gather_kernel(const float* in, float* out, std::int64_t rows, in
 
 void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
   if (rows <= 0) return;
-  embed_kernel<<<blocks_for(rows * weights.d_model), kThreads, 0, stream>>>(weights, job, rows);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(embed_kernel, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
 }
 
 void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
                        const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream) {
   if (batch <= 0) return;
-  embed_decode_kernel<<<blocks_for(batch * 2 * weights.d_model), kThreads, 0, stream>>>(weights, x, x_base, features,
-                                                                                       y_steps, step, batch, out
+  const unsigned grid = blocks_for(batch * 2 * weights.d_model);
 #ifdef ARTABPFN_MUTATIONS
-                                                                                       , (mutation::active() & mutation::kArTokenShift) ? 1 : 0
+  const int ar_shift = (mutation::active() & mutation::kArTokenShift) ? 1 : 0;
+  detail::launch(embed_decode_kernel, grid, kThreads, 0, stream, weights, x, x_base, features, y_steps, step, batch, out,
+                 ar_shift);
+#else
+  detail::launch(embed_decode_kernel, grid, kThreads, 0, stream, weights, x, x_base, features, y_steps, step, batch, out);
 #endif
-  );
-  ARTABPFN_CHECK_LAUNCH();
 }
 
 void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_t row_stride, float* k_buffer,
@@ -156,28 +169,24 @@ void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_
                            int head_dim, cudaStream_t stream) {
   const std::int64_t n = batch * n_heads * head_dim;
   if (n <= 0) return;
-  append_kv_step_kernel<<<blocks_for(n), kThreads, 0, stream>>>(k_rows, v_rows, row_stride, k_buffer, v_buffer, batch,
-                                                                 capacity, step, n_heads, head_dim);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(append_kv_step_kernel, blocks_for(n), kThreads, 0, stream, k_rows, v_rows, row_stride, k_buffer,
+                 v_buffer, batch, capacity, step, n_heads, head_dim);
 }
 
 void set_device_int(int* counter, int value, cudaStream_t stream) {
-  set_int_kernel<<<1, 1, 0, stream>>>(counter, value);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(set_int_kernel, 1, 1, 0, stream, counter, value);
 }
 
 void increment_device_int(int* counter, cudaStream_t stream) {
-  increment_int_kernel<<<1, 1, 0, stream>>>(counter);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(increment_int_kernel, 1, 1, 0, stream, counter);
 }
 
 void rows_to_heads(const float* rows, float* heads, std::int64_t batch, int length, int n_heads, int head_dim,
                    cudaStream_t stream, std::int64_t row_stride) {
   const std::int64_t n = batch * length * std::int64_t(n_heads) * head_dim;
   if (n <= 0) return;
-  heads_kernel<<<blocks_for(n), kThreads, 0, stream>>>(rows, heads, batch, length, n_heads, head_dim,
-                                                        row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(heads_kernel, blocks_for(n), kThreads, 0, stream, rows, heads, batch, length, n_heads, head_dim,
+                 row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
 }
 
 void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t* row_task,
@@ -185,18 +194,17 @@ void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t
                             int n_heads, int head_dim, cudaStream_t stream, std::int64_t row_stride) {
   const std::int64_t n = total_rows * n_heads * head_dim;
   if (n <= 0) return;
-  context_blocks_kernel<<<blocks_for(n), kThreads, 0, stream>>>(
-      rows, blocks, row_task, row_start, context_len, total_rows, n_heads, head_dim,
-      row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(context_blocks_kernel, blocks_for(n), kThreads, 0, stream, rows, blocks, row_task, row_start,
+                 context_len, total_rows, n_heads, head_dim,
+                 row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
 }
 
 void gather_rows(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
                  std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream) {
   const std::int64_t n = rows * width;
   if (n <= 0) return;
-  gather_kernel<<<blocks_for(n), kThreads, 0, stream>>>(in, out, rows, width, group, group_stride, group_offset);
-  ARTABPFN_CHECK_LAUNCH();
+  detail::launch(gather_kernel, blocks_for(n), kThreads, 0, stream, in, out, rows, width, group, group_stride,
+                 group_offset);
 }
 
 }  // namespace artabpfn::kernels

@@ -1,8 +1,9 @@
 #pragma once
 // The row-wise kernels of a layer and of the mixture head (SPEC.md, "One layer" and "Head"):
 // linear maps, LayerNorm, exact GELU, and the K-component Gaussian mixture (parameters, log
-// density, sampling). float32 in and out, float32 arithmetic (no TF32, no fast math), except in
-// the mixture head: its per-component scalar work (softplus, log-softmax, log density: K exp/log
+// density, sampling). float32 in and out, float32 arithmetic (no TF32, no fast math), except for
+// the linear maps' sums of float32 FMA chains (added in double, below) and in the mixture head:
+// its per-component scalar work (softplus, log-softmax, log density: K exp/log
 // per row) runs in double from the float inputs and is rounded once to float, and the sampler's
 // uniform and normal are double as the random-stream contract says.
 //
@@ -31,7 +32,8 @@ enum class Epilogue { kNone, kGelu };
 //   residual [rows, out_features] or nullptr; may equal y (in-place accumulate), never x
 //   y        [rows, out_features]; must not overlap x
 //   act      identity (kNone) or the exact GELU (kGelu), applied before the residual is added
-// The dot product is one float32 fma chain over k = 0..in_features-1 in ascending order.
+// The dot product is blocked: a float32 fma chain over each block of 32 consecutive k, in
+// ascending k from 0, the block sums added in double in block order, rounded once to float.
 void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 

@@ -11,12 +11,18 @@
 //   grid   x: row tiles (up to 2^31 - 1), y: output tiles
 //   epilogue (in registers): + bias, then the exact GELU when asked, then + residual
 //
-// Why the reduction order is fixed: each output element has one accumulator in one thread, updated
-// as acc = fma(x[r, k], W[o, k], acc) for k = 0, 1, ..., in - 1, one k-tile after the other, and
-// padded k (past in_features) are skipped rather than multiplied by zero. Nothing in that chain
-// depends on how many rows the launch has, on which tile or thread the row lands in, or on the
-// other rows, so a row's output is bitwise identical for any batch (batch invariance); rows past
-// the end are loaded as zeros and never stored.
+// The reduction, blocked: each output element is computed by one thread as a double sum over the
+// blocks of 32 consecutive k (k = 0..31, 32..63, ...) of a float32 FMA chain per block,
+// part = fma(x[r, k], W[o, k], part) from part = 0 in increasing k, added to the double
+// accumulator in block order and rounded to float once at the end. Padded k (past in_features)
+// are skipped rather than multiplied by zero. A float chain's rounding error grows with its length
+// and with the size of its running sum; chains of 32 keep both small for the model's k = 128 and
+// 256 (the engine's float32 density error is mostly the products' accumulation: README, "Where
+// the float32 error comes from"), for 2 conversions and 2 double adds per 64 FMAs.
+// Why the order is fixed: nothing in that sequence depends on how many rows the launch has, on
+// which tile or thread the row lands in, or on the other rows, so a row's output is bitwise
+// identical for any batch (batch invariance); rows past the end are loaded as zeros and never
+// stored.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
@@ -30,7 +36,7 @@
 namespace artabpfn::kernels {
 namespace {
 
-constexpr int kTileK = 32;
+constexpr int kTileK = 32;  // also the length of a float chain of the blocked reduction (above)
 
 // Tile shapes: kTy x kTx threads, each owning kPr rows (ty + kTy i) x kPo outputs (tx + kTx j).
 //   large  16 x 16 threads, 4 x 4 each: 64 rows x 64 outputs (many rows)
@@ -56,11 +62,11 @@ __global__ void __launch_bounds__(kTy * kTx)
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows;
   const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
 
-  float acc[kPr][kPo];
+  double acc[kPr][kPo];
 #pragma unroll
   for (int i = 0; i < kPr; ++i)
 #pragma unroll
-    for (int j = 0; j < kPo; ++j) acc[i][j] = 0.0f;
+    for (int j = 0; j < kPo; ++j) acc[i][j] = 0.0;
 
   for (int k0 = 0; k0 < in_features; k0 += kTileK) {
     const int k_count = min(kTileK, in_features - k0);
@@ -87,6 +93,11 @@ __global__ void __launch_bounds__(kTy * kTx)
                        : 0.0f;
     }
     __syncthreads();
+    float part[kPr][kPo];  // this k-tile's chain: one block of the blocked reduction
+#pragma unroll
+    for (int i = 0; i < kPr; ++i)
+#pragma unroll
+      for (int j = 0; j < kPo; ++j) part[i][j] = 0.0f;
     if (k_count == kTileK) {
 #pragma unroll
       for (int kk = 0; kk < kTileK; ++kk) {
@@ -98,7 +109,7 @@ __global__ void __launch_bounds__(kTy * kTx)
 #pragma unroll
         for (int i = 0; i < kPr; ++i)
 #pragma unroll
-          for (int j = 0; j < kPo; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+          for (int j = 0; j < kPo; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
       }
     } else {
       // The last, partial k-tile: the same chain, stopping at in_features.
@@ -111,9 +122,13 @@ __global__ void __launch_bounds__(kTy * kTx)
 #pragma unroll
         for (int i = 0; i < kPr; ++i)
 #pragma unroll
-          for (int j = 0; j < kPo; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+          for (int j = 0; j < kPo; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
       }
     }
+#pragma unroll
+    for (int i = 0; i < kPr; ++i)
+#pragma unroll
+      for (int j = 0; j < kPo; ++j) acc[i][j] += static_cast<double>(part[i][j]);
     __syncthreads();
   }
 
@@ -126,7 +141,7 @@ __global__ void __launch_bounds__(kTy * kTx)
       const int out = out0 + tx + kTx * j;
       if (out >= out_features) continue;
       const std::int64_t at = row * out_features + out;
-      float v = acc[i][j];
+      float v = static_cast<float>(acc[i][j]);
       if (bias != nullptr) v = v + bias[out];
       if constexpr (kAct == Epilogue::kGelu) v = detail::gelu_exact(v);
       if (residual != nullptr) v = v + residual[at];
@@ -141,7 +156,8 @@ __global__ void __launch_bounds__(kTy * kTx)
 // then thread (ty = tid / 8, tx = tid % 8) runs the chains of row ty, outputs tx and tx + 8 from
 // shared memory, 4 k at a time (float4 reads, rows padded by 4 floats: conflict-free phases).
 // Needs in_features % 4 == 0, in_features <= kWholeMaxK and 16-byte aligned x and weight. The
-// chain is the same fmaf sequence over k = 0..in_features-1 as above: bitwise the same result.
+// reduction is the same blocked sequence as above (float chains over 32 k, added in double):
+// bitwise the same result.
 constexpr int kWholeMaxK = 256;
 constexpr int kWholeRows = 16;
 constexpr int kWholeOuts = 16;
@@ -157,24 +173,30 @@ __device__ __forceinline__ void whole_k_product(const float* xs, const float* ws
   const float* xr = xs + ty * stride;
   const float* w0 = ws + tx * stride;
   const float* w1 = ws + (tx + 8) * stride;
-  float acc0 = 0.0f, acc1 = 0.0f;
+  double acc0 = 0.0, acc1 = 0.0;
+  for (int k0 = 0; k0 < in_features; k0 += kTileK) {  // one block of the blocked reduction
+    const int k_end = min(k0 + kTileK, in_features);
+    float part0 = 0.0f, part1 = 0.0f;
 #pragma unroll 4
-  for (int k = 0; k < in_features; k += 4) {
-    const float4 a = *reinterpret_cast<const float4*>(xr + k);
-    const float4 b0 = *reinterpret_cast<const float4*>(w0 + k);
-    const float4 b1 = *reinterpret_cast<const float4*>(w1 + k);
-    acc0 = fmaf(a.x, b0.x, acc0);
-    acc1 = fmaf(a.x, b1.x, acc1);
-    acc0 = fmaf(a.y, b0.y, acc0);
-    acc1 = fmaf(a.y, b1.y, acc1);
-    acc0 = fmaf(a.z, b0.z, acc0);
-    acc1 = fmaf(a.z, b1.z, acc1);
-    acc0 = fmaf(a.w, b0.w, acc0);
-    acc1 = fmaf(a.w, b1.w, acc1);
+    for (int k = k0; k < k_end; k += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(xr + k);
+      const float4 b0 = *reinterpret_cast<const float4*>(w0 + k);
+      const float4 b1 = *reinterpret_cast<const float4*>(w1 + k);
+      part0 = fmaf(a.x, b0.x, part0);
+      part1 = fmaf(a.x, b1.x, part1);
+      part0 = fmaf(a.y, b0.y, part0);
+      part1 = fmaf(a.y, b1.y, part1);
+      part0 = fmaf(a.z, b0.z, part0);
+      part1 = fmaf(a.z, b1.z, part1);
+      part0 = fmaf(a.w, b0.w, part0);
+      part1 = fmaf(a.w, b1.w, part1);
+    }
+    acc0 += static_cast<double>(part0);
+    acc1 += static_cast<double>(part1);
   }
   const std::int64_t row = row0 + ty;
   if (row >= rows) return;
-  const float accs[2] = {acc0, acc1};
+  const float accs[2] = {static_cast<float>(acc0), static_cast<float>(acc1)};
 #pragma unroll
   for (int j = 0; j < 2; ++j) {
     const int out = out0 + tx + 8 * j;

@@ -662,38 +662,70 @@ struct InferenceContext::Impl {
     return sample ? st.values.download() : st.logp.download();
   }
 
-  static StepTiming time_decode_step(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t samples,
-                                     int step, int replays) {
-    const std::int64_t total = std::int64_t(d.tasks) * samples;
-    DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
-    StepGraph graph(run, d, cache, st);
+  // The step timers' set-up: samples sampled sequences per task, steps 0..step-1 run through the
+  // graph, so that st is ready to replay step `step`.
+  static void run_steps_before(Runner& run, StepGraph& graph, DecodeState& st, int step) {
     kernels::set_device_int(st.step.data(), 0, run.s_);
     for (int t = 0; t < step; ++t) graph.launch(run.s_);
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
-    cudaEvent_t start = nullptr, stop = nullptr;
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
+  }
+
+  // One replay of decode step `step` timed with CUDA events, in microseconds; the step counter is
+  // set back first (a replay of the step is idempotent).
+  class StepTimer {
+   public:
+    StepTimer(cudaStream_t stream, int* step_counter, int step) : stream_(stream), counter_(step_counter), step_(step) {
+      ARTABPFN_CUDA_CHECK(cudaEventCreate(&start_));
+      ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop_));
+    }
+    ~StepTimer() {
+      cudaEventDestroy(start_);
+      cudaEventDestroy(stop_);
+    }
+    StepTimer(const StepTimer&) = delete;
+    StepTimer& operator=(const StepTimer&) = delete;
+    template <class Body>
+    double us(Body&& body) {
+      kernels::set_device_int(counter_, step_, stream_);
+      ARTABPFN_CUDA_CHECK(cudaEventRecord(start_, stream_));
+      body();
+      ARTABPFN_CUDA_CHECK(cudaEventRecord(stop_, stream_));
+      ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop_));
+      float ms = 0;
+      ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+      return 1000.0 * double(ms);
+    }
+
+   private:
+    cudaStream_t stream_;
+    int* counter_;
+    int step_;
+    cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  };
+
+  static double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }
+
+  static StepTiming time_decode_step(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t samples,
+                                     int step, int replays) {
+    DecodeState st(run.c_, d, 0, std::int64_t(d.tasks) * samples, samples, true, 7, {});
+    StepGraph graph(run, d, cache, st);
+    run_steps_before(run, graph, st, step);
+    StepTimer timer(run.s_, st.step.data(), step);
     const auto median_us = [&](auto&& body) {
-      std::vector<float> ms;
+      std::vector<double> us;
       for (int i = 0; i < replays + 5; ++i) {  // 5 warm-up replays
-        kernels::set_device_int(st.step.data(), step, run.s_);  // replays redo step `step` (idempotent)
-        ARTABPFN_CUDA_CHECK(cudaEventRecord(start, run.s_));
-        body();
-        ARTABPFN_CUDA_CHECK(cudaEventRecord(stop, run.s_));
-        ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
-        float elapsed = 0;
-        ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start, stop));
-        if (i >= 5) ms.push_back(elapsed);
+        const double t = timer.us(body);
+        if (i >= 5) us.push_back(t);
       }
-      std::sort(ms.begin(), ms.end());
-      return 1000.0 * double(ms[ms.size() / 2]);
+      return median(us);
     };
     StepTiming timing;
     timing.eager_us = median_us([&] { decode_step(run, d, cache, st); });
     timing.graph_us = median_us([&] { graph.launch(run.s_); });
     timing.graph_nodes = graph.nodes();
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
     return timing;
   }
 
@@ -716,27 +748,12 @@ struct InferenceContext::Impl {
   // the unmarked eager step and the graph replay; medians after 5 warm-up replays.
   static StepProfile profile_decode_step(Runner& run, const TaskData& d, const ContextCache& cache,
                                          std::int64_t samples, int step, int replays) {
-    const std::int64_t total = std::int64_t(d.tasks) * samples;
-    DecodeState st(run.c_, d, 0, total, samples, true, 7, {});
+    DecodeState st(run.c_, d, 0, std::int64_t(d.tasks) * samples, samples, true, 7, {});
     StepGraph graph(run, d, cache, st);
-    kernels::set_device_int(st.step.data(), 0, run.s_);
-    for (int t = 0; t < step; ++t) graph.launch(run.s_);
-    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(run.s_));
+    run_steps_before(run, graph, st, step);
     StepProfile profile;
     profile.graph_nodes = graph.nodes();
-    cudaEvent_t start = nullptr, stop = nullptr;
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
-    const auto timed_us = [&](auto&& body) {
-      kernels::set_device_int(st.step.data(), step, run.s_);  // a replay redoes step `step` (idempotent)
-      ARTABPFN_CUDA_CHECK(cudaEventRecord(start, run.s_));
-      body();
-      ARTABPFN_CUDA_CHECK(cudaEventRecord(stop, run.s_));
-      ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
-      float ms = 0;
-      ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-      return 1000.0 * double(ms);
-    };
+    StepTimer timer(run.s_, st.step.data(), step);
     StageMarks marks;
     std::vector<std::pair<std::string, std::vector<double>>> stages;
     std::vector<double> staged, eager, replayed;
@@ -761,19 +778,13 @@ struct InferenceContext::Impl {
       if (gate.timed_out) profile.queued_ahead = false;
       std::vector<std::pair<std::string, std::vector<double>>> scratch;
       const double marked = marks.collect(i >= 5 ? stages : scratch);
-      const double e = timed_us([&] { decode_step(run, d, cache, st); });
-      const double g = timed_us([&] { graph.launch(run.s_); });
+      const double e = timer.us([&] { decode_step(run, d, cache, st); });
+      const double g = timer.us([&] { graph.launch(run.s_); });
       if (i < 5) continue;
       staged.push_back(marked);
       eager.push_back(e);
       replayed.push_back(g);
     }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    const auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
     for (auto& [name, samples_us] : stages) profile.stages.push_back({name, median(samples_us)});
     profile.staged_us = median(staged);
     profile.eager_us = median(eager);
@@ -784,6 +795,26 @@ struct InferenceContext::Impl {
   static std::int64_t decode_floats_per_sequence(const ModelConfig& c, int nt_max) {
     return std::int64_t(c.n_layers) * 2 * std::max(nt_max, 1) * c.d_model + 2 * Workspace::floats_per_row(c) +
            2 * nt_max + 8;
+  }
+
+  // The AR decoding calls (sample_sequence: sample; forced_ar_density: the given y_target values):
+  // prefill once, then decode the per_task sequences of every task in chunks that fit in memory.
+  static HostTensor<float> decode_in_chunks(const InferenceContext& self, const char* what, const TaskTensors& tasks,
+                                            std::int64_t per_task, bool sample, std::uint64_t seed) {
+    const TaskData d(tasks, self.model_.config().d_model);
+    Runner run(self.model_, self.options_, self.stream_);
+    const ContextCache cache = run.prefill(d);
+    HostTensor<float> out = padded_result(d, per_task);
+    const std::int64_t total = std::int64_t(d.tasks) * per_task;
+    const std::int64_t chunk = run.plan_chunk(what, total, decode_floats_per_sequence(self.model_.config(), d.nt_max));
+    StepProgress progress(self.options_, self.stream_, (total + chunk - 1) / chunk * d.nt_max);
+    for (std::int64_t first = 0; first < total; first += chunk) {
+      const std::int64_t batch = std::min(chunk, total - first);
+      const std::vector<float> given = sample ? std::vector<float>{} : given_values_by_step(tasks, first, batch, d.nt_max);
+      scatter_steps(decode(run, d, cache, first, batch, per_task, sample, seed, given, progress), first, batch, per_task,
+                    d, out);
+    }
+    return out;
   }
 };
 
@@ -800,20 +831,7 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
   if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
   if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, samples, seed, true);
-  const TaskData d(tasks, model_.config().d_model);
-  Runner run(model_, options_, stream_);
-  const ContextCache cache = run.prefill(d);
-  HostTensor<float> out = padded_result(d, samples);
-  const std::int64_t total = std::int64_t(d.tasks) * samples;
-  const std::int64_t chunk =
-      run.plan_chunk("sample_sequence", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
-  StepProgress progress(options_, stream_, (total + chunk - 1) / chunk * d.nt_max);
-  for (std::int64_t first = 0; first < total; first += chunk) {
-    const std::int64_t batch = std::min(chunk, total - first);
-    scatter_steps(Impl::decode(run, d, cache, first, batch, samples, true, seed, {}, progress), first, batch, samples,
-                  d, out);
-  }
-  return out;
+  return Impl::decode_in_chunks(*this, "sample_sequence", tasks, samples, true, seed);
 }
 
 StepTiming InferenceContext::time_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays) {
@@ -838,22 +856,7 @@ StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std:
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, 0, 0, false);
-  const TaskData d(tasks, model_.config().d_model);
-  Runner run(model_, options_, stream_);
-  const ContextCache cache = run.prefill(d);
-  const std::int64_t sets = tasks.value_sets();
-  HostTensor<float> out = padded_result(d, sets);
-  const std::int64_t total = std::int64_t(d.tasks) * sets;
-  const std::int64_t chunk =
-      run.plan_chunk("forced_ar_density", total, Impl::decode_floats_per_sequence(model_.config(), d.nt_max));
-  StepProgress progress(options_, stream_, (total + chunk - 1) / chunk * d.nt_max);
-  for (std::int64_t first = 0; first < total; first += chunk) {
-    const std::int64_t batch = std::min(chunk, total - first);
-    scatter_steps(Impl::decode(run, d, cache, first, batch, sets, false, 0,
-                               given_values_by_step(tasks, first, batch, d.nt_max), progress),
-                  first, batch, sets, d, out);
-  }
-  return out;
+  return Impl::decode_in_chunks(*this, "forced_ar_density", tasks, tasks.value_sets(), false, 0);
 }
 
 HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& tasks) {

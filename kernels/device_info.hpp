@@ -1,13 +1,27 @@
 #pragma once
 // Whether a CUDA device is usable here: the engine falls back to the CPU reference and GPU tests
 // skip when it is not.
+#include <cstdint>
 #include <string>
 
 namespace artabpfn::kernels {
 
 // Empty when a CUDA device is usable; otherwise the reason none is.
 std::string gpu_unavailable_reason();
-// "NVIDIA H100 80GB HBM3, compute 9.0, driver 13.0, runtime 13.0" for reports.
+
+// The current device, for reports (verify's environment, the benchmarks' JSON).
+struct GpuInfo {
+  std::string name;                      // "NVIDIA H100 80GB HBM3"
+  std::string compute_capability;        // "9.0"
+  std::string driver_cuda_version;       // the CUDA version the driver supports, "13.0"
+  std::string runtime_version;           // the CUDA runtime linked in, "13.0"
+  int sms = 0;
+  std::int64_t memory_bytes = 0, l2_bytes = 0;
+  int sm_clock_khz = 0, memory_clock_khz = 0;  // 0 where the driver does not report them
+};
+// Throws CudaError when no device is usable (ask gpu_unavailable_reason() first).
+GpuInfo gpu_info();
+// "NVIDIA H100 80GB HBM3, compute 9.0, driver 13.0, runtime 13.0", or "no GPU".
 std::string gpu_description();
 
 // Under `ctest --resource-spec-file`, a test that holds one unit of the `gpus` resource finds

@@ -19,8 +19,6 @@
 #include "conformance/vectors.hpp"
 #include "verify/verify.hpp"
 #if ARTABPFN_HAS_ENGINE
-#include <cuda_runtime.h>
-
 #include "conformance/cuda/cuda_implementation.hpp"
 #include "kernels/device_info.hpp"
 #endif
@@ -51,16 +49,11 @@ void describe_gpu(verify::Environment& e, const std::string& unavailable) {
     return;
   }
 #if ARTABPFN_HAS_ENGINE
-  int device = 0, driver = 0, runtime = 0;
-  cudaDeviceProp prop{};
-  cudaGetDevice(&device);
-  cudaGetDeviceProperties(&prop, device);
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  e.gpu = prop.name;
-  e.gpu_compute = fmt::format("{}.{}", prop.major, prop.minor);
-  e.cuda_driver = fmt::format("{}.{}", driver / 1000, driver % 1000 / 10);
-  e.cuda_runtime = fmt::format("{}.{}", runtime / 1000, runtime % 1000 / 10);
+  const kernels::GpuInfo info = kernels::gpu_info();
+  e.gpu = info.name;
+  e.gpu_compute = info.compute_capability;
+  e.cuda_driver = info.driver_cuda_version;
+  e.cuda_runtime = info.runtime_version;
 #endif
 }
 

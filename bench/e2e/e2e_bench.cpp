@@ -111,25 +111,16 @@ double median(std::vector<double> v) {
 }
 
 json gpu_json() {
-  int device = 0, driver = 0, runtime = 0;
-  cudaDeviceProp prop{};
-  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
-  ARTABPFN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  int clock_khz = 0, mem_clock_khz = 0;
-  cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device);
-  cudaDeviceGetAttribute(&mem_clock_khz, cudaDevAttrMemoryClockRate, device);
-  cudaGetLastError();
-  return {{"name", prop.name},
-          {"compute_capability", fmt::format("{}.{}", prop.major, prop.minor)},
-          {"sms", prop.multiProcessorCount},
-          {"memory_bytes", prop.totalGlobalMem},
-          {"l2_bytes", prop.l2CacheSize},
-          {"sm_clock_khz", clock_khz},
-          {"memory_clock_khz", mem_clock_khz},
-          {"driver_cuda_version", fmt::format("{}.{}", driver / 1000, driver % 1000 / 10)},
-          {"runtime_version", fmt::format("{}.{}", runtime / 1000, runtime % 1000 / 10)},
+  const kernels::GpuInfo info = kernels::gpu_info();
+  return {{"name", info.name},
+          {"compute_capability", info.compute_capability},
+          {"sms", info.sms},
+          {"memory_bytes", info.memory_bytes},
+          {"l2_bytes", info.l2_bytes},
+          {"sm_clock_khz", info.sm_clock_khz},
+          {"memory_clock_khz", info.memory_clock_khz},
+          {"driver_cuda_version", info.driver_cuda_version},
+          {"runtime_version", info.runtime_version},
           {"description", kernels::gpu_description()}};
 }
 

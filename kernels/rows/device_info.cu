@@ -1,9 +1,9 @@
 #include <cuda_runtime.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/cuda_check.hpp"
 #include "kernels/device_info.hpp"
 
 namespace artabpfn::kernels {
@@ -16,18 +16,42 @@ std::string gpu_unavailable_reason() {
   return {};
 }
 
-std::string gpu_description() {
-  if (!gpu_unavailable_reason().empty()) return "no GPU";
+namespace {
+
+std::string cuda_version(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
+}  // namespace
+
+GpuInfo gpu_info() {
   int device = 0, driver = 0, runtime = 0;
   cudaDeviceProp prop{};
-  cudaGetDevice(&device);
-  cudaGetDeviceProperties(&prop, device);
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  char text[512];
-  std::snprintf(text, sizeof text, "%s, compute %d.%d, driver %d.%d, runtime %d.%d", prop.name, prop.major, prop.minor,
-                driver / 1000, driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
-  return text;
+  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
+  ARTABPFN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  ARTABPFN_CUDA_CHECK(cudaDriverGetVersion(&driver));
+  ARTABPFN_CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
+  GpuInfo info;
+  info.name = prop.name;
+  info.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+  info.driver_cuda_version = cuda_version(driver);
+  info.runtime_version = cuda_version(runtime);
+  info.sms = prop.multiProcessorCount;
+  info.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
+  info.l2_bytes = prop.l2CacheSize;
+  if (cudaDeviceGetAttribute(&info.sm_clock_khz, cudaDevAttrClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&info.memory_clock_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess) {
+    cudaGetLastError();  // not reported by this driver: left at 0
+    info.sm_clock_khz = info.memory_clock_khz = 0;
+  }
+  return info;
+}
+
+std::string gpu_description() {
+  if (!gpu_unavailable_reason().empty()) return "no GPU";
+  const GpuInfo info = gpu_info();
+  return info.name + ", compute " + info.compute_capability + ", driver " + info.driver_cuda_version + ", runtime " +
+         info.runtime_version;
 }
 
 std::string select_device_from_ctest_resources() {

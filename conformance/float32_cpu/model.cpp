@@ -373,43 +373,15 @@ void step_rows(const std::function<std::vector<float>(const float*, int, const f
 
 }  // namespace
 
-std::vector<float> Model::forced_ar_density(const TaskBatch& tasks, const std::vector<float>& y, int value_sets) const {
+template <class Value, class Result>
+std::vector<float> Model::decode(const TaskBatch& tasks, int per_task, Value&& value, Result&& result) const {
   const int D = c_.d_model, nt = tasks.nt_max;
-  const std::int64_t B = std::int64_t(tasks.tasks) * value_sets;
-  std::vector<float> result(static_cast<std::size_t>(B * nt), kNaN);
-  if (nt == 0 || B == 0) return result;
+  const std::int64_t B = std::int64_t(tasks.tasks) * per_task;
+  std::vector<float> out(static_cast<std::size_t>(B * nt), kNaN), values(static_cast<std::size_t>(B * nt), 0.0f);
+  if (nt == 0 || B == 0) return out;
   const ContextStore store = prefill(tasks);
   std::vector<int> seq_task(static_cast<std::size_t>(B));
-  for (std::int64_t b = 0; b < B; ++b) seq_task[std::size_t(b)] = int(b / value_sets);
-  Decoder dec(*this, B, nt, nt);
-  const auto embed_fn = [this](const float* x, int f, const float* yv, int marker, int pos) { return embed(x, f, yv, marker, pos); };
-  for (int t = 0; t < nt; ++t) {
-    const int r = t > 0 ? 2 : 1;
-    std::vector<float> x(static_cast<std::size_t>(B * r * D));
-    for (std::int64_t b = 0; b < B; ++b) {
-      const float* xt = &tasks.x_target[std::size_t(seq_task[std::size_t(b)]) * std::size_t(nt) * std::size_t(tasks.features)];
-      step_rows(embed_fn, xt, tasks.features, t, t > 0 ? &y[std::size_t(b * nt + t - 1)] : nullptr, &x[std::size_t(b * r * D)], D);
-    }
-    dec.step(t, x, [&](int l) { return store.context(l, c_, seq_task); });
-    std::vector<float> z(static_cast<std::size_t>(B * D));
-    for (std::int64_t b = 0; b < B; ++b) std::copy(x.begin() + (b * r + r - 1) * D, x.begin() + (b * r + r) * D, z.begin() + b * D);
-    layer_norm(final_norm_, z, B);
-    const Mixtures m = mixture_parameters(z, B);
-    for (std::int64_t b = 0; b < B; ++b)
-      if (t < tasks.target_len[std::size_t(seq_task[std::size_t(b)])])
-        result[std::size_t(b * nt + t)] = log_density(m, b, y[std::size_t(b * nt + t)]);
-  }
-  return result;
-}
-
-std::vector<float> Model::sample_sequence(const TaskBatch& tasks, int samples, std::uint64_t seed) const {
-  const int D = c_.d_model, nt = tasks.nt_max;
-  const std::int64_t B = std::int64_t(tasks.tasks) * samples;
-  std::vector<float> result(static_cast<std::size_t>(B * nt), kNaN), values(static_cast<std::size_t>(B * nt), 0.0f);
-  if (nt == 0 || B == 0) return result;
-  const ContextStore store = prefill(tasks);
-  std::vector<int> seq_task(static_cast<std::size_t>(B));
-  for (std::int64_t b = 0; b < B; ++b) seq_task[std::size_t(b)] = int(b / samples);
+  for (std::int64_t b = 0; b < B; ++b) seq_task[std::size_t(b)] = int(b / per_task);
   Decoder dec(*this, B, nt, nt);
   const auto embed_fn = [this](const float* x, int f, const float* yv, int marker, int pos) { return embed(x, f, yv, marker, pos); };
   for (int t = 0; t < nt; ++t) {
@@ -426,14 +398,29 @@ std::vector<float> Model::sample_sequence(const TaskBatch& tasks, int samples, s
     layer_norm(final_norm_, z, B);
     const Mixtures m = mixture_parameters(z, B);
     for (std::int64_t b = 0; b < B; ++b) {
-      const auto d = random_stream::draw_for(seed, std::uint32_t(seq_task[std::size_t(b)]), std::uint32_t(b % samples),
-                                             std::uint32_t(t));
-      const float value = draw(m, b, pick(m, b, d.component_uniform), d.normal);
-      values[std::size_t(b * nt + t)] = value;
-      if (t < tasks.target_len[std::size_t(seq_task[std::size_t(b)])]) result[std::size_t(b * nt + t)] = value;
+      values[std::size_t(b * nt + t)] = value(m, b, t);
+      if (t < tasks.target_len[std::size_t(seq_task[std::size_t(b)])]) out[std::size_t(b * nt + t)] = result(m, b, t);
     }
   }
-  return result;
+  return out;
+}
+
+std::vector<float> Model::forced_ar_density(const TaskBatch& tasks, const std::vector<float>& y, int value_sets) const {
+  const int nt = tasks.nt_max;
+  const auto given = [&](const Mixtures&, std::int64_t b, int t) { return y[std::size_t(b * nt + t)]; };
+  const auto density = [&](const Mixtures& m, std::int64_t b, int t) { return log_density(m, b, given(m, b, t)); };
+  return decode(tasks, value_sets, given, density);
+}
+
+std::vector<float> Model::sample_sequence(const TaskBatch& tasks, int samples, std::uint64_t seed) const {
+  const int nt = tasks.nt_max;
+  std::vector<float> drawn(static_cast<std::size_t>(std::int64_t(tasks.tasks) * samples * nt));
+  const auto sample = [&](const Mixtures& m, std::int64_t b, int t) {
+    const auto d = random_stream::draw_for(seed, std::uint32_t(b / samples), std::uint32_t(b % samples), std::uint32_t(t));
+    return drawn[std::size_t(b * nt + t)] = draw(m, b, pick(m, b, d.component_uniform), d.normal);
+  };
+  const auto same = [&](const Mixtures&, std::int64_t b, int t) { return drawn[std::size_t(b * nt + t)]; };
+  return decode(tasks, samples, sample, same);
 }
 
 void Model::buffer_kv_append(const std::vector<float>& x_target, int features, int step, const std::vector<float>& y_buffer,

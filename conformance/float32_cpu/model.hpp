@@ -74,6 +74,11 @@ class Model {
   template <class Attend>
   void layer(int l, std::vector<float>& x, std::int64_t rows, Attend&& attend) const;
   ContextStore prefill(const TaskBatch& tasks) const;
+  // The AR loop of forced_ar_density and sample_sequence: per_task sequences of each task, one step
+  // t at a time; value(m, b, t) gives sequence b's value at step t from the step's head mixtures m
+  // (it feeds buffer t of the next step), and result(m, b, t) what the call returns there.
+  template <class Value, class Result>
+  std::vector<float> decode(const TaskBatch& tasks, int per_task, Value&& value, Result&& result) const;
   float log_density(const Mixtures& m, std::int64_t row, float y) const;
 
   const ModelWeights& w_;

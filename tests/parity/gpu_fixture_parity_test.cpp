@@ -39,14 +39,7 @@ class GpuFixtureParity : public ::testing::TestWithParam<std::string> {};
 TEST_P(GpuFixtureParity, EngineDensitiesWithinTwiceFloat32Error) {
   ARTABPFN_REQUIRE_GPU();
   const PeerFixture f = load_peer_fixture(GetParam());
-  const auto p32 = reference::ModelParams<float>::from_weights(f.weights);
-  double baseline = 0;
-  for (std::size_t b = 0; b < f.tasks.size(); ++b) {
-    const auto plain = reference::teacher_forcing(p32, f.tasks[b], f.y_target[b]).logpdf;
-    const auto expected = f.expected("tf_logpdf", std::int64_t(b));
-    for (std::size_t t = 0; t < expected.size(); ++t)
-      baseline = std::max(baseline, std::abs(double(plain(Eigen::Index(t))) - expected[t]));
-  }
+  const double baseline = plain_float32_tf_error(f);
   const engine::DeviceModel model(f.weights);
   for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
     engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}});

@@ -1,6 +1,10 @@
 #include "tests/support/peer_fixture.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "artabpfn/weights_loader.hpp"
+#include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
@@ -22,6 +26,18 @@ PeerFixture load_peer_fixture(const std::string& name) {
   for (const reference::InputMatrix& y : reference::split_target_values(f.task_tensors))
     f.y_target.push_back(y.row(0).transpose());
   return f;
+}
+
+double plain_float32_tf_error(const PeerFixture& f) {
+  const auto p32 = reference::ModelParams<float>::from_weights(f.weights);
+  double error = 0;
+  for (std::size_t b = 0; b < f.tasks.size(); ++b) {
+    const auto plain = reference::teacher_forcing(p32, f.tasks[b], f.y_target[b]).logpdf;
+    const auto expected = f.expected("tf_logpdf", std::int64_t(b));
+    for (std::size_t t = 0; t < expected.size(); ++t)
+      error = std::max(error, std::abs(double(plain(Eigen::Index(t))) - expected[t]));
+  }
+  return error;
 }
 
 }  // namespace artabpfn::testing

@@ -25,4 +25,8 @@ struct PeerFixture {
 
 PeerFixture load_peer_fixture(const std::string& name);
 
+// The yardstick of the float32 parity bounds: the largest per-target |teacher-forcing log density
+// of the plain float32 CPU implementation (reference<float>) - the peer's float64 tf_logpdf|.
+double plain_float32_tf_error(const PeerFixture& f);
+
 }  // namespace artabpfn::testing

@@ -69,8 +69,9 @@ int main(int argc, char** argv) {
   for (const std::int64_t b : batches)
     for (const std::string& name : modes)
       for (const bool fuse_ln : {false, true}) {
-        // At B 65536 the fused LayerNorm falls back to the default's separate launches.
-        if (fuse_ln && (b >= 65536 || default_only)) continue;
+        // Where the LN prologue does not apply (many rows), the engine falls back to separate
+        // launches: the "fused" row then shows the default path's node count and time.
+        if (fuse_ln && default_only) continue;
         const engine::AttentionMode mode = engine::parse_attention_mode(name);
         engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}, true, fuse_ln});
         const engine::StepTiming t = context.time_decode_step(task, b, step, replays);

@@ -17,6 +17,8 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <mutex>
+#include <set>
 #include <utility>
 
 #include "kernels/cuda_check.hpp"
@@ -41,24 +43,58 @@ __device__ __forceinline__ void start_after_previous_kernel() {
   let_consumers_launch();
 }
 
-// kernel<<<grid, block, shared_bytes, stream>>>(args...) with the PDL attribute; the arguments are
-// converted to the kernel's parameter types (as <<<>>> does). A bad launch throws CudaError.
+// kernel<<<grid, block, shared_bytes, stream>>>(args...) with the PDL attribute and, when cluster
+// is not (1, 1, 1), thread block clusters of that shape (sm_90: blocks of a cluster run at once on
+// one GPC and can read each other's shared memory). The arguments are converted to the kernel's
+// parameter types (as <<<>>> does). A bad launch throws CudaError.
 template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t stream,
-            Args&&... args) {
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute.val.programmaticStreamSerializationAllowed = 1;
+void launch_in_clusters(void (*kernel)(Params...), dim3 grid, dim3 block, dim3 cluster, std::size_t shared_bytes,
+                        cudaStream_t stream, Args&&... args) {
+  cudaLaunchAttribute attributes[2]{};
+  attributes[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attributes[0].val.programmaticStreamSerializationAllowed = 1;
+  attributes[1].id = cudaLaunchAttributeClusterDimension;
+  attributes[1].val.clusterDim.x = cluster.x;
+  attributes[1].val.clusterDim.y = cluster.y;
+  attributes[1].val.clusterDim.z = cluster.z;
+  const bool clustered = cluster.x * cluster.y * cluster.z > 1;
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
   config.dynamicSmemBytes = shared_bytes;
   config.stream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  config.attrs = attributes;
+  config.numAttrs = clustered ? 2 : 1;
   const cudaError_t status = cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
   if (status != cudaSuccess) cudaGetLastError();  // not left behind for a later check to find
   ARTABPFN_CUDA_CHECK(status);
+}
+
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t stream,
+            Args&&... args) {
+  launch_in_clusters(kernel, grid, block, dim3(1, 1, 1), shared_bytes, stream, std::forward<Args>(args)...);
+}
+
+// A kernel with more than 48 KB of dynamic shared memory needs an opt-in, once per kernel and
+// device (to its largest size). It runs in relaxed capture mode so that a first launch inside a
+// CUDA-graph capture is not broken by it. Thread-safe.
+template <class... Params>
+void allow_shared_memory_once(void (*kernel)(Params...), std::size_t bytes) {
+  static std::mutex mutex;
+  static std::set<std::pair<const void*, int>> done;  // (kernel, device)
+  int device = 0;
+  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
+  const std::pair<const void*, int> key{reinterpret_cast<const void*>(kernel), device};
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (done.count(key) != 0) return;
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  const cudaError_t e =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));  // the caller's mode back first
+  ARTABPFN_CUDA_CHECK(e);
+  done.insert(key);
 }
 
 }  // namespace artabpfn::kernels::detail

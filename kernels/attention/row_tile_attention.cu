@@ -57,11 +57,9 @@
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
-#include <bitset>
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -483,43 +481,6 @@ using ShapeD128 = Shape<4, 8, 32>;
 using ShapeD256 = Shape<8, 8, 32>;
 
 template <class S, bool kContext, bool kBuffer>
-cudaError_t allow_shared_memory() {
-  return cudaFuncSetAttribute(row_tile_attention<S, kContext, kBuffer>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                              static_cast<int>(sizeof(Smem<S>)));
-}
-
-template <class S>
-cudaError_t allow_shared_memory_all_variants() {
-  cudaError_t e = allow_shared_memory<S, true, false>();
-  if (e == cudaSuccess) e = allow_shared_memory<S, false, true>();
-  if (e == cudaSuccess) e = allow_shared_memory<S, true, true>();
-  return e;
-}
-
-// Tiles over 48 KB of shared memory need a per-kernel opt-in, once per device. It runs in relaxed
-// capture mode so that a first launch inside a CUDA-graph capture is not broken by it.
-void allow_shared_memory_once() {
-  constexpr int kMaxDevices = 64;
-  static std::mutex mutex;
-  static std::bitset<kMaxDevices> done;
-  int device = 0;
-  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (device < kMaxDevices && done[static_cast<std::size_t>(device)]) return;
-  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
-  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
-  cudaError_t e = allow_shared_memory_all_variants<ShapeD8>();
-  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD16>();
-  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD32>();
-  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD64>();
-  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD128>();
-  if (e == cudaSuccess) e = allow_shared_memory_all_variants<ShapeD256>();
-  ARTABPFN_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));  // the caller's mode back first
-  ARTABPFN_CUDA_CHECK(e);
-  if (device < kMaxDevices) done.set(static_cast<std::size_t>(device));
-}
-
-template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
   const std::int64_t row_tiles = (p.rows_per_head + S::rows - 1) / S::rows;
@@ -529,7 +490,7 @@ void launch_shape(const Params& p, cudaStream_t stream) {
   if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
 #endif
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
-  allow_shared_memory_once();
+  detail::allow_shared_memory_once(row_tile_attention<S, kContext, kBuffer>, sizeof(Smem<S>));
   detail::launch(row_tile_attention<S, kContext, kBuffer>, static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>),
                  stream, q);
 }

@@ -12,8 +12,11 @@
 namespace artabpfn::engine {
 
 struct LayerWeights {
-  const float *feature_v, *feature_out;  // attn_features v/out projections [D, D]
-  const float *q, *k, *v, *out;          // attn_rows projections [D, D]
+  // Feature attention folded into one map [D, D]: Wo_f Wv_f, computed in double at load and
+  // rounded once (SPEC.md step 1 is h = LN1(x + Wo_f (Wv_f x)), linear in x): one product a layer
+  // instead of two, with one float rounding of the map instead of one of an intermediate row.
+  const float* feature = nullptr;
+  const float *q, *k, *v, *out;  // attn_rows projections [D, D]
   const float *ff_in, *ff_in_bias, *ff_out, *ff_out_bias;
   const float *norm1_weight, *norm1_bias, *norm2_weight, *norm2_bias, *norm3_weight, *norm3_bias;
   // q, k and v stacked [3D, D] (rows 0..D-1 = q, then k, then v): one linear gives [N, 3D] rows
@@ -31,12 +34,13 @@ class DeviceModel {
   kernels::EmbeddingWeights embedding() const;
   kernels::MixtureBiases mixture_biases() const;
   const float* tensor(const std::string& name) const;  // device pointer of a state_dict tensor
-  std::size_t bytes() const { return (storage_.size() + qkv_storage_.size()) * sizeof(float); }
+  std::size_t bytes() const { return (storage_.size() + derived_storage_.size()) * sizeof(float); }
 
  private:
   ModelConfig config_;
   kernels::DeviceBuffer<float> storage_;
-  kernels::DeviceBuffer<float> qkv_storage_;  // [n_layers, 3D, D]
+  // Per layer: the stacked q|k|v weights [3D, D], then the folded feature map [D, D].
+  kernels::DeviceBuffer<float> derived_storage_;
   std::map<std::string, const float*> tensors_;
   std::vector<LayerWeights> layers_;
 };

@@ -99,9 +99,9 @@ struct TaskData {
 struct Workspace {
   // qkv [n, 3D]: q | k | v of each row. Attention reads q there and writes w.a ([n, D] rows,
   // heads side by side) directly; kh, vh hold the teacher-forcing buffer K/V in heads layout.
-  DeviceBuffer<float> x, t1, t2, h, qkv, a, h2, f, mix, kh, vh, o1, o2, lse, lse1, lse2;
+  DeviceBuffer<float> x, t1, h, qkv, a, h2, f, mix, kh, vh, o1, o2, lse, lse1, lse2;
   Workspace(std::int64_t n, const ModelConfig& c, bool buffer_heads)
-      : x(sz(n, c.d_model)), t1(sz(n, c.d_model)), t2(sz(n, c.d_model)), h(sz(n, c.d_model)),
+      : x(sz(n, c.d_model)), t1(sz(n, c.d_model)), h(sz(n, c.d_model)),
         qkv(sz(n, 3 * c.d_model)), a(sz(n, c.d_model)), h2(sz(n, c.d_model)), f(sz(n, c.d_ff)),
         mix(sz(n, 3 * c.num_components)), kh(buffer_heads ? sz(n, c.d_model) : 0),
         vh(buffer_heads ? sz(n, c.d_model) : 0), o1(sz(n, c.d_model)), o2(sz(n, c.d_model)),
@@ -109,7 +109,7 @@ struct Workspace {
   static std::size_t sz(std::int64_t n, int width) { return static_cast<std::size_t>(n) * static_cast<std::size_t>(width); }
   // Floats per row, for memory planning.
   static std::int64_t floats_per_row(const ModelConfig& c) {
-    return 15 * c.d_model + c.d_ff + 3 * c.num_components + 3 * c.n_heads;
+    return 14 * c.d_model + c.d_ff + 3 * c.num_components + 3 * c.n_heads;
   }
 };
 
@@ -203,72 +203,51 @@ class Runner {
   }
 
   // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
-  // options_.fuse_layer_norm: each LayerNorm runs in the prologue of the product that follows it
-  // (LN1 -> q/k/v, LN2 -> ff.0, LN3 -> the next layer's feature v projection), 8 launches a
-  // layer with attention and the append; else (the default) the plain sequence, 11 launches.
+  // Per layer: the folded feature map, q|k|v, attention, out_proj, ff.0 (+ GELU), ff.2, each of
+  // the three LayerNorms after the product before it (options_.fuse_layer_norm: in that
+  // product's launch where it can, 7 launches a layer with attention and a decode step's K/V
+  // append; else separate launches, 10; bitwise the same).
   template <class Attend>
   void layers(Workspace& w, std::int64_t n, Attend&& attend) {
     using kernels::Epilogue;
     const int D = c_.d_model;
-    if (!options_.fuse_layer_norm) {
-      for (int l = 0; l < c_.n_layers; ++l) {
-        const LayerWeights& L = m_.layer(l);
-        mark("projections");
-        kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-        kernels::linear(w.t1.data(), L.feature_out, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
-        mark("layer_norm");
-        kernels::layer_norm(w.x.data(), w.t2.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n, D, s_);
-        mark("projections");
-        kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
-        attend(l, w);
-        mark("projections");
-        kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-        mark("layer_norm");
-        kernels::layer_norm(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n, D, s_);
-        mark("feed_forward");
-        kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
-        kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
-        mark("layer_norm");
-        kernels::layer_norm(w.h2.data(), w.t1.data(), L.norm3_weight, L.norm3_bias, w.x.data(), n, D, s_);
-      }
-      return;
-    }
     for (int l = 0; l < c_.n_layers; ++l) {
       const LayerWeights& L = m_.layer(l);
-      if (l == 0) {
-        kernels::linear(w.x.data(), L.feature_v, nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
-      } else {  // the previous layer's LN3 (out = LN3(h2 + ff)) -> w.x, then this layer's Wv_f
-        const LayerWeights& P = m_.layer(l - 1);
-        kernels::layer_norm_linear(w.h2.data(), w.t1.data(), P.norm3_weight, P.norm3_bias, w.x.data(), L.feature_v,
-                                   nullptr, nullptr, w.t2.data(), n, D, D, Epilogue::kNone, s_);
-      }
-      kernels::linear(w.t2.data(), L.feature_out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-      kernels::layer_norm_linear(w.x.data(), w.t1.data(), L.norm1_weight, L.norm1_bias, w.h.data(), L.qkv, nullptr,
-                                 nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
+      mark("projections");
+      product_then_norm(w.x.data(), L.feature, nullptr, D, w.x.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n);
+      mark("projections");
+      kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
       attend(l, w);
-      kernels::linear(w.a.data(), L.out, nullptr, nullptr, w.t1.data(), n, D, D, Epilogue::kNone, s_);
-      kernels::layer_norm_linear(w.h.data(), w.t1.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), L.ff_in,
-                                 L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
-      kernels::linear(w.f.data(), L.ff_out, L.ff_out_bias, nullptr, w.t1.data(), n, c_.d_ff, D, Epilogue::kNone, s_);
+      mark("projections");
+      product_then_norm(w.a.data(), L.out, nullptr, D, w.h.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n);
+      mark("feed_forward");
+      kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
+      product_then_norm(w.f.data(), L.ff_out, L.ff_out_bias, c_.d_ff, w.h2.data(), L.norm3_weight, L.norm3_bias,
+                        w.x.data(), n);
     }
-    const LayerWeights& last = m_.layer(c_.n_layers - 1);
-    kernels::layer_norm_rows(w.h2.data(), w.t1.data(), last.norm3_weight, last.norm3_bias, w.x.data(), n, D, s_);
   }
 
-  // Final LayerNorm and mixture head on z [n, D] (scratch [n, D] for the normalised rows, or z
-  // itself unfused); r [n, 3K] written to `r`.
-  void head(float* z, float* scratch, float* hidden, float* r, std::int64_t n) {
+  // out = LN(residual + (x W^T + bias)) for x [n, in]: one launch (fused) or two; the LayerNorm
+  // launch counts to the "layer_norm" stage of a stage profile.
+  void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
+                         const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
+    const int D = c_.d_model;
+    if (options_.fuse_layer_norm) {
+      kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, s_);
+      return;
+    }
+    kernels::linear(x, weight, bias, nullptr, out, n, in, D, kernels::Epilogue::kNone, s_);
+    mark("layer_norm");
+    kernels::layer_norm(residual, out, ln_weight, ln_bias, out, n, D, s_);
+  }
+
+  // Final LayerNorm (in place) and mixture head on z [n, D]; hidden [n, d_ff], r [n, 3K].
+  void head(float* z, float* hidden, float* r, std::int64_t n) {
     using kernels::Epilogue;
     const int D = c_.d_model;
-    const float *norm_w = m_.tensor("backbone.norm.weight"), *norm_b = m_.tensor("backbone.norm.bias");
-    if (options_.fuse_layer_norm) {
-      kernels::layer_norm_linear(z, nullptr, norm_w, norm_b, scratch, m_.tensor("head.head.0.weight"),
-                                 m_.tensor("head.head.0.bias"), nullptr, hidden, n, D, c_.d_ff, Epilogue::kGelu, s_);
-    } else {
-      kernels::layer_norm(z, nullptr, norm_w, norm_b, z, n, D, s_);
-      kernels::linear(z, m_.tensor("head.head.0.weight"), m_.tensor("head.head.0.bias"), nullptr, hidden, n, D,
-                      c_.d_ff, Epilogue::kGelu, s_);
-    }
+    kernels::layer_norm(z, nullptr, m_.tensor("backbone.norm.weight"), m_.tensor("backbone.norm.bias"), z, n, D, s_);
+    kernels::linear(z, m_.tensor("head.head.0.weight"), m_.tensor("head.head.0.bias"), nullptr, hidden, n, D,
+                    c_.d_ff, Epilogue::kGelu, s_);
     kernels::linear(hidden, m_.tensor("head.head.2.weight"), m_.tensor("head.head.2.bias"), nullptr, r, n, c_.d_ff,
                     3 * c_.num_components, Epilogue::kNone, s_);
   }
@@ -325,7 +304,7 @@ class Runner {
       });
     }
     kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s_);
-    head(w.t1.data(), w.t2.data(), w.f.data(), w.mix.data(), batch * nt);
+    head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
     // The device vectors above must outlive the queued kernels.
     ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s_));
   }
@@ -585,7 +564,7 @@ struct InferenceContext::Impl {
     }
     run.mark("head");
     kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, run.s_);
-    run.head(w.t1.data(), w.t2.data(), w.f.data(), w.mix.data(), batch);
+    run.head(w.t1.data(), w.f.data(), w.mix.data(), batch);
     run.mark("sampling");
     if (st.sample) {
       const kernels::SampleCounters counters{st.seed, st.task_id.data(), st.sample_index.data(), 0, step};

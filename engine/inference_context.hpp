@@ -37,11 +37,11 @@ struct ContextOptions {
   // per call and chunk; the step index lives in device memory). false: the same kernels launched
   // one by one (eager), for comparison; results are bitwise the same.
   bool decode_graphs = true;
-  // true: every LayerNorm runs in the prologue of the product that follows it (103 instead of 139
-  // launches a decode step); false: separate LayerNorm launches. Results are bitwise the same
-  // (checked by bench/engine/decode_step_bench on the paper config). Off by default: measured
-  // slower at B 256 (H200: 1.46 vs 1.36 ms a step; bench/engine/NOTES.md), faster only at B 1.
-  bool fuse_layer_norm = false;
+  // true: each LayerNorm of a layer runs in the launch of the product before it where the kernel
+  // can (kernels::linear_layer_norm: few rows, as in a decode step; 91 instead of 127 launches a
+  // decode step on the paper config); false: separate LayerNorm launches. Results are bitwise the
+  // same (engine properties and bench/engine/decode_step_bench check it).
+  bool fuse_layer_norm = true;
   // Progress of long calls: called on the calling thread with the AR steps done so far (over all
   // chunks of the call) and their total, at most about four times a second (each call waits for
   // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.

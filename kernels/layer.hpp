@@ -37,18 +37,16 @@ enum class Epilogue { kNone, kGelu };
 void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 
-// LayerNorm fused into the following product (kernels/layer/linear.cu):
-//   ln_out = LN(a + b) * ln_weight + ln_bias   (b may be nullptr; width = in_features)
-//   y      = act(ln_out W^T + bias) + residual  (as linear())
-// The LayerNorm arithmetic is layer_norm()'s (same operations in the same order); for few rows it
-// runs in the product's prologue (one launch), else as a separate launch of the same device code
-// (layer_norm_rows). ln_out and y must not overlap a, b or each other. Batch invariant.
-void layer_norm_linear(const float* a, const float* b, const float* ln_weight, const float* ln_bias, float* ln_out,
-                       const float* weight, const float* bias, const float* residual, float* y, std::int64_t rows,
-                       int width, int out_features, Epilogue act, cudaStream_t stream);
-// The LayerNorm of layer_norm_linear alone (the same device code): y = LN(a + b); y may equal a.
-void layer_norm_rows(const float* a, const float* b, const float* weight, const float* bias, float* y,
-                     std::int64_t rows, int width, cudaStream_t stream);
+// ---- linear + LayerNorm (kernels/layer/linear_layer_norm.cu) --------------------------------
+// y = LN(residual + (x W^T + bias)) * ln_weight + ln_bias over width = out_features components:
+// linear(x, weight, bias, nullptr, t) then layer_norm(residual, t, ln_weight, ln_bias, y), bitwise
+// the same, in one launch where it can (up to 2048 rows, width <= 256, in_features % 4 == 0 and
+// <= 256, 16-byte aligned x and weight, sm_90), else in those two launches.
+//   x [rows, in_features]; weight [width, in_features]; bias [width] or nullptr;
+//   residual, y [rows, width]: y must not overlap x or residual. Batch invariant.
+void linear_layer_norm(const float* x, const float* weight, const float* bias, const float* residual,
+                       const float* ln_weight, const float* ln_bias, float* y, std::int64_t rows, int in_features,
+                       int width, cudaStream_t stream);
 
 // ---- layer norm (kernels/layer/layer_norm.cu) ---------------------------------------------
 // y[r, :] = LN(x[r, :] + residual[r, :]) * weight + bias over the `width` (D) components,

@@ -332,4 +332,19 @@ TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
       << "the component output changes the samples";
 }
 
+// linear_layer_norm reads the residual and x rows of a tile in every block of its cluster before
+// any block writes y, but its two-launch fallback does not: aliasing is refused with a message.
+TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
+  ARTABPFN_REQUIRE_GPU();
+  DeviceBuffer<float> x(std::vector<float>(64, 1.0f)), w(std::vector<float>(64, 0.5f)),
+      ln(std::vector<float>(8, 1.0f));
+  const auto call = [&](const float* in, const float* residual, float* y) {
+    artabpfn::kernels::linear_layer_norm(in, w.data(), nullptr, residual, ln.data(), ln.data(), y, 8, 8, 8, nullptr);
+  };
+  DeviceBuffer<float> r(std::vector<float>(64, 2.0f));
+  EXPECT_THROW(call(x.data(), r.data(), r.data()), std::invalid_argument);
+  EXPECT_THROW(call(x.data(), r.data(), x.data()), std::invalid_argument);
+  EXPECT_THROW(call(x.data(), nullptr, r.data()), std::invalid_argument);
+}
+
 }  // namespace

@@ -29,9 +29,8 @@ __device__ __forceinline__ float warp_sum(float s) {
 
 // LayerNorm statistics of one row held in registers by a warp (lane l owns j = l + 32 i, width
 // values): the mean as the unrounded pair m0 + delta (mean, then its correction) and
-// denom = sqrt(biased variance of the centred values + 1e-5). Shared by layer_norm.cu and the
-// LayerNorm prologue of linear.cu, so both normalise a row bitwise the same way:
-// y_j = ((v_j - m0) - delta) / denom * weight_j + bias_j.
+// denom = sqrt(biased variance of the centred values + 1e-5). Shared by layer_norm.cu and
+// linear_layer_norm.cu, so both normalise a row bitwise the same way (with layer_norm_value).
 struct RowStats {
   float m0, delta, denom;
 };
@@ -57,6 +56,12 @@ __device__ __forceinline__ RowStats row_stats(const float (&v)[kPerLane], int la
       q = fmaf(d, d, q);
     }
   return {m0, delta, sqrtf(warp_sum(q) / n + 1e-5f)};
+}
+
+// The normalised component: ((v - m0) - delta) / denom * weight + bias, with the product and the
+// bias in one explicit fma, so every kernel that normalises rounds it the same way.
+__device__ __forceinline__ float layer_norm_value(float v, const RowStats& s, float weight, float bias) {
+  return fmaf(((v - s.m0) - s.delta) / s.denom, weight, bias);
 }
 
 // Number of blocks of `per_block` rows covering `rows`; the x dimension holds up to 2^31 - 1.

@@ -9,7 +9,7 @@
 //   1. m0    = sum(v) / D
 //   2. delta = sum(v - m0) / D        the mean is m0 + delta, kept as that unrounded pair
 //   3. d     = (v - m0) - delta       centred value; var = sum(d^2) / D (no cancellation)
-//   y = d / sqrt(var + 1e-5) * weight + bias
+//   y = fma(d / sqrt(var + 1e-5), weight, bias)
 // Rows far from zero (mean 1e3, spread 1e-3) stay accurate: v - m0 is exact there (Sterbenz), and
 // the mean is never rounded to one float, whose half ulp (3e-5 at 1e3) would be 3% of the spread.
 // Why the reduction order is fixed: each lane sums its own components in ascending j, then a
@@ -53,11 +53,11 @@ __global__ void __launch_bounds__(kThreads)
       const int j = lane + 32 * i;
       v[i] = j < width ? load_sum(x, residual, base + j) : 0.0f;
     }
-    const auto [m0, delta, denom] = detail::row_stats<kPerLane>(v, lane, width);
+    const detail::RowStats s = detail::row_stats<kPerLane>(v, lane, width);
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const int j = lane + 32 * i;
-      if (j < width) y[base + j] = ((v[i] - m0) - delta) / denom * weight[j] + bias[j];
+      if (j < width) y[base + j] = detail::layer_norm_value(v[i], s, weight[j], bias[j]);
     }
   } else {
     float s = 0.0f;
@@ -71,10 +71,10 @@ __global__ void __launch_bounds__(kThreads)
       const float d = (load_sum(x, residual, base + j) - m0) - delta;
       q = fmaf(d, d, q);
     }
-    const float denom = sqrtf(detail::warp_sum(q) / n + kEps);
+    const detail::RowStats stats{m0, delta, sqrtf(detail::warp_sum(q) / n + kEps)};
     // Each lane reads and then writes only its own components: in place (y == x) is safe.
     for (int j = lane; j < width; j += 32)
-      y[base + j] = ((load_sum(x, residual, base + j) - m0) - delta) / denom * weight[j] + bias[j];
+      y[base + j] = detail::layer_norm_value(load_sum(x, residual, base + j), stats, weight[j], bias[j]);
   }
 }
 

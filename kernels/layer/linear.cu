@@ -8,6 +8,8 @@
 //          used when the large tiles would give fewer than 264 blocks (a decode step: at B 256
 //          the [512, 128] maps had 16 blocks of the large tile for 132 SMs)
 //   k is staged through shared memory 32 at a time
+//   whole-k  for few rows with in_features % 4 == 0 and <= 256 (kernels/layer/whole_k.cuh): all of
+//          k staged at once; the small tile is the fallback for other shapes
 //   grid   x: row tiles (up to 2^31 - 1), y: output tiles
 //   epilogue (in registers): + bias, then the exact GELU when asked, then + residual
 //
@@ -23,7 +25,6 @@
 // which tile or thread the row lands in, or on the other rows, so a row's output is bitwise
 // identical for any batch (batch invariance); rows past the end are loaded as zeros and never
 // stored.
-#include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -32,11 +33,12 @@
 #include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
+#include "kernels/layer/whole_k.cuh"
 
 namespace artabpfn::kernels {
 namespace {
 
-constexpr int kTileK = 32;  // also the length of a float chain of the blocked reduction (above)
+constexpr int kTileK = detail::kChainK;  // a k-tile is one float chain of the blocked reduction
 
 // Tile shapes: kTy x kTx threads, each owning kPr rows (ty + kTy i) x kPo outputs (tx + kTx j).
 //   large  16 x 16 threads, 4 x 4 each: 64 rows x 64 outputs (many rows)
@@ -150,176 +152,46 @@ __global__ void __launch_bounds__(kTy * kTx)
   }
 }
 
-// Whole-k variant for few rows (a decode step): a block of 128 threads owns 16 rows x 16
-// outputs and stages its x rows and W rows for all of k at once with 16-byte cp.async copies
-// (one wait, one barrier; the k-tiled kernels above expose a global-memory latency per k-tile),
-// then thread (ty = tid / 8, tx = tid % 8) runs the chains of row ty, outputs tx and tx + 8 from
-// shared memory, 4 k at a time (float4 reads, rows padded by 4 floats: conflict-free phases).
-// Needs in_features % 4 == 0, in_features <= kWholeMaxK and 16-byte aligned x and weight. The
-// reduction is the same blocked sequence as above (float chains over 32 k, added in double):
-// bitwise the same result.
-constexpr int kWholeMaxK = 256;
-constexpr int kWholeRows = 16;
-constexpr int kWholeOuts = 16;
-constexpr int kWholeThreads = 128;
-
-// The product phase of the whole-k kernels: x rows [16][stride] and W rows [16][stride] staged.
-template <Epilogue kAct>
-__device__ __forceinline__ void whole_k_product(const float* xs, const float* ws, int stride, int in_features,
-                                                std::int64_t row0, int out0, std::int64_t rows, int out_features,
-                                                const float* __restrict__ bias, const float* residual, float* y) {
-  const int tid = static_cast<int>(threadIdx.x);
-  const int tx = tid % 8, ty = tid / 8;
-  const float* xr = xs + ty * stride;
-  const float* w0 = ws + tx * stride;
-  const float* w1 = ws + (tx + 8) * stride;
-  double acc0 = 0.0, acc1 = 0.0;
-  for (int k0 = 0; k0 < in_features; k0 += kTileK) {  // one block of the blocked reduction
-    const int k_end = min(k0 + kTileK, in_features);
-    float part0 = 0.0f, part1 = 0.0f;
-#pragma unroll 4
-    for (int k = k0; k < k_end; k += 4) {
-      const float4 a = *reinterpret_cast<const float4*>(xr + k);
-      const float4 b0 = *reinterpret_cast<const float4*>(w0 + k);
-      const float4 b1 = *reinterpret_cast<const float4*>(w1 + k);
-      part0 = fmaf(a.x, b0.x, part0);
-      part1 = fmaf(a.x, b1.x, part1);
-      part0 = fmaf(a.y, b0.y, part0);
-      part1 = fmaf(a.y, b1.y, part1);
-      part0 = fmaf(a.z, b0.z, part0);
-      part1 = fmaf(a.z, b1.z, part1);
-      part0 = fmaf(a.w, b0.w, part0);
-      part1 = fmaf(a.w, b1.w, part1);
-    }
-    acc0 += static_cast<double>(part0);
-    acc1 += static_cast<double>(part1);
-  }
-  const std::int64_t row = row0 + ty;
-  if (row >= rows) return;
-  const float accs[2] = {static_cast<float>(acc0), static_cast<float>(acc1)};
-#pragma unroll
-  for (int j = 0; j < 2; ++j) {
-    const int out = out0 + tx + 8 * j;
-    if (out >= out_features) continue;
-    const std::int64_t at = row * out_features + out;
-    float v = accs[j];
-    if (bias != nullptr) v = v + bias[out];
-    if constexpr (kAct == Epilogue::kGelu) v = detail::gelu_exact(v);
-    if (residual != nullptr) v = v + residual[at];
-    y[at] = v;
-  }
-}
-
-// Stages W rows [out0, out0 + 16) x all k with 16-byte cp.async copies (zeros past out_features).
-__device__ __forceinline__ void stage_weight_rows(float* ws, int stride, const float* __restrict__ weight, int out0,
-                                                  int in_features, int out_features) {
-  const int chunks = in_features / 4;
-  for (int idx = static_cast<int>(threadIdx.x); idx < kWholeOuts * chunks; idx += kWholeThreads) {
-    const int rr = idx / chunks, c = idx - rr * chunks;
-    float* dst = ws + rr * stride + 4 * c;
-    const int out = out0 + rr;
-    if (out < out_features)
-      __pipeline_memcpy_async(dst, weight + static_cast<std::int64_t>(out) * in_features + 4 * c, 16);
-    else *reinterpret_cast<float4*>(dst) = make_float4(0.f, 0.f, 0.f, 0.f);
-  }
-}
-
-// LayerNorm of one row by one warp with detail::row_stats, the statistics of layer_norm.cu, so
-// the result depends on the row and width alone. Writes the normalised row to smem_out and/or
-// global_out.
-template <int kPerLane>
-__device__ __forceinline__ void layer_norm_row(const float* a, const float* b, const float* __restrict__ weight,
-                                               const float* __restrict__ bias, std::int64_t row, int width,
-                                               float* smem_out, float* global_out) {
-  const int lane = static_cast<int>(threadIdx.x % 32);
-  const std::int64_t base = row * width;
-  float v[kPerLane];
-#pragma unroll
-  for (int i = 0; i < kPerLane; ++i) {
-    const int j = lane + 32 * i;
-    v[i] = j < width ? (b != nullptr ? a[base + j] + b[base + j] : a[base + j]) : 0.0f;
-  }
-  const auto [m0, delta, denom] = detail::row_stats<kPerLane>(v, lane, width);
-#pragma unroll
-  for (int i = 0; i < kPerLane; ++i) {
-    const int j = lane + 32 * i;
-    if (j < width) {
-      const float o = ((v[i] - m0) - delta) / denom * weight[j] + bias[j];
-      if (smem_out != nullptr) smem_out[j] = o;
-      if (global_out != nullptr) global_out[base + j] = o;
-    }
-  }
-}
-
-// LN-only launch (the fused path's fallback, layer_norm_rows): one warp per row, 8 rows a block.
-template <int kPerLane>
-__global__ void __launch_bounds__(256)
-    layer_norm_rows_kernel(const float* a, const float* b, const float* __restrict__ weight,
-                           const float* __restrict__ bias, float* out, std::int64_t rows, int width) {
-  detail::start_after_previous_kernel();
-  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * 8 + threadIdx.x / 32;
-  if (row >= rows) return;
-  layer_norm_row<kPerLane>(a, b, weight, bias, row, width, nullptr, out);
-}
-
-// y = act(LN(a + b) W^T + bias) + residual with the LN in the prologue: the block normalises its
-// 16 rows (warp w: rows w, w + 4, ...) into shared memory while W's rows arrive by cp.async;
-// blocks of output column 0 also write the normalised rows to ln_out.
-template <Epilogue kAct, int kPerLane>
-__global__ void __launch_bounds__(kWholeThreads)
-    layer_norm_linear_kernel(const float* a, const float* b, const float* __restrict__ ln_weight,
-                             const float* __restrict__ ln_bias, float* ln_out, const float* __restrict__ weight,
-                             const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
-                             int in_features, int out_features) {
-  __shared__ __align__(16) float xs[kWholeRows * (kWholeMaxK + 4)];
-  __shared__ __align__(16) float ws[kWholeOuts * (kWholeMaxK + 4)];
-  const int stride = in_features + 4;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kWholeRows;
-  const int out0 = static_cast<int>(blockIdx.y) * kWholeOuts;
-  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);  // weights: before the wait
-  __pipeline_commit();
-  detail::start_after_previous_kernel();
-  const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  for (int rr = warp; rr < kWholeRows; rr += kWholeThreads / 32) {
-    const std::int64_t row = row0 + rr;
-    if (row < rows) {
-      layer_norm_row<kPerLane>(a, b, ln_weight, ln_bias, row, in_features, xs + rr * stride,
-                               blockIdx.y == 0 ? ln_out : nullptr);
-    } else {
-      for (int j = lane; j < in_features; j += 32) xs[rr * stride + j] = 0.0f;
-    }
-  }
-  __pipeline_wait_prior(0);
-  __syncthreads();
-  whole_k_product<kAct>(xs, ws, stride, in_features, row0, out0, rows, out_features, bias, residual, y);
-}
-
-template <Epilogue kAct>
-__global__ void __launch_bounds__(kWholeThreads)
+// Whole-k variant for few rows (a decode step), kR rows a thread: kernels/layer/whole_k.cuh.
+template <Epilogue kAct, int kR>
+__global__ void __launch_bounds__(detail::kWholeThreads)
     linear_whole_k_kernel(const float* __restrict__ x, const float* __restrict__ weight,
                           const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
                           int in_features, int out_features) {
-  __shared__ __align__(16) float xs[kWholeRows * (kWholeMaxK + 4)];
-  __shared__ __align__(16) float ws[kWholeOuts * (kWholeMaxK + 4)];
-  const int tid = static_cast<int>(threadIdx.x);
-  const int stride = in_features + 4;
-  const int chunks = in_features / 4;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kWholeRows;
+  using namespace detail;
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * 8 * kR;
   const int out0 = static_cast<int>(blockIdx.y) * kWholeOuts;
-  stage_weight_rows(ws, stride, weight, out0, in_features, out_features);  // weights: before the wait
-  detail::start_after_previous_kernel();
-  for (int idx = tid; idx < kWholeRows * chunks; idx += kWholeThreads) {
-    const int rr = idx / chunks, c = idx - rr * chunks;
-    float* dst = xs + rr * stride + 4 * c;
-    const std::int64_t row = row0 + rr;
-    if (row < rows) __pipeline_memcpy_async(dst, x + row * in_features + 4 * c, 16);
-    else *reinterpret_cast<float4*>(dst) = make_float4(0.f, 0.f, 0.f, 0.f);
+  float sums[kR][kWholeOutsPerThread];
+  whole_k_tile<kR>(x, weight, rows, in_features, out_features, out0, sums);
+  const int tid = static_cast<int>(threadIdx.x);
+#pragma unroll
+  for (int i = 0; i < kR; ++i) {
+    const std::int64_t row = row0 + tid / 16 + 8 * i;
+    if (row >= rows) break;
+#pragma unroll
+    for (int j = 0; j < kWholeOutsPerThread; ++j) {
+      const int out = out0 + tid % 16 + 16 * j;
+      if (out >= out_features) continue;
+      const std::int64_t at = row * out_features + out;
+      float v = sums[i][j];
+      if (bias != nullptr) v = v + bias[out];
+      if constexpr (kAct == Epilogue::kGelu) v = gelu_exact(v);
+      if (residual != nullptr) v = v + residual[at];
+      y[at] = v;
+    }
   }
-  __pipeline_commit();
-  __pipeline_wait_prior(0);
-  __syncthreads();
+}
 
-  whole_k_product<kAct>(xs, ws, stride, in_features, row0, out0, rows, out_features, bias, residual, y);
+template <Epilogue kAct, int kR>
+void launch_whole_k(const float* x, const float* weight, const float* bias, const float* residual, float* y,
+                    std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
+  const dim3 grid(detail::blocks_for(rows, 8 * kR, "linear"),
+                  static_cast<unsigned int>((out_features + detail::kWholeOuts - 1) / detail::kWholeOuts));
+  detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
+  const auto kernel = linear_whole_k_kernel<kAct, kR>;
+  detail::allow_shared_memory_once(kernel, detail::whole_k_shared_bytes(8 * kR, detail::kWholeMaxK));
+  detail::launch(kernel, grid, detail::kWholeThreads, detail::whole_k_shared_bytes(8 * kR, in_features), stream, x,
+                 weight, bias, residual, y, rows, in_features, out_features);
 }
 
 template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
@@ -336,94 +208,21 @@ void launch(const float* x, const float* weight, const float* bias, const float*
 template <Epilogue kAct>
 void dispatch(const float* x, const float* weight, const float* bias, const float* residual, float* y,
               std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
-  // Large tiles once they give at least two blocks per SM of an H100 (132 SMs); else small ones.
-  const std::int64_t large_blocks = ((rows + 63) / 64) * ((out_features + 63) / 64);
-  const bool aligned = reinterpret_cast<std::uintptr_t>(x) % 16 == 0 && reinterpret_cast<std::uintptr_t>(weight) % 16 == 0;
-  if (large_blocks >= 264) {
+  if (!detail::few_rows(rows, out_features)) {
     launch<kAct, 16, 16, 4, 4>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
-  } else if (aligned && in_features % 4 == 0 && in_features <= kWholeMaxK) {
-    const dim3 grid(detail::blocks_for(rows, kWholeRows, "linear"),
-                    static_cast<unsigned int>((out_features + kWholeOuts - 1) / kWholeOuts));
-    detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-    detail::launch(linear_whole_k_kernel<kAct>, grid, kWholeThreads, 0, stream, x, weight, bias, residual, y, rows,
-                   in_features, out_features);
+  } else if (detail::whole_k_fits(x, weight, in_features)) {
+    const int r = detail::whole_k_rows_per_thread(rows);
+    if (r == 1) launch_whole_k<kAct, 1>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    else if (r == 2) launch_whole_k<kAct, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    else launch_whole_k<kAct, 4>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   } else {
     launch<kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   }
 }
 
-template <int kPerLane>
-void layer_norm_linear_width(const float* a, const float* b, const float* ln_weight, const float* ln_bias,
-                             float* ln_out, const float* weight, const float* bias, const float* residual, float* y,
-                             std::int64_t rows, int width, int out_features, Epilogue act, cudaStream_t stream) {
-  const std::int64_t large_blocks = ((rows + 63) / 64) * ((out_features + 63) / 64);
-  const bool fused = large_blocks < 264 && width % 4 == 0 && reinterpret_cast<std::uintptr_t>(weight) % 16 == 0;
-  if (fused && out_features > 0) {
-    const dim3 grid(detail::blocks_for(rows, kWholeRows, "layer_norm_linear"),
-                    static_cast<unsigned int>((out_features + kWholeOuts - 1) / kWholeOuts));
-    detail::require(grid.y <= 65535u, "layer_norm_linear: out_features too large for one launch");
-    if (act == Epilogue::kGelu)
-      detail::launch(layer_norm_linear_kernel<Epilogue::kGelu, kPerLane>, grid, kWholeThreads, 0, stream, a, b,
-                     ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
-    else
-      detail::launch(layer_norm_linear_kernel<Epilogue::kNone, kPerLane>, grid, kWholeThreads, 0, stream, a, b,
-                     ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features);
-    return;
-  }
-  detail::launch(layer_norm_rows_kernel<kPerLane>, detail::blocks_for(rows, 8, "layer_norm_linear"), 256, 0, stream, a,
-                 b, ln_weight, ln_bias, ln_out, rows, width);
-  linear(ln_out, weight, bias, residual, y, rows, width, out_features, act, stream);
-}
-
 }  // namespace
 
-void layer_norm_linear(const float* a, const float* b, const float* ln_weight, const float* ln_bias, float* ln_out,
-                       const float* weight, const float* bias, const float* residual, float* y, std::int64_t rows,
-                       int width, int out_features, Epilogue act, cudaStream_t stream) {
-  detail::require(rows >= 0 && width >= 1 && out_features >= 0, "layer_norm_linear: bad size");
-  detail::require(ln_out != nullptr && ln_out != a && ln_out != b && y != a && y != b && y != ln_out,
-                  "layer_norm_linear: ln_out and y must be distinct from the inputs and each other");
-  if (rows == 0) return;
-  if (width <= 32)
-    layer_norm_linear_width<1>(a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features,
-                               act, stream);
-  else if (width <= 64)
-    layer_norm_linear_width<2>(a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features,
-                               act, stream);
-  else if (width <= 128)
-    layer_norm_linear_width<4>(a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features,
-                               act, stream);
-  else if (width <= 256)
-    layer_norm_linear_width<8>(a, b, ln_weight, ln_bias, ln_out, weight, bias, residual, y, rows, width, out_features,
-                               act, stream);
-  else {  // wide rows: the plain LayerNorm kernel, then the product
-    layer_norm(a, b, ln_weight, ln_bias, ln_out, rows, width, stream);
-    linear(ln_out, weight, bias, residual, y, rows, width, out_features, act, stream);
-  }
-}
-
-void layer_norm_rows(const float* a, const float* b, const float* weight, const float* bias, float* y,
-                     std::int64_t rows, int width, cudaStream_t stream) {
-  detail::require(rows >= 0 && width >= 1, "layer_norm_rows: bad size");
-  if (rows == 0) return;
-  const unsigned int grid = detail::blocks_for(rows, 8, "layer_norm_rows");
-  const auto run = [&](auto kernel) {
-    detail::launch(kernel, grid, 256, 0, stream, a, b, weight, bias, y, rows, width);
-  };
-  if (width <= 32)
-    run(layer_norm_rows_kernel<1>);
-  else if (width <= 64)
-    run(layer_norm_rows_kernel<2>);
-  else if (width <= 128)
-    run(layer_norm_rows_kernel<4>);
-  else if (width <= 256)
-    run(layer_norm_rows_kernel<8>);
-  else
-    layer_norm(a, b, weight, bias, y, rows, width, stream);
-}
-
-void linear(
-const float* x, const float* weight, const float* bias, const float* residual, float* y,
+void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream) {
   detail::require(rows >= 0 && in_features >= 0 && out_features >= 0, "linear: negative size");
   if (rows == 0 || out_features == 0) return;

@@ -264,6 +264,25 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
 }
 
+// ContextOptions::fuse_layer_norm (the default: LayerNorm in the product's launch) changes no bit
+// of samples or densities against separate LayerNorm launches, with graphs and without.
+TEST(EngineProperties, FusedLayerNormChangesNoBit) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("fuse_layer_norm on == off, bitwise", [] {
+    const SmallCase c = *engine_case();
+    const Batch b = random_batch(c, *rc::gen::inRange(1, 4), *rc::gen::inRange(1, 3));
+    const engine::DeviceModel model(b.weights);
+    const auto mode = *rc::gen::element(engine::AttentionMode::kFused, engine::AttentionMode::kSplit);
+    const bool graphs = *rc::gen::arbitrary<bool>();
+    const auto quiet_with = [](std::string) {};
+    engine::InferenceContext fused(model, {mode, 0, quiet_with, graphs, true});
+    engine::InferenceContext plain(model, {mode, 0, quiet_with, graphs, false});
+    const int samples = *rc::gen::inRange(1, 40);
+    RC_ASSERT(same_bits(fused.sample_sequence(b.tensors, samples, 3), plain.sample_sequence(b.tensors, samples, 3)));
+    RC_ASSERT(same_bits(fused.evaluate_joint_density(b.tensors), plain.evaluate_joint_density(b.tensors)));
+  }));
+}
+
 // ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes
 // back, and changes no result.
 TEST(EngineProgress, CountsStepsOverChunksAndChangesNoResult) {

@@ -60,7 +60,8 @@ TEST(GpuLayerProperties, LinearIsBitwiseBatchInvariant) {
     const int in = *rc::gen::inRange(1, 300);
     const int out = *rc::gen::inRange(1, 200);
     const auto rows_a = *rc::gen::inRange<std::int64_t>(1, 300);
-    const auto rows_b = *rc::gen::inRange<std::int64_t>(1, 300);
+    // Up to 4000 rows: the whole-k tiles of 8, 16 and 32 rows (kernels/layer/whole_k.cuh).
+    const auto rows_b = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(1, 300), rc::gen::inRange<std::int64_t>(2049, 4001));
     const auto at_a = *rc::gen::inRange<std::int64_t>(0, rows_a);
     const auto at_b = *rc::gen::inRange<std::int64_t>(0, rows_b);
     const bool with_bias = *rc::gen::arbitrary<bool>();
@@ -100,6 +101,93 @@ TEST(GpuLayerProperties, LinearGeluEpilogueEqualsGeluKernel) {
     LinearCase plain = fused;
     plain.act = Epilogue::kNone;
     RC_ASSERT(bitwise_equal(gpu_linear(fused), gpu_gelu(gpu_linear(plain))));
+  }));
+}
+
+// ---- linear + layer norm ----------------------------------------------------------------------------
+
+// x, W, bias of a linear map (LinearCase, without residual or GELU), then the LayerNorm's residual
+// rows and parameters.
+struct LinearLayerNormCase {
+  LinearCase product;
+  std::vector<float> residual, ln_weight, ln_bias;
+};
+
+LinearLayerNormCase random_linear_layer_norm(Rng& rng, std::int64_t rows, int in, int width) {
+  LinearLayerNormCase c{random_linear(rng, rows, in, width, *rc::gen::arbitrary<bool>(), false, Epilogue::kNone),
+                        {}, {}, {}};
+  c.residual = rng.normals(static_cast<std::size_t>(rows * width), rng.normal(0.0, 2.0), 1.0);
+  c.ln_weight = rng.normals(static_cast<std::size_t>(width), 1.0, 0.5);
+  c.ln_bias = rng.normals(static_cast<std::size_t>(width), 0.0, 0.5);
+  return c;
+}
+
+std::vector<float> gpu_linear_layer_norm(const LinearLayerNormCase& c) {
+  const LinearCase& p = c.product;
+  DeviceBuffer<float> x(p.x), w(p.weight), b(p.bias), r(c.residual), lw(c.ln_weight), lb(c.ln_bias);
+  GuardedOutput y(static_cast<std::size_t>(p.rows * p.out));
+  artabpfn::kernels::linear_layer_norm(x.data(), w.data(), or_null(b), r.data(), lw.data(), lb.data(), y.data(), p.rows, p.in,
+                             p.out, nullptr);
+  device_sync();
+  return y.checked_download("linear_layer_norm");
+}
+
+// The separate launches it stands for: linear, then layer_norm(residual + product).
+std::vector<float> gpu_linear_then_layer_norm(const LinearLayerNormCase& c) {
+  LayerNormCase ln;
+  ln.rows = c.product.rows;
+  ln.width = c.product.out;
+  ln.x = c.residual;
+  ln.residual = gpu_linear(c.product);
+  ln.weight = c.ln_weight;
+  ln.bias = c.ln_bias;
+  return gpu_layer_norm(ln);
+}
+
+// Bitwise the composition of two kernels that are each held to the double reference above and
+// below. Widths up to 300 and k up to 300 reach the one-launch kernel (width <= 256, k % 4 == 0,
+// k <= 256) and its fallback; 1 to 300 rows include partial row tiles and, with partial output
+// tiles (width % 32 != 0), clusters of 1 to 8 blocks.
+TEST(GpuLayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("linear_layer_norm == layer_norm(residual + linear), bitwise", [] {
+    const auto rows = *rc::gen::inRange<std::int64_t>(0, 300);
+    const int in = *rc::gen::oneOf(rc::gen::map(rc::gen::inRange(1, 65), [](int k) { return 4 * k; }),
+                                   rc::gen::inRange(1, 300));
+    const int width = *rc::gen::oneOf(rc::gen::inRange(1, 257), rc::gen::inRange(1, 300));
+    Rng rng(any_seed());
+    const LinearLayerNormCase c = random_linear_layer_norm(rng, rows, in, width);
+    RC_ASSERT(bitwise_equal(gpu_linear_layer_norm(c), gpu_linear_then_layer_norm(c)));
+  }));
+}
+
+// A row gets the same bits from launches of 1-40 rows (one launch, tiles of 8 rows), 65-2048 (one
+// launch, 16), 2049-4000 (two launches: the whole-k product with 32-row tiles, then layer_norm)
+// and 20000 (two launches: the k-tiled product, then layer_norm).
+TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("linear_layer_norm batch invariance", [] {
+    const int in = 4 * *rc::gen::inRange(1, 65);
+    const int width = *rc::gen::inRange(1, 257);
+    const auto rows = *rc::gen::inRange<std::int64_t>(1, 40);
+    const auto at = *rc::gen::inRange<std::int64_t>(0, rows);
+    Rng rng(any_seed());
+    const LinearLayerNormCase few = random_linear_layer_norm(rng, rows, in, width);
+    const std::vector<float> expected = gpu_linear_layer_norm(few);
+    for (const std::int64_t n : {*rc::gen::inRange<std::int64_t>(65, 2049), *rc::gen::inRange<std::int64_t>(2049, 4001),
+                                 std::int64_t{20000}}) {
+      LinearLayerNormCase other = random_linear_layer_norm(rng, n, in, width);
+      other.product.weight = few.product.weight;
+      other.product.bias = few.product.bias;
+      other.ln_weight = few.ln_weight;
+      other.ln_bias = few.ln_bias;
+      const std::int64_t to = n - 1 - at;
+      std::copy_n(few.product.x.begin() + at * in, in, other.product.x.begin() + to * in);
+      std::copy_n(few.residual.begin() + at * width, width, other.residual.begin() + to * width);
+      const std::vector<float> got = gpu_linear_layer_norm(other);
+      RC_ASSERT(bitwise_equal(std::vector<float>(expected.begin() + at * width, expected.begin() + (at + 1) * width),
+                              std::vector<float>(got.begin() + to * width, got.begin() + (to + 1) * width)));
+    }
   }));
 }
 
@@ -508,6 +596,8 @@ TEST(GpuLayerProperties, EveryKernelIsBitwiseDeterministic) {
     RC_ASSERT(bitwise_equal(gpu_linear(lin), gpu_linear(lin)));
     const LayerNormCase ln = random_layer_norm(rng, rows, in, *rc::gen::arbitrary<bool>(), 3.0, 1.0);
     RC_ASSERT(bitwise_equal(gpu_layer_norm(ln), gpu_layer_norm(ln)));
+    const LinearLayerNormCase lln = random_linear_layer_norm(rng, rows, 4 * (in / 4 + 1), out % 256 + 1);
+    RC_ASSERT(bitwise_equal(gpu_linear_layer_norm(lln), gpu_linear_layer_norm(lln)));
     RC_ASSERT(bitwise_equal(gpu_gelu(lin.x), gpu_gelu(lin.x)));
     const MixtureCase mix = random_mixture(rng, rows, k, 8.0);
     const GpuMixtureParams p1 = gpu_mixture_params(mix), p2 = gpu_mixture_params(mix);

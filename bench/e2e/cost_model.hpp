@@ -8,7 +8,9 @@
 //   LayerNorm, GELU, softmax exponentials, embedding and the mixture's per-component scalar math
 //   are O(D) or O(K) per row against O(D^2) and are left out.
 // - Per row and layer: Wv_f, Wo_f (the feature attention with one feature item), Wq|Wk|Wv, Wo:
-//   6 D^2 multiply-adds; the feed-forward 2 D d_ff. Attention per query row and visible key:
+//   6 D^2 multiply-adds; the feed-forward 2 D d_ff. (The engine folds Wo_f Wv_f into one map
+//   since v6, 5 D^2; the count keeps the model's two maps, so its FLOP floor is up to 10% above
+//   what the folded products need, and the e2e runs before and after v6 stay comparable.) Attention per query row and visible key:
 //   H heads x (Dh for q.k + Dh for p.v) = 2 D multiply-adds. Head per scored row:
 //   D d_ff + d_ff 3K.
 // - Rows that must be encoded: every context row once (prefill: each sees all Nc context rows),

@@ -121,9 +121,11 @@ TEST(GpuLayerEdgeCases, OneRow) {
 TEST(GpuLayerEdgeCases, LinearShapesOffTheTiles) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(3);
-  for (const int in : {1, 2, 31, 32, 33, 63, 65, 127, 129})
+  // k % 4 == 0 (32, 128) takes the whole-k kernel, whose tiles are 8, 16 and 64 rows for up to 64,
+  // up to 2048 and more rows (2049); the other k the k-tiled kernel.
+  for (const int in : {1, 2, 31, 32, 33, 63, 65, 127, 128, 129})
     for (const int out : {1, 3, 63, 64, 65, 130})
-      for (const std::int64_t rows : {1, 63, 64, 65, 129}) {
+      for (const std::int64_t rows : {1, 63, 64, 65, 129, 2049}) {
         SCOPED_TRACE("rows " + std::to_string(rows) + " in " + std::to_string(in) + " out " + std::to_string(out));
         expect_linear_accurate(random_linear(rng, rows, in, out, (in + out) % 2 == 0, rows % 2 == 1,
                                              out % 2 == 1 ? Epilogue::kGelu : Epilogue::kNone));
@@ -245,23 +247,27 @@ std::vector<T> gather_rows(const std::vector<T>& all, const std::vector<std::int
 
 TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
   ARTABPFN_REQUIRE_GPU();
-  LinearCase c;
-  c.rows = 64LL * 65536 + 3;  // 65537 row tiles of 64
-  c.in = 3;
-  c.out = 2;
-  c.x = cheap_values(static_cast<std::size_t>(c.rows * c.in), 21, -2.0f, 2.0f);
-  c.weight = {0.5f, -1.25f, 2.0f, 0.75f, 0.125f, -3.0f};
-  c.bias = {0.1f, -0.2f};
-  c.residual = cheap_values(static_cast<std::size_t>(c.rows * c.out), 22, -1.0f, 1.0f);
-  c.act = Epilogue::kGelu;
-  const std::vector<float> y = gpu_linear(c);
-  const std::vector<std::int64_t> rows = sampled_rows(c.rows);
-  LinearCase small = c;
-  small.rows = static_cast<std::int64_t>(rows.size());
-  small.x = gather_rows(c.x, rows, c.in);
-  small.residual = gather_rows(c.residual, rows, c.out);
-  EXPECT_TRUE(bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
-  expect_linear_accurate(small);
+  for (const int in : {3, 4}) {  // the k-tiled kernel (65537 row tiles of 64), the whole-k kernel (the same)
+    SCOPED_TRACE("in " + std::to_string(in));
+    LinearCase c;
+    c.rows = 64LL * 65536 + 3;
+    c.in = in;
+    c.out = 2;
+    c.x = cheap_values(static_cast<std::size_t>(c.rows * c.in), 21, -2.0f, 2.0f);
+    c.weight = {0.5f, -1.25f, 2.0f, 0.75f, 0.125f, -3.0f, 1.5f, -0.5f};
+    c.weight.resize(static_cast<std::size_t>(c.out * c.in));
+    c.bias = {0.1f, -0.2f};
+    c.residual = cheap_values(static_cast<std::size_t>(c.rows * c.out), 22, -1.0f, 1.0f);
+    c.act = Epilogue::kGelu;
+    const std::vector<float> y = gpu_linear(c);
+    const std::vector<std::int64_t> rows = sampled_rows(c.rows);
+    LinearCase small = c;
+    small.rows = static_cast<std::int64_t>(rows.size());
+    small.x = gather_rows(c.x, rows, c.in);
+    small.residual = gather_rows(c.residual, rows, c.out);
+    EXPECT_TRUE(bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
+    expect_linear_accurate(small);
+  }
 }
 
 TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {

@@ -1,15 +1,15 @@
 // linear: y[rows, out] = act(x[rows, in] W^T + bias) + residual, W in PyTorch [out, in] layout.
 //
-// A shared-memory tiled float32 product (no cuBLAS, no TF32, no tensor cores), two tile shapes:
+// A shared-memory tiled float32 product (no cuBLAS, no TF32, no tensor cores):
+//   whole-k  where in_features % 4 == 0 and <= 256 and x, W are 16-byte aligned (every product of
+//          the model): all of k staged at once, tiles of 8 x 32 to 64 x 64 by the launch's rows
+//          (kernels/layer/whole_k.cuh)
+//   otherwise k is staged through shared memory 32 at a time, two tile shapes:
 //   large  256 threads, 64 rows x 64 outputs, 4 x 4 outputs per thread (rows ty + 16 i, outputs
 //          tx + 16 j, ty = tid / 16, tx = tid % 16), so a warp's shared reads are broadcasts (x)
 //          or 16 consecutive words (W), and its stores of y are 16 consecutive floats per row
 //   small  128 threads, 16 rows x 32 outputs, 2 x 2 per thread (rows ty + 8 i, outputs tx + 16 j),
-//          used when the large tiles would give fewer than 264 blocks (a decode step: at B 256
-//          the [512, 128] maps had 16 blocks of the large tile for 132 SMs)
-//   k is staged through shared memory 32 at a time
-//   whole-k  for few rows with in_features % 4 == 0 and <= 256 (kernels/layer/whole_k.cuh): all of
-//          k staged at once; the small tile is the fallback for other shapes
+//          used when the large tiles would give fewer than 264 blocks
 //   grid   x: row tiles (up to 2^31 - 1), y: output tiles
 //   epilogue (in registers): + bias, then the exact GELU when asked, then + residual
 //
@@ -152,24 +152,24 @@ __global__ void __launch_bounds__(kTy * kTx)
   }
 }
 
-// Whole-k variant for few rows (a decode step), kR rows a thread: kernels/layer/whole_k.cuh.
-template <Epilogue kAct, int kR>
-__global__ void __launch_bounds__(detail::kWholeThreads)
+// The whole-k variant (kernels/layer/whole_k.cuh), one tile shape per instantiation.
+template <Epilogue kAct, class Tile>
+__global__ void __launch_bounds__(Tile::threads)
     linear_whole_k_kernel(const float* __restrict__ x, const float* __restrict__ weight,
                           const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
                           int in_features, int out_features) {
   using namespace detail;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * 8 * kR;
-  const int out0 = static_cast<int>(blockIdx.y) * kWholeOuts;
-  float sums[kR][kWholeOutsPerThread];
-  whole_k_tile<kR>(x, weight, rows, in_features, out_features, out0, sums);
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * Tile::rows;
+  const int out0 = static_cast<int>(blockIdx.y) * Tile::outs;
+  float sums[Tile::rows_per_thread][Tile::outs_per_thread];
+  whole_k_tile<Tile>(x, weight, rows, in_features, out_features, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
 #pragma unroll
-  for (int i = 0; i < kR; ++i) {
-    const std::int64_t row = row0 + tid / 16 + 8 * i;
+  for (int i = 0; i < Tile::rows_per_thread; ++i) {
+    const std::int64_t row = row0 + tid / 16 + Tile::row_step * i;
     if (row >= rows) break;
 #pragma unroll
-    for (int j = 0; j < kWholeOutsPerThread; ++j) {
+    for (int j = 0; j < Tile::outs_per_thread; ++j) {
       const int out = out0 + tid % 16 + 16 * j;
       if (out >= out_features) continue;
       const std::int64_t at = row * out_features + out;
@@ -182,16 +182,16 @@ __global__ void __launch_bounds__(detail::kWholeThreads)
   }
 }
 
-template <Epilogue kAct, int kR>
+template <Epilogue kAct, class Tile>
 void launch_whole_k(const float* x, const float* weight, const float* bias, const float* residual, float* y,
                     std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
-  const dim3 grid(detail::blocks_for(rows, 8 * kR, "linear"),
-                  static_cast<unsigned int>((out_features + detail::kWholeOuts - 1) / detail::kWholeOuts));
+  const dim3 grid(detail::blocks_for(rows, Tile::rows, "linear"),
+                  static_cast<unsigned int>((out_features + Tile::outs - 1) / Tile::outs));
   detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-  const auto kernel = linear_whole_k_kernel<kAct, kR>;
-  detail::allow_shared_memory_once(kernel, detail::whole_k_shared_bytes(8 * kR, detail::kWholeMaxK));
-  detail::launch(kernel, grid, detail::kWholeThreads, detail::whole_k_shared_bytes(8 * kR, in_features), stream, x,
-                 weight, bias, residual, y, rows, in_features, out_features);
+  const auto kernel = linear_whole_k_kernel<kAct, Tile>;
+  detail::allow_shared_memory_once(kernel, Tile::shared_bytes(detail::kWholeMaxK));
+  detail::launch(kernel, grid, Tile::threads, Tile::shared_bytes(in_features), stream, x, weight, bias, residual, y,
+                 rows, in_features, out_features);
 }
 
 template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
@@ -208,13 +208,16 @@ void launch(const float* x, const float* weight, const float* bias, const float*
 template <Epilogue kAct>
 void dispatch(const float* x, const float* weight, const float* bias, const float* residual, float* y,
               std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
-  if (!detail::few_rows(rows, out_features)) {
+  if (detail::whole_k_fits(x, weight, in_features)) {
+    if (rows <= detail::kWholeTinyMaxRows)
+      launch_whole_k<kAct, detail::WholeKTiny>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    else if (rows <= detail::kWholeSmallMaxRows)
+      launch_whole_k<kAct, detail::WholeKSmall>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    else
+      launch_whole_k<kAct, detail::WholeKLarge>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+  } else if (((rows + 63) / 64) * ((out_features + 63) / 64) >= 264) {
+    // Large tiles once they give at least two blocks per SM of an H100 (132 SMs); else small ones.
     launch<kAct, 16, 16, 4, 4>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
-  } else if (detail::whole_k_fits(x, weight, in_features)) {
-    const int r = detail::whole_k_rows_per_thread(rows);
-    if (r == 1) launch_whole_k<kAct, 1>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
-    else if (r == 2) launch_whole_k<kAct, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
-    else launch_whole_k<kAct, 4>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   } else {
     launch<kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   }

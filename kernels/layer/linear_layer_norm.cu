@@ -18,7 +18,6 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <type_traits>
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
@@ -34,30 +33,31 @@ constexpr int kMaxCluster = 8;
 // Above this many rows the two launches are faster (H100, paper config, one decode step: B 256
 // 758 vs 814 us with the one launch; B 4096, 8192 rows, 5267 vs 5044 us; bench/engine/NOTES.md, v6):
 // the cluster barrier and the LayerNorm's gather then cost more than the launch they save.
-constexpr std::int64_t kFusedMaxRows = 2048;
+constexpr std::int64_t kFusedMaxRows = detail::kWholeSmallMaxRows;  // 2048
 
-template <int kR, int kPerLane>
-__global__ void __launch_bounds__(detail::kWholeThreads)
+template <class Tile, int kPerLane>
+__global__ void __launch_bounds__(Tile::threads)
     linear_layer_norm_kernel(const float* __restrict__ x, const float* __restrict__ weight,
                              const float* __restrict__ bias, const float* residual, const float* __restrict__ ln_weight,
                              const float* __restrict__ ln_bias, float* y, std::int64_t rows, int in_features,
                              int width) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   using namespace detail;
-  constexpr int kTileRows = 8 * kR;
-  __shared__ float products[kTileRows][kWholeOuts];
+  constexpr int kTileRows = Tile::rows, kR = Tile::rows_per_thread, kO = Tile::outs_per_thread;
+  static_assert(Tile::outs == 32 && Tile::row_step == 8, "the cluster's blocks own 32 outputs of 8 R rows");
+  __shared__ float products[kTileRows][Tile::outs];
   const cg::cluster_group cluster = cg::this_cluster();
   const int tiles = static_cast<int>(gridDim.y);  // output tiles = the cluster's blocks
   const int rank = static_cast<int>(blockIdx.y);
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows;
-  const int out0 = rank * kWholeOuts;
-  float sums[kR][kWholeOutsPerThread];
-  whole_k_tile<kR>(x, weight, rows, in_features, width, out0, sums);
+  const int out0 = rank * Tile::outs;
+  float sums[kR][kO];
+  whole_k_tile<Tile>(x, weight, rows, in_features, width, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
 #pragma unroll
   for (int i = 0; i < kR; ++i)
 #pragma unroll
-    for (int j = 0; j < kWholeOutsPerThread; ++j) {
+    for (int j = 0; j < kO; ++j) {
       const int out = out0 + tid % 16 + 16 * j;
       products[tid / 16 + 8 * i][tid % 16 + 16 * j] =
           (bias != nullptr && out < width) ? sums[i][j] + bias[out] : sums[i][j];
@@ -65,7 +65,7 @@ __global__ void __launch_bounds__(detail::kWholeThreads)
   cluster.sync();
 
   const int warp = tid / 32, lane = tid % 32;
-  for (int rr = rank + tiles * warp; rr < kTileRows; rr += tiles * (kWholeThreads / 32)) {
+  for (int rr = rank + tiles * warp; rr < kTileRows; rr += tiles * (Tile::threads / 32)) {
     const std::int64_t row = row0 + rr;
     if (row >= rows) break;
     const std::int64_t base = row * width;
@@ -74,8 +74,8 @@ __global__ void __launch_bounds__(detail::kWholeThreads)
     for (int i = 0; i < kPerLane; ++i) {
       const int j = lane + 32 * i;
       if (j < width) {
-        const float* owner = cluster.map_shared_rank(&products[0][0], j / kWholeOuts);
-        v[i] = residual[base + j] + owner[rr * kWholeOuts + j % kWholeOuts];
+        const float* owner = cluster.map_shared_rank(&products[0][0], j / Tile::outs);
+        v[i] = residual[base + j] + owner[rr * Tile::outs + j % Tile::outs];
       } else {
         v[i] = 0.0f;
       }
@@ -110,35 +110,33 @@ void linear_layer_norm(const float* x, const float* weight, const float* bias, c
   if (rows == 0) return;
   detail::require(residual != nullptr && y != x && y != residual,
                   "linear_layer_norm: needs a residual, and y distinct from x and the residual");
-  const int tiles = (width + detail::kWholeOuts - 1) / detail::kWholeOuts;
-  if (tiles > kMaxCluster || in_features == 0 || rows > kFusedMaxRows || !detail::few_rows(rows, width) ||
+  const int tiles = (width + 31) / 32;
+  if (tiles > kMaxCluster || in_features == 0 || rows > kFusedMaxRows ||
       !detail::whole_k_fits(x, weight, in_features) || !device_has_clusters()) {
     linear(x, weight, bias, nullptr, y, rows, in_features, width, Epilogue::kNone, stream);
     layer_norm(residual, y, ln_weight, ln_bias, y, rows, width, stream);
     return;
   }
-  const int r = detail::whole_k_rows_per_thread(rows);
-  const dim3 grid(detail::blocks_for(rows, 8 * r, "linear_layer_norm"), static_cast<unsigned int>(tiles));
-  const dim3 cluster(1, static_cast<unsigned int>(tiles), 1);
-  const auto run = [&](auto kernel) {
-    detail::allow_shared_memory_once(kernel, detail::whole_k_shared_bytes(8 * r, detail::kWholeMaxK));
-    detail::launch_in_clusters(kernel, grid, detail::kWholeThreads, cluster,
-                               detail::whole_k_shared_bytes(8 * r, in_features), stream, x, weight, bias, residual,
-                               ln_weight, ln_bias, y, rows, in_features, width);
-  };
-  const auto by_width = [&](auto rows_per_thread) {
-    constexpr int kR = decltype(rows_per_thread)::value;
+  const auto by_width = [&](auto tile) {
+    using Tile = decltype(tile);
+    const dim3 grid(detail::blocks_for(rows, Tile::rows, "linear_layer_norm"), static_cast<unsigned int>(tiles));
+    const auto run = [&](auto kernel) {
+      detail::allow_shared_memory_once(kernel, Tile::shared_bytes(detail::kWholeMaxK));
+      detail::launch_in_clusters(kernel, grid, Tile::threads, dim3(1, static_cast<unsigned int>(tiles), 1),
+                                 Tile::shared_bytes(in_features), stream, x, weight, bias, residual, ln_weight,
+                                 ln_bias, y, rows, in_features, width);
+    };
     if (width <= 32)
-      run(linear_layer_norm_kernel<kR, 1>);
+      run(linear_layer_norm_kernel<Tile, 1>);
     else if (width <= 64)
-      run(linear_layer_norm_kernel<kR, 2>);
+      run(linear_layer_norm_kernel<Tile, 2>);
     else if (width <= 128)
-      run(linear_layer_norm_kernel<kR, 4>);
+      run(linear_layer_norm_kernel<Tile, 4>);
     else
-      run(linear_layer_norm_kernel<kR, 8>);
+      run(linear_layer_norm_kernel<Tile, 8>);
   };
-  if (r == 1) by_width(std::integral_constant<int, 1>());
-  else by_width(std::integral_constant<int, 2>());  // r is 1 or 2 up to kFusedMaxRows
+  if (rows <= detail::kWholeTinyMaxRows) by_width(detail::WholeKTiny());
+  else by_width(detail::WholeKSmall());  // rows <= kFusedMaxRows = kWholeSmallMaxRows
 }
 
 }  // namespace artabpfn::kernels

@@ -60,7 +60,7 @@ TEST(GpuLayerProperties, LinearIsBitwiseBatchInvariant) {
     const int in = *rc::gen::inRange(1, 300);
     const int out = *rc::gen::inRange(1, 200);
     const auto rows_a = *rc::gen::inRange<std::int64_t>(1, 300);
-    // Up to 4000 rows: the whole-k tiles of 8, 16 and 32 rows (kernels/layer/whole_k.cuh).
+    // Up to 4000 rows: the whole-k tiles of 8, 16 and 64 rows (kernels/layer/whole_k.cuh).
     const auto rows_b = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(1, 300), rc::gen::inRange<std::int64_t>(2049, 4001));
     const auto at_a = *rc::gen::inRange<std::int64_t>(0, rows_a);
     const auto at_b = *rc::gen::inRange<std::int64_t>(0, rows_b);
@@ -162,8 +162,8 @@ TEST(GpuLayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
 }
 
 // A row gets the same bits from launches of 1-40 rows (one launch, tiles of 8 rows), 65-2048 (one
-// launch, 16), 2049-4000 (two launches: the whole-k product with 32-row tiles, then layer_norm)
-// and 20000 (two launches: the k-tiled product, then layer_norm).
+// launch, 16) and 2049-4000 and 20000 (two launches: the whole-k product with 64-row tiles, then
+// layer_norm).
 TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear_layer_norm batch invariance", [] {

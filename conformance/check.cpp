@@ -116,7 +116,6 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
   return o;
 }
 
-
 std::string quote(const std::string& s) {
   if (s.find_first_of(" \t'\"$`\\") == std::string::npos) return s;
   std::string out = "'";

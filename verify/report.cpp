@@ -33,7 +33,6 @@ std::int64_t property_cases(const PropertyExecutable& e) {
   return n;
 }
 
-
 // JSON has no infinity: non-finite numbers are written as strings.
 json number(double v) { return std::isfinite(v) ? json(v) : json(fmt::format("{}", v)); }
 

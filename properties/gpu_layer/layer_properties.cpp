@@ -191,6 +191,124 @@ TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
   }));
 }
 
+// ---- chains of products ---------------------------------------------------------------------------
+
+// A random chain (kernels::linear_chain): x, then per stage W, bias, GELU or a LayerNorm whose
+// residual is a global array or an earlier value of the same width.
+struct ChainCase {
+  struct Stage {
+    LinearCase product;  // its x is the stage's input, filled when the chain runs stage by stage
+    bool norm = false;
+    int residual_value = -1;                     // -1: the global residual below
+    std::vector<float> residual, ln_weight, ln_bias;
+  };
+  std::int64_t rows = 0;
+  int in = 0;
+  std::vector<float> x;
+  std::vector<Stage> stages;
+};
+
+ChainCase random_chain(Rng& rng, std::int64_t rows, int in, const std::vector<int>& widths) {
+  ChainCase c;
+  c.rows = rows;
+  c.in = in;
+  c.x = rng.normals(static_cast<std::size_t>(rows * in), 0.0, 1.0);
+  std::vector<int> value_width{in};
+  for (const int out : widths) {
+    ChainCase::Stage st;
+    st.norm = *rc::gen::arbitrary<bool>();
+    const Epilogue act = st.norm ? Epilogue::kNone : any_epilogue();
+    st.product = random_linear(rng, rows, value_width.back(), out, *rc::gen::arbitrary<bool>(), false, act);
+    st.product.x.clear();
+    if (st.norm) {
+      std::vector<int> same;  // earlier values this LayerNorm may take as its residual
+      for (int v = 0; v < static_cast<int>(value_width.size()); ++v)
+        if (value_width[std::size_t(v)] == out) same.push_back(v);
+      if (!same.empty() && *rc::gen::arbitrary<bool>())
+        st.residual_value = same[std::size_t(*rc::gen::inRange<std::size_t>(0, same.size()))];
+      else
+        st.residual = rng.normals(static_cast<std::size_t>(rows * out), rng.normal(0.0, 2.0), 1.0);
+      st.ln_weight = rng.normals(static_cast<std::size_t>(out), 1.0, 0.5);
+      st.ln_bias = rng.normals(static_cast<std::size_t>(out), 0.0, 0.5);
+    }
+    c.stages.push_back(std::move(st));
+    value_width.push_back(out);
+  }
+  return c;
+}
+
+// Every stage's output, from one linear_chain launch.
+std::vector<std::vector<float>> gpu_chain(const ChainCase& c) {
+  const DeviceBuffer<float> x(c.x);
+  std::vector<DeviceBuffer<float>> keep;  // weights, biases, residuals, LayerNorm parameters
+  std::vector<GuardedOutput> outs;
+  keep.reserve(5 * c.stages.size());
+  outs.reserve(c.stages.size());
+  std::vector<artabpfn::kernels::ChainStage> stages;
+  for (const ChainCase::Stage& st : c.stages) {
+    const LinearCase& p = st.product;
+    const float* w = keep.emplace_back(p.weight).data();
+    const float* b = or_null(keep.emplace_back(p.bias));
+    const float* r = or_null(keep.emplace_back(st.residual));
+    const float* lw = or_null(keep.emplace_back(st.ln_weight));
+    const float* lb = or_null(keep.emplace_back(st.ln_bias));
+    outs.emplace_back(static_cast<std::size_t>(c.rows * p.out));
+    stages.push_back({w, b, p.out, p.act, lw, lb, r, st.residual_value, outs.back().data()});
+  }
+  artabpfn::kernels::linear_chain(x.data(), c.in, stages.data(), static_cast<int>(stages.size()), c.rows, nullptr);
+  device_sync();
+  std::vector<std::vector<float>> got;
+  for (GuardedOutput& y : outs) got.push_back(y.checked_download("linear_chain"));
+  return got;
+}
+
+// The same stages as separate linear and layer_norm launches.
+std::vector<std::vector<float>> gpu_chain_stage_by_stage(const ChainCase& c) {
+  std::vector<std::vector<float>> values{c.x};
+  for (const ChainCase::Stage& st : c.stages) {
+    LinearCase p = st.product;
+    p.x = values.back();
+    std::vector<float> y = gpu_linear(p);
+    if (st.norm) {
+      LayerNormCase ln;
+      ln.rows = c.rows;
+      ln.width = p.out;
+      ln.x = st.residual_value >= 0 ? values[std::size_t(st.residual_value)] : st.residual;
+      ln.residual = y;
+      ln.weight = st.ln_weight;
+      ln.bias = st.ln_bias;
+      y = gpu_layer_norm(ln);
+    }
+    values.push_back(std::move(y));
+  }
+  return {values.begin() + 1, values.end()};
+}
+
+// Bitwise the composition of kernels each held to the double reference. Mostly widths the one
+// launch takes (k a multiple of 4 up to 256, outputs up to 512, LayerNorms up to 256: clusters of
+// 1 to 8 blocks, 1 to 4 outputs a thread), sometimes others (the fallback stage by stage, a
+// stage's own chain of one where that fits); 0 to 300 rows (tiles of 8 and 16 rows, partial
+// tiles) or 2049 to 2100 (the fallback).
+TEST(GpuLayerProperties, LinearChainEqualsStageByStage) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("linear_chain == linear and layer_norm stage by stage, bitwise", [] {
+    const auto width = [] {
+      return *rc::gen::weightedOneOf<int>({{6, rc::gen::map(rc::gen::inRange(1, 65), [](int k) { return 4 * k; })},
+                                           {1, rc::gen::inRange(1, 300)},
+                                           {1, rc::gen::map(rc::gen::inRange(65, 129), [](int k) { return 4 * k; })}});
+    };
+    const auto rows = *rc::gen::weightedOneOf<std::int64_t>(
+        {{8, rc::gen::inRange<std::int64_t>(0, 300)}, {1, rc::gen::inRange<std::int64_t>(2049, 2100)}});
+    const int in = width();
+    std::vector<int> widths(static_cast<std::size_t>(*rc::gen::inRange(1, 4)));
+    for (int& w : widths) w = width();
+    Rng rng(any_seed());
+    const ChainCase c = random_chain(rng, rows, in, widths);
+    const auto fused = gpu_chain(c), separate = gpu_chain_stage_by_stage(c);
+    for (std::size_t s = 0; s < fused.size(); ++s) RC_ASSERT(bitwise_equal(fused[s], separate[s]));
+  }));
+}
+
 // ---- layer norm -----------------------------------------------------------------------------------
 
 LayerNormCase random_layer_norm(Rng& rng, std::int64_t rows, int width, bool with_residual, double offset,

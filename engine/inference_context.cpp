@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -203,50 +202,43 @@ class Runner {
     if (marks) marks->mark(stage, s_);
   }
 
-  // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l. A
-  // layer is two chains of products (kernels::linear_chain) around its attention:
-  //   front: h = LN1(x + x Wf^T) (the folded feature map), qkv = h Wqkv^T
-  //   tail:  h2 = LN2(h + a Wo^T), f = GELU(h2 W1^T + b1), x = LN3(h2 + f W2^T + b2)
+  // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
+  // Per layer: the folded feature map, q|k|v, attention, out_proj, ff.0 (+ GELU), ff.2, each of
+  // the three LayerNorms after the product before it (options_.fuse_layer_norm: in that
+  // product's launch where it can, 7 launches a layer with attention and a decode step's K/V
+  // append; else separate launches, 10; bitwise the same).
   template <class Attend>
   void layers(Workspace& w, std::int64_t n, Attend&& attend) {
     using kernels::Epilogue;
     const int D = c_.d_model;
     for (int l = 0; l < c_.n_layers; ++l) {
       const LayerWeights& L = m_.layer(l);
-      const kernels::ChainStage front[] = {
-          {L.feature, nullptr, D, Epilogue::kNone, L.norm1_weight, L.norm1_bias, nullptr, 0, w.h.data()},
-          {L.qkv, nullptr, 3 * D, Epilogue::kNone, nullptr, nullptr, nullptr, -1, w.qkv.data()}};
-      run_chain(w.x.data(), D, front, {"projections", "projections"}, n);
+      mark("projections");
+      product_then_norm(w.x.data(), L.feature, nullptr, D, w.x.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n);
+      mark("projections");
+      kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
       attend(l, w);
-      const kernels::ChainStage tail[] = {
-          {L.out, nullptr, D, Epilogue::kNone, L.norm2_weight, L.norm2_bias, w.h.data(), -1, w.h2.data()},
-          {L.ff_in, L.ff_in_bias, c_.d_ff, Epilogue::kGelu, nullptr, nullptr, nullptr, -1, w.f.data()},
-          {L.ff_out, L.ff_out_bias, D, Epilogue::kNone, L.norm3_weight, L.norm3_bias, nullptr, 1, w.x.data()}};
-      run_chain(w.a.data(), D, tail, {"projections", "feed_forward", "feed_forward"}, n);
+      mark("projections");
+      product_then_norm(w.a.data(), L.out, nullptr, D, w.h.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n);
+      mark("feed_forward");
+      kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
+      product_then_norm(w.f.data(), L.ff_out, L.ff_out_bias, c_.d_ff, w.h2.data(), L.norm3_weight, L.norm3_bias,
+                        w.x.data(), n);
     }
   }
 
-  // One chain of products on x [n, in]: options_.fuse_products: one launch where the kernel can
-  // (a decode step is then 55 launches on the paper config); else a launch per product and per
-  // LayerNorm (127), each marked as a stage of a stage profile. Bitwise the same.
-  template <std::size_t kCount>
-  void run_chain(const float* x, int in, const kernels::ChainStage (&stages)[kCount],
-                 const std::array<const char*, kCount>& stage_marks, std::int64_t n) {
-    if (options_.fuse_products) {
-      kernels::linear_chain(x, in, stages, static_cast<int>(kCount), n, s_);
+  // out = LN(residual + (x W^T + bias)) for x [n, in]: one launch (fused) or two; the LayerNorm
+  // launch counts to the "layer_norm" stage of a stage profile.
+  void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
+                         const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
+    const int D = c_.d_model;
+    if (options_.fuse_layer_norm) {
+      kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, s_);
       return;
     }
-    const auto value = [&](int v) { return v == 0 ? x : stages[v - 1].out; };
-    for (std::size_t s = 0; s < kCount; ++s) {
-      const kernels::ChainStage& st = stages[s];
-      const int k = s == 0 ? in : stages[s - 1].out_features;
-      mark(stage_marks[s]);
-      kernels::linear(value(static_cast<int>(s)), st.weight, st.bias, nullptr, st.out, n, k, st.out_features, st.act, s_);
-      if (st.ln_weight == nullptr) continue;
-      mark("layer_norm");
-      const float* residual = st.residual_value >= 0 ? value(st.residual_value) : st.residual;
-      kernels::layer_norm(residual, st.out, st.ln_weight, st.ln_bias, st.out, n, st.out_features, s_);
-    }
+    kernels::linear(x, weight, bias, nullptr, out, n, in, D, kernels::Epilogue::kNone, s_);
+    mark("layer_norm");
+    kernels::layer_norm(residual, out, ln_weight, ln_bias, out, n, D, s_);
   }
 
   // Final LayerNorm (in place) and mixture head on z [n, D]; hidden [n, d_ff], r [n, 3K].
@@ -834,7 +826,7 @@ StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std:
   if (step < 0 || step >= d.nt_max || replays < 1) throw InputError("profile_decode_step: needs 0 <= step < Nt and replays >= 1");
   if (options_.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
   ContextOptions plain = options_;
-  plain.fuse_products = false;  // the stages are marked on the separate-LayerNorm sequence
+  plain.fuse_layer_norm = false;  // the stages are marked on the separate-LayerNorm sequence
   Runner run(model_, plain, stream_);
   const ContextCache cache = run.prefill(d);
   return Impl::profile_decode_step(run, d, cache, samples, step, replays);

@@ -37,12 +37,11 @@ struct ContextOptions {
   // per call and chunk; the step index lives in device memory). false: the same kernels launched
   // one by one (eager), for comparison; results are bitwise the same.
   bool decode_graphs = true;
-  // true: a layer's five products and three LayerNorms run as two chains of one launch each
-  // where the kernel can (kernels::linear_chain: up to 2048 rows, as in a decode step up to
-  // B 1024; 55 instead of 127 launches a decode step on the paper config); false: a launch per
-  // product and per LayerNorm. Results are bitwise the same (engine properties and
-  // bench/engine/decode_step_bench check it).
-  bool fuse_products = true;
+  // true: each LayerNorm of a layer runs in the launch of the product before it where the kernel
+  // can (kernels::linear_layer_norm: few rows, as in a decode step; 91 instead of 127 launches a
+  // decode step on the paper config); false: separate LayerNorm launches. Results are bitwise the
+  // same (engine properties and bench/engine/decode_step_bench check it).
+  bool fuse_layer_norm = true;
   // Progress of long calls: called on the calling thread with the AR steps done so far (over all
   // chunks of the call) and their total, at most about four times a second (each call waits for
   // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.

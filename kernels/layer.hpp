@@ -37,35 +37,11 @@ enum class Epilogue { kNone, kGelu };
 void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 
-// ---- chains of products (kernels/layer/linear_chain.cu) ------------------------------------
-// A chain runs stages s = 0..count-1 (count <= kMaxChainStages) over the same rows. Values are
-// numbered: value 0 is the chain's input x [rows, in_features], value s + 1 is stage s's output
-// [rows, out_features], which the stage writes to `out`. Stage s reads value s and computes
-//   without a LayerNorm:  act(value_s W^T + bias)                              = linear()
-//   with one:             LN(residual + (value_s W^T + bias)) * ln_w + ln_b    = linear(), then
-//                         layer_norm(residual, product) over out_features
-// the residual being a global [rows, out_features] array or value residual_value (<= s, kept on
-// chip). Bitwise the same as those launches one after the other; in one launch where it can (up
-// to 2048 rows, out_features <= 512, LayerNorm widths <= 256, every stage's k a multiple of 4 and
-// <= 256, 16-byte aligned x and weights, sm_90), else stage by stage. Batch invariant.
-constexpr int kMaxChainStages = 3;
-struct ChainStage {
-  const float* weight;      // [out_features, k], k = the width of value s
-  const float* bias;        // [out_features] or nullptr
-  int out_features;
-  Epilogue act;             // kNone where the stage has a LayerNorm
-  const float* ln_weight;   // [out_features], or nullptr (with ln_bias): no LayerNorm
-  const float* ln_bias;
-  const float* residual;    // a LayerNorm stage's residual in global memory, or nullptr and:
-  int residual_value;       // an earlier value of the same width as the residual, else -1
-  float* out;               // [rows, out_features]: not x, not the residual, no other stage's out
-};
-void linear_chain(const float* x, int in_features, const ChainStage* stages, int count, std::int64_t rows,
-                  cudaStream_t stream);
-
-// y = LN(residual + (x W^T + bias)) * ln_weight + ln_bias over width = out_features components: a
-// chain of one (linear(x, weight, bias, nullptr, t) then layer_norm(residual, t, ln_weight,
-// ln_bias, y), bitwise the same, in one launch where the chain can).
+// ---- linear + LayerNorm (kernels/layer/linear_layer_norm.cu) --------------------------------
+// y = LN(residual + (x W^T + bias)) * ln_weight + ln_bias over width = out_features components:
+// linear(x, weight, bias, nullptr, t) then layer_norm(residual, t, ln_weight, ln_bias, y), bitwise
+// the same, in one launch where it can (up to 2048 rows, width <= 256, in_features % 4 == 0 and
+// <= 256, 16-byte aligned x and weight, sm_90), else in those two launches.
 //   x [rows, in_features]; weight [width, in_features]; bias [width] or nullptr;
 //   residual, y [rows, width]: y must not overlap x or residual. Batch invariant.
 void linear_layer_norm(const float* x, const float* weight, const float* bias, const float* residual,

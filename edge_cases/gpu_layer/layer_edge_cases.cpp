@@ -7,8 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 #include <vector>
 
 #include "properties/gpu_layer/layer_harness.hpp"
@@ -353,65 +351,6 @@ TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
   EXPECT_THROW(call(x.data(), r.data(), r.data()), std::invalid_argument);
   EXPECT_THROW(call(x.data(), r.data(), x.data()), std::invalid_argument);
   EXPECT_THROW(call(x.data(), nullptr, r.data()), std::invalid_argument);
-}
-
-// linear_chain refuses, with a message naming the stage, what it cannot compute as described:
-// no output, a LayerNorm without its parameters or residual, a residual without a LayerNorm, an
-// activation before a LayerNorm, a residual value that is later or of another width, an output
-// that aliases the chain's input, a residual or another stage's output, and 0 or 4 stages.
-TEST(GpuLayerEdgeCases, LinearChainRefusesBadStages) {
-  ARTABPFN_REQUIRE_GPU();
-  using artabpfn::kernels::ChainStage;
-  using artabpfn::kernels::Epilogue;
-  DeviceBuffer<float> x(std::vector<float>(64, 1.0f)), w(std::vector<float>(128, 0.5f)), ln(std::vector<float>(16, 1.0f)),
-      r(std::vector<float>(64, 2.0f)), a(std::vector<float>(128, 0.0f)), b(std::vector<float>(128, 0.0f));
-  const ChainStage norm{w.data(), nullptr, 8, Epilogue::kNone, ln.data(), ln.data(), r.data(), -1, a.data()};
-  const ChainStage plain{w.data(), nullptr, 8, Epilogue::kGelu, nullptr, nullptr, nullptr, -1, b.data()};
-  const auto refused = [&](std::vector<ChainStage> stages, const char* why) {
-    SCOPED_TRACE(why);
-    try {
-      artabpfn::kernels::linear_chain(x.data(), 8, stages.data(), static_cast<int>(stages.size()), 8, nullptr);
-      ADD_FAILURE() << "accepted";
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("linear_chain"), std::string::npos) << e.what();
-    }
-  };
-  refused({}, "no stage");
-  refused({norm, plain, plain, plain}, "four stages");
-  ChainStage s = norm;
-  s.out = nullptr;
-  refused({s}, "null output");
-  s = norm;
-  s.ln_bias = nullptr;
-  refused({s}, "LayerNorm without bias");
-  s = norm;
-  s.residual = nullptr;
-  refused({s}, "LayerNorm without residual");
-  s = norm;
-  s.residual_value = 0;
-  refused({s}, "two residuals");
-  s = norm;
-  s.act = Epilogue::kGelu;
-  refused({s}, "GELU before a LayerNorm");
-  s = plain;
-  s.residual = r.data();
-  refused({s}, "residual without LayerNorm");
-  s = norm;
-  s.residual = nullptr;
-  s.residual_value = 1;
-  refused({s}, "residual value not yet computed");
-  s.residual_value = 0;
-  s.out_features = 16;
-  refused({s}, "residual value of another width");
-  s = norm;
-  s.out = x.data();
-  refused({s}, "output aliases the input");
-  s = norm;
-  s.out = r.data();
-  refused({s}, "output aliases the residual");
-  s = plain;
-  s.out = a.data();
-  refused({norm, s}, "two stages share an output");
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ __device__ __forceinline__ float warp_sum(float s) {
 // LayerNorm statistics of one row held in registers by a warp (lane l owns j = l + 32 i, width
 // values): the mean as the unrounded pair m0 + delta (mean, then its correction) and
 // denom = sqrt(biased variance of the centred values + 1e-5). Shared by layer_norm.cu and
-// linear_chain.cu, so both normalise a row bitwise the same way (with layer_norm_value).
+// linear_layer_norm.cu, so both normalise a row bitwise the same way (with layer_norm_value).
 struct RowStats {
   float m0, delta, denom;
 };

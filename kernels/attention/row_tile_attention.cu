@@ -41,25 +41,18 @@
 // rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p, o += p v. (Per-key
 // updates keep the result independent of the tiling; the lazy threshold keeps warps converged.)
 // K/V tiles are staged with cp.async (16-byte copies where aligned, else 4-byte; all of a step
-// in flight) into two stages used in turn: step s + 1 (the next keys of the phase, or the buffer
-// phase's first after the context's last) loads while step s computes; one barrier per step.
-// Both phases are described (grouped) before the first step. The tile's shared memory is dynamic
-// (74 KB at Dh <= 32, one stage and 67 KB at Dh > 128: opted in once per device).
+// in flight). The tile's shared memory is dynamic (67 KB at Dh > 128: opted in once per device).
 //
 // History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
 // plain loads + stores in a loop (a global-memory latency per staged row per thread) and
 // rescaled whenever s > m: 60 us at B = 256, Nc = 256 (and at every B <= 1024), 1.98 ms at
-// B = 65536 (8.7 TFLOP/s). v2: cp.async staging, lazy rescaling: 34 us and 1.58 ms
+// B = 65536 (8.7 TFLOP/s). v2 (this): cp.async staging, lazy rescaling: 34 us and 1.58 ms
 // (10.8 TFLOP/s, 17% of the measured FP32 FMA rate); the per-sample (expanded) baseline went
 // from 0.68 to 0.24 ms at B = 256. Still far from the ceilings: one row per lane reads each K/V
 // float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
-// across blocks). v3: 8 warps instead of 4 split a tile's keys, 2-8 lanes per row
+// across blocks). v3 (this): 8 warps instead of 4 split a tile's keys, 2-8 lanes per row
 // instead of 1-8 (M 16 at Dh 32: twice the tiles at small B), 16-byte staging copies, two blocks
-// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3). v4 (this):
-// double-buffered K/V stages (a step's loads overlap the previous step's compute, across the
-// context -> buffer boundary too; the decode step at Dh 32 is 4 serial steps a block) and both
-// phases grouped up front; same keys in the same order per warp, so the same bits; measured
-// effect pending.
+// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3).
 // See properties/gpu_attention/README.md.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
@@ -131,19 +124,17 @@ __device__ __forceinline__ int buffer_limit(const Params& p, int i) {
   return i < p.length ? i + 1 : i - p.length;
 }
 
-template <int kChunks, int kGroup, int kKeys, int kStages = 2>
+template <int kChunks, int kGroup, int kKeys>
 struct Shape {
   static constexpr int chunks = kChunks;     // float4 chunks per lane
   static constexpr int group = kGroup;       // lanes per query row
   static constexpr int rows = 32 / kGroup;   // query rows per block (M)
   static constexpr int keys = kKeys;         // K (and V) rows staged per step (N)
-  static constexpr int stages = kStages;     // 2: the next step's K/V load while this one computes
   static constexpr int max_dim = 4 * kChunks * kGroup;
   static constexpr int max_stride = max_dim + 4;  // +4 floats: rows of different groups hit different banks
   static_assert(kKeys >= kWarps * (32 / kGroup), "a step must give every group at least one key per warp");
   static_assert(kKeys % kWarps == 0, "keys are split over the warps");
   static_assert(kWarps * (32 / kGroup) * max_dim <= kKeys * max_stride, "merge scratch must fit in the K tile");
-  static_assert(kStages == 1 || kStages == 2, "one stage, or two used in turn");
 };
 
 // Per-lane state of one query row for one warp's share of the keys.
@@ -161,9 +152,10 @@ __device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
   acc.w = fmaf(p, v.w, acc.w);
 }
 
-// How the rows of a tile read one phase (context or buffer): written by describe_phase.
 template <class S>
-struct PhaseInfo {
+struct Smem {
+  float k[S::keys * S::max_stride];
+  float v[S::keys * S::max_stride];
   std::int64_t group_base[S::rows];  // element offset of key 0 of (group, head h)
   int group_keys[S::rows];           // keys any row of the group sees
   int row_group[S::rows];            // group of each row in this phase, -1 for rows past the end
@@ -172,195 +164,183 @@ struct PhaseInfo {
   int group_count, phase_keys;
 };
 
-template <class S>
-struct Smem {
-  float k[S::stages][S::keys * S::max_stride];  // stage s % stages holds step s
-  float v[S::stages][S::keys * S::max_stride];
-  PhaseInfo<S> phase[2];  // context, buffer: both described up front, so the buffer's first
-                          // step can load while the context's last one computes
-};
-
-// One warp groups the rows of a tile by the K/V they read in one phase (context or buffer).
+// One phase (context or buffer) of one tile: groups rows by K/V source, then streams the keys.
 template <class S, bool kBuffer>
-__device__ __forceinline__ void describe_phase(const Params& p, PhaseInfo<S>& info, int h, std::int64_t tile_row0) {
-  const int lane = threadIdx.x % 32;
-  // Lane r describes row r of the tile: its K/V source (group), where the source starts, and
-  // how many of its keys the row sees. Lanes of one group agree on the group id.
-  const std::int64_t r = tile_row0 + lane;
-  const bool valid = lane < S::rows && r < p.rows_per_head;
-  unsigned long long id = ~0ull;
-  std::int64_t base = 0;
-  int limit = 0;
-  if (valid) {
-    const std::int64_t b = r / p.queries;
-    const int i = static_cast<int>(r - b * p.queries);
-    if constexpr (kBuffer) {
-      id = static_cast<unsigned long long>(b);
-      base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * p.head_dim;
-      limit = buffer_limit(p, i);
-    } else {
+__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int row = lane / S::group, lane_in_row = lane % S::group;
+  const float* __restrict__ kbase = kBuffer ? p.buffer_k : p.context_k;
+  const float* __restrict__ vbase = kBuffer ? p.buffer_v : p.context_v;
+
+  __syncthreads();  // the previous phase is done with the shared arrays
+  if (warp == 0) {
+    // Lane r describes row r of the tile: its K/V source (group), where the source starts, and
+    // how many of its keys the row sees. Lanes of one group agree on the group id.
+    const std::int64_t r = tile_row0 + lane;
+    const bool valid = lane < S::rows && r < p.rows_per_head;
+    unsigned long long id = ~0ull;
+    std::int64_t base = 0;
+    int limit = 0;
+    if (valid) {
+      const std::int64_t b = r / p.queries;
+      const int i = static_cast<int>(r - b * p.queries);
+      if constexpr (kBuffer) {
+        id = static_cast<unsigned long long>(b);
+        base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * p.head_dim;
+        limit = buffer_limit(p, i);
+      } else {
 #ifdef ARTABPFN_MUTATIONS
-      const std::int32_t t = p.task_of_sample[(p.mutant & mutation::kFirstSampleContext) ? 0 : b];
+        const std::int32_t t = p.task_of_sample[(p.mutant & mutation::kFirstSampleContext) ? 0 : b];
 #else
-      const std::int32_t t = p.task_of_sample[b];
+        const std::int32_t t = p.task_of_sample[b];
 #endif
-      const int nc = p.context_len[t];
-      id = static_cast<unsigned long long>(t);
-      base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * p.head_dim;
-      limit = nc;
+        const int nc = p.context_len[t];
+        id = static_cast<unsigned long long>(t);
+        base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * p.head_dim;
+        limit = nc;
+      }
+    }
+    const unsigned peers = __match_any_sync(0xffffffffu, id);
+    const int leader = __ffs(static_cast<int>(peers)) - 1;
+    const bool is_leader = valid && leader == lane;
+    const unsigned leaders = __ballot_sync(0xffffffffu, is_leader);
+    const int group = __popc(leaders & ((1u << leader) - 1u));  // leaders are numbered in lane order
+    if (is_leader) {
+      sm.group_base[group] = base;
+      sm.group_keys[group] = 0;
+      sm.group_vector[group] = (kBuffer ? p.buffer_vector : p.context_vector) && base % 4 == 0;
+    }
+    __syncwarp();
+    if (valid) atomicMax(&sm.group_keys[group], limit);
+    if (lane < S::rows) {
+      sm.row_group[lane] = valid ? group : -1;
+      sm.row_limit[lane] = limit;
+    }
+    const int phase_keys = __reduce_max_sync(0xffffffffu, static_cast<unsigned>(limit));
+    if (lane == 0) {
+      sm.group_count = __popc(leaders);
+      sm.phase_keys = phase_keys;
     }
   }
-  const unsigned peers = __match_any_sync(0xffffffffu, id);
-  const int leader = __ffs(static_cast<int>(peers)) - 1;
-  const bool is_leader = valid && leader == lane;
-  const unsigned leaders = __ballot_sync(0xffffffffu, is_leader);
-  const int group = __popc(leaders & ((1u << leader) - 1u));  // leaders are numbered in lane order
-  if (is_leader) {
-    info.group_base[group] = base;
-    info.group_keys[group] = 0;
-    info.group_vector[group] = (kBuffer ? p.buffer_vector : p.context_vector) && base % 4 == 0;
-  }
-  __syncwarp();
-  if (valid) atomicMax(&info.group_keys[group], limit);
-  if (lane < S::rows) {
-    info.row_group[lane] = valid ? group : -1;
-    info.row_limit[lane] = limit;
-  }
-  const int phase_keys = __reduce_max_sync(0xffffffffu, static_cast<unsigned>(limit));
-  if (lane == 0) {
-    info.group_count = __popc(leaders);
-    info.phase_keys = phase_keys;
-  }
-}
-
-template <class S>
-__device__ __forceinline__ bool has_steps(const PhaseInfo<S>& info) {
-  return info.group_count > 0 && info.phase_keys > 0;
-}
-
-// NB, the keys of every group per step: >= kWarps because keys >= kWarps * rows >= kWarps * groups.
-template <class S>
-__device__ __forceinline__ int keys_per_group(const PhaseInfo<S>& info) {
-  return S::keys / info.group_count / kWarps * kWarps;
-}
-
-// Starts loading keys j0 .. j0 + NB - 1 of every group of a phase into one stage, as one
-// cp.async group: all of a step's loads are in flight at once, with no register staging;
-// 16-byte copies where the group's rows are aligned, else 4-byte ones (no alignment requirement
-// on context_offset or Dh). Keys past a group's end are zeroed with plain stores.
-template <class S>
-__device__ __forceinline__ void stage_step(const Params& p, const PhaseInfo<S>& info, bool buffer, int j0,
-                                           float* k_stage, float* v_stage) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const float* __restrict__ kbase = buffer ? p.buffer_k : p.context_k;
-  const float* __restrict__ vbase = buffer ? p.buffer_v : p.context_v;
-  const int per_group = keys_per_group(info);
-  const int staged = info.group_count * per_group;
+  __syncthreads();
+  const int groups = sm.group_count, phase_keys = sm.phase_keys;
+  const int my_group = sm.row_group[row], my_limit = sm.row_limit[row];
+  if (groups == 0 || phase_keys == 0) return;  // uniform over the block
+  // NB >= kWarps because keys >= kWarps * rows >= kWarps * groups.
+  const int per_group = S::keys / groups / kWarps * kWarps;
+  const int staged = groups * per_group;
+  const int per_warp = per_group / kWarps;  // keys of one group that one warp handles per step
   const int stride = p.padded_dim + 4;
-  // `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced), a float4 each per
-  // pass where the row is 16-byte aligned, else a float each.
+  const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in smem
+  const bool active = my_group >= 0;
+  const int chunks_used = p.padded_dim / 4;
+  // Loader mapping: `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced), a
+  // float4 each per pass where the row is 16-byte aligned, else a float each.
   int lanes_per_row = 1;
   while (lanes_per_row < 32 && 4 * lanes_per_row < p.padded_dim) lanes_per_row *= 2;
   const int rows_per_pass = 32 / lanes_per_row;
-  for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
-    const int g = x / per_group;
-    const int j = j0 + (x - g * per_group);
-    const bool has = j < info.group_keys[g];
-    const std::int64_t src = info.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
-    float* k_dst = k_stage + x * stride;
-    float* v_dst = v_stage + x * stride;
-    if (!has) {
-      for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
-    } else if (info.group_vector[g]) {
-      for (int d = 4 * (lane % lanes_per_row); d < p.head_dim; d += 4 * lanes_per_row) {
-        __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
-        __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
-      }
-    } else {
-      for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
-        __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
-        __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
-      }
-    }
-  }
-  __pipeline_commit();
-}
 
-// Consumes one staged step: warp `warp` takes keys j0 + warp + kWarps u, u < NB / kWarps, of its
-// row's group, in increasing order (`context` only matters to the TF32 mutant).
-template <class S>
-__device__ __forceinline__ void compute_step(const Params& p, const PhaseInfo<S>& info, [[maybe_unused]] bool context,
-                                             int j0, const float* k_stage, const float* v_stage, RowState<S>& st) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int row = lane / S::group, lane_in_row = lane % S::group;
-  const int my_group = info.row_group[row], my_limit = info.row_limit[row];
-  const int per_group = keys_per_group(info);
-  const int per_warp = per_group / kWarps;  // keys of one group that one warp handles per step
-  const int stride = p.padded_dim + 4;
-  const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in the stage
-  const bool active = my_group >= 0;
-  const int chunks_used = p.padded_dim / 4;
-  for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
-    float s[kScoreBatch];
-#pragma unroll
-    for (int k = 0; k < kScoreBatch; ++k) {
-      const int u = min(u0 + k, per_warp - 1);
-      const float* key = k_stage + (row_x0 + kWarps * u) * stride;
-      // q.k: an FMA chain of 4 per float4 chunk, then a pairwise tree over the lane's chunks and
-      // a butterfly over the row's G lanes (every lane ends with the same bits). The tree keeps
-      // the rounding error of large scores (|s| ~ 1e3) at the level of a blocked float32 dot.
-      float part[S::chunks];
-#pragma unroll
-      for (int c = 0; c < S::chunks; ++c) {
-        const int chunk = lane_in_row + S::group * c;
-        part[c] = 0.f;
-        if (chunk < chunks_used) {
-          const float4 kv = *reinterpret_cast<const float4*>(key + 4 * chunk);
-          float t = st.q[c].x * kv.x;
-          t = fmaf(st.q[c].y, kv.y, t);
-          t = fmaf(st.q[c].z, kv.z, t);
-          part[c] = fmaf(st.q[c].w, kv.w, t);
+  for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
+    __syncthreads();  // everyone is done reading the previous step
+    // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
+    // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
+    // alignment requirement on context_offset or Dh).
+    for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
+      const int g = x / per_group;
+      const int j = j0 + (x - g * per_group);
+      const bool has = j < sm.group_keys[g];
+      const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
+      float* k_dst = sm.k + x * stride;
+      float* v_dst = sm.v + x * stride;
+      if (!has) {
+        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
+      } else if (sm.group_vector[g]) {
+        for (int d = 4 * (lane % lanes_per_row); d < p.head_dim; d += 4 * lanes_per_row) {
+          __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
+          __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
+        }
+      } else {
+        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
+          __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
+          __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
         }
       }
-#pragma unroll
-      for (int width = 1; width < S::chunks; width *= 2)
-#pragma unroll
-        for (int c = 0; c + width < S::chunks; c += 2 * width) part[c] += part[c + width];
-      float acc = part[0];
-#pragma unroll
-      for (int off = S::group / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
-      s[k] = acc * p.scale;
     }
+    __pipeline_commit();
+    __pipeline_wait_prior(0);
+    __syncthreads();
+#ifdef ARTABPFN_MUTATIONS
+    if (!kBuffer && (p.mutant & mutation::kTf32Context)) {  // TF32 K and V operands (uniform branch)
+      for (int x = threadIdx.x; x < staged * stride; x += kThreads) {
+        sm.k[x] = mutation::tf32_round(sm.k[x]);
+        sm.v[x] = mutation::tf32_round(sm.v[x]);
+      }
+      __syncthreads();
+    }
+#endif
+    // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order.
+    for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
+      float s[kScoreBatch];
 #pragma unroll
-    for (int k = 0; k < kScoreBatch; ++k) {
-      const int u = u0 + k;
-      if (!active || u >= per_warp || j0 + warp + kWarps * u >= my_limit) continue;
-      const float score = s[k];
-      float prob;
-      if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
-        const float alpha = expf(st.m - score);  // 0 for the first key (m = -inf)
-        st.l *= alpha;
+      for (int k = 0; k < kScoreBatch; ++k) {
+        const int u = min(u0 + k, per_warp - 1);
+        const float* key = sm.k + (row_x0 + kWarps * u) * stride;
+        // q.k: an FMA chain of 4 per float4 chunk, then a pairwise tree over the lane's chunks and
+        // a butterfly over the row's G lanes (every lane ends with the same bits). The tree keeps
+        // the rounding error of large scores (|s| ~ 1e3) at the level of a blocked float32 dot.
+        float part[S::chunks];
 #pragma unroll
         for (int c = 0; c < S::chunks; ++c) {
-          st.o[c].x *= alpha;
-          st.o[c].y *= alpha;
-          st.o[c].z *= alpha;
-          st.o[c].w *= alpha;
+          const int chunk = lane_in_row + S::group * c;
+          part[c] = 0.f;
+          if (chunk < chunks_used) {
+            const float4 kv = *reinterpret_cast<const float4*>(key + 4 * chunk);
+            float t = st.q[c].x * kv.x;
+            t = fmaf(st.q[c].y, kv.y, t);
+            t = fmaf(st.q[c].z, kv.z, t);
+            part[c] = fmaf(st.q[c].w, kv.w, t);
+          }
         }
-        st.m = score;
-        prob = 1.f;
-      } else {
-        prob = expf(score - st.m);
-      }
-      st.l += prob;
-#ifdef ARTABPFN_MUTATIONS
-      if (context && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
-#endif
-      const float* value = v_stage + (row_x0 + kWarps * u) * stride;
 #pragma unroll
-      for (int c = 0; c < S::chunks; ++c) {
-        const int chunk = lane_in_row + S::group * c;
-        if (chunk < chunks_used) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
+        for (int width = 1; width < S::chunks; width *= 2)
+#pragma unroll
+          for (int c = 0; c + width < S::chunks; c += 2 * width) part[c] += part[c + width];
+        float acc = part[0];
+#pragma unroll
+        for (int off = S::group / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+        s[k] = acc * p.scale;
+      }
+#pragma unroll
+      for (int k = 0; k < kScoreBatch; ++k) {
+        const int u = u0 + k;
+        if (!active || u >= per_warp || j0 + warp + kWarps * u >= my_limit) continue;
+        const float score = s[k];
+        float prob;
+        if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
+          const float alpha = expf(st.m - score);  // 0 for the first key (m = -inf)
+          st.l *= alpha;
+#pragma unroll
+          for (int c = 0; c < S::chunks; ++c) {
+            st.o[c].x *= alpha;
+            st.o[c].y *= alpha;
+            st.o[c].z *= alpha;
+            st.o[c].w *= alpha;
+          }
+          st.m = score;
+          prob = 1.f;
+        } else {
+          prob = expf(score - st.m);
+        }
+        st.l += prob;
+#ifdef ARTABPFN_MUTATIONS
+        if (!kBuffer && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
+#endif
+        const float* value = sm.v + (row_x0 + kWarps * u) * stride;
+#pragma unroll
+        for (int c = 0; c < S::chunks; ++c) {
+          const int chunk = lane_in_row + S::group * c;
+          if (chunk < chunks_used) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
+        }
       }
     }
   }
@@ -379,15 +359,14 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
     const int h = static_cast<int>(tile % p.heads);
     const std::int64_t tile_row0 = (tile / p.heads) * S::rows;
     __syncthreads();  // the previous tile's epilogue is done with the shared arrays
-    // Zero the padding columns [Dh, padded_dim) of the staging rows of every stage: q is zero
-    // there too, and a stale NaN would poison 0 * pad.
+    // Zero the padding columns [Dh, padded_dim) of the staging rows: q is zero there too, and a
+    // stale NaN would poison 0 * pad.
     if (p.padded_dim != p.head_dim)
-      for (int s = 0; s < S::stages; ++s)
-        for (int x = threadIdx.x; x < S::keys; x += kThreads)
-          for (int d = p.head_dim; d < p.padded_dim; ++d) {
-            sm.k[s][x * (p.padded_dim + 4) + d] = 0.f;
-            sm.v[s][x * (p.padded_dim + 4) + d] = 0.f;
-          }
+      for (int x = threadIdx.x; x < S::keys; x += kThreads)
+        for (int d = p.head_dim; d < p.padded_dim; ++d) {
+          sm.k[x * (p.padded_dim + 4) + d] = 0.f;
+          sm.v[x * (p.padded_dim + 4) + d] = 0.f;
+        }
 
     const std::int64_t r = tile_row0 + row;
     const bool valid = r < p.rows_per_head;
@@ -423,63 +402,18 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       if (kContext && (p.mutant & mutation::kTf32Context)) st.q[c] = mutation::tf32_round(st.q[c]);
     }
 #endif
-    // Group the rows by K/V source for both phases at once (two warps, in parallel).
-    if constexpr (kContext)
-      if (warp == 0) describe_phase<S, false>(p, sm.phase[0], h, tile_row0);
-    if constexpr (kBuffer)
-      if (warp == 1) describe_phase<S, true>(p, sm.phase[1], h, tile_row0);
-    __syncthreads();
-
-    // The steps of the context phase, then of the buffer phase (phase 2: done); step (phase, j0)
-    // holds keys j0 .. j0 + NB - 1 of every group. Each step's cp.async group is started one step
-    // ahead into the other stage, so at most one is in flight at the top of a step: wait_prior(0)
-    // then one barrier both publishes this step and frees the stage the next one overwrites.
-    const bool buffer_steps = kBuffer && has_steps(sm.phase[1]);
-    int phase = kContext && has_steps(sm.phase[0]) ? 0 : buffer_steps ? 1 : 2;
-    int j0 = 0, stage = 0;
-    if (phase < 2) stage_step(p, sm.phase[phase], phase == 1, 0, sm.k[0], sm.v[0]);
-    while (phase < 2) {
-      const PhaseInfo<S>& info = sm.phase[phase];
-      int next_phase = phase, next_j0 = j0 + keys_per_group(info);
-      if (next_j0 >= info.phase_keys) {
-        next_phase = phase == 0 && buffer_steps ? 1 : 2;
-        next_j0 = 0;
-      }
-      const int next_stage = (stage + 1) % S::stages;
-      __pipeline_wait_prior(0);  // this thread's copies of this step (the only group in flight)
-      __syncthreads();           // everyone's; and no warp still reads the previous step's stage
-      if (S::stages == 2 && next_phase < 2)
-        stage_step(p, sm.phase[next_phase], next_phase == 1, next_j0, sm.k[next_stage], sm.v[next_stage]);
+    if constexpr (kContext) run_phase<S, false>(p, sm, st, h, tile_row0);
 #ifdef ARTABPFN_MUTATIONS
-      if (kContext && phase == 1) {  // plain queries in the buffer phase
 #pragma unroll
-        for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
-      }
-      if (kContext && phase == 0 && (p.mutant & mutation::kTf32Context)) {  // TF32 K and V operands (uniform branch)
-        const int staged = info.group_count * keys_per_group(info);
-        for (int x = threadIdx.x; x < staged * (p.padded_dim + 4); x += kThreads) {
-          sm.k[stage][x] = mutation::tf32_round(sm.k[stage][x]);
-          sm.v[stage][x] = mutation::tf32_round(sm.v[stage][x]);
-        }
-        __syncthreads();
-      }
+    for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
 #endif
-      compute_step(p, info, kContext && phase == 0, j0, sm.k[stage], sm.v[stage], st);
-      if (S::stages == 1 && next_phase < 2) {
-        __syncthreads();  // one stage: every warp is done reading it
-        stage_step(p, sm.phase[next_phase], next_phase == 1, next_j0, sm.k[0], sm.v[0]);
-      }
-      phase = next_phase;
-      j0 = next_j0;
-      stage = next_stage;
-    }
+    if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
-    // Epilogue: merge the warps' states of each row (fixed order), normalise, store. No copy is in
-    // flight (the last step started none); stage 0 is the scratch.
+    // Epilogue: merge the warps' states of each row (fixed order), normalise, store.
     __syncthreads();
-    float* part_o = sm.k[0];  // [warp][row][max_dim]
-    float* part_m = sm.v[0];  // [warp][row]
-    float* part_l = sm.v[0] + kWarps * S::rows;
+    float* part_o = sm.k;  // [warp][row][max_dim]
+    float* part_m = sm.v;  // [warp][row]
+    float* part_l = sm.v + kWarps * S::rows;
 #pragma unroll
     for (int c = 0; c < S::chunks; ++c) {
       const int chunk = lane_in_row + S::group * c;
@@ -537,17 +471,14 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
   }
 }
 
-// Head-dim classes: (float4 chunks per lane, lanes per row, staged keys[, stages]). Rows per tile
-// (M) = 32 / lanes per row; staged keys >= 8 warps x M (one key per warp for every group of a
-// tile). Two stages take at most 74 KB (two blocks per SM); Dh > 128 keeps one (67 KB, two blocks
-// per SM, as its 128 registers allow): two would take 133 KB, one block per SM, and its keys
-// cannot halve (8 warps x M = 32).
+// Head-dim classes: (float4 chunks per lane, lanes per row, staged keys). Rows per tile (M) =
+// 32 / lanes per row; staged keys >= 8 warps x M (one key per warp for every group of a tile).
 using ShapeD8 = Shape<1, 2, 128>;
 using ShapeD16 = Shape<2, 2, 128>;
 using ShapeD32 = Shape<4, 2, 128>;
 using ShapeD64 = Shape<4, 4, 64>;
 using ShapeD128 = Shape<4, 8, 32>;
-using ShapeD256 = Shape<8, 8, 32, 1>;
+using ShapeD256 = Shape<8, 8, 32>;
 
 template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {

@@ -91,14 +91,13 @@ __global__ void __launch_bounds__(Tile::threads)
 #endif
 }
 
+// Asked at every call (two cheap host queries), so that a process using devices of different
+// architectures gets each one's answer.
 bool device_has_clusters() {
-  static const bool has = [] {
-    int device = 0, value = 0;
-    if (cudaGetDevice(&device) != cudaSuccess) return false;
-    if (cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
-    return value != 0;
-  }();
-  return has;
+  int device = 0, value = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
+  return value != 0;
 }
 
 }  // namespace

@@ -204,11 +204,12 @@ class Runner {
 
   // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
   // Per layer: the folded feature map, q|k|v, attention, out_proj, ff.0 (+ GELU), ff.2, each of
-  // the three LayerNorms after the product before it (options_.fuse_layer_norm: in that
-  // product's launch where it can, 7 launches a layer with attention and a decode step's K/V
-  // append; else separate launches, 10; bitwise the same).
+  // the three LayerNorms after the product before it. appends (a decode step: one per layer):
+  // the K/V append after q|k|v. options_.fuse_epilogues: the LayerNorms and the append in the
+  // launch of the product before them where the kernels can (6 launches a decode step's layer);
+  // else separate launches (10); bitwise the same.
   template <class Attend>
-  void layers(Workspace& w, std::int64_t n, Attend&& attend) {
+  void layers(Workspace& w, std::int64_t n, Attend&& attend, const kernels::KVAppend* appends = nullptr) {
     using kernels::Epilogue;
     const int D = c_.d_model;
     for (int l = 0; l < c_.n_layers; ++l) {
@@ -216,7 +217,17 @@ class Runner {
       mark("projections");
       product_then_norm(w.x.data(), L.feature, nullptr, D, w.x.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n);
       mark("projections");
-      kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
+      if (appends != nullptr && options_.fuse_epilogues) {
+        kernels::linear_append_kv(w.h.data(), L.qkv, w.qkv.data(), n, D, appends[l], s_);
+      } else {
+        kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
+        if (appends != nullptr) {  // buffer t-1's K/V join the cache before the step's attention
+          const kernels::KVAppend& a = appends[l];
+          mark("kv_append");
+          kernels::append_buffer_kv_step(w.qkv.data() + D, w.qkv.data() + 2 * D, 2 * 3 * std::int64_t(D), a.k_buffer,
+                                         a.v_buffer, n / 2, a.capacity, a.step, a.n_heads, a.head_dim, s_);
+        }
+      }
       attend(l, w);
       mark("projections");
       product_then_norm(w.a.data(), L.out, nullptr, D, w.h.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n);
@@ -232,7 +243,7 @@ class Runner {
   void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
                          const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
     const int D = c_.d_model;
-    if (options_.fuse_layer_norm) {
+    if (options_.fuse_epilogues) {
       kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, s_);
       return;
     }
@@ -547,12 +558,11 @@ struct InferenceContext::Impl {
     kernels::embed_decode_step(run.m_.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
                                step, batch, w.x.data(), run.s_);
     {
+      // Buffer t-1's K/V join the cache after each layer's q|k|v, before its attention (nothing at t = 0).
+      std::vector<kernels::KVAppend> appends;
+      for (int l = 0; l < c.n_layers; ++l)
+        appends.push_back({st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, step, H, Dh});
       run.layers(w, 2 * batch, [&](int l, Workspace& ws) {
-        // Buffer t-1's K/V join the cache before the step's attention (nothing at t = 0).
-        run.mark("kv_append");
-        kernels::append_buffer_kv_step(ws.qkv.data() + D, ws.qkv.data() + 2 * D, 2 * 3 * std::int64_t(D),
-                                       st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), batch, st.cap, step,
-                                       H, Dh, run.s_);
         const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, 2, Dh, 3 * D};
         const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
                                      d.context_offset.data(), d.context_len.data(), st.task.data()};
@@ -560,7 +570,7 @@ struct InferenceContext::Impl {
         const kernels::BufferKV buf{st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, st.cap,
                                     kernels::BufferMask::kDecode, step};
         run.attend(q, ctx, buf, ws);
-      });
+      }, appends.data());
     }
     run.mark("head");
     kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, run.s_);
@@ -826,7 +836,7 @@ StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std:
   if (step < 0 || step >= d.nt_max || replays < 1) throw InputError("profile_decode_step: needs 0 <= step < Nt and replays >= 1");
   if (options_.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
   ContextOptions plain = options_;
-  plain.fuse_layer_norm = false;  // the stages are marked on the separate-LayerNorm sequence
+  plain.fuse_epilogues = false;  // the stages are marked on the sequence of separate launches
   Runner run(model_, plain, stream_);
   const ContextCache cache = run.prefill(d);
   return Impl::profile_decode_step(run, d, cache, samples, step, replays);

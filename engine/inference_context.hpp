@@ -38,10 +38,11 @@ struct ContextOptions {
   // one by one (eager), for comparison; results are bitwise the same.
   bool decode_graphs = true;
   // true: each LayerNorm of a layer runs in the launch of the product before it where the kernel
-  // can (kernels::linear_layer_norm: few rows, as in a decode step; 91 instead of 127 launches a
-  // decode step on the paper config); false: separate LayerNorm launches. Results are bitwise the
-  // same (engine properties and bench/engine/decode_step_bench check it).
-  bool fuse_layer_norm = true;
+  // can (kernels::linear_layer_norm: few rows, as in a decode step), and a decode step's K/V
+  // append in the q|k|v product's launch (kernels::linear_append_kv): 79 instead of 127 launches
+  // a decode step on the paper config; false: separate LayerNorm and append launches. Results are
+  // bitwise the same (engine properties and bench/engine/decode_step_bench check it).
+  bool fuse_epilogues = true;
   // Progress of long calls: called on the calling thread with the AR steps done so far (over all
   // chunks of the call) and their total, at most about four times a second (each call waits for
   // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.

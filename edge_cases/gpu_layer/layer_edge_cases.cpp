@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "properties/gpu_layer/layer_harness.hpp"
@@ -351,6 +352,31 @@ TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
   EXPECT_THROW(call(x.data(), r.data(), r.data()), std::invalid_argument);
   EXPECT_THROW(call(x.data(), r.data(), x.data()), std::invalid_argument);
   EXPECT_THROW(call(x.data(), nullptr, r.data()), std::invalid_argument);
+}
+
+// linear_append_kv refuses an odd row count (rows come 2 a sample), a null step or buffer and
+// sizes below 1, with a message, before launching anything.
+TEST(GpuLayerEdgeCases, LinearAppendKvRefusesBadArguments) {
+  ARTABPFN_REQUIRE_GPU();
+  DeviceBuffer<float> x(std::vector<float>(16, 1.0f)), w(std::vector<float>(96, 0.5f)), y(std::vector<float>(24, 0.0f)),
+      kb(std::vector<float>(16, 0.0f)), vb(std::vector<float>(16, 0.0f));
+  DeviceBuffer<int> step(std::vector<int>{1});
+  const artabpfn::kernels::KVAppend good{kb.data(), vb.data(), 2, step.data(), 2, 2};
+  const auto call = [&](std::int64_t rows, artabpfn::kernels::KVAppend a) {
+    artabpfn::kernels::linear_append_kv(x.data(), w.data(), y.data(), rows, 4, a, nullptr);
+  };
+  EXPECT_NO_THROW(call(2, good));
+  EXPECT_THROW(call(3, good), std::invalid_argument);
+  auto bad = good;
+  bad.step = nullptr;
+  EXPECT_THROW(call(2, bad), std::invalid_argument);
+  bad = good;
+  bad.v_buffer = nullptr;
+  EXPECT_THROW(call(2, bad), std::invalid_argument);
+  bad = good;
+  bad.capacity = 0;
+  EXPECT_THROW(call(2, bad), std::invalid_argument);
+  device_sync();
 }
 
 }  // namespace

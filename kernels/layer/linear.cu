@@ -34,6 +34,7 @@
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
 #include "kernels/layer/whole_k.cuh"
+#include "kernels/rows.hpp"
 
 namespace artabpfn::kernels {
 namespace {
@@ -152,18 +153,31 @@ __global__ void __launch_bounds__(kTy * kTx)
   }
 }
 
-// The whole-k variant (kernels/layer/whole_k.cuh), one tile shape per instantiation.
-template <Epilogue kAct, class Tile>
+// The decode step's K/V append done by the q|k|v product's epilogue (linear_append_kv); none
+// where k_buffer is null.
+struct AppendEpilogue {
+  float* k_buffer = nullptr;
+  float* v_buffer = nullptr;
+  const int* step = nullptr;
+  int capacity = 0, n_heads = 0, head_dim = 0;
+};
+
+// The whole-k variant (kernels/layer/whole_k.cuh), one tile shape per instantiation; kAppend:
+// with the append (its own instantiation, so that the other launches carry none of its code).
+template <Epilogue kAct, class Tile, bool kAppend>
 __global__ void __launch_bounds__(Tile::threads)
     linear_whole_k_kernel(const float* __restrict__ x, const float* __restrict__ weight,
                           const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
-                          int in_features, int out_features) {
+                          int in_features, int out_features, const AppendEpilogue append) {
   using namespace detail;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * Tile::rows;
   const int out0 = static_cast<int>(blockIdx.y) * Tile::outs;
   float sums[Tile::rows_per_thread][Tile::outs_per_thread];
   whole_k_tile<Tile>(x, weight, rows, in_features, out_features, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
+  // After whole_k_tile's wait for the previous kernel: the step is the one this launch decodes.
+  const int t = kAppend ? *append.step : 0;
+  const int d_model = append.n_heads * append.head_dim;
 #pragma unroll
   for (int i = 0; i < Tile::rows_per_thread; ++i) {
     const std::int64_t row = row0 + tid / 16 + Tile::row_step * i;
@@ -178,20 +192,27 @@ __global__ void __launch_bounds__(Tile::threads)
       if constexpr (kAct == Epilogue::kGelu) v = gelu_exact(v);
       if (residual != nullptr) v = v + residual[at];
       y[at] = v;
+      if (kAppend && t >= 1 && row % 2 == 0 && out >= d_model) {  // sample row / 2's buffer row t - 1: k or v
+        const int c = out < 2 * d_model ? out - d_model : out - 2 * d_model;
+        const int h = c / append.head_dim, d = c - h * append.head_dim;
+        float* buffer = out < 2 * d_model ? append.k_buffer : append.v_buffer;
+        buffer[((row / 2 * append.n_heads + h) * append.capacity + (t - 1)) * append.head_dim + d] = v;
+      }
     }
   }
 }
 
-template <Epilogue kAct, class Tile>
+template <Epilogue kAct, class Tile, bool kAppend = false>
 void launch_whole_k(const float* x, const float* weight, const float* bias, const float* residual, float* y,
-                    std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
+                    std::int64_t rows, int in_features, int out_features, cudaStream_t stream,
+                    const AppendEpilogue& append = {}) {
   const dim3 grid(detail::blocks_for(rows, Tile::rows, "linear"),
                   static_cast<unsigned int>((out_features + Tile::outs - 1) / Tile::outs));
   detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-  const auto kernel = linear_whole_k_kernel<kAct, Tile>;
+  const auto kernel = linear_whole_k_kernel<kAct, Tile, kAppend>;
   detail::allow_shared_memory_once(kernel, Tile::shared_bytes(detail::kWholeMaxK));
   detail::launch(kernel, grid, Tile::threads, Tile::shared_bytes(in_features), stream, x, weight, bias, residual, y,
-                 rows, in_features, out_features);
+                 rows, in_features, out_features, append);
 }
 
 template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
@@ -233,6 +254,36 @@ void linear(const float* x, const float* weight, const float* bias, const float*
     dispatch<Epilogue::kGelu>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   else
     dispatch<Epilogue::kNone>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+}
+
+void linear_append_kv(const float* x, const float* weight, float* y, std::int64_t rows, int in_features,
+                      const KVAppend& append, cudaStream_t stream) {
+  detail::require(rows >= 0 && in_features >= 0, "linear_append_kv: negative size");
+  detail::require(rows % 2 == 0, "linear_append_kv: rows must be 2 a sample (buffer row, then target row)");
+  detail::require(append.n_heads >= 1 && append.head_dim >= 1 && append.capacity >= 1,
+                  "linear_append_kv: heads, head_dim and capacity must be >= 1");
+  if (rows == 0) return;
+  detail::require(append.k_buffer != nullptr && append.v_buffer != nullptr && append.step != nullptr,
+                  "linear_append_kv: null buffer or step");
+  const int d_model = append.n_heads * append.head_dim;
+  // One launch up to 2048 rows (a decode step up to B 1024: B 256 710 against 733 us a step, H200,
+  // paper config); above, the 64 x 64 tiles' scattered append cost more than its own launch
+  // (B 4096 4072 against 4062 us; bench/engine/NOTES.md, v9).
+  const AppendEpilogue epilogue{append.k_buffer, append.v_buffer, append.step, append.capacity, append.n_heads,
+                                append.head_dim};
+  if (detail::whole_k_fits(x, weight, in_features) && rows <= detail::kWholeSmallMaxRows) {
+    if (rows <= detail::kWholeTinyMaxRows)
+      launch_whole_k<Epilogue::kNone, detail::WholeKTiny, true>(x, weight, nullptr, nullptr, y, rows, in_features,
+                                                                3 * d_model, stream, epilogue);
+    else
+      launch_whole_k<Epilogue::kNone, detail::WholeKSmall, true>(x, weight, nullptr, nullptr, y, rows, in_features,
+                                                                 3 * d_model, stream, epilogue);
+    return;
+  }
+  linear(x, weight, nullptr, nullptr, y, rows, in_features, 3 * d_model, Epilogue::kNone, stream);
+  append_buffer_kv_step(y + d_model, y + 2 * d_model, 2 * 3 * std::int64_t(d_model), append.k_buffer,
+                        append.v_buffer, rows / 2, append.capacity, append.step, append.n_heads, append.head_dim,
+                        stream);
 }
 
 }  // namespace artabpfn::kernels

@@ -264,11 +264,12 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
 }
 
-// ContextOptions::fuse_layer_norm (the default: LayerNorm in the product's launch) changes no bit
-// of samples or densities against separate LayerNorm launches, with graphs and without.
-TEST(EngineProperties, FusedLayerNormChangesNoBit) {
+// ContextOptions::fuse_epilogues (the default: each LayerNorm and the decode step's K/V append in
+// the launch of the product before it) changes no bit of samples or densities against separate
+// launches, with graphs and without.
+TEST(EngineProperties, FusedEpiloguesChangeNoBit) {
   ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("fuse_layer_norm on == off, bitwise", [] {
+  EXPECT_TRUE(rc::check("fuse_epilogues on == off, bitwise", [] {
     const SmallCase c = *engine_case();
     const Batch b = random_batch(c, *rc::gen::inRange(1, 4), *rc::gen::inRange(1, 3));
     const engine::DeviceModel model(b.weights);

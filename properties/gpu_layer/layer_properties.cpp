@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "kernels/rows.hpp"
 #include "properties/gpu_layer/layer_harness.hpp"
 #include "properties/gpu_layer/random_words.hpp"
 #include "tests/support/gpu_available.hpp"
@@ -101,6 +102,57 @@ TEST(GpuLayerProperties, LinearGeluEpilogueEqualsGeluKernel) {
     LinearCase plain = fused;
     plain.act = Epilogue::kNone;
     RC_ASSERT(bitwise_equal(gpu_linear(fused), gpu_gelu(gpu_linear(plain))));
+  }));
+}
+
+// ---- q|k|v with the decode step's K/V append ----------------------------------------------------
+
+// y and both buffers after linear_append_kv, or after linear then append_buffer_kv_step.
+struct AppendResult {
+  std::vector<float> y, k_buffer, v_buffer;
+};
+
+AppendResult gpu_linear_append(const LinearCase& c, int heads, int head_dim, int capacity, int step,
+                               const std::vector<float>& k_initial, const std::vector<float>& v_initial, bool fused) {
+  DeviceBuffer<float> x(c.x), w(c.weight), kb(k_initial), vb(v_initial);
+  DeviceBuffer<int> t(std::vector<int>{step});
+  GuardedOutput y(static_cast<std::size_t>(c.rows * c.out));
+  const int d = heads * head_dim;
+  if (fused) {
+    artabpfn::kernels::linear_append_kv(x.data(), w.data(), y.data(), c.rows, c.in,
+                                        {kb.data(), vb.data(), capacity, t.data(), heads, head_dim}, nullptr);
+  } else {
+    artabpfn::kernels::linear(x.data(), w.data(), nullptr, nullptr, y.data(), c.rows, c.in, c.out, Epilogue::kNone,
+                              nullptr);
+    artabpfn::kernels::append_buffer_kv_step(y.data() + d, y.data() + 2 * d, 6 * std::int64_t(d), kb.data(), vb.data(),
+                                             c.rows / 2, capacity, t.data(), heads, head_dim, nullptr);
+  }
+  device_sync();
+  return {y.checked_download("linear_append_kv"), kb.download(), vb.download()};
+}
+
+// linear_append_kv is linear then append_buffer_kv_step, bitwise, for the product and for every
+// buffer element (the ones it must not touch keep their random values): 0 to 1200 samples (tiles
+// of 8, 16 and 64 rows), steps 0 (no append) to capacity, head dims that are not multiples of 4,
+// and k that is not (the fallback: the two launches).
+TEST(GpuLayerProperties, LinearAppendKvEqualsLinearThenAppend) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("linear_append_kv == linear + append_buffer_kv_step, bitwise", [] {
+    const int heads = *rc::gen::inRange(1, 5), head_dim = *rc::gen::inRange(1, 41);
+    const int in = *rc::gen::oneOf(rc::gen::map(rc::gen::inRange(1, 65), [](int k) { return 4 * k; }),
+                                   rc::gen::inRange(1, 300));
+    const auto batch = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(0, 40), rc::gen::inRange<std::int64_t>(1000, 1200));
+    const int capacity = *rc::gen::inRange(1, 9), step = *rc::gen::inRange(0, capacity + 1);
+    Rng rng(any_seed());
+    const LinearCase c = random_linear(rng, 2 * batch, in, 3 * heads * head_dim, false, false, Epilogue::kNone);
+    const std::size_t buffer = static_cast<std::size_t>(batch * heads * capacity * head_dim);
+    const std::vector<float> k0 = rng.normals(buffer, 0.0, 1.0), v0 = rng.normals(buffer, 0.0, 1.0);
+    const AppendResult fused = gpu_linear_append(c, heads, head_dim, capacity, step, k0, v0, true);
+    const AppendResult separate = gpu_linear_append(c, heads, head_dim, capacity, step, k0, v0, false);
+    RC_ASSERT(bitwise_equal(fused.y, separate.y));
+    RC_ASSERT(bitwise_equal(fused.k_buffer, separate.k_buffer));
+    RC_ASSERT(bitwise_equal(fused.v_buffer, separate.v_buffer));
+    if (step == 0) RC_ASSERT(bitwise_equal(fused.k_buffer, k0));  // nothing appended at t = 0
   }));
 }
 

@@ -1,4 +1,6 @@
 // linear: y[rows, out] = act(x[rows, in] W^T + bias) + residual, W in PyTorch [out, in] layout.
+// linear_append_kv: a decode step's q|k|v product whose epilogue also appends each sample's
+// buffer-row k and v to its cache (the whole-k kernel's kAppend instantiation, up to 2048 rows).
 //
 // A shared-memory tiled float32 product (no cuBLAS, no TF32, no tensor cores):
 //   whole-k  where in_features % 4 == 0 and <= 256 and x, W are 16-byte aligned (every product of

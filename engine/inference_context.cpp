@@ -222,10 +222,8 @@ class Runner {
       } else {
         kernels::linear(w.h.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, s_);
         if (appends != nullptr) {  // buffer t-1's K/V join the cache before the step's attention
-          const kernels::KVAppend& a = appends[l];
           mark("kv_append");
-          kernels::append_buffer_kv_step(w.qkv.data() + D, w.qkv.data() + 2 * D, 2 * 3 * std::int64_t(D), a.k_buffer,
-                                         a.v_buffer, n / 2, a.capacity, a.step, a.n_heads, a.head_dim, s_);
+          kernels::append_buffer_kv_step(w.qkv.data(), n, appends[l], s_);
         }
       }
       attend(l, w);

@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "kernels/rows.hpp"
+
 namespace artabpfn::kernels {
 
 // ---- linear (kernels/layer/linear.cu) -------------------------------------------------------
@@ -38,18 +40,8 @@ void linear(const float* x, const float* weight, const float* bias, const float*
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 
 // ---- q|k|v with the decode step's K/V append (kernels/layer/linear.cu) ----------------------
-// A decode step's q|k|v rows are 2 a sample: row 2b its buffer row t - 1, row 2b + 1 its target t.
-// At step t (read from device memory after the previous kernel), the k and v of every sample's
-// buffer row join its [B, H, capacity, Dh] buffers at position t - 1; nothing at t = 0.
-struct KVAppend {
-  float* k_buffer;
-  float* v_buffer;
-  int capacity;
-  const int* step;
-  int n_heads, head_dim;  // D = n_heads * head_dim
-};
 // linear(x, weight, nullptr, nullptr, y, rows, in_features, 3 D, kNone) and then
-// append_buffer_kv_step(y + D, y + 2 D, 6 D, ...) (kernels/rows.hpp), bitwise the same, in one
+// append_buffer_kv_step(y, rows, append) (kernels/rows.hpp: KVAppend), bitwise the same, in one
 // launch up to 2048 rows where the whole-k kernel takes the shape (in_features % 4 == 0 and <= 256,
 // 16-byte aligned x and weight). rows must be even. y must not overlap x or the buffers.
 void linear_append_kv(const float* x, const float* weight, float* y, std::int64_t rows, int in_features,

@@ -68,6 +68,20 @@ void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_
                            float* v_buffer, std::int64_t batch, int capacity, const int* step, int n_heads,
                            int head_dim, cudaStream_t stream);
 
+// A decode step's cache: its q|k|v rows are 2 a sample (row 2b: buffer row t - 1, row 2b + 1:
+// target t), and at step t (read from device memory) the k and v of every sample's buffer row join
+// its [B, H, capacity, Dh] buffers at position t - 1; nothing at t = 0.
+struct KVAppend {
+  float* k_buffer;
+  float* v_buffer;
+  int capacity;
+  const int* step;
+  int n_heads, head_dim;  // D = n_heads * head_dim
+};
+// The append above from the q|k|v rows [rows, 3 D] (rows = 2 B): append_buffer_kv_step(qkv + D,
+// qkv + 2 D, 6 D, ..., B = rows / 2, ...).
+void append_buffer_kv_step(const float* qkv_rows, std::int64_t rows, const KVAppend& append, cudaStream_t stream);
+
 // *counter = value (one thread), and *counter += 1: the decode step index in device memory.
 void set_device_int(int* counter, int value, cudaStream_t stream);
 void increment_device_int(int* counter, cudaStream_t stream);

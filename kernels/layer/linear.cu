@@ -155,22 +155,14 @@ __global__ void __launch_bounds__(kTy * kTx)
   }
 }
 
-// The decode step's K/V append done by the q|k|v product's epilogue (linear_append_kv); none
-// where k_buffer is null.
-struct AppendEpilogue {
-  float* k_buffer = nullptr;
-  float* v_buffer = nullptr;
-  const int* step = nullptr;
-  int capacity = 0, n_heads = 0, head_dim = 0;
-};
-
 // The whole-k variant (kernels/layer/whole_k.cuh), one tile shape per instantiation; kAppend:
-// with the append (its own instantiation, so that the other launches carry none of its code).
+// with the decode step's K/V append in the epilogue (linear_append_kv; its own instantiation, so
+// that the other launches carry none of its code; `append` is unused without it).
 template <Epilogue kAct, class Tile, bool kAppend>
 __global__ void __launch_bounds__(Tile::threads)
     linear_whole_k_kernel(const float* __restrict__ x, const float* __restrict__ weight,
                           const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
-                          int in_features, int out_features, const AppendEpilogue append) {
+                          int in_features, int out_features, const KVAppend append) {
   using namespace detail;
   const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * Tile::rows;
   const int out0 = static_cast<int>(blockIdx.y) * Tile::outs;
@@ -207,7 +199,7 @@ __global__ void __launch_bounds__(Tile::threads)
 template <Epilogue kAct, class Tile, bool kAppend = false>
 void launch_whole_k(const float* x, const float* weight, const float* bias, const float* residual, float* y,
                     std::int64_t rows, int in_features, int out_features, cudaStream_t stream,
-                    const AppendEpilogue& append = {}) {
+                    const KVAppend& append = {}) {
   const dim3 grid(detail::blocks_for(rows, Tile::rows, "linear"),
                   static_cast<unsigned int>((out_features + Tile::outs - 1) / Tile::outs));
   detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
@@ -271,21 +263,17 @@ void linear_append_kv(const float* x, const float* weight, float* y, std::int64_
   // One launch up to 2048 rows (a decode step up to B 1024: B 256 710 against 733 us a step, H200,
   // paper config); above, the 64 x 64 tiles' scattered append cost more than its own launch
   // (B 4096 4072 against 4062 us; bench/engine/NOTES.md, v9).
-  const AppendEpilogue epilogue{append.k_buffer, append.v_buffer, append.step, append.capacity, append.n_heads,
-                                append.head_dim};
   if (detail::whole_k_fits(x, weight, in_features) && rows <= detail::kWholeSmallMaxRows) {
     if (rows <= detail::kWholeTinyMaxRows)
       launch_whole_k<Epilogue::kNone, detail::WholeKTiny, true>(x, weight, nullptr, nullptr, y, rows, in_features,
-                                                                3 * d_model, stream, epilogue);
+                                                                3 * d_model, stream, append);
     else
       launch_whole_k<Epilogue::kNone, detail::WholeKSmall, true>(x, weight, nullptr, nullptr, y, rows, in_features,
-                                                                 3 * d_model, stream, epilogue);
+                                                                 3 * d_model, stream, append);
     return;
   }
   linear(x, weight, nullptr, nullptr, y, rows, in_features, 3 * d_model, Epilogue::kNone, stream);
-  append_buffer_kv_step(y + d_model, y + 2 * d_model, 2 * 3 * std::int64_t(d_model), append.k_buffer,
-                        append.v_buffer, rows / 2, append.capacity, append.step, append.n_heads, append.head_dim,
-                        stream);
+  append_buffer_kv_step(y, rows, append, stream);
 }
 
 }  // namespace artabpfn::kernels

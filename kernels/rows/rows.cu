@@ -173,6 +173,13 @@ void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_
                  v_buffer, batch, capacity, step, n_heads, head_dim);
 }
 
+void append_buffer_kv_step(const float* qkv_rows, std::int64_t rows, const KVAppend& append, cudaStream_t stream) {
+  const std::int64_t d_model = std::int64_t(append.n_heads) * append.head_dim;
+  append_buffer_kv_step(qkv_rows + d_model, qkv_rows + 2 * d_model, 2 * 3 * d_model, append.k_buffer,
+                        append.v_buffer, rows / 2, append.capacity, append.step, append.n_heads, append.head_dim,
+                        stream);
+}
+
 void set_device_int(int* counter, int value, cudaStream_t stream) {
   detail::launch(set_int_kernel, 1, 1, 0, stream, counter, value);
 }

@@ -76,16 +76,6 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
   launch_in_clusters(kernel, grid, block, dim3(1, 1, 1), shared_bytes, stream, std::forward<Args>(args)...);
 }
 
-// Whether the current device can launch thread block clusters (sm_90 and later). Asked at every
-// call (two cheap host queries), so that a process using devices of different architectures gets
-// each one's answer.
-inline bool device_has_clusters() {
-  int device = 0, value = 0;
-  if (cudaGetDevice(&device) != cudaSuccess) return false;
-  if (cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
-  return value != 0;
-}
-
 // A kernel with more than 48 KB of dynamic shared memory needs an opt-in, once per kernel and
 // device (to its largest size). It runs in relaxed capture mode so that a first launch inside a
 // CUDA-graph capture is not broken by it. Thread-safe.

@@ -54,14 +54,12 @@
 // instead of 1-8 (M 16 at Dh 32: twice the tiles at small B), 16-byte staging copies, two blocks
 // per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3).
 // See properties/gpu_attention/README.md.
-#include <cooperative_groups.h>
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -74,8 +72,6 @@
 
 namespace artabpfn::kernels {
 namespace {
-
-namespace cg = cooperative_groups;
 
 // 8 warps split the keys of a tile: at small B (the decode step at B 256 is 128 tiles for 132
 // SMs) a tile's latency is its longest warp's key walk, so more warps per tile shorten it; at
@@ -169,10 +165,8 @@ struct Smem {
 };
 
 // One phase (context or buffer) of one tile: groups rows by K/V source, then streams the keys.
-template <class S, int kRanks, bool kBuffer>
-__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0,
-                                          int rank) {
-  constexpr int kParts = kRanks * kWarps;  // key j belongs to part j mod kParts: warp j mod kWarps of rank
+template <class S, bool kBuffer>
+__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
   const float* __restrict__ kbase = kBuffer ? p.buffer_k : p.context_k;
@@ -232,14 +226,10 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   const int groups = sm.group_count, phase_keys = sm.phase_keys;
   const int my_group = sm.row_group[row], my_limit = sm.row_limit[row];
   if (groups == 0 || phase_keys == 0) return;  // uniform over the block
-  // A step covers NB keys of every group: kRanks * S::keys / groups rounded down to a multiple of
-  // kParts (>= kParts because keys >= kWarps * rows >= kWarps * groups). Each block stages its
-  // NB / kRanks of them: in every run of kParts keys, the kWarps keys its own warps take.
-  const int step_keys = kRanks * S::keys / groups / kParts * kParts;
-  const int per_group = step_keys / kRanks;  // rows of one group a block stages per step
+  // NB >= kWarps because keys >= kWarps * rows >= kWarps * groups.
+  const int per_group = S::keys / groups / kWarps * kWarps;
   const int staged = groups * per_group;
   const int per_warp = per_group / kWarps;  // keys of one group that one warp handles per step
-  const int first_key = rank * kWarps + warp;  // this warp's first key of a step, relative to j0
   const int stride = p.padded_dim + 4;
   const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in smem
   const bool active = my_group >= 0;
@@ -250,15 +240,14 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   while (lanes_per_row < 32 && 4 * lanes_per_row < p.padded_dim) lanes_per_row *= 2;
   const int rows_per_pass = 32 / lanes_per_row;
 
-  for (int j0 = 0; j0 < phase_keys; j0 += step_keys) {
+  for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
     __syncthreads();  // everyone is done reading the previous step
     // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
     // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
     // alignment requirement on context_offset or Dh).
     for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
       const int g = x / per_group;
-      const int slot = x - g * per_group;  // = u * kWarps + w: key j0 + u * kParts + rank * kWarps + w
-      const int j = j0 + slot / kWarps * kParts + rank * kWarps + slot % kWarps;
+      const int j = j0 + (x - g * per_group);
       const bool has = j < sm.group_keys[g];
       const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
       float* k_dst = sm.k + x * stride;
@@ -289,7 +278,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       __syncthreads();
     }
 #endif
-    // Warp `warp` takes keys j0 + first_key + kParts u, u < per_warp, in increasing order.
+    // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order.
     for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
       float s[kScoreBatch];
 #pragma unroll
@@ -324,7 +313,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = u0 + k;
-        if (!active || u >= per_warp || j0 + first_key + kParts * u >= my_limit) continue;
+        if (!active || u >= per_warp || j0 + warp + kWarps * u >= my_limit) continue;
         const float score = s[k];
         float prob;
         if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
@@ -357,34 +346,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   }
 }
 
-// Barrier over the blocks that share a tile (the cluster; the block when kRanks is 1). A cluster
-// barrier also orders shared-memory writes before the other blocks' reads of them.
-template <int kRanks>
-__device__ __forceinline__ void tile_sync() {
-  if constexpr (kRanks == 1) {
-    __syncthreads();
-  } else {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    cg::this_cluster().sync();
-#endif
-  }
-}
-
-// Shared memory of block `rank` of this block's cluster (its own when kRanks is 1).
-template <int kRanks>
-__device__ __forceinline__ const float* rank_shared(float* local, int rank) {
-  if constexpr (kRanks == 1) {
-    return local;
-  } else {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    return cg::this_cluster().map_shared_rank(local, rank);
-#else
-    return local;
-#endif
-  }
-}
-
-template <class S, bool kContext, bool kBuffer, int kRanks>
+template <class S, bool kContext, bool kBuffer>
 __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
   detail::start_after_previous_kernel();
   extern __shared__ __align__(16) unsigned char smem_bytes[];  // one Smem<S> (over 48 KB: dynamic)
@@ -392,11 +354,8 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
   const int chunks_used = p.padded_dim / 4;
-  // The kRanks blocks of a cluster (consecutive in x) work on the same tiles, each on its share of
-  // the keys; rank 0 merges their states.
-  const int rank = static_cast<int>(blockIdx.x % kRanks);
 
-  for (std::int64_t tile = blockIdx.x / kRanks; tile < p.tiles; tile += gridDim.x / kRanks) {
+  for (std::int64_t tile = blockIdx.x; tile < p.tiles; tile += gridDim.x) {
     const int h = static_cast<int>(tile % p.heads);
     const std::int64_t tile_row0 = (tile / p.heads) * S::rows;
     __syncthreads();  // the previous tile's epilogue is done with the shared arrays
@@ -443,15 +402,14 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       if (kContext && (p.mutant & mutation::kTf32Context)) st.q[c] = mutation::tf32_round(st.q[c]);
     }
 #endif
-    if constexpr (kContext) run_phase<S, kRanks, false>(p, sm, st, h, tile_row0, rank);
+    if constexpr (kContext) run_phase<S, false>(p, sm, st, h, tile_row0);
 #ifdef ARTABPFN_MUTATIONS
 #pragma unroll
     for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
 #endif
-    if constexpr (kBuffer) run_phase<S, kRanks, true>(p, sm, st, h, tile_row0, rank);
+    if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
-    // Epilogue: merge the states of each row over the cluster's warps in the fixed order of their
-    // parts (rank 0's warps 0..7, then rank 1's, ...), normalise, store.
+    // Epilogue: merge the warps' states of each row (fixed order), normalise, store.
     __syncthreads();
     float* part_o = sm.k;  // [warp][row][max_dim]
     float* part_m = sm.v;  // [warp][row]
@@ -466,43 +424,29 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       part_m[warp * S::rows + row] = st.m;
       part_l[warp * S::rows + row] = st.l;
     }
-    tile_sync<kRanks>();
-    if (rank == 0 && warp == 0 && valid) {
-      const float* rank_o[kRanks];
-      const float* rank_m[kRanks];
-      const float* rank_l[kRanks];
-#pragma unroll
-      for (int r = 0; r < kRanks; ++r) {
-        rank_o[r] = rank_shared<kRanks>(part_o, r);
-        rank_m[r] = rank_shared<kRanks>(part_m, r);
-        rank_l[r] = rank_shared<kRanks>(part_l, r);
-      }
+    __syncthreads();
+    if (warp == 0 && valid) {
       float m = -INFINITY;
 #pragma unroll
-      for (int r = 0; r < kRanks; ++r)
-#pragma unroll
-        for (int w = 0; w < kWarps; ++w) m = fmaxf(m, rank_m[r][w * S::rows + row]);
+      for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * S::rows + row]);
       float4 acc[S::chunks];
 #pragma unroll
       for (int c = 0; c < S::chunks; ++c) acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
       float l = 0.f;
       if (m != -INFINITY) {
 #pragma unroll
-        for (int r = 0; r < kRanks; ++r)
+        for (int w = 0; w < kWarps; ++w) {
+          const float mw = part_m[w * S::rows + row];
+          if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
+          const float f = expf(mw - m);
+          l = fmaf(f, part_l[w * S::rows + row], l);
 #pragma unroll
-          for (int w = 0; w < kWarps; ++w) {
-            const float mw = rank_m[r][w * S::rows + row];
-            if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
-            const float f = expf(mw - m);
-            l = fmaf(f, rank_l[r][w * S::rows + row], l);
-#pragma unroll
-            for (int c = 0; c < S::chunks; ++c) {
-              const int chunk = lane_in_row + S::group * c;
-              if (chunk < chunks_used)
-                fma4(acc[c], f,
-                     *reinterpret_cast<const float4*>(rank_o[r] + (w * S::rows + row) * S::max_dim + 4 * chunk));
-            }
+          for (int c = 0; c < S::chunks; ++c) {
+            const int chunk = lane_in_row + S::group * c;
+            if (chunk < chunks_used)
+              fma4(acc[c], f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + row) * S::max_dim + 4 * chunk));
           }
+        }
       }
 #ifdef ARTABPFN_MUTATIONS
       // 0 / 0 for a row of the context-only kernel that saw no key.
@@ -524,7 +468,6 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       if (lane_in_row == 0 && (p.mutant & mutation::kLseBase2)) p.lse[q_row] *= 1.44269504f;  // log2(e)
 #endif
     }
-    if constexpr (kRanks > 1) tile_sync<kRanks>();  // rank 0 has read the others' states
   }
 }
 
@@ -537,8 +480,8 @@ using ShapeD64 = Shape<4, 4, 64>;
 using ShapeD128 = Shape<4, 8, 32>;
 using ShapeD256 = Shape<8, 8, 32>;
 
-template <class S, bool kContext, bool kBuffer, int kRanks>
-void launch_ranks(const Params& p, cudaStream_t stream) {
+template <class S, bool kContext, bool kBuffer>
+void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
   const std::int64_t row_tiles = (p.rows_per_head + S::rows - 1) / S::rows;
   q.tiles = row_tiles * p.heads;
@@ -546,23 +489,10 @@ void launch_ranks(const Params& p, cudaStream_t stream) {
   // As a (heads, row tiles) 2-D grid would: row tiles past 65535 in y are silently dropped.
   if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
 #endif
-  const std::int64_t max_tiles = INT_MAX / kRanks;
-  const std::int64_t grid = (q.tiles < max_tiles ? q.tiles : max_tiles) * kRanks;
-  const auto kernel = row_tile_attention<S, kContext, kBuffer, kRanks>;
-  detail::allow_shared_memory_once(kernel, sizeof(Smem<S>));
-  detail::launch_in_clusters(kernel, static_cast<unsigned>(grid), kThreads, dim3(kRanks, 1, 1), sizeof(Smem<S>),
-                             stream, q);
-}
-
-template <class S, bool kContext, bool kBuffer>
-void launch_shape(const Params& p, cudaStream_t stream) {
-  static const int ranks = [] {
-    const char* v = std::getenv("ARTABPFN_ATTENTION_RANKS");  // EXPERIMENT
-    return v != nullptr ? std::atoi(v) : 1;
-  }();
-  if (ranks == 4 && detail::device_has_clusters()) return launch_ranks<S, kContext, kBuffer, 4>(p, stream);
-  if (ranks == 2 && detail::device_has_clusters()) return launch_ranks<S, kContext, kBuffer, 2>(p, stream);
-  launch_ranks<S, kContext, kBuffer, 1>(p, stream);
+  const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
+  detail::allow_shared_memory_once(row_tile_attention<S, kContext, kBuffer>, sizeof(Smem<S>));
+  detail::launch(row_tile_attention<S, kContext, kBuffer>, static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>),
+                 stream, q);
 }
 
 template <bool kContext, bool kBuffer>

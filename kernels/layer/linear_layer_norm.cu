@@ -91,6 +91,15 @@ __global__ void __launch_bounds__(Tile::threads)
 #endif
 }
 
+// Asked at every call (two cheap host queries), so that a process using devices of different
+// architectures gets each one's answer.
+bool device_has_clusters() {
+  int device = 0, value = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
+  return value != 0;
+}
+
 }  // namespace
 
 void linear_layer_norm(const float* x, const float* weight, const float* bias, const float* residual,
@@ -102,7 +111,7 @@ void linear_layer_norm(const float* x, const float* weight, const float* bias, c
                   "linear_layer_norm: needs a residual, and y distinct from x and the residual");
   const int tiles = (width + 31) / 32;
   if (tiles > kMaxCluster || in_features == 0 || rows > kFusedMaxRows ||
-      !detail::whole_k_fits(x, weight, in_features) || !detail::device_has_clusters()) {
+      !detail::whole_k_fits(x, weight, in_features) || !device_has_clusters()) {
     linear(x, weight, bias, nullptr, y, rows, in_features, width, Epilogue::kNone, stream);
     layer_norm(residual, y, ln_weight, ln_bias, y, rows, width, stream);
     return;

@@ -239,15 +239,18 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   int lanes_per_row = 1;
   while (lanes_per_row < 32 && 4 * lanes_per_row < p.padded_dim) lanes_per_row *= 2;
   const int rows_per_pass = 32 / lanes_per_row;
+  // This thread's first staging row of a step, as (group, slot): the same in every step.
+  const int first_x = warp * rows_per_pass + lane / lanes_per_row;
+  const int first_g = first_x / per_group, first_slot = first_x - first_g * per_group;
 
   for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
     __syncthreads();  // everyone is done reading the previous step
     // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
     // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
     // alignment requirement on context_offset or Dh).
-    for (int x = warp * rows_per_pass + lane / lanes_per_row; x < staged; x += kWarps * rows_per_pass) {
-      const int g = x / per_group;
-      const int j = j0 + (x - g * per_group);
+    int g = first_g, slot = first_slot;  // x = g * per_group + slot
+    for (int x = first_x; x < staged; x += kWarps * rows_per_pass) {
+      const int j = j0 + slot;
       const bool has = j < sm.group_keys[g];
       const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
       float* k_dst = sm.k + x * stride;
@@ -265,6 +268,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
           __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
         }
       }
+      for (slot += kWarps * rows_per_pass; slot >= per_group; slot -= per_group) ++g;
     }
     __pipeline_commit();
     __pipeline_wait_prior(0);
@@ -278,8 +282,12 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       __syncthreads();
     }
 #endif
-    // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order.
-    for (int u0 = 0; u0 < per_warp; u0 += kScoreBatch) {
+    // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order; my row sees
+    // the first my_keys of them (those below its limit). Batches no row of the warp sees are skipped.
+    const int unseen = my_limit - j0 - warp;
+    const int my_keys = active && unseen > 0 ? min(per_warp, (unseen + kWarps - 1) / kWarps) : 0;
+    const int warp_keys = static_cast<int>(__reduce_max_sync(0xffffffffu, static_cast<unsigned>(my_keys)));
+    for (int u0 = 0; u0 < warp_keys; u0 += kScoreBatch) {
       float s[kScoreBatch];
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
@@ -313,7 +321,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = u0 + k;
-        if (!active || u >= per_warp || j0 + warp + kWarps * u >= my_limit) continue;
+        if (u >= my_keys) continue;
         const float score = s[k];
         float prob;
         if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
@@ -346,6 +354,14 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   }
 }
 
+// Index of query row r = b * Lq + i of head h in out's rows ([B, H, Lq] order, or [B, Lq, H] order
+// when out_rows); the Dh outputs start at that index times Dh, the LSE at the index.
+__device__ __forceinline__ std::int64_t output_row(const Params& p, std::int64_t r, int h) {
+  const std::int64_t b = r / p.queries;
+  const std::int64_t i = r - b * p.queries;
+  return p.out_rows ? r * p.heads + h : (b * p.heads + h) * p.queries + i;
+}
+
 template <class S, bool kContext, bool kBuffer>
 __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
   detail::start_after_previous_kernel();
@@ -370,15 +386,12 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
 
     const std::int64_t r = tile_row0 + row;
     const bool valid = r < p.rows_per_head;
-    std::int64_t q_row = 0;    // (b, h, i) in [B, H, Lq] order, or in [B, Lq, H] order (out_rows)
     const float* q_src = p.q;  // this row's Dh query values
     if (valid) {
       const std::int64_t b = r / p.queries;
       const std::int64_t i = r - b * p.queries;
-      const std::int64_t heads_row = (b * p.heads + h) * p.queries + i;
       q_src = p.q_row_stride > 0 ? p.q + (b * p.queries + i) * p.q_row_stride + static_cast<std::int64_t>(h) * p.head_dim
-                                 : p.q + heads_row * p.head_dim;
-      q_row = p.out_rows ? (b * p.queries + i) * p.heads + h : heads_row;
+                                 : p.q + ((b * p.heads + h) * p.queries + i) * p.head_dim;
     }
     RowState<S> st;
     st.m = -INFINITY;
@@ -409,7 +422,9 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
 #endif
     if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
-    // Epilogue: merge the warps' states of each row (fixed order), normalise, store.
+    // Epilogue: merge the warps' states of each row (fixed order), normalise, store. Every thread
+    // of the block takes (row, float4 chunk) items; each item repeats its row's max and sum (the
+    // same operations in the same order, so the same bits) instead of one warp doing all rows.
     __syncthreads();
     float* part_o = sm.k;  // [warp][row][max_dim]
     float* part_m = sm.v;  // [warp][row]
@@ -425,48 +440,42 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       part_l[warp * S::rows + row] = st.l;
     }
     __syncthreads();
-    if (warp == 0 && valid) {
+#ifdef ARTABPFN_MUTATIONS
+    // 0 / 0 for a row of the context-only kernel that saw no key.
+    const bool empty_nan = kContext && !kBuffer && (p.mutant & mutation::kNanEmptyContext);
+#else
+    constexpr bool empty_nan = false;
+#endif
+    for (int item = threadIdx.x; item < S::rows * chunks_used; item += kThreads) {
+      const int item_row = item / chunks_used, chunk = item - item_row * chunks_used;
+      if (tile_row0 + item_row >= p.rows_per_head) continue;
       float m = -INFINITY;
 #pragma unroll
-      for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * S::rows + row]);
-      float4 acc[S::chunks];
-#pragma unroll
-      for (int c = 0; c < S::chunks; ++c) acc[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+      for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * S::rows + item_row]);
+      float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
       float l = 0.f;
       if (m != -INFINITY) {
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) {
-          const float mw = part_m[w * S::rows + row];
+          const float mw = part_m[w * S::rows + item_row];
           if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
           const float f = expf(mw - m);
-          l = fmaf(f, part_l[w * S::rows + row], l);
-#pragma unroll
-          for (int c = 0; c < S::chunks; ++c) {
-            const int chunk = lane_in_row + S::group * c;
-            if (chunk < chunks_used)
-              fma4(acc[c], f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + row) * S::max_dim + 4 * chunk));
-          }
+          l = fmaf(f, part_l[w * S::rows + item_row], l);
+          fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + item_row) * S::max_dim + 4 * chunk));
         }
       }
+      const std::int64_t out_row = output_row(p, tile_row0 + item_row, h);
+      float* dst = p.out + out_row * p.head_dim + 4 * chunk;
+      const float e[4] = {acc.x, acc.y, acc.z, acc.w};
+#pragma unroll
+      for (int t = 0; t < 4; ++t)
+        if (4 * chunk + t < p.head_dim) dst[t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
+      if (chunk == 0) {
+        p.lse[out_row] = m == -INFINITY ? -INFINITY : m + logf(l);
 #ifdef ARTABPFN_MUTATIONS
-      // 0 / 0 for a row of the context-only kernel that saw no key.
-      const bool empty_nan = kContext && !kBuffer && (p.mutant & mutation::kNanEmptyContext);
-#else
-      constexpr bool empty_nan = false;
+        if (p.mutant & mutation::kLseBase2) p.lse[out_row] *= 1.44269504f;  // log2(e)
 #endif
-      float* dst = p.out + q_row * p.head_dim;
-#pragma unroll
-      for (int c = 0; c < S::chunks; ++c) {
-        const int d0 = 4 * (lane_in_row + S::group * c);
-        const float e[4] = {acc[c].x, acc[c].y, acc[c].z, acc[c].w};
-#pragma unroll
-        for (int t = 0; t < 4; ++t)
-          if (d0 + t < p.head_dim) dst[d0 + t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
       }
-      if (lane_in_row == 0) p.lse[q_row] = m == -INFINITY ? -INFINITY : m + logf(l);
-#ifdef ARTABPFN_MUTATIONS
-      if (lane_in_row == 0 && (p.mutant & mutation::kLseBase2)) p.lse[q_row] *= 1.44269504f;  // log2(e)
-#endif
     }
   }
 }

@@ -124,8 +124,10 @@ __device__ __forceinline__ int buffer_limit(const Params& p, int i) {
   return i < p.length ? i + 1 : i - p.length;
 }
 
-template <int kChunks, int kGroup, int kKeys>
+// kExact: compiled for Dh == max_dim only (no partial chunks, constant strides and loop bounds).
+template <int kChunks, int kGroup, int kKeys, bool kExact = false>
 struct Shape {
+  static constexpr bool exact = kExact;
   static constexpr int chunks = kChunks;     // float4 chunks per lane
   static constexpr int group = kGroup;       // lanes per query row
   static constexpr int rows = 32 / kGroup;   // query rows per block (M)
@@ -169,6 +171,8 @@ template <class S, bool kBuffer>
 __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
+  const int head_dim = S::exact ? S::max_dim : p.head_dim;
+  const int padded_dim = S::exact ? S::max_dim : p.padded_dim;
   const float* __restrict__ kbase = kBuffer ? p.buffer_k : p.context_k;
   const float* __restrict__ vbase = kBuffer ? p.buffer_v : p.context_v;
 
@@ -186,7 +190,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       const int i = static_cast<int>(r - b * p.queries);
       if constexpr (kBuffer) {
         id = static_cast<unsigned long long>(b);
-        base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * p.head_dim;
+        base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * head_dim;
         limit = buffer_limit(p, i);
       } else {
 #ifdef ARTABPFN_MUTATIONS
@@ -196,7 +200,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #endif
         const int nc = p.context_len[t];
         id = static_cast<unsigned long long>(t);
-        base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * p.head_dim;
+        base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * head_dim;
         limit = nc;
       }
     }
@@ -230,14 +234,14 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   const int per_group = S::keys / groups / kWarps * kWarps;
   const int staged = groups * per_group;
   const int per_warp = per_group / kWarps;  // keys of one group that one warp handles per step
-  const int stride = p.padded_dim + 4;
+  const int stride = padded_dim + 4;
   const int row_x0 = (my_group < 0 ? 0 : my_group) * per_group + warp;  // my group's rows in smem
   const bool active = my_group >= 0;
-  const int chunks_used = p.padded_dim / 4;
+  const int chunks_used = padded_dim / 4;
   // Loader mapping: `lanes_per_row` lanes copy one K/V row (Dh contiguous floats, coalesced), a
   // float4 each per pass where the row is 16-byte aligned, else a float each.
   int lanes_per_row = 1;
-  while (lanes_per_row < 32 && 4 * lanes_per_row < p.padded_dim) lanes_per_row *= 2;
+  while (lanes_per_row < 32 && 4 * lanes_per_row < padded_dim) lanes_per_row *= 2;
   const int rows_per_pass = 32 / lanes_per_row;
   // This thread's first staging row of a step, as (group, slot): the same in every step.
   const int first_x = warp * rows_per_pass + lane / lanes_per_row;
@@ -252,18 +256,18 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
     for (int x = first_x; x < staged; x += kWarps * rows_per_pass) {
       const int j = j0 + slot;
       const bool has = j < sm.group_keys[g];
-      const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * p.head_dim;
+      const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * head_dim;
       float* k_dst = sm.k + x * stride;
       float* v_dst = sm.v + x * stride;
       if (!has) {
-        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
+        for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
       } else if (sm.group_vector[g]) {
-        for (int d = 4 * (lane % lanes_per_row); d < p.head_dim; d += 4 * lanes_per_row) {
+        for (int d = 4 * (lane % lanes_per_row); d < head_dim; d += 4 * lanes_per_row) {
           __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
           __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
         }
       } else {
-        for (int d = lane % lanes_per_row; d < p.head_dim; d += lanes_per_row) {
+        for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) {
           __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
           __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
         }
@@ -369,7 +373,9 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
   Smem<S>& sm = *reinterpret_cast<Smem<S>*>(smem_bytes);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
-  const int chunks_used = p.padded_dim / 4;
+  const int head_dim = S::exact ? S::max_dim : p.head_dim;
+  const int padded_dim = S::exact ? S::max_dim : p.padded_dim;
+  const int chunks_used = padded_dim / 4;
 
   for (std::int64_t tile = blockIdx.x; tile < p.tiles; tile += gridDim.x) {
     const int h = static_cast<int>(tile % p.heads);
@@ -377,11 +383,11 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
     __syncthreads();  // the previous tile's epilogue is done with the shared arrays
     // Zero the padding columns [Dh, padded_dim) of the staging rows: q is zero there too, and a
     // stale NaN would poison 0 * pad.
-    if (p.padded_dim != p.head_dim)
+    if (padded_dim != head_dim)
       for (int x = threadIdx.x; x < S::keys; x += kThreads)
-        for (int d = p.head_dim; d < p.padded_dim; ++d) {
-          sm.k[x * (p.padded_dim + 4) + d] = 0.f;
-          sm.v[x * (p.padded_dim + 4) + d] = 0.f;
+        for (int d = head_dim; d < padded_dim; ++d) {
+          sm.k[x * (padded_dim + 4) + d] = 0.f;
+          sm.v[x * (padded_dim + 4) + d] = 0.f;
         }
 
     const std::int64_t r = tile_row0 + row;
@@ -390,8 +396,8 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
     if (valid) {
       const std::int64_t b = r / p.queries;
       const std::int64_t i = r - b * p.queries;
-      q_src = p.q_row_stride > 0 ? p.q + (b * p.queries + i) * p.q_row_stride + static_cast<std::int64_t>(h) * p.head_dim
-                                 : p.q + ((b * p.heads + h) * p.queries + i) * p.head_dim;
+      q_src = p.q_row_stride > 0 ? p.q + (b * p.queries + i) * p.q_row_stride + static_cast<std::int64_t>(h) * head_dim
+                                 : p.q + ((b * p.heads + h) * p.queries + i) * head_dim;
     }
     RowState<S> st;
     st.m = -INFINITY;
@@ -402,7 +408,7 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       float e[4];
 #pragma unroll
       for (int t = 0; t < 4; ++t)
-        e[t] = valid && d0 + t < p.head_dim ? q_src[d0 + t] : 0.f;
+        e[t] = valid && d0 + t < head_dim ? q_src[d0 + t] : 0.f;
       st.q[c] = make_float4(e[0], e[1], e[2], e[3]);
       st.o[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
@@ -465,11 +471,11 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
         }
       }
       const std::int64_t out_row = output_row(p, tile_row0 + item_row, h);
-      float* dst = p.out + out_row * p.head_dim + 4 * chunk;
+      float* dst = p.out + out_row * head_dim + 4 * chunk;
       const float e[4] = {acc.x, acc.y, acc.z, acc.w};
 #pragma unroll
       for (int t = 0; t < 4; ++t)
-        if (4 * chunk + t < p.head_dim) dst[t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
+        if (4 * chunk + t < head_dim) dst[t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
       if (chunk == 0) {
         p.lse[out_row] = m == -INFINITY ? -INFINITY : m + logf(l);
 #ifdef ARTABPFN_MUTATIONS
@@ -504,14 +510,22 @@ void launch_shape(const Params& p, cudaStream_t stream) {
                  stream, q);
 }
 
+// A head-dim class, compiled for exactly its widest Dh where Dh is that (8, 16, ..., 256: the usual
+// head dims), else for any Dh of the class. Both compute the same operations in the same order.
+template <class S, bool kContext, bool kBuffer>
+void launch_class(const Params& p, cudaStream_t stream) {
+  if (p.head_dim == S::max_dim) return launch_shape<Shape<S::chunks, S::group, S::keys, true>, kContext, kBuffer>(p, stream);
+  launch_shape<S, kContext, kBuffer>(p, stream);
+}
+
 template <bool kContext, bool kBuffer>
 void dispatch(const Params& p, cudaStream_t stream) {
-  if (p.padded_dim <= 8) return launch_shape<ShapeD8, kContext, kBuffer>(p, stream);
-  if (p.padded_dim <= 16) return launch_shape<ShapeD16, kContext, kBuffer>(p, stream);
-  if (p.padded_dim <= 32) return launch_shape<ShapeD32, kContext, kBuffer>(p, stream);
-  if (p.padded_dim <= 64) return launch_shape<ShapeD64, kContext, kBuffer>(p, stream);
-  if (p.padded_dim <= 128) return launch_shape<ShapeD128, kContext, kBuffer>(p, stream);
-  return launch_shape<ShapeD256, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 8) return launch_class<ShapeD8, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 16) return launch_class<ShapeD16, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 32) return launch_class<ShapeD32, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 64) return launch_class<ShapeD64, kContext, kBuffer>(p, stream);
+  if (p.padded_dim <= 128) return launch_class<ShapeD128, kContext, kBuffer>(p, stream);
+  return launch_class<ShapeD256, kContext, kBuffer>(p, stream);
 }
 
 void require(bool condition, const char* what) {

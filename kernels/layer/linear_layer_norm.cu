@@ -54,14 +54,16 @@ __global__ void __launch_bounds__(Tile::threads)
   float sums[kR][kO];
   whole_k_tile<Tile>(x, weight, rows, in_features, width, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
+  if (Tile::split == 1 || tid < Tile::owners) {  // the split chains' helpers hold no sums
 #pragma unroll
-  for (int i = 0; i < kR; ++i)
+    for (int i = 0; i < kR; ++i)
 #pragma unroll
-    for (int j = 0; j < kO; ++j) {
-      const int out = out0 + tid % 16 + 16 * j;
-      products[tid / 16 + 8 * i][tid % 16 + 16 * j] =
-          (bias != nullptr && out < width) ? sums[i][j] + bias[out] : sums[i][j];
-    }
+      for (int j = 0; j < kO; ++j) {
+        const int out = out0 + tid % 16 + 16 * j;
+        products[tid / 16 + 8 * i][tid % 16 + 16 * j] =
+            (bias != nullptr && out < width) ? sums[i][j] + bias[out] : sums[i][j];
+      }
+  }
   cluster.sync();
 
   const int warp = tid / 32, lane = tid % 32;

@@ -2,18 +2,18 @@
 // The whole-k product, shared by linear() and linear_layer_norm(): a block owns a tile of rows x
 // outputs and stages its x rows and W rows for all of k at once with 16-byte cp.async copies into
 // dynamic shared memory (one wait, one barrier; a k-tiled loop exposes a global-memory latency
-// per k-tile). Thread (ty = tid / 16, tx = tid % 16) then runs the chains of rows ty + T i
-// (i < R, T = threads / 16) and outputs tx + 16 j (j < O) from shared memory, 4 k at a time
-// (R + O float4 reads feed 4 R O FMAs: a register micro-tile). Rows are padded by 4 floats: a
-// warp's W reads touch 16 rows whose starts are 4 banks apart (conflict-free phases), its x
-// reads 2 rows (broadcasts). Needs in_features % 4 == 0, in_features <= kWholeMaxK and 16-byte
+// per k-tile). Owner thread (ty = tid / 16, tx = tid % 16) then gets the chains of rows ty + T i
+// (i < R, T = owners / 16) and outputs tx + 16 j (j < O), run from shared memory 4 k at a time
+// (R + O float4 reads feed 4 R O FMAs: a register micro-tile) by it alone or, split by chain
+// block, by it and kSplit - 1 helpers. Rows are padded by 4 floats: a warp's W reads touch 16
+// rows whose starts are 4 banks apart (conflict-free phases), its x reads 2 rows (broadcasts). Needs in_features % 4 == 0, in_features <= kWholeMaxK and 16-byte
 // aligned x and weight.
 //
 // Tile shapes (WholeKTile) follow the launch's rows (bench/engine/NOTES.md, v6 and v7): up to 64
-// rows 8 x 32 (128 threads, 1 x 2 a thread: least work on padding rows at B 1), up to 2048 rows
-// 16 x 32 (128, 2 x 2), above 64 x 64 (256, 4 x 4: each W row read by a quarter as many blocks,
-// 2 float4 reads per 8 FMAs). linear_layer_norm uses the first two (its clusters are over
-// 32-output tiles).
+// rows 8 x 32 (128 owners, 1 x 2 a thread: least work on padding rows at B 1; 4 threads run an
+// owner's chains), up to 2048 rows 16 x 32 (128, 2 x 2), above 64 x 64 (256, 4 x 4: each W row
+// read by a quarter as many blocks, 2 float4 reads per 8 FMAs). linear_layer_norm uses the first
+// two (its clusters are over 32-output tiles).
 //
 // The reduction is linear()'s blocked sequence (kernels/layer.hpp): a float32 FMA chain over each
 // block of 32 consecutive k from 0, the block sums added in double in block order, rounded to
@@ -31,24 +31,34 @@ namespace artabpfn::kernels::detail {
 constexpr int kChainK = 32;  // the length of one float chain of the blocked reduction
 constexpr int kWholeMaxK = 256;
 
-// A tile of kThreads threads, each owning kR rows (ty + (kThreads / 16) i) and kO outputs
-// (tx + 16 j).
-template <int kThreads, int kR, int kO>
+// A tile of kThreads "owner" threads, each owning kR rows (ty + (kThreads / 16) i) and kO outputs
+// (tx + 16 j), in a block of kThreads x kSplit threads: with kSplit > 1, thread owner + kThreads g
+// computes the float chains of the blocks g, g + kSplit, ... of the owner's outputs, and the owner
+// adds all blocks' chains in block order (the same sequence as one thread doing all: the same bits,
+// in a kSplit-th of the dependent chain length). Only the owners (tid < kThreads) hold sums.
+template <int kThreads, int kR, int kO, int kSplit = 1>
 struct WholeKTile {
-  static constexpr int threads = kThreads;
+  static constexpr int owners = kThreads;
+  static constexpr int split = kSplit;
+  static constexpr int threads = kThreads * kSplit;  // the block
   static constexpr int rows_per_thread = kR;
   static constexpr int outs_per_thread = kO;
   static constexpr int row_step = kThreads / 16;
   static constexpr int rows = row_step * kR;
   static constexpr int outs = 16 * kO;
-  // Dynamic shared memory: the tile's x rows, then its W rows, in_features + 4 floats apart.
+  // Dynamic shared memory: the tile's x rows, then its W rows, in_features + 4 floats apart, then
+  // (kSplit > 1) every chain block's float sums of every owner.
   static constexpr std::size_t shared_bytes(int in_features) {
-    return static_cast<std::size_t>(rows + outs) * static_cast<std::size_t>(in_features + 4) * sizeof(float);
+    const std::size_t chains = kSplit > 1 ? static_cast<std::size_t>((in_features + 31) / 32) * kR * kO * kThreads : 0;
+    return (static_cast<std::size_t>(rows + outs) * static_cast<std::size_t>(in_features + 4) + chains) * sizeof(float);
   }
 };
-using WholeKTiny = WholeKTile<128, 1, 2>;    // up to 64 rows
-using WholeKSmall = WholeKTile<128, 2, 2>;   // up to 2048 rows
-using WholeKLarge = WholeKTile<256, 4, 4>;   // more
+// Up to 64 rows the chain blocks are split over 4 threads (a decode step at B <= 32: a handful of
+// tiles, so the SMs have warps to spare). Not above: at 512 rows (B 256) the 4x larger blocks fit
+// fewer to an SM and the step got slower (bench/engine/NOTES.md, v10).
+using WholeKTiny = WholeKTile<128, 1, 2, 4>;   // up to 64 rows
+using WholeKSmall = WholeKTile<128, 2, 2>;     // up to 2048 rows
+using WholeKLarge = WholeKTile<256, 4, 4>;     // more
 constexpr std::int64_t kWholeTinyMaxRows = 64, kWholeSmallMaxRows = 2048;
 
 inline bool whole_k_fits(const float* x, const float* weight, int in_features) {
@@ -72,21 +82,26 @@ __device__ __forceinline__ void stage_rows_async(float* dst, const float* __rest
   }
 }
 
-// This thread's sums (before bias) over the staged x rows xs and W rows ws: sums[i][j] for tile
-// row ty + row_step i and tile output tx + 16 j, each rounded to float once.
+// An owner thread's sums (before bias) over the staged x rows xs and W rows ws: sums[i][j] for
+// tile row ty + row_step i and tile output tx + 16 j, each rounded to float once. chains: the
+// shared scratch of Tile::shared_bytes (kSplit > 1). Every thread of the block must call it.
 template <class Tile>
-__device__ __forceinline__ void whole_k_dot(const float* xs, const float* ws, int in_features,
+__device__ __forceinline__ void whole_k_dot(const float* xs, const float* ws, float* chains, int in_features,
                                             float (&sums)[Tile::rows_per_thread][Tile::outs_per_thread]) {
   constexpr int kR = Tile::rows_per_thread, kO = Tile::outs_per_thread, kStep = Tile::row_step;
+  constexpr int kSplit = Tile::split;
   const int tid = static_cast<int>(threadIdx.x), stride = in_features + 4;
-  const float* x0 = xs + (tid / 16) * stride;
-  const float* w0 = ws + (tid % 16) * stride;
+  // (Constants without a split: a chain loop from a run-time start compiled measurably slower.)
+  const int owner = kSplit == 1 ? tid : tid % Tile::owners, group = kSplit == 1 ? 0 : tid / Tile::owners;
+  const float* x0 = xs + (owner / 16) * stride;
+  const float* w0 = ws + (owner % 16) * stride;
   double acc[kR][kO];
 #pragma unroll
   for (int i = 0; i < kR; ++i)
 #pragma unroll
     for (int j = 0; j < kO; ++j) acc[i][j] = 0.0;
-  for (int k0 = 0; k0 < in_features; k0 += kChainK) {  // one block of the blocked reduction
+  // One block of the blocked reduction per pass: blocks group, group + kSplit, ...
+  for (int k0 = kChainK * group; k0 < in_features; k0 += kChainK * kSplit) {
     const int k_end = min(k0 + kChainK, in_features);
     float part[kR][kO];
 #pragma unroll
@@ -110,10 +125,30 @@ __device__ __forceinline__ void whole_k_dot(const float* xs, const float* ws, in
           part[i][j] = fmaf(a[i].w, b[j].w, part[i][j]);
         }
     }
+    if constexpr (kSplit == 1) {
 #pragma unroll
-    for (int i = 0; i < kR; ++i)
+      for (int i = 0; i < kR; ++i)
 #pragma unroll
-      for (int j = 0; j < kO; ++j) acc[i][j] += static_cast<double>(part[i][j]);
+        for (int j = 0; j < kO; ++j) acc[i][j] += static_cast<double>(part[i][j]);
+    } else {  // [block][i][j][owner]: an owner's blocks are read back in block order below
+      float* mine = chains + (k0 / kChainK) * (kR * kO * Tile::owners) + owner;
+#pragma unroll
+      for (int i = 0; i < kR; ++i)
+#pragma unroll
+        for (int j = 0; j < kO; ++j) mine[(i * kO + j) * Tile::owners] = part[i][j];
+    }
+  }
+  if constexpr (kSplit > 1) {
+    __syncthreads();
+    if (group != 0) return;
+    const int blocks = (in_features + kChainK - 1) / kChainK;
+    for (int b = 0; b < blocks; ++b) {
+      const float* chain = chains + b * (kR * kO * Tile::owners) + owner;
+#pragma unroll
+      for (int i = 0; i < kR; ++i)
+#pragma unroll
+        for (int j = 0; j < kO; ++j) acc[i][j] += static_cast<double>(chain[(i * kO + j) * Tile::owners]);
+    }
   }
 #pragma unroll
   for (int i = 0; i < kR; ++i)
@@ -124,14 +159,15 @@ __device__ __forceinline__ void whole_k_dot(const float* xs, const float* ws, in
 // One tile (rows [Tile::rows blockIdx.x, + Tile::rows), outputs [out0, out0 + Tile::outs)) in the
 // dynamic shared memory Tile::shared_bytes(in_features): stages the W rows, waits for the
 // previous kernel (kernels/launch.cuh: only weights are read before), stages the x rows, and
-// leaves this thread's sums (whole_k_dot) in `sums`.
+// leaves an owner thread's sums (whole_k_dot) in `sums`. Every thread of the block must call it.
 template <class Tile>
 __device__ __forceinline__ void whole_k_tile(const float* __restrict__ x, const float* __restrict__ weight,
                                              std::int64_t rows, int in_features, int out_features, int out0,
                                              float (&sums)[Tile::rows_per_thread][Tile::outs_per_thread]) {
-  extern __shared__ __align__(16) float whole_k_staged[];  // x rows, then W rows
+  extern __shared__ __align__(16) float whole_k_staged[];  // x rows, W rows, chain sums
   float* xs = whole_k_staged;
   float* ws = whole_k_staged + Tile::rows * (in_features + 4);
+  float* chains = Tile::split > 1 ? ws + Tile::outs * (in_features + 4) : nullptr;
   stage_rows_async<Tile::threads>(ws, weight, out0, Tile::outs, out_features, in_features);
   start_after_previous_kernel();
   stage_rows_async<Tile::threads>(xs, x, static_cast<std::int64_t>(blockIdx.x) * Tile::rows, Tile::rows, rows,
@@ -139,7 +175,7 @@ __device__ __forceinline__ void whole_k_tile(const float* __restrict__ x, const 
   __pipeline_commit();
   __pipeline_wait_prior(0);
   __syncthreads();
-  whole_k_dot<Tile>(xs, ws, in_features, sums);
+  whole_k_dot<Tile>(xs, ws, chains, in_features, sums);
 }
 
 }  // namespace artabpfn::kernels::detail

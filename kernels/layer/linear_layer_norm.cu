@@ -137,6 +137,7 @@ void linear_layer_norm(const float* x, const float* weight, const float* bias, c
       run(linear_layer_norm_kernel<Tile, 8>);
   };
   if (rows <= detail::kWholeTinyMaxRows) by_width(detail::WholeKTiny());
+  else if (rows <= detail::kWholeSmallSplitMaxRows) by_width(detail::WholeKSmallSplit());
   else by_width(detail::WholeKSmall());  // rows <= kFusedMaxRows = kWholeSmallMaxRows
 }
 

@@ -54,12 +54,16 @@ struct WholeKTile {
   }
 };
 // Up to 64 rows the chain blocks are split over 4 threads (a decode step at B <= 32: a handful of
-// tiles, so the SMs have warps to spare). Not above: at 512 rows (B 256) the 4x larger blocks fit
-// fewer to an SM and the step got slower (bench/engine/NOTES.md, v10).
+// tiles, so the SMs have warps to spare).
 using WholeKTiny = WholeKTile<128, 1, 2, 4>;   // up to 64 rows
 using WholeKSmall = WholeKTile<128, 2, 2>;     // up to 2048 rows
 using WholeKLarge = WholeKTile<256, 4, 4>;     // more
 constexpr std::int64_t kWholeTinyMaxRows = 64, kWholeSmallMaxRows = 2048;
+// linear_layer_norm's 16 x 32 tiles up to 256 rows (B <= 128 in a decode step: at most 64 blocks)
+// split their chains too: B 128 617 -> 557 us a step, B 64 512 -> 497 (H200). Not linear's, nor
+// above 256 rows: B 256 got slower (655 -> 704; bench/engine/NOTES.md, v10).
+using WholeKSmallSplit = WholeKTile<128, 2, 2, 4>;
+constexpr std::int64_t kWholeSmallSplitMaxRows = 256;
 
 inline bool whole_k_fits(const float* x, const float* weight, int in_features) {
   return reinterpret_cast<std::uintptr_t>(x) % 16 == 0 && reinterpret_cast<std::uintptr_t>(weight) % 16 == 0 &&

@@ -213,9 +213,9 @@ TEST(GpuLayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
   }));
 }
 
-// A row gets the same bits from launches of 1-40 rows (one launch, tiles of 8 rows), 65-2048 (one
-// launch, 16) and 2049-4000 and 20000 (two launches: the whole-k product with 64-row tiles, then
-// layer_norm).
+// A row gets the same bits from launches of 1-40 rows (one launch, tiles of 8 rows, chains split
+// over 4 threads), 65-256 (tiles of 16, split), 257-2048 (16, not split) and 2049-4000 and 20000
+// (two launches: the whole-k product with 64-row tiles, then layer_norm).
 TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear_layer_norm batch invariance", [] {
@@ -226,8 +226,8 @@ TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
     Rng rng(any_seed());
     const LinearLayerNormCase few = random_linear_layer_norm(rng, rows, in, width);
     const std::vector<float> expected = gpu_linear_layer_norm(few);
-    for (const std::int64_t n : {*rc::gen::inRange<std::int64_t>(65, 2049), *rc::gen::inRange<std::int64_t>(2049, 4001),
-                                 std::int64_t{20000}}) {
+    for (const std::int64_t n : {*rc::gen::inRange<std::int64_t>(65, 257), *rc::gen::inRange<std::int64_t>(257, 2049),
+                                 *rc::gen::inRange<std::int64_t>(2049, 4001), std::int64_t{20000}}) {
       LinearLayerNormCase other = random_linear_layer_norm(rng, n, in, width);
       other.product.weight = few.product.weight;
       other.product.bias = few.product.bias;

@@ -3,8 +3,8 @@
 //   mixture_params       mean, std_dev, log_weight [rows, K]
 //   mixture_log_density  log p(y) [rows]
 //   mixture_sample       y [rows] and optionally the chosen component [rows] (int32)
-// One thread per row, 128 threads per block, blocks along x (64-bit row index). Each kernel
-// recomputes the components it needs from r instead of storing them.
+// One thread per row (mixture_sample: one warp per row), 128 threads per block, blocks along x
+// (64-bit row index). Each kernel recomputes the components it needs from r instead of storing them.
 //
 // Precision: inputs and outputs are float32, but the head's scalar work (K exp/log per row, a
 // negligible cost next to the linear maps that produce r) is done in double from the float inputs,
@@ -117,15 +117,33 @@ __global__ void __launch_bounds__(kThreads)
   log_density[row] = static_cast<float>(result);
 }
 
+// The value of lane (k % 32) of the chunk holding component k, on every lane.
+__device__ __forceinline__ double lane_value(double v, int k) { return __shfl_sync(0xffffffffu, v, k % 32); }
+
+// A warp a row (a decode step samples one row a sample: at B 256 one thread a row left 254 of 256
+// threads of two blocks idle behind 40 sequential double exps). The lanes evaluate the per-component
+// exps in parallel; every sum, max and cumulative sum still runs over k = 0..K-1 in order (each
+// lane repeats it on shuffled values), so the bits are those of the one-thread sequence above.
 __global__ void __launch_bounds__(kThreads)
     mixture_sample_kernel(const float* r, MixtureBiases b, SampleCounters counters, std::int64_t rows, float* y,
                           std::int32_t* component) {
   detail::start_after_previous_kernel();
-  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
-  if (row >= rows) return;
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * (kThreads / 32) + threadIdx.x / 32;
+  if (row >= rows) return;  // the whole warp
   const int k_count = b.components;
   const RowMixture m{r + row * 3 * k_count, b};
-  const LogSoftmax lw = log_softmax_of(m);
+  double max = -INFINITY;
+  for (int k0 = 0; k0 < k_count; k0 += 32) {
+    const double logit = k0 + lane < k_count ? m.logit(k0 + lane) : 0.0;
+    for (int k = k0; k < k_count && k < k0 + 32; ++k) max = k == 0 ? lane_value(logit, k) : fmax(max, lane_value(logit, k));
+  }
+  double sum = 0.0;
+  for (int k0 = 0; k0 < k_count; k0 += 32) {
+    const double term = k0 + lane < k_count ? exp(m.logit(k0 + lane) - max) : 0.0;
+    for (int k = k0; k < k_count && k < k0 + 32; ++k) sum += lane_value(term, k);
+  }
+  const LogSoftmax lw{max, log(sum)};
   std::uint32_t step = counters.step;
   if (counters.device_step != nullptr) {  // step-major [steps, rows] outputs, step t from device memory
     step = static_cast<std::uint32_t>(*counters.device_step);
@@ -136,13 +154,17 @@ __global__ void __launch_bounds__(kThreads)
       random_stream::draw_for(counters.seed, counters.task_id[row], counters.sample[row], step);
   int pick = k_count - 1;
   float cumulative = 0.0f;
-  for (int k = 0; k < k_count; ++k) {
-    cumulative += static_cast<float>(exp(lw(m.logit(k))));
-    if (draw.component_uniform < static_cast<double>(cumulative)) {
-      pick = k;
-      break;
+  for (int k0 = 0; k0 < k_count && pick == k_count - 1; k0 += 32) {
+    const float weight = k0 + lane < k_count ? static_cast<float>(exp(lw(m.logit(k0 + lane)))) : 0.0f;
+    for (int k = k0; k < k_count && k < k0 + 32; ++k) {
+      cumulative += __shfl_sync(0xffffffffu, weight, k % 32);
+      if (draw.component_uniform < static_cast<double>(cumulative)) {
+        pick = k;
+        break;
+      }
     }
   }
+  if (lane != 0) return;
   const float mean = static_cast<float>(m.mean(pick));
   const float sd = static_cast<float>(m.std_dev(pick));
   y[row] = mean + sd * static_cast<float>(draw.normal);
@@ -188,8 +210,8 @@ void mixture_sample(const float* r, const MixtureBiases& biases, const SampleCou
   check_biases(biases, "mixture_sample: needs K >= 1 and three bias vectors");
   detail::require(rows >= 0, "mixture_sample: negative rows");
   if (rows == 0) return;
-  detail::launch(mixture_sample_kernel, detail::blocks_for(rows, kThreads, "mixture_sample"), kThreads, 0, stream, r,
-                 biases, counters, rows, y, component);
+  detail::launch(mixture_sample_kernel, detail::blocks_for(rows, kThreads / 32, "mixture_sample"), kThreads, 0, stream,
+                 r, biases, counters, rows, y, component);
 }
 
 }  // namespace artabpfn::kernels

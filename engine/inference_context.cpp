@@ -305,8 +305,9 @@ class Runner {
         kernels::rows_to_heads(ws.qkv.data() + D, ws.kh.data(), batch, int(L), H, Dh, s_, 3 * D);
         kernels::rows_to_heads(ws.qkv.data() + 2 * D, ws.vh.data(), batch, int(L), H, Dh, s_, 3 * D);
         const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, int(L), Dh, 3 * D};
+        // The cache and dev_task were complete before this pass's first kernel.
         const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
-                                     d.context_len.data(), dev_task.data()};
+                                     d.context_len.data(), dev_task.data(), true};
         // The buffer rows are the first nt of each sequence's L rows.
         const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
         attend(q, ctx, buf, ws);
@@ -562,8 +563,9 @@ struct InferenceContext::Impl {
         appends.push_back({st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, step, H, Dh});
       run.layers(w, 2 * batch, [&](int l, Workspace& ws) {
         const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, 2, Dh, 3 * D};
+        // The cache (prefill) and st.task (the call's setup) were complete before the step began.
         const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
-                                     d.context_offset.data(), d.context_len.data(), st.task.data()};
+                                     d.context_offset.data(), d.context_len.data(), st.task.data(), true};
         // Both rows of step t see buffer rows 0..t-1: the length is t, read from device memory.
         const kernels::BufferKV buf{st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, st.cap,
                                     kernels::BufferMask::kDecode, step};

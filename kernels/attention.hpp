@@ -37,6 +37,10 @@ struct ContextKV {
   const std::int64_t* context_offset;  // [T] element offsets of each task's [H, Nc_t, Dh] block
   const std::int32_t* context_len;     // [T] Nc_t >= 0
   const std::int32_t* task_of_sample;  // [B]
+  // Set only where k, v and the three index arrays were all written before the kernel launched
+  // just before this one in the stream (a context cache built by an earlier prefill): the kernels
+  // then start copying the first context keys before waiting for that kernel (kernels/launch.cuh).
+  bool complete_before_previous_kernel = false;
 };
 
 struct BufferKV {

@@ -7,7 +7,11 @@
 //
 // The contract every kernel keeps:
 //   - before wait_for_producers() it reads only data no kernel of the stream writes (the model's
-//     weights: linear kernels start their weight copies there) and writes no global memory;
+//     weights: linear kernels start their weight copies there), or data its caller promises was
+//     written before the previous kernel was launched (when this kernel starts, every kernel
+//     before the previous one has completed: the previous kernel let it launch only after its own
+//     wait; the attention kernels' ContextKV::complete_before_previous_kernel), and writes no
+//     global memory;
 //   - it calls wait_for_producers() before anything else, which returns once the previous kernel
 //     has completed and its writes are visible (that kernel waited for its own predecessor, so
 //     every earlier kernel has completed too);

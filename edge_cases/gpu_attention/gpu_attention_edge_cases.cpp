@@ -100,8 +100,10 @@ TEST(GpuAttentionEdgeCases, EveryListedHeadDim) {
     SCOPED_TRACE("Dh=" + std::to_string(dh));
     Shape s = shape(7, 2, 2, dh, {45, 0, 130}, 6);
     s.task_of_sample = {2, 0, 1, 2, 2, 0, 1};
-    const Inputs decode = random_inputs(s, 5 + static_cast<std::uint64_t>(dh));
+    Inputs decode = random_inputs(s, 5 + static_cast<std::uint64_t>(dh));
     for (Kernel k : {Kernel::kShared, Kernel::kBuffer, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, decode));
+    decode.context_prefetch = true;  // the first context keys copied before the wait
+    for (Kernel k : {Kernel::kShared, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, decode));
     s.mask = BufferMask::kTeacherForcing;
     s.queries = 2 * s.length;
     const Inputs tf = random_inputs(s, 6 + static_cast<std::uint64_t>(dh));
@@ -114,7 +116,10 @@ TEST(GpuAttentionEdgeCases, KeyCountsOffTileBoundaries) {
   for (int dh : {32, 100})
     for (int nc : {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 37, 63, 64, 65, 97, 127, 128, 129, 255, 256, 257, 1025}) {
       SCOPED_TRACE("Dh=" + std::to_string(dh) + " Nc=" + std::to_string(nc));
-      EXPECT_VERDICT(run_and_check(Kernel::kFused, random_inputs(shape(3, 2, 2, dh, {nc}, 5), 7 + static_cast<std::uint64_t>(nc))));
+      Inputs in = random_inputs(shape(3, 2, 2, dh, {nc}, 5), 7 + static_cast<std::uint64_t>(nc));
+      EXPECT_VERDICT(run_and_check(Kernel::kFused, in));
+      in.context_prefetch = true;
+      EXPECT_VERDICT(run_and_check(Kernel::kFused, in));
     }
   for (int length : {1, 3, 4, 5, 17, 37, 65}) {  // buffer lengths, teacher forcing
     SCOPED_TRACE("buffer length " + std::to_string(length));

@@ -109,6 +109,7 @@ struct Params {
   // Dh % 4 == 0 and the K/V pointers 16-byte aligned: rows whose offset is a multiple of 4 floats
   // are staged with 16-byte copies (per phase: the context and the buffer are separate arrays).
   bool context_vector, buffer_vector;
+  bool context_prefetch;  // ContextKV::complete_before_previous_kernel
 #ifdef ARTABPFN_MUTATIONS
   int mutant;  // kernels/mutations.hpp flags, read from ARTABPFN_MUTANT at launch
 #endif
@@ -166,9 +167,14 @@ struct Smem {
   int group_count, phase_keys;
 };
 
+// Which part of a phase run_phase does: all of it, or (context K/V staged before the wait for
+// the previous kernel) the grouping and the first step's copies, then the rest.
+enum class PhasePart { kWhole, kFirstCopies, kAfterFirstCopies };
+
 // One phase (context or buffer) of one tile: groups rows by K/V source, then streams the keys.
 template <class S, bool kBuffer>
-__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0) {
+__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0,
+                                          PhasePart part = PhasePart::kWhole) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
   const int head_dim = S::exact ? S::max_dim : p.head_dim;
@@ -176,8 +182,8 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   const float* __restrict__ kbase = kBuffer ? p.buffer_k : p.context_k;
   const float* __restrict__ vbase = kBuffer ? p.buffer_v : p.context_v;
 
-  __syncthreads();  // the previous phase is done with the shared arrays
-  if (warp == 0) {
+  if (part != PhasePart::kAfterFirstCopies) __syncthreads();  // the previous phase is done with smem
+  if (warp == 0 && part != PhasePart::kAfterFirstCopies) {
     // Lane r describes row r of the tile: its K/V source (group), where the source starts, and
     // how many of its keys the row sees. Lanes of one group agree on the group id.
     const std::int64_t r = tile_row0 + lane;
@@ -226,7 +232,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       sm.phase_keys = phase_keys;
     }
   }
-  __syncthreads();
+  if (part != PhasePart::kAfterFirstCopies) __syncthreads();
   const int groups = sm.group_count, phase_keys = sm.phase_keys;
   const int my_group = sm.row_group[row], my_limit = sm.row_limit[row];
   if (groups == 0 || phase_keys == 0) return;  // uniform over the block
@@ -248,33 +254,36 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
   const int first_g = first_x / per_group, first_slot = first_x - first_g * per_group;
 
   for (int j0 = 0; j0 < phase_keys; j0 += per_group) {
-    __syncthreads();  // everyone is done reading the previous step
-    // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
-    // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
-    // alignment requirement on context_offset or Dh).
-    int g = first_g, slot = first_slot;  // x = g * per_group + slot
-    for (int x = first_x; x < staged; x += kWarps * rows_per_pass) {
-      const int j = j0 + slot;
-      const bool has = j < sm.group_keys[g];
-      const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * head_dim;
-      float* k_dst = sm.k + x * stride;
-      float* v_dst = sm.v + x * stride;
-      if (!has) {
-        for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
-      } else if (sm.group_vector[g]) {
-        for (int d = 4 * (lane % lanes_per_row); d < head_dim; d += 4 * lanes_per_row) {
-          __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
-          __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
+    if (j0 != 0 || part != PhasePart::kAfterFirstCopies) {  // (else issued before the wait)
+      __syncthreads();  // everyone is done reading the previous step
+      // Asynchronous copies (cp.async): all of a step's loads are in flight at once, with no
+      // register staging; 16-byte copies where the group's rows are aligned, else 4-byte ones (no
+      // alignment requirement on context_offset or Dh).
+      int g = first_g, slot = first_slot;  // x = g * per_group + slot
+      for (int x = first_x; x < staged; x += kWarps * rows_per_pass) {
+        const int j = j0 + slot;
+        const bool has = j < sm.group_keys[g];
+        const std::int64_t src = sm.group_base[g] + static_cast<std::int64_t>(j) * head_dim;
+        float* k_dst = sm.k + x * stride;
+        float* v_dst = sm.v + x * stride;
+        if (!has) {
+          for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) k_dst[d] = v_dst[d] = 0.f;
+        } else if (sm.group_vector[g]) {
+          for (int d = 4 * (lane % lanes_per_row); d < head_dim; d += 4 * lanes_per_row) {
+            __pipeline_memcpy_async(k_dst + d, kbase + src + d, 4 * sizeof(float));
+            __pipeline_memcpy_async(v_dst + d, vbase + src + d, 4 * sizeof(float));
+          }
+        } else {
+          for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) {
+            __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
+            __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
+          }
         }
-      } else {
-        for (int d = lane % lanes_per_row; d < head_dim; d += lanes_per_row) {
-          __pipeline_memcpy_async(k_dst + d, kbase + src + d, sizeof(float));
-          __pipeline_memcpy_async(v_dst + d, vbase + src + d, sizeof(float));
-        }
+        for (slot += kWarps * rows_per_pass; slot >= per_group; slot -= per_group) ++g;
       }
-      for (slot += kWarps * rows_per_pass; slot >= per_group; slot -= per_group) ++g;
+      __pipeline_commit();
+      if (part == PhasePart::kFirstCopies) return;
     }
-    __pipeline_commit();
     __pipeline_wait_prior(0);
     __syncthreads();
 #ifdef ARTABPFN_MUTATIONS
@@ -368,7 +377,9 @@ __device__ __forceinline__ std::int64_t output_row(const Params& p, std::int64_t
 
 template <class S, bool kContext, bool kBuffer>
 __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
-  detail::start_after_previous_kernel();
+  // With context_prefetch the block's first context keys are staged before the wait (below).
+  const bool prefetch = kContext && p.context_prefetch;
+  if (!prefetch) detail::start_after_previous_kernel();
   extern __shared__ __align__(16) unsigned char smem_bytes[];  // one Smem<S> (over 48 KB: dynamic)
   Smem<S>& sm = *reinterpret_cast<Smem<S>*>(smem_bytes);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -389,6 +400,12 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
           sm.k[x * (padded_dim + 4) + d] = 0.f;
           sm.v[x * (padded_dim + 4) + d] = 0.f;
         }
+    RowState<S> st;
+    const bool prefetched = prefetch && tile == blockIdx.x;
+    if (prefetched) {  // the grouping and the first context step's copies, then the wait
+      run_phase<S, false>(p, sm, st, h, tile_row0, PhasePart::kFirstCopies);
+      detail::start_after_previous_kernel();
+    }
 
     const std::int64_t r = tile_row0 + row;
     const bool valid = r < p.rows_per_head;
@@ -399,7 +416,6 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       q_src = p.q_row_stride > 0 ? p.q + (b * p.queries + i) * p.q_row_stride + static_cast<std::int64_t>(h) * head_dim
                                  : p.q + ((b * p.heads + h) * p.queries + i) * head_dim;
     }
-    RowState<S> st;
     st.m = -INFINITY;
     st.l = 0.f;
 #pragma unroll
@@ -421,7 +437,8 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
       if (kContext && (p.mutant & mutation::kTf32Context)) st.q[c] = mutation::tf32_round(st.q[c]);
     }
 #endif
-    if constexpr (kContext) run_phase<S, false>(p, sm, st, h, tile_row0);
+    if constexpr (kContext)
+      run_phase<S, false>(p, sm, st, h, tile_row0, prefetched ? PhasePart::kAfterFirstCopies : PhasePart::kWhole);
 #ifdef ARTABPFN_MUTATIONS
 #pragma unroll
     for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
@@ -572,6 +589,7 @@ void context_params(const ContextKV& context, Params& p) {
   p.context_k = context.k;
   p.context_v = context.v;
   p.context_vector = aligned_rows(p.head_dim, context.k, context.v);
+  p.context_prefetch = context.complete_before_previous_kernel;
   p.context_offset = context.context_offset;
   p.context_len = context.context_len;
   p.task_of_sample = context.task_of_sample;

@@ -192,7 +192,7 @@ Outputs<float> run_gpu(Kernel kernel, const Inputs& in) {
   DeviceBuffer<std::int32_t> lens(std::vector<std::int32_t>(s.context_len.begin(), s.context_len.end()));
   DeviceBuffer<std::int32_t> task_ids(tasks);
   const kernels::QueryBlock qb{q.data(), s.batch, s.heads, s.queries, s.head_dim};
-  const kernels::ContextKV ctx{ck.data(), cv.data(), offsets.data(), lens.data(), task_ids.data()};
+  const kernels::ContextKV ctx{ck.data(), cv.data(), offsets.data(), lens.data(), task_ids.data(), in.context_prefetch};
   const kernels::BufferKV buf{bk.data(), bv.data(), s.capacity, s.length, s.mask};
   const std::size_t rows = static_cast<std::size_t>(s.batch) * static_cast<std::size_t>(s.heads) *
                            static_cast<std::size_t>(s.queries);

@@ -47,6 +47,9 @@ struct Inputs {
   std::vector<float> context_k, context_v;   // tasks' [H, Nc_t, Dh] blocks, concatenated
   std::vector<std::int64_t> context_offset;  // [T]
   std::vector<float> buffer_k, buffer_v;     // [B, H, capacity, Dh]
+  // ContextKV::complete_before_previous_kernel: true where run_gpu may let the kernels copy context
+  // keys before their wait (its uploads are synchronous, so the promise holds).
+  bool context_prefetch = false;
 
   std::size_t q_index(int b, int h, int i) const;       // first element of a query row
   std::size_t buffer_index(int b, int h, int j) const;  // first element of a buffer row

@@ -18,6 +18,7 @@
 //   SplitEqualsFused         context + buffer + merge and fused, both against the reference
 //   ExtremeScoreRanges       one source's scores ~1e3 above the other's, both ways (factor 4)
 //   Determinism              same inputs twice: bitwise equal
+//   ContextPrefetchChangesNoBit  context keys copied before the PDL wait: bitwise the same
 //   BatchInvariance          a sample's output is bitwise the same at another B / position / with
 //                            other neighbours
 //   SeveralTasksOneLaunch    3..6 tasks with different Nc (one of them 0), samples interleaved
@@ -186,6 +187,20 @@ GPU_PROPERTY(Determinism, "same inputs twice give bitwise equal results", [] {
     if (!bitwise_equal(a.out, b.out, &where) || !bitwise_equal(a.lse, b.lse, &where))
       RC_FAIL(std::string(kernel_name(k)) + " differs between two runs at " + where);
   }
+})
+
+GPU_PROPERTY(ContextPrefetchChangesNoBit, "context keys copied before the wait give bitwise the same results", [] {
+  Inputs in = random_inputs(draw_shape(draw_mask()), draw_seed());
+  for (Kernel k : {Kernel::kShared, Kernel::kFused, Kernel::kSplit}) {
+    in.context_prefetch = false;
+    const Outputs<float> plain = run_gpu(k, in);
+    in.context_prefetch = true;
+    const Outputs<float> prefetched = run_gpu(k, in);
+    std::string where;
+    if (!bitwise_equal(plain.out, prefetched.out, &where) || !bitwise_equal(plain.lse, prefetched.lse, &where))
+      RC_FAIL(std::string(kernel_name(k)) + " with the context prefetch differs at " + where);
+  }
+  require_ok(run_and_check(Kernel::kFused, in));
 })
 
 GPU_PROPERTY(BatchInvariance, "a sample's output does not depend on B, its position or other samples", [] {

@@ -42,6 +42,10 @@
 // updates keep the result independent of the tiling; the lazy threshold keeps warps converged.)
 // K/V tiles are staged with cp.async (16-byte copies where aligned, else 4-byte; all of a step
 // in flight). The tile's shared memory is dynamic (67 KB at Dh > 128: opted in once per device).
+// With ContextKV::complete_before_previous_kernel a block groups its rows and issues its first
+// context step's copies before the PDL wait (kernels/launch.cuh), overlapping that load with the
+// end of the previous kernel. Each head-dim class is also compiled for exactly its widest Dh
+// (constant strides, no partial chunks); the epilogue's merge is spread over the whole block.
 //
 // History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
 // plain loads + stores in a loop (a global-memory latency per staged row per thread) and
@@ -52,7 +56,10 @@
 // float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
 // across blocks). v3 (this): 8 warps instead of 4 split a tile's keys, 2-8 lanes per row
 // instead of 1-8 (M 16 at Dh 32: twice the tiles at small B), 16-byte staging copies, two blocks
-// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3).
+// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3). v10: the
+// merge over all threads, per-row key counts, exact-Dh instances, the context prefetch: 22.9 ->
+// ~16 us a decode-step launch at B 256 (H200, ncu), the same bits; splitting a tile's keys over a
+// cluster of 2 or 4 blocks was measured slower at B >= 256 and removed (NOTES.md, v10).
 // See properties/gpu_attention/README.md.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "artabpfn/error.hpp"
+#include "artabpfn/median.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
@@ -691,11 +692,6 @@ struct InferenceContext::Impl {
     int step_;
     cudaEvent_t start_ = nullptr, stop_ = nullptr;
   };
-
-  static double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  }
 
   static StepTiming time_decode_step(Runner& run, const TaskData& d, const ContextCache& cache, std::int64_t samples,
                                      int step, int replays) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "artabpfn/median.hpp"
 #include "bench/ceilings/ceilings.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
@@ -96,8 +97,7 @@ double median_ms(F&& f, int warmup, int reps, Flusher* flush) {
     ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&e, t.start, t.stop));
     ms.push_back(e);
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return artabpfn::median(ms);
 }
 
 struct Point {

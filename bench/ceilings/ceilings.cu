@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "artabpfn/median.hpp"
 #include "bench/ceilings/ceilings.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
@@ -44,8 +45,7 @@ double median_ms(F&& launch) {
   }
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  std::sort(ms.begin(), ms.end());
-  return double(ms[ms.size() / 2]);
+  return median(ms);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <set>
 #include <tuple>
 
+#include "artabpfn/median.hpp"
 #include "artabpfn/sha256.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "bench/e2e/alloc_tracker.hpp"
@@ -103,11 +104,6 @@ std::string utc_now() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 json gpu_json() {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "artabpfn/median.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
@@ -27,8 +28,7 @@ double median_ms(int repeats, F&& f) {
     f();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return median(ms);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/alignment.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
@@ -586,8 +587,7 @@ bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
 }
 
 bool aligned_rows(int head_dim, const float* k, const float* v) {
-  const auto aligned = [](const float* x) { return reinterpret_cast<std::uintptr_t>(x) % 16 == 0; };
-  return head_dim % 4 == 0 && aligned(k) && aligned(v);
+  return head_dim % 4 == 0 && detail::aligned_16(k) && detail::aligned_16(v);
 }
 
 void context_params(const ContextKV& context, Params& p) {

@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/alignment.hpp"
 #include "kernels/launch.cuh"
 
 namespace artabpfn::kernels::detail {
@@ -66,8 +67,7 @@ using WholeKSmallSplit = WholeKTile<128, 2, 2, 4>;
 constexpr std::int64_t kWholeSmallSplitMaxRows = 256;
 
 inline bool whole_k_fits(const float* x, const float* weight, int in_features) {
-  return reinterpret_cast<std::uintptr_t>(x) % 16 == 0 && reinterpret_cast<std::uintptr_t>(weight) % 16 == 0 &&
-         in_features % 4 == 0 && in_features <= kWholeMaxK;
+  return aligned_16(x) && aligned_16(weight) && in_features % 4 == 0 && in_features <= kWholeMaxK;
 }
 
 // Stages `count` rows [first, first + count) of a row-major [*, in_features] matrix (rows past

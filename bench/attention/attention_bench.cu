@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "artabpfn/median.hpp"
 #include "bench/ceilings/ceilings.hpp"
+#include "bench/event_timing.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
@@ -63,42 +63,12 @@ __global__ void expand_kernel(const float* context, float* expanded, std::size_t
     expanded[i] = context[i % per_sample];
 }
 
-struct Timer {
-  cudaEvent_t start{}, stop{};
-  Timer() {
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
-    ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
-  }
-  ~Timer() {
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-  }
-};
-
 struct Flusher {
   DeviceBuffer<char> scratch;
   explicit Flusher(std::size_t bytes) : scratch(bytes) {}
   void operator()() { ARTABPFN_CUDA_CHECK(cudaMemsetAsync(scratch.data(), 0, scratch.size())); }
 };
 
-// Median milliseconds of `reps` timed runs of f after `warmup` untimed ones.
-template <class F>
-double median_ms(F&& f, int warmup, int reps, Flusher* flush) {
-  Timer t;
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<float> ms;
-  for (int i = 0; i < reps; ++i) {
-    if (flush) (*flush)();
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(t.start));
-    f();
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(t.stop));
-    ARTABPFN_CUDA_CHECK(cudaEventSynchronize(t.stop));
-    float e = 0.f;
-    ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&e, t.start, t.stop));
-    ms.push_back(e);
-  }
-  return artabpfn::median(ms);
-}
 
 struct Point {
   std::string sweep;
@@ -191,9 +161,9 @@ Point run_point(const std::string& sweep, int B, int Nc, int warmup, int reps, F
     }
   }
 
-  p.shared_ms = median_ms(shared, warmup, reps, &flush);
-  p.expanded_ms = median_ms(expand, warmup, reps, &flush);
-  p.fused_ms = median_ms(fused, warmup, reps, &flush);
+  p.shared_ms = artabpfn::bench::median_event_ms(0, warmup, reps, shared, flush);
+  p.expanded_ms = artabpfn::bench::median_event_ms(0, warmup, reps, expand, flush);
+  p.fused_ms = artabpfn::bench::median_event_ms(0, warmup, reps, fused, flush);
   const double io = 4.0 * (2.0 * static_cast<double>(q_elems) + static_cast<double>(rows) + B);
   p.shared_bytes = io + 8.0 * static_cast<double>(ctx_elems);
   p.expanded_bytes = io + 8.0 * static_cast<double>(exp_elems);

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <vector>
 
-#include "artabpfn/median.hpp"
 #include "bench/ceilings/ceilings.hpp"
+#include "bench/event_timing.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
 
@@ -28,24 +28,10 @@ __global__ void fma_chains_kernel(float* sink, int iterations, float a, float b)
   if (s == 12345.678f) sink[0] = s;
 }
 
+// Median of 9 timed launches after 2 warm-ups, on the legacy default stream.
 template <class F>
 double median_ms(F&& launch) {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
-  ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<float> ms;
-  for (int i = 0; i < 11; ++i) {
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(start));
-    launch();
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(stop));
-    ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
-    float elapsed = 0;
-    ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start, stop));
-    if (i >= 2) ms.push_back(elapsed);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return median(ms);
+  return median_event_ms(0, 2, 9, launch);
 }
 
 }  // namespace

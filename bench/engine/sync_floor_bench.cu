@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "artabpfn/median.hpp"
+#include "bench/event_timing.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_info.hpp"
 #include "kernels/launch.cuh"
@@ -45,22 +45,7 @@ __global__ void cluster_barrier_kernel(int barriers) {
 // Median milliseconds of 21 runs of f on `stream` after 3 warm-ups.
 template <class F>
 double median_ms(cudaStream_t stream, F&& f) {
-  cudaEvent_t start = nullptr, stop = nullptr;
-  ARTABPFN_CUDA_CHECK(cudaEventCreate(&start));
-  ARTABPFN_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<double> ms;
-  for (int i = 0; i < 24; ++i) {
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(start, stream));
-    f();
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(stop, stream));
-    ARTABPFN_CUDA_CHECK(cudaEventSynchronize(stop));
-    float elapsed = 0;
-    ARTABPFN_CUDA_CHECK(cudaEventElapsedTime(&elapsed, start, stop));
-    if (i >= 3) ms.push_back(elapsed);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return artabpfn::median(ms);
+  return artabpfn::bench::median_event_ms(stream, 3, 21, f);
 }
 
 // N launches of `kernel` captured as one graph; returns the median replay time (ms).

@@ -169,7 +169,7 @@ __global__ void __launch_bounds__(Tile::threads)
   float sums[Tile::rows_per_thread][Tile::outs_per_thread];
   whole_k_tile<Tile>(x, weight, rows, in_features, out_features, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
-  if (Tile::split > 1 && tid >= Tile::owners) return;  // a helper of the split chains: no sums
+  if (!Tile::holds_sums(tid)) return;  // a helper of the split chains
   // After whole_k_tile's wait for the previous kernel: the step is the one this launch decodes.
   const int t = kAppend ? *append.step : 0;
   const int d_model = append.n_heads * append.head_dim;

@@ -54,7 +54,7 @@ __global__ void __launch_bounds__(Tile::threads)
   float sums[kR][kO];
   whole_k_tile<Tile>(x, weight, rows, in_features, width, out0, sums);
   const int tid = static_cast<int>(threadIdx.x);
-  if (Tile::split == 1 || tid < Tile::owners) {  // the split chains' helpers hold no sums
+  if (Tile::holds_sums(tid)) {
 #pragma unroll
     for (int i = 0; i < kR; ++i)
 #pragma unroll

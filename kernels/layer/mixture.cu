@@ -118,7 +118,10 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // The value of lane (k % 32) of the chunk holding component k, on every lane.
-__device__ __forceinline__ double lane_value(double v, int k) { return __shfl_sync(0xffffffffu, v, k % 32); }
+template <class T>
+__device__ __forceinline__ T lane_value(T v, int k) {
+  return __shfl_sync(0xffffffffu, v, k % 32);
+}
 
 // A warp a row (a decode step samples one row a sample: at B 256 one thread a row left 254 of 256
 // threads of two blocks idle behind 40 sequential double exps). The lanes evaluate the per-component
@@ -157,7 +160,7 @@ __global__ void __launch_bounds__(kThreads)
   for (int k0 = 0; k0 < k_count && pick == k_count - 1; k0 += 32) {
     const float weight = k0 + lane < k_count ? static_cast<float>(exp(lw(m.logit(k0 + lane)))) : 0.0f;
     for (int k = k0; k < k_count && k < k0 + 32; ++k) {
-      cumulative += __shfl_sync(0xffffffffu, weight, k % 32);
+      cumulative += lane_value(weight, k);
       if (draw.component_uniform < static_cast<double>(cumulative)) {
         pick = k;
         break;

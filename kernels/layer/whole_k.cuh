@@ -47,6 +47,8 @@ struct WholeKTile {
   static constexpr int row_step = kThreads / 16;
   static constexpr int rows = row_step * kR;
   static constexpr int outs = 16 * kO;
+  // Whether thread tid of the block is an owner (holds sums after whole_k_tile).
+  __host__ __device__ static constexpr bool holds_sums(int tid) { return kSplit == 1 || tid < kThreads; }
   // Dynamic shared memory: the tile's x rows, then its W rows, in_features + 4 floats apart, then
   // (kSplit > 1) every chain block's float sums of every owner.
   static constexpr std::size_t shared_bytes(int in_features) {

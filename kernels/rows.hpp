@@ -26,7 +26,8 @@ struct EmbeddingWeights {
 // with x the feature row (x_row ? x_row[r] : r) + x_row_offset of x [*, features],
 // y = y[r * y_stride] when y is given, p = position[r] (or position_constant when position is
 // null; no token when both are absent, i.e. position_constant < 0).
-struct EmbeddingJob {
+template <class Out>
+struct BasicEmbeddingJob {
   const float* x;
   const std::int32_t* x_row;
   std::int64_t x_row_offset;
@@ -36,11 +37,16 @@ struct EmbeddingJob {
   const std::int32_t* position;
   int position_constant;
   int marker;
-  float* out;  // [*, D]
+  Out* out;  // [*, D]
   std::int64_t out_group, out_group_stride, out_group_offset;
 };
+using EmbeddingJob = BasicEmbeddingJob<float>;
+// The mixed-precision density path's rows (kernels/wide.hpp): the same sum in double arithmetic,
+// stored in double.
+using WideEmbeddingJob = BasicEmbeddingJob<double>;
 
 void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
+void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
 
 // One decode step's rows, the step index t read from device memory (so one launch, or one CUDA
 // graph node, serves every step): out [B, 2, D] holds per sample b its buffer row t-1 (value
@@ -89,6 +95,8 @@ void increment_device_int(int* counter, cudaStream_t stream);
 // out row i (of width) = in row (i / group) * group_stride + group_offset + i % group.
 // Picks e.g. the target row of each sample of a decode step, or the target rows of a sequence.
 void gather_rows(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
+                 std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream);
+void gather_rows(const double* in, double* out, std::int64_t rows, int width, std::int64_t group,
                  std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream);
 
 }  // namespace artabpfn::kernels

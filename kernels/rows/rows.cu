@@ -18,19 +18,22 @@ unsigned blocks_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 20));
 }
 
-// Component c of one embedded row (SPEC.md, "Rows"); y null: no y term; p < 0: no AR token.
-__device__ __forceinline__ float embed_value(const EmbeddingWeights& w, const float* x, int features, const float* y,
-                                             int marker, int p, int c) {
-  float sum = 0.0f;
-  for (int f = 0; f < features; ++f) sum += w.x_weight[c] * x[f] + w.x_bias[c];
-  float value = sum / static_cast<float>(features);
-  if (y) value += w.y_weight[c] * *y + w.y_bias[c];
-  value += w.marker[marker * w.d_model + c];
-  if (p >= 0) value += w.ar_tokens[(p % w.buffer_size) * w.d_model + c];
+// Component c of one embedded row (SPEC.md, "Rows") in T arithmetic (float; double for the
+// mixed-precision path); y null: no y term; p < 0: no AR token.
+template <class T = float>
+__device__ __forceinline__ T embed_value(const EmbeddingWeights& w, const float* x, int features, const float* y,
+                                         int marker, int p, int c) {
+  T sum = 0;
+  for (int f = 0; f < features; ++f) sum += T(w.x_weight[c]) * T(x[f]) + T(w.x_bias[c]);
+  T value = sum / static_cast<T>(features);
+  if (y) value += T(w.y_weight[c]) * T(*y) + T(w.y_bias[c]);
+  value += T(w.marker[marker * w.d_model + c]);
+  if (p >= 0) value += T(w.ar_tokens[(p % w.buffer_size) * w.d_model + c]);
   return value;
 }
 
-__global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t rows) {
+template <class T>
+__global__ void embed_kernel(EmbeddingWeights w, BasicEmbeddingJob<T> job, std::int64_t rows) {
   detail::start_after_previous_kernel();
   const std::int64_t total = rows * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
@@ -39,8 +42,8 @@ __global__ void embed_kernel(EmbeddingWeights w, EmbeddingJob job, std::int64_t 
     const int c = static_cast<int>(i % w.d_model);
     const std::int64_t xr = (job.x_row ? job.x_row[r] : r) + job.x_row_offset;
     const int p = job.position ? job.position[r] : job.position_constant;
-    const float value = embed_value(w, job.x + xr * job.features, job.features,
-                                    job.y ? job.y + r * job.y_stride : nullptr, job.marker, p, c);
+    const T value = embed_value<T>(w, job.x + xr * job.features, job.features,
+                                   job.y ? job.y + r * job.y_stride : nullptr, job.marker, p, c);
     const std::int64_t out_row = (r / job.out_group) * job.out_group_stride + job.out_group_offset + r % job.out_group;
     job.out[out_row * w.d_model + c] = value;
   }
@@ -132,7 +135,8 @@ __global__ void context_blocks_kernel(const float* rows, float* blocks, const st
   }
 }
 
-__global__ void gather_kernel(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
+template <class T>
+__global__ void gather_kernel(const T* in, T* out, std::int64_t rows, int width, std::int64_t group,
                               std::int64_t group_stride, std::int64_t group_offset) {
   detail::start_after_previous_kernel();
   const std::int64_t total = rows * width;
@@ -148,7 +152,12 @@ __global__ void gather_kernel(const float* in, float* out, std::int64_t rows, in
 
 void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
   if (rows <= 0) return;
-  detail::launch(embed_kernel, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
+  detail::launch(embed_kernel<float>, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
+}
+
+void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
+  if (rows <= 0) return;
+  detail::launch(embed_kernel<double>, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
 }
 
 void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
@@ -206,12 +215,25 @@ void rows_to_context_blocks(const float* rows, float* blocks, const std::int32_t
                  row_stride > 0 ? row_stride : std::int64_t(n_heads) * head_dim);
 }
 
-void gather_rows(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
-                 std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream) {
+namespace {
+template <class T>
+void gather(const T* in, T* out, std::int64_t rows, int width, std::int64_t group, std::int64_t group_stride,
+            std::int64_t group_offset, cudaStream_t stream) {
   const std::int64_t n = rows * width;
   if (n <= 0) return;
-  detail::launch(gather_kernel, blocks_for(n), kThreads, 0, stream, in, out, rows, width, group, group_stride,
+  detail::launch(gather_kernel<T>, blocks_for(n), kThreads, 0, stream, in, out, rows, width, group, group_stride,
                  group_offset);
+}
+}  // namespace
+
+void gather_rows(const float* in, float* out, std::int64_t rows, int width, std::int64_t group,
+                 std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream) {
+  gather(in, out, rows, width, group, group_stride, group_offset, stream);
+}
+
+void gather_rows(const double* in, double* out, std::int64_t rows, int width, std::int64_t group,
+                 std::int64_t group_stride, std::int64_t group_offset, cudaStream_t stream) {
+  gather(in, out, rows, width, group, group_stride, group_offset, stream);
 }
 
 }  // namespace artabpfn::kernels

@@ -29,13 +29,19 @@ T log_sum_exp(const Vector<T>& v) {
   return m + log(sum);
 }
 
-// Mixture parameters at each row of z [n, D].
+// The head's rows r = head_out(GELU(head_in z)) [n, 3K] of z [n, D].
 template <class T>
-std::vector<Mixture<T>> mixture_head(const ModelParams<T>& p, const Matrix<T>& z) {
-  const Matrix<T> r = apply_linear(p.head_out, gelu(apply_linear(p.head_in, z)));
+Matrix<T> mixture_rows(const ModelParams<T>& p, const Matrix<T>& z) {
+  return apply_linear(p.head_out, gelu(apply_linear(p.head_in, z)));
+}
+
+// Mixture parameters from the head's rows r [n, 3K]: component k reads r(i, 3k) (mean),
+// r(i, 3k + 1) (std), r(i, 3k + 2) (weight logit).
+template <class T>
+std::vector<Mixture<T>> mixture_from_rows(const ModelParams<T>& p, const Matrix<T>& r) {
   const int k_count = p.config.num_components;
-  std::vector<Mixture<T>> out(static_cast<std::size_t>(z.rows()));
-  for (Eigen::Index i = 0; i < z.rows(); ++i) {
+  std::vector<Mixture<T>> out(static_cast<std::size_t>(r.rows()));
+  for (Eigen::Index i = 0; i < r.rows(); ++i) {
     Mixture<T>& m = out[static_cast<std::size_t>(i)];
     m.mean.resize(k_count);
     m.std.resize(k_count);
@@ -48,6 +54,12 @@ std::vector<Mixture<T>> mixture_head(const ModelParams<T>& p, const Matrix<T>& z
     m.log_weight = logits.array() - log_sum_exp(logits);
   }
   return out;
+}
+
+// Mixture parameters at each row of z [n, D].
+template <class T>
+std::vector<Mixture<T>> mixture_head(const ModelParams<T>& p, const Matrix<T>& z) {
+  return mixture_from_rows(p, mixture_rows(p, z));
 }
 
 template <class T>

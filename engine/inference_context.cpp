@@ -20,6 +20,8 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/median.hpp"
 #include "engine/inference_context.hpp"
+#include "engine/mixed_density.hpp"
+#include "engine/task_data.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 
@@ -43,58 +45,15 @@ std::string attention_mode_name(AttentionMode mode) {
   return "?";
 }
 
-namespace {
-
-template <class T>
-DeviceBuffer<T> upload(const std::vector<T>& host) {
-  return DeviceBuffer<T>(host);
+Precision parse_precision(const std::string& name) {
+  if (name == "float32") return Precision::kFloat32;
+  if (name == "mixed") return Precision::kMixed;
+  throw InputError("unknown precision '" + name + "' (float32 or mixed)");
 }
 
-// One call's tasks in device memory: context rows compacted, targets padded with zeros.
-struct TaskData {
-  int tasks = 0, features = 0, nt_max = 0;
-  std::int64_t context_rows = 0;
-  std::vector<std::int64_t> target_len;
-  DeviceBuffer<float> x_context, y_context, x_target;
-  DeviceBuffer<std::int32_t> row_task, context_len;
-  DeviceBuffer<std::int64_t> row_start, context_offset;
+std::string precision_name(Precision precision) { return precision == Precision::kMixed ? "mixed" : "float32"; }
 
-  TaskData(const TaskTensors& t, int d_model) {
-    tasks = static_cast<int>(t.task_count());
-    features = static_cast<int>(t.feature_count());
-    nt_max = static_cast<int>(t.x_target.dim(1));
-    target_len = t.target_len;
-    const std::int64_t nc_pad = t.x_context.dim(1);
-    std::vector<float> xc, yc, xt(static_cast<std::size_t>(tasks) * nt_max * features, 0.0f);
-    std::vector<std::int32_t> rt, cl;
-    std::vector<std::int64_t> rs, co;
-    for (int i = 0; i < tasks; ++i) {
-      const std::int64_t nc = t.context_len[static_cast<std::size_t>(i)];
-      rs.push_back(static_cast<std::int64_t>(yc.size()));
-      co.push_back(static_cast<std::int64_t>(yc.size()) * d_model);
-      cl.push_back(static_cast<std::int32_t>(nc));
-      for (std::int64_t j = 0; j < nc; ++j) {
-        rt.push_back(i);
-        yc.push_back(static_cast<float>(t.y_context.data[static_cast<std::size_t>(i * nc_pad + j)]));
-        for (int f = 0; f < features; ++f)
-          xc.push_back(static_cast<float>(t.x_context.data[static_cast<std::size_t>((i * nc_pad + j) * features + f)]));
-      }
-      for (std::int64_t j = 0; j < t.target_len[static_cast<std::size_t>(i)]; ++j)
-        for (int f = 0; f < features; ++f) {
-          const std::size_t k = static_cast<std::size_t>((std::int64_t(i) * nt_max + j) * features + f);
-          xt[k] = static_cast<float>(t.x_target.data[k]);
-        }
-    }
-    context_rows = static_cast<std::int64_t>(yc.size());
-    x_context = upload(xc);
-    y_context = upload(yc);
-    x_target = upload(xt);
-    row_task = upload(rt);
-    context_len = upload(cl);
-    row_start = upload(rs);
-    context_offset = upload(co);
-  }
-};
+namespace {
 
 // Scratch for n rows of a layer (and the head of up to n rows).
 struct Workspace {
@@ -112,10 +71,6 @@ struct Workspace {
   static std::int64_t floats_per_row(const ModelConfig& c) {
     return 14 * c.d_model + c.d_ff + 3 * c.num_components + 3 * c.n_heads;
   }
-};
-
-struct ContextCache {
-  std::vector<DeviceBuffer<float>> k, v;  // per layer, [H, Nc_t, Dh] blocks of all tasks
 };
 
 // Optional stage markers of an eager decode step (profile_decode_step): mark(stage) records an
@@ -287,28 +242,16 @@ class Runner {
                             const float* y, std::int64_t nt, Workspace& w) {
     const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
     const int H = c_.n_heads, Dh = c_.head_dim(), D = c_.d_model;
-    std::vector<std::int32_t> x_row(static_cast<std::size_t>(batch * nt)), position(x_row.size());
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t j = 0; j < nt; ++j) {
-        x_row[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * std::int64_t(d.nt_max) + j);
-        position[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
-      }
-    const auto dev_task = upload(seq_task), dev_x_row = upload(x_row), dev_position = upload(position);
-    const kernels::EmbeddingWeights ew = m_.embedding();
-    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, y, 1, dev_position.data(), -1,
-                             /*marker=*/2, w.x.data(), nt, L, 0},
-                        batch * nt, s_);
-    kernels::embed_rows(ew, {d.x_target.data(), dev_x_row.data(), 0, d.features, nullptr, 0, nullptr, -1,
-                             /*marker=*/0, w.x.data(), nt, L, nt},
-                        batch * nt, s_);
+    const TeacherForcingIndex index(d, seq_task, nt);
+    embed_teacher_forcing_rows(m_.embedding(), d, index, y, nt, w.x.data(), s_);
     {
       layers(w, n, [&](int l, Workspace& ws) {
         kernels::rows_to_heads(ws.qkv.data() + D, ws.kh.data(), batch, int(L), H, Dh, s_, 3 * D);
         kernels::rows_to_heads(ws.qkv.data() + 2 * D, ws.vh.data(), batch, int(L), H, Dh, s_, 3 * D);
         const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, int(L), Dh, 3 * D};
-        // The cache and dev_task were complete before this pass's first kernel.
+        // The cache and the task index were complete before this pass's first kernel.
         const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
-                                     d.context_len.data(), dev_task.data(), true};
+                                     d.context_len.data(), index.task.data(), true};
         // The buffer rows are the first nt of each sequence's L rows.
         const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
         attend(q, ctx, buf, ws);
@@ -803,6 +746,14 @@ struct InferenceContext::Impl {
   }
 };
 
+namespace {
+void require_float32(const ContextOptions& options, const char* job) {
+  if (options.precision != Precision::kFloat32)
+    throw InputError(std::string(job) + ": precision '" + precision_name(options.precision) +
+                     "' serves evaluate_joint_density only; the decode jobs run in float32");
+}
+}  // namespace
+
 InferenceContext::InferenceContext(const DeviceModel& model, ContextOptions options)
     : model_(model), options_(std::move(options)) {
   ARTABPFN_CUDA_CHECK(cudaStreamCreate(&stream_));
@@ -815,6 +766,7 @@ InferenceContext::~InferenceContext() {
 HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
   if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
   if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
+  require_float32(options_, "sample_sequence");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, samples, seed, true);
   return Impl::decode_in_chunks(*this, "sample_sequence", tasks, samples, true, seed);
 }
@@ -840,33 +792,46 @@ StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std:
 
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
+  require_float32(options_, "forced_ar_density");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, 0, 0, false);
   return Impl::decode_in_chunks(*this, "forced_ar_density", tasks, tasks.value_sets(), false, 0);
 }
 
 HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("evaluate_joint_density: inputs have no y_target");
+  const bool mixed = options_.precision == Precision::kMixed;
+  if (mixed && options_.attention == AttentionMode::kReencode)
+    throw InputError("evaluate_joint_density: the reencode baseline runs in float32 only (precision 'mixed' asked)");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, 0, 0, false);
   const ModelConfig& c = model_.config();
   const TaskData d(tasks, c.d_model);
   Runner run(model_, options_, stream_);
-  const ContextCache cache = run.prefill(d);
+  MixedDensity mixed_pass(model_, stream_);
+  const ContextCache cache = mixed ? mixed_pass.prefill(d) : run.prefill(d);
   const std::int64_t sets = tasks.value_sets(), nt = d.nt_max;
   HostTensor<float> out = padded_result(d, sets);
   if (nt == 0) return out;
   const std::int64_t total = std::int64_t(d.tasks) * sets;
-  const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, Impl::pass_floats_per_sequence(c, nt));
+  const std::int64_t per_sequence =
+      mixed ? MixedDensity::floats_per_sequence(c, nt) : Impl::pass_floats_per_sequence(c, nt);
+  const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, per_sequence);
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
     std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch));
     for (std::int64_t b = 0; b < batch; ++b) seq_task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / sets);
     const auto y = DeviceBuffer<float>(given_values(tasks, first, batch, nt));
-    Workspace w(batch * 2 * nt, c, true);
-    run.teacher_forcing_pass(d, cache, seq_task, y.data(), nt, w);
-    kernels::mixture_log_density(w.mix.data(), model_.mixture_biases(), y.data(), batch * nt, w.h.data(), stream_);
-    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    DeviceBuffer<float> log_density(static_cast<std::size_t>(batch * nt));
+    if (mixed) {
+      mixed_pass.teacher_forcing(d, cache, seq_task, y.data(), nt, log_density.data());
+    } else {
+      Workspace w(batch * 2 * nt, c, true);
+      run.teacher_forcing_pass(d, cache, seq_task, y.data(), nt, w);
+      kernels::mixture_log_density(w.mix.data(), model_.mixture_biases(), y.data(), batch * nt, log_density.data(),
+                                   stream_);
+      ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
     std::vector<float> logp(static_cast<std::size_t>(batch * nt));
-    ARTABPFN_CUDA_CHECK(cudaMemcpy(logp.data(), w.h.data(), logp.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    ARTABPFN_CUDA_CHECK(cudaMemcpy(logp.data(), log_density.data(), logp.size() * sizeof(float), cudaMemcpyDeviceToHost));
     for (std::int64_t b = 0; b < batch; ++b) {
       const std::int64_t seq = first + b;
       for (std::int64_t j = 0; j < tasks.target_len[std::size_t(seq / sets)]; ++j)

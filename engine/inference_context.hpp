@@ -27,6 +27,15 @@ enum class AttentionMode { kSplit, kFused, kReencode };
 AttentionMode parse_attention_mode(const std::string& name);  // "split", "fused" or "reencode"
 std::string attention_mode_name(AttentionMode mode);
 
+// float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with
+// float32 weights, q, k, v and K/V caches but the residual stream, LayerNorm, feed-forward and
+// head activations in double and every sum in double (engine/mixed_density.hpp): about 10x more
+// accurate (README "Accuracy"), slower; the attention mode does not apply. The decode jobs
+// (sample_sequence, forced_ar_density) are float32 only.
+enum class Precision { kFloat32, kMixed };
+Precision parse_precision(const std::string& name);  // "float32" or "mixed"
+std::string precision_name(Precision precision);
+
 struct ContextOptions {
   AttentionMode attention = AttentionMode::kFused;
   // Device memory one call may use; 0 means 90% of what is free when the call starts. Samples
@@ -47,6 +56,7 @@ struct ContextOptions {
   // chunks of the call) and their total, at most about four times a second (each call waits for
   // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.
   std::function<void(std::int64_t done, std::int64_t total)> progress = nullptr;
+  Precision precision = Precision::kFloat32;
 };
 
 // One decode step's time (bench/engine): device-event medians over replays of the same step.

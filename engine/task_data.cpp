@@ -1,0 +1,55 @@
+#include "engine/task_data.hpp"
+
+namespace artabpfn::engine {
+
+TaskData::TaskData(const TaskTensors& t, int d_model) {
+  tasks = static_cast<int>(t.task_count());
+  features = static_cast<int>(t.feature_count());
+  nt_max = static_cast<int>(t.x_target.dim(1));
+  target_len = t.target_len;
+  const std::int64_t nc_pad = t.x_context.dim(1);
+  std::vector<float> xc, yc, xt(static_cast<std::size_t>(tasks) * nt_max * features, 0.0f);
+  std::vector<std::int32_t> rt, cl;
+  std::vector<std::int64_t> rs, co;
+  for (int i = 0; i < tasks; ++i) {
+    const std::int64_t nc = t.context_len[static_cast<std::size_t>(i)];
+    rs.push_back(static_cast<std::int64_t>(yc.size()));
+    co.push_back(static_cast<std::int64_t>(yc.size()) * d_model);
+    cl.push_back(static_cast<std::int32_t>(nc));
+    for (std::int64_t j = 0; j < nc; ++j) {
+      rt.push_back(i);
+      yc.push_back(static_cast<float>(t.y_context.data[static_cast<std::size_t>(i * nc_pad + j)]));
+      for (int f = 0; f < features; ++f)
+        xc.push_back(static_cast<float>(t.x_context.data[static_cast<std::size_t>((i * nc_pad + j) * features + f)]));
+    }
+    for (std::int64_t j = 0; j < t.target_len[static_cast<std::size_t>(i)]; ++j)
+      for (int f = 0; f < features; ++f) {
+        const std::size_t k = static_cast<std::size_t>((std::int64_t(i) * nt_max + j) * features + f);
+        xt[k] = static_cast<float>(t.x_target.data[k]);
+      }
+  }
+  context_rows = static_cast<std::int64_t>(yc.size());
+  x_context = upload(xc);
+  y_context = upload(yc);
+  x_target = upload(xt);
+  row_task = upload(rt);
+  context_len = upload(cl);
+  row_start = upload(rs);
+  context_offset = upload(co);
+}
+
+TeacherForcingIndex::TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task,
+                                         std::int64_t nt) {
+  const std::int64_t batch = static_cast<std::int64_t>(seq_task.size());
+  std::vector<std::int32_t> x_rows(static_cast<std::size_t>(batch * nt)), positions(x_rows.size());
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t j = 0; j < nt; ++j) {
+      x_rows[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * std::int64_t(d.nt_max) + j);
+      positions[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
+    }
+  task = upload(seq_task);
+  x_row = upload(x_rows);
+  position = upload(positions);
+}
+
+}  // namespace artabpfn::engine

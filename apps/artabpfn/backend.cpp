@@ -25,7 +25,7 @@ std::string resolve_backend(const JobOptions& options) {
 Table run_density(const JobOptions& options, const ModelWeights& weights, const TaskTensors& tasks) {
   const std::string& backend = options.backend;
 #if ARTABPFN_HAS_ENGINE
-  if (backend == "cuda") return cuda_density(weights, tasks, options.attention);
+  if (backend == "cuda") return cuda_density(weights, tasks, options.attention, options.precision);
 #endif
   return reference_density(weights, tasks, parse_reference_backend(backend));
 }
@@ -34,7 +34,7 @@ Table run_samples(const JobOptions& options, const ModelWeights& weights, const 
                   std::int64_t samples, std::uint64_t seed) {
   const std::string& backend = options.backend;
 #if ARTABPFN_HAS_ENGINE
-  if (backend == "cuda") return cuda_samples(weights, tasks, samples, seed, options.attention);
+  if (backend == "cuda") return cuda_samples(weights, tasks, samples, seed, options.attention, options.precision);
 #endif
   return reference_samples(weights, tasks, samples, seed, parse_reference_backend(backend));
 }

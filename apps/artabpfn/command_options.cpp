@@ -31,6 +31,10 @@ void add_job_options(CLI::App& command, JobOptions& options) {
                      "cuda attention: fused (one online softmax), split (context + buffer + merge) or reencode "
                      "(the baseline that re-encodes context and earlier targets at every step)")
       ->check(CLI::IsMember({"fused", "split", "reencode"}));
+  command.add_option("--precision", options.precision,
+                     "cuda density: float32 (the engine's kernels) or mixed (double activations and sums over the "
+                     "float32 weights and K/V caches: ~10x more accurate, slower; sample runs float32 only)")
+      ->check(CLI::IsMember({"float32", "mixed"}));
   command.add_option("--out", options.out, "FILE.csv or FILE.safetensors (default: CSV on stdout)");
   command.add_option("--n-heads", options.n_heads, "attention heads, when the weights' metadata lacks n_heads")
       ->check(CLI::PositiveNumber);

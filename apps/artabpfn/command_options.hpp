@@ -16,11 +16,13 @@ struct JobOptions {
   std::string context_csv, targets_csv;
   std::string backend = "cuda";
   std::string attention = "fused";
+  std::string precision = "float32";  // cuda density: float32 or mixed
   std::string out;
   std::optional<int> n_heads;
 };
 
-// --weights, --inputs (or --context/--targets CSV), --backend, --attention, --out, --n-heads.
+// --weights, --inputs (or --context/--targets CSV), --backend, --attention, --precision, --out,
+// --n-heads.
 void add_job_options(CLI::App& command, JobOptions& options);
 
 ModelWeights load_job_weights(const JobOptions& options);

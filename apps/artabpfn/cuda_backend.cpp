@@ -19,18 +19,21 @@ Table to_table(const HostTensor<float>& t, const TaskTensors& tasks) {
 
 }  // namespace
 
-Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention) {
+Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
+                   const std::string& precision) {
   const engine::DeviceModel model(weights);
   engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  options.precision = engine::parse_precision(precision);
   options.progress = terminal_progress("density", "steps");  // the reencode baseline's steps
   engine::InferenceContext context(model, options);
   return to_table(context.evaluate_joint_density(tasks), tasks);
 }
 
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
-                   const std::string& attention) {
+                   const std::string& attention, const std::string& precision) {
   const engine::DeviceModel model(weights);
   engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  options.precision = engine::parse_precision(precision);  // sample_sequence refuses mixed
   options.progress = terminal_progress("sample", "steps");  // AR steps over all chunks; empty unless a terminal
   engine::InferenceContext context(model, options);
   return to_table(context.sample_sequence(tasks, samples, seed), tasks);

@@ -9,8 +9,9 @@
 
 namespace artabpfn::cli {
 
-Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention);
+Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
+                   const std::string& precision);
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
-                   const std::string& attention);
+                   const std::string& attention, const std::string& precision);
 
 }  // namespace artabpfn::cli

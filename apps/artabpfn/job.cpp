@@ -17,8 +17,8 @@ JobResult run_job(const JobSpec& spec) {
   return result;
 }
 
-std::string precision_of(const std::string& backend) {
-  if (backend == "cuda") return "float32";
+std::string precision_of(const std::string& backend, const std::string& cuda_precision) {
+  if (backend == "cuda") return cuda_precision;
   if (backend == "reference-mp") return "multiprecision-50";
   return "float64";
 }

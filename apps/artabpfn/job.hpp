@@ -25,6 +25,6 @@ struct JobResult {
 JobResult run_job(const JobSpec& spec);
 
 // "float32" (cuda), "float64" (reference) or "multiprecision-50" (reference-mp).
-std::string precision_of(const std::string& backend);
+std::string precision_of(const std::string& backend, const std::string& cuda_precision = "float32");
 
 }  // namespace artabpfn::cli

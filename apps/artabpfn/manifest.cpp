@@ -56,7 +56,7 @@ void write_manifest(const JobSpec& spec, const JobResult& result, const std::str
             {"weights", file_entry(o.weights)},
             {"backend", result.backend},
             {"attention", o.attention},
-            {"precision", precision_of(result.backend)},
+            {"precision", precision_of(result.backend, o.precision)},
             {"environment", environment_description(result.backend)},
             {"output", file_entry(o.out)}};
   if (!o.inputs.empty()) m["inputs"] = file_entry(o.inputs);
@@ -93,6 +93,7 @@ JobSpec read_manifest(const std::string& path, const std::string& output, std::s
     }
     o.backend = m.at("backend").get<std::string>();
     o.attention = m.at("attention").get<std::string>();
+    if (o.backend == "cuda") o.precision = m.at("precision").get<std::string>();
     if (!m.at("n_heads").is_null()) o.n_heads = m.at("n_heads").get<int>();
     if (spec.job == "sample") {
       spec.seed = m.at("seed").get<std::uint64_t>();

@@ -13,6 +13,7 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
+#include "kernels/wide.hpp"
 #include "reference/attention.hpp"
 
 namespace artabpfn::gpu_attention_test {
@@ -177,6 +178,7 @@ const char* kernel_name(Kernel kernel) {
     case Kernel::kBuffer: return "buffer_attention";
     case Kernel::kFused: return "fused_attention";
     case Kernel::kSplit: return "split (context + buffer + merge)";
+    case Kernel::kWide: return "wide::attention";
   }
   return "?";
 }
@@ -202,6 +204,7 @@ Outputs<float> run_gpu(Kernel kernel, const Inputs& in) {
     case Kernel::kShared: kernels::shared_context_attention(qb, ctx, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kBuffer: kernels::buffer_attention(qb, buf, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kFused: kernels::fused_attention(qb, ctx, buf, {out.data(), lse.data()}, nullptr); break;
+    case Kernel::kWide: kernels::wide::attention(qb, ctx, buf, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kSplit: {
       GuardedOutput out_c(rows * static_cast<std::size_t>(s.head_dim)), lse_c(rows);
       GuardedOutput out_b(rows * static_cast<std::size_t>(s.head_dim)), lse_b(rows);
@@ -244,7 +247,8 @@ Outputs<double> reference(Kernel kernel, const Inputs& in) {
           store(reference::merge<T>(reference::attend<T>(q, ck, cv), reference::attend<T>(q, bk, bv, buffer_vis)), in, b,
                 h, result);
           break;
-        case Kernel::kFused: {
+        case Kernel::kFused:
+        case Kernel::kWide: {
           Matrix<T> k(nc + s.length, s.head_dim), v(nc + s.length, s.head_dim);
           k.topRows(nc) = ck;
           k.bottomRows(s.length) = bk;
@@ -317,6 +321,36 @@ Verdict check(const std::string& what, const Outputs<double>& truth, const Outpu
 Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor) {
   const Outputs<float> got = run_gpu(kernel, inputs);
   Verdict v = check(kernel_name(kernel), reference<double>(kernel, inputs), reference<float>(kernel, inputs), got, factor);
+  if (!v.ok) v.text = inputs.shape.describe() + "\n" + v.text;
+  return v;
+}
+
+namespace {
+
+void check_rounding(const std::string& what, const std::vector<double>& truth, const std::vector<float>& got,
+                    Verdict& verdict) {
+  const double floor = std::ldexp(std::max(1.0, max_abs_finite(truth)), -40);
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const double t = truth[i], g = got[i];
+    const bool ok = std::isfinite(t) ? std::abs(g - t) <= std::ldexp(std::abs(t), -24) + floor : g == t;
+    if (ok) continue;
+    char line[256];
+    std::snprintf(line, sizeof line, "%s[%zu]: got %.9g, double %.17g (|d| %.3g)\n", what.c_str(), i, g, t,
+                  std::abs(g - t));
+    verdict.ok = false;
+    verdict.text += line;
+    return;
+  }
+}
+
+}  // namespace
+
+Verdict run_and_check_wide(const Inputs& inputs) {
+  const Outputs<float> got = run_gpu(Kernel::kWide, inputs);
+  const Outputs<double> truth = reference<double>(Kernel::kWide, inputs);
+  Verdict v;
+  check_rounding("wide::attention out", truth.out, got.out, v);
+  check_rounding("wide::attention lse", truth.lse, got.lse, v);
   if (!v.ok) v.text = inputs.shape.describe() + "\n" + v.text;
   return v;
 }

@@ -64,7 +64,8 @@ Inputs random_inputs(const Shape& shape, std::uint64_t seed, float q_scale = 1.f
 // context's: queries are u + 1e-3 n, dominant keys c u + n with c = 1e3 sqrt(Dh) (1 + 2e-3 z).
 Inputs dominated_inputs(const Shape& shape, std::uint64_t seed, bool context_dominates);
 
-enum class Kernel { kShared, kBuffer, kFused, kSplit };
+// kWide: kernels::wide::attention (the mixed-precision path), fused_attention's job in double.
+enum class Kernel { kShared, kBuffer, kFused, kSplit, kWide };
 const char* kernel_name(Kernel kernel);
 
 template <class T>
@@ -99,6 +100,12 @@ Verdict check(const std::string& what, const Outputs<double>& truth, const Outpu
               const Outputs<float>& got, double factor = kErrorFactor);
 // run_gpu + both references + check, in one call.
 Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = kErrorFactor);
+
+// kernels::wide::attention against the double reference: each output must be the double
+// result rounded once to float32, |got - truth| <= 2^-24 |truth| + 2^-40 max(1, max |truth|) (the
+// second term: the double arithmetic's own error), and non-finite values (an empty row's -inf
+// LSE) equal.
+Verdict run_and_check_wide(const Inputs& inputs);
 
 // Bitwise equality of two float vectors (NaN payloads included); the first difference described.
 bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b, std::string* where = nullptr);

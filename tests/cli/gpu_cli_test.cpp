@@ -58,8 +58,8 @@ TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
 
 // Runs `job` on the CUDA backend into OUT and checks that replay reproduces it, then records a
 // different output (one value changed, its checksum in the manifest) and checks that replay
-// reports exactly one differing value.
-void check_replay(const std::string& job, const std::filesystem::path& out) {
+// reports exactly one differing value. The manifest must record `precision`.
+void check_replay(const std::string& job, const std::filesystem::path& out, const std::string& precision = "float32") {
   const CommandResult run = run_cli(job + " --backend cuda --weights " + peer("paper_weights.safetensors") +
                                     " --inputs " + peer("paper_io.safetensors") + " --out " + out.string());
   ASSERT_EQ(run.status, 0) << run.output;
@@ -68,7 +68,7 @@ void check_replay(const std::string& job, const std::filesystem::path& out) {
   ASSERT_TRUE(std::filesystem::exists(manifest));
   json m = json::parse(read_text(manifest));
   EXPECT_EQ(m.at("backend"), "cuda") << m.dump();
-  EXPECT_EQ(m.at("precision"), "float32") << m.dump();
+  EXPECT_EQ(m.at("precision"), precision) << m.dump();
   const std::string recorded_sha = m.at("output").at("sha256").get<std::string>();
   EXPECT_EQ(recorded_sha, sha256_file_hex(out));
 
@@ -143,6 +143,20 @@ TEST(GpuReplay, CudaDensitiesReplayBitForBitAndATamperedOutputIsReported) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   check_replay("density --attention split", dir.path() / "density.csv");
+}
+
+TEST(GpuReplay, MixedPrecisionDensitiesReplayBitForBit) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  check_replay("density --precision mixed", dir.path() / "density.csv", "mixed");
+}
+
+TEST(GpuCli, SampleRefusesMixedPrecisionWithAClearError) {
+  ARTABPFN_REQUIRE_GPU();
+  const CommandResult r = run_cli("sample --samples 2 --seed 1 --precision mixed --weights " +
+                                  peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors"));
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("serves evaluate_joint_density only"), std::string::npos) << r.output;
 }
 
 }  // namespace

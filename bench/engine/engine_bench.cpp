@@ -1,5 +1,6 @@
 // End-to-end engine calls on the paper configuration (weights from a file, random task values):
-// sample_sequence and evaluate_joint_density, one factor at a time around B 256, Nc 256, Nt 64.
+// sample_sequence and evaluate_joint_density, one factor at a time around B 256, Nc 256, Nt 64;
+// the density also in mixed precision (ContextOptions::precision, row mode "mixed").
 // Each point: median of --repeats synchronised calls after one warm-up call. A call includes
 // uploading the task, the prefill and copying results back; the per-step figure divides the
 // sampling call by Nt, so it is an upper bound of one decode step's time.
@@ -68,5 +69,14 @@ int main(int argc, char** argv) {
       fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt,
                  engine::attention_mode_name(mode), density_ms, "-");
     }
+  for (const Point& p : points) {
+    if (p.b >= 65536) continue;
+    engine::ContextOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
+    options.precision = engine::Precision::kMixed;
+    engine::InferenceContext context(model, options);
+    const TaskTensors density = bench::random_task(p.nc, p.nt, p.b, 2);
+    const double density_ms = median_ms(repeats, [&] { context.evaluate_joint_density(density); });
+    fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt, "mixed", density_ms, "-");
+  }
   return 0;
 }

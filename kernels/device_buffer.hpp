@@ -55,56 +55,76 @@ class DeviceBuffer {
   std::size_t count_ = 0;
 };
 
-// A float output of `count` elements between two guard bands of `guard` elements.
-class GuardedOutput {
- public:
-  static constexpr std::uint32_t kPoison = 0x7fa0dead;    // a NaN no kernel produces
-  static constexpr std::uint32_t kSentinel = 0x7fb0beef;  // guard band pattern
+// Bit patterns of the guarded outputs: a NaN no kernel produces (poison) and the guard bands'.
+template <class T>
+struct GuardBits;
+template <>
+struct GuardBits<float> {
+  using Raw = std::uint32_t;
+  static constexpr Raw kPoison = 0x7fa0dead;
+  static constexpr Raw kSentinel = 0x7fb0beef;
+};
+template <>
+struct GuardBits<double> {
+  using Raw = std::uint64_t;
+  static constexpr Raw kPoison = 0x7ff4deaddeaddeadULL;
+  static constexpr Raw kSentinel = 0x7ff8beefbeefbeefULL;
+};
 
-  explicit GuardedOutput(std::size_t count, std::size_t guard = 1024)
+// An output of `count` elements (float or double) between two guard bands of `guard` elements.
+template <class T>
+class BasicGuardedOutput {
+ public:
+  using Raw = typename GuardBits<T>::Raw;
+  static constexpr Raw kPoison = GuardBits<T>::kPoison;
+  static constexpr Raw kSentinel = GuardBits<T>::kSentinel;
+
+  explicit BasicGuardedOutput(std::size_t count, std::size_t guard = 1024)
       : count_(count), guard_(guard), buffer_(count + 2 * guard) {
     poison();
   }
 
-  float* data() { return buffer_.data() + guard_; }
+  T* data() { return buffer_.data() + guard_; }
   std::size_t size() const { return count_; }
 
   // Refills payload with the poison and guards with the sentinel (call before every launch).
   void poison() {
-    std::vector<float> host(buffer_.size());
+    std::vector<T> host(buffer_.size());
     for (std::size_t i = 0; i < host.size(); ++i) host[i] = bits(i < guard_ || i >= guard_ + count_ ? kSentinel : kPoison);
     buffer_.upload(host);
   }
 
   // Downloads the payload; throws if a guard changed or a payload element was never written.
-  std::vector<float> checked_download(const std::string& what) const {
-    const std::vector<float> host = buffer_.download();
+  std::vector<T> checked_download(const std::string& what) const {
+    const std::vector<T> host = buffer_.download();
     for (std::size_t i = 0; i < host.size(); ++i) {
       const bool guard = i < guard_ || i >= guard_ + count_;
-      const std::uint32_t b = raw(host[i]);
+      const Raw b = raw(host[i]);
       if (guard && b != kSentinel)
         throw CudaError(what + ": write outside the output at offset " +
                         std::to_string(static_cast<long long>(i) - static_cast<long long>(guard_)));
       if (!guard && b == kPoison) throw CudaError(what + ": element " + std::to_string(i - guard_) + " never written");
     }
-    return std::vector<float>(host.begin() + static_cast<std::ptrdiff_t>(guard_),
-                              host.begin() + static_cast<std::ptrdiff_t>(guard_ + count_));
+    return std::vector<T>(host.begin() + static_cast<std::ptrdiff_t>(guard_),
+                          host.begin() + static_cast<std::ptrdiff_t>(guard_ + count_));
   }
 
  private:
-  static float bits(std::uint32_t b) {
-    float f;
+  static T bits(Raw b) {
+    T f;
     std::memcpy(&f, &b, sizeof f);
     return f;
   }
-  static std::uint32_t raw(float f) {
-    std::uint32_t b;
+  static Raw raw(T f) {
+    Raw b;
     std::memcpy(&b, &f, sizeof b);
     return b;
   }
 
   std::size_t count_, guard_;
-  DeviceBuffer<float> buffer_;
+  DeviceBuffer<T> buffer_;
 };
+using GuardedOutput = BasicGuardedOutput<float>;
+using GuardedDoubleOutput = BasicGuardedOutput<double>;
 
 }  // namespace artabpfn::kernels

@@ -16,6 +16,7 @@
 #include "artabpfn/random_stream.hpp"
 #include "kernels/device_buffer.hpp"
 #include "kernels/layer.hpp"
+#include "kernels/wide.hpp"
 #include "reference/layer_ops.hpp"
 #include "reference/mixture_head.hpp"
 #include "tests/support/error_bound.hpp"
@@ -273,6 +274,96 @@ Matrix<T> reference_layer_norm(const LayerNormCase& c) {
   Matrix<T> v = to_matrix<T>(c.x, c.rows, c.width);
   if (!c.residual.empty()) v += to_matrix<T>(c.residual, c.rows, c.width);  // rounded to T, as the model does
   return reference::layer_norm(reference::LayerNormParams<T>{to_row<T>(c.weight), to_row<T>(c.bias)}, v);
+}
+
+// ---- the mixed-precision path's kernels (kernels/wide.hpp) ---------------------------------------
+// Double arithmetic: the outputs must match the double reference to a bound of double rounding
+// (far below any float32 error), plus the one rounding to float32 where the output is float32.
+enum class WideIo { kDoubleToDouble, kDoubleToFloat, kFloatToDouble };
+
+inline std::vector<double> widen(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+inline std::vector<double> gpu_wide_linear(const LinearCase& c, WideIo io) {
+  DeviceBuffer<float> xf(c.x), w(c.weight), b(c.bias);
+  DeviceBuffer<double> xd(widen(c.x)), r(widen(c.residual));
+  const std::size_t n = static_cast<std::size_t>(c.rows * c.out);
+  const float* bias = b.size() > 0 ? b.data() : nullptr;
+  const double* residual = r.size() > 0 ? r.data() : nullptr;
+  if (io == WideIo::kDoubleToFloat) {
+    GuardedOutput y(n);
+    kernels::wide::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+    device_sync();
+    return widen(y.checked_download("wide::linear"));
+  }
+  kernels::GuardedDoubleOutput y(n);
+  if (io == WideIo::kFloatToDouble)
+    kernels::wide::linear(xf.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+  else
+    kernels::wide::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+  device_sync();
+  return y.checked_download("wide::linear");
+}
+
+// (in + 16) double ulps of the largest sum of term magnitudes: the two orders of summation and
+// the double GELU (its slope is at most 1.13).
+inline double wide_linear_floor(const LinearCase& c) { return linear_floor(c) * std::ldexp(double(c.in + 16), -29); }
+
+inline std::vector<double> gpu_wide_layer_norm(const LayerNormCase& c, bool in_place) {
+  DeviceBuffer<float> w(c.weight), b(c.bias);
+  DeviceBuffer<double> r(widen(c.residual));
+  kernels::GuardedDoubleOutput y(static_cast<std::size_t>(c.rows * c.width));
+  const double* residual = r.size() > 0 ? r.data() : nullptr;
+  if (in_place) {  // y starts as x
+    ARTABPFN_CUDA_CHECK(cudaMemcpy(y.data(), widen(c.x).data(), c.x.size() * sizeof(double), cudaMemcpyHostToDevice));
+    kernels::wide::layer_norm(y.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
+  } else {
+    DeviceBuffer<double> x(widen(c.x));
+    kernels::wide::layer_norm(x.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
+  }
+  device_sync();
+  return y.checked_download("wide::layer_norm");
+}
+
+// 2^-44 width x the largest row condition max|v| / std (the centring's cancellation) x max|w|,
+// + 2^-50 max|b|: double rounding with room, a millionth of float32's.
+inline double wide_layer_norm_floor(const LayerNormCase& c) {
+  double condition = 1.0, w_max = 0.0, b_max = 0.0;
+  for (std::int64_t i = 0; i < c.rows; ++i) {
+    double sum = 0, top = 0;
+    std::vector<double> v(static_cast<std::size_t>(c.width));
+    for (int j = 0; j < c.width; ++j) {
+      const std::size_t k = static_cast<std::size_t>(i * c.width + j);
+      v[std::size_t(j)] = double(c.x[k]) + (c.residual.empty() ? 0.0 : double(c.residual[k]));
+      sum += v[std::size_t(j)];
+      top = std::max(top, std::abs(v[std::size_t(j)]));
+    }
+    double var = 0;
+    for (double x : v) var += (x - sum / c.width) * (x - sum / c.width);
+    condition = std::max(condition, top / std::sqrt(var / c.width + 1e-5));
+  }
+  for (float w : c.weight) w_max = std::max(w_max, std::abs(double(w)));
+  for (float b : c.bias) b_max = std::max(b_max, std::abs(double(b)));
+  return std::ldexp(c.width * condition * std::max(1.0, w_max), -44) + std::ldexp(b_max, -50);
+}
+
+// got vs truth: |d| <= floor (+ 2^-24 |truth| when the output was rounded to float32); the first
+// failing element described in `where`.
+inline bool wide_within(const std::vector<double>& truth, const std::vector<double>& got, double floor, bool float_out,
+                        std::string& where) {
+  if (truth.size() != got.size()) {
+    where = "sizes differ";
+    return false;
+  }
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const double d = std::abs(got[i] - truth[i]);
+    if (d <= floor + (float_out ? std::ldexp(std::abs(truth[i]), -24) : 0.0)) continue;
+    char line[200];
+    std::snprintf(line, sizeof line, "element %zu: got %.17g, double reference %.17g, |d| %.3g, floor %.3g", i, got[i],
+                  truth[i], d, floor);
+    where = line;
+    return false;
+  }
+  return true;
 }
 
 // ---- gelu ----------------------------------------------------------------------------------------

@@ -54,6 +54,26 @@ TEST(GpuLayerProperties, LinearMatchesDoubleReference) {
   RatioLog::global().print("linear", kLinearFactor);
 }
 
+// kernels::wide::linear (the mixed-precision path) in each of its input/output types: the double
+// reference to double rounding (wide_linear_floor), plus the rounding to float32 of a float output.
+TEST(GpuLayerProperties, WideLinearIsDoubleArithmetic) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("wide::linear vs double reference", [] {
+    const auto rows = *rc::gen::inRange<std::int64_t>(0, 160);
+    const int in = *rc::gen::inRange(1, 300);
+    const int out = *rc::gen::inRange(1, 200);
+    const Epilogue act = any_epilogue();
+    const auto io = *rc::gen::element(WideIo::kDoubleToDouble, WideIo::kDoubleToFloat, WideIo::kFloatToDouble);
+    Rng rng(any_seed());
+    const LinearCase c = random_linear(rng, rows, in, out, *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(), act);
+    std::string where;
+    const bool ok = wide_within(flat_double(reference_linear<double>(c)), gpu_wide_linear(c, io), wide_linear_floor(c),
+                                io == WideIo::kDoubleToFloat, where);
+    RC_LOG() << where << "\n";
+    RC_ASSERT(ok);
+  }));
+}
+
 // Row r's output is bitwise the same whatever the number of rows and whatever the other rows are.
 TEST(GpuLayerProperties, LinearIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
@@ -278,6 +298,25 @@ TEST(GpuLayerProperties, LayerNormMatchesDoubleReference) {
     RC_ASSERT(check.ok);
   }));
   RatioLog::global().print("layer_norm", kLayerNormFactor);
+}
+
+// kernels::wide::layer_norm: the double reference to double rounding (wide_layer_norm_floor), in
+// place or not, on rows with offsets up to 1e2 and spreads down to 1e-2.
+TEST(GpuLayerProperties, WideLayerNormIsDoubleArithmetic) {
+  ARTABPFN_REQUIRE_GPU();
+  EXPECT_TRUE(rc::check("wide::layer_norm vs double reference", [] {
+    const auto rows = *rc::gen::inRange<std::int64_t>(0, 100);
+    const int width = *rc::gen::inRange(1, 600);
+    Rng rng(any_seed());
+    const double offset = std::pow(10.0, rng.uniform(-2.0, 2.0));
+    const double spread = std::pow(10.0, rng.uniform(-2.0, 1.0));
+    const LayerNormCase c = random_layer_norm(rng, rows, width, *rc::gen::arbitrary<bool>(), offset, spread);
+    std::string where;
+    const bool ok = wide_within(flat_double(reference_layer_norm<double>(c)),
+                                gpu_wide_layer_norm(c, *rc::gen::arbitrary<bool>()), wide_layer_norm_floor(c), false, where);
+    RC_LOG() << where << "\n";
+    RC_ASSERT(ok);
+  }));
 }
 
 // Rows with mean ~1e3 and a spread of 1e-3..1e-1: the float32 baseline loses digits to the

@@ -1,12 +1,17 @@
-// wide::attention (kernels/wide.hpp): one warp per query row (b, h, i), lane l holding the
-// components d = l + 32 j of q and of the output accumulator (j < 8: head_dim <= 256). Keys are
-// visited one at a time, the context of task task_of_sample[b] first, then the sample's buffer
-// rows up to the row's limit (kernels/attention.hpp), with one online softmax state in double:
-//   s = (q.k) / sqrt(Dh), the dot a per-lane fma chain then a butterfly over lane offsets 16..1
-//   m' = max(m, s); l = l exp(m - m') + exp(s - m'); o = o exp(m - m') + exp(s - m') v; m = m'
+// wide::attention (kernels/wide.hpp): one warp per query row (b, h, i), its q in shared memory
+// (double). Keys are visited 32 at a time, the context of task task_of_sample[b] first, then the
+// sample's buffer rows up to the row's limit (kernels/attention.hpp), with one online softmax
+// state in double:
+//   lane j scores key j0 + j: s_j = (q.k) / sqrt(Dh), an fma chain over d = 0..Dh-1
+//   m' = max(m, max_j s_j) and l = l exp(m - m') + sum_j exp(s_j - m') (butterflies over lane
+//   offsets 16..1), o = o exp(m - m') + sum_j exp(s_j - m') v_j, lane l adding for its own
+//   components d = l + 32 c in ascending j
 // out = o / l and lse = m + log(l), each rounded once to float32. The order depends on the key
-// count and Dh only: deterministic and batch invariant. Plain global loads (the warp reads a key
-// row's consecutive floats): this path is for accuracy, not for the decode step's speed.
+// count and Dh only: deterministic and batch invariant. Where a block's 8 rows share (b, h) (the
+// teacher-forcing pass: 2 Nt rows a sample and head) each step's keys are staged once in shared
+// memory for the block; else each warp reads them from global memory, in the same order. (The first version scored one key at a
+// time with the lanes over d: every lane evaluated the same two double exps per key, 12 ms a
+// layer at B 256, Nt 64 on an H100; a lane per key evaluates one.)
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -43,64 +48,134 @@ __device__ __forceinline__ double warp_sum(double s) {
   return s;
 }
 
-// Folds key rows [0, count) of k, v (row stride Dh) into the state.
-__device__ void visit(const float* k, const float* v, int count, const double (&q)[kMaxPerLane], int lane, int dh,
-                      double scale, State& st) {
-  for (int j = 0; j < count; ++j) {
-    const float* kr = k + std::int64_t(j) * dh;
-    const float* vr = v + std::int64_t(j) * dh;
-    double dot = 0.0;
+__device__ __forceinline__ double warp_max(double s) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) s = fmax(s, __shfl_xor_sync(0xffffffffu, s, offset));
+  return s;
+}
+
+// q . k over d = 0..dh-1 (q in shared memory), 16-byte loads of k where `vector`.
+__device__ __forceinline__ double dot(const double* q, const float* k, int dh, bool vector) {
+  double sum = 0.0;
+  if (vector) {
+    for (int d = 0; d < dh; d += 4) {
+      const float4 kv = *reinterpret_cast<const float4*>(k + d);
+      sum = fma(q[d], double(kv.x), sum);
+      sum = fma(q[d + 1], double(kv.y), sum);
+      sum = fma(q[d + 2], double(kv.z), sum);
+      sum = fma(q[d + 3], double(kv.w), sum);
+    }
+  } else {
+    for (int d = 0; d < dh; ++d) sum = fma(q[d], double(k[d]), sum);
+  }
+  return sum;
+}
+
+// One step of n <= 32 keys: lane j's key row at k + j * stride, value row j at v + j * stride.
+__device__ __forceinline__ void step(const float* k, const float* v, std::int64_t stride, int n, const double* q,
+                                     int lane, int dh, double scale, bool vector, State& st) {
+  const double s = lane < n ? dot(q, k + lane * stride, dh, vector) * scale : -INFINITY;
+  const double m = fmax(st.m, warp_max(s));  // finite: the step has a key
+  const double keep = exp(st.m - m);         // 0 on the first step (m = -inf)
+  const double p = exp(s - m);               // 0 for the lanes past the keys
+  st.l = st.l * keep + warp_sum(p);
+#pragma unroll
+  for (int c = 0; c < kMaxPerLane; ++c) st.o[c] *= keep;
+  for (int j = 0; j < n; ++j) {
+    const double pj = __shfl_sync(0xffffffffu, p, j);
+    const float* vr = v + j * stride;
 #pragma unroll
     for (int c = 0; c < kMaxPerLane; ++c) {
       const int d = lane + 32 * c;
-      if (d < dh) dot = fma(q[c], double(kr[d]), dot);
+      if (d < dh) st.o[c] = fma(pj, double(vr[d]), st.o[c]);
     }
-    const double s = warp_sum(dot) * scale;
-    const double m = fmax(st.m, s);
-    const double keep = exp(st.m - m), p = exp(s - m);  // exp(-inf) = 0 on the first key
-    st.l = st.l * keep + p;
-#pragma unroll
-    for (int c = 0; c < kMaxPerLane; ++c) {
-      const int d = lane + 32 * c;
-      if (d < dh) st.o[c] = fma(p, double(vr[d]), st.o[c] * keep);
+  }
+  st.m = m;
+}
+
+// Folds key rows [0, count) of k, v (global memory, row stride Dh) into one warp's state.
+__device__ void visit(const float* k, const float* v, int count, const double* q, int lane, int dh, double scale,
+                      State& st) {
+  const bool vector = dh % 4 == 0 && reinterpret_cast<std::uintptr_t>(k) % 16 == 0;  // every row then is
+  for (int j0 = 0; j0 < count; j0 += 32)
+    step(k + std::int64_t(j0) * dh, v + std::int64_t(j0) * dh, dh, min(32, count - j0), q, lane, dh, scale, vector, st);
+}
+
+// The same steps for a block whose warps all read these keys: each step's 32 key and value rows
+// are copied once into shared memory (ks, vs, row stride `stride`) for all 8 warps; a warp folds
+// the first `count` of the block's `block_count` keys. Every thread must call it.
+__device__ void visit_staged(const float* k, const float* v, int block_count, int count, float* ks, float* vs,
+                             int stride, const double* q, int lane, int dh, double scale, State& st) {
+  for (int j0 = 0; j0 < block_count; j0 += 32) {
+    const int n = min(32, block_count - j0);
+    __syncthreads();  // the previous step's reads are done
+    for (int e = static_cast<int>(threadIdx.x); e < n * dh; e += kThreads) {
+      const int j = e / dh, d = e - j * dh;
+      ks[j * stride + d] = k[std::int64_t(j0) * dh + e];
+      vs[j * stride + d] = v[std::int64_t(j0) * dh + e];
     }
-    st.m = m;
+    __syncthreads();
+    if (j0 < count) step(ks, vs, stride, min(32, count - j0), q, lane, dh, scale, dh % 4 == 0, st);
   }
 }
 
+// Shared-memory row stride of the staged keys: Dh + 4 (16-byte rows, lanes' float4 reads spread
+// over the banks) or Dh + 1 (scalar reads) floats.
+__host__ __device__ constexpr int staged_stride(int dh) { return dh % 4 == 0 ? dh + 4 : dh + 1; }
+
+// Buffer keys query i may see (kernels/attention.hpp).
+__device__ __forceinline__ int buffer_limit(const BufferKV& buf, int i) {
+  if (buf.mask == BufferMask::kTeacherForcing) return i < buf.length ? i + 1 : i - buf.length;
+  return buf.device_length != nullptr ? *buf.device_length : buf.length;
+}
+
 __global__ void __launch_bounds__(kThreads) attention_kernel(Job job) {
+  __shared__ double q_rows[kWarps][32 * kMaxPerLane];
+  extern __shared__ float4 staged[];  // two [32, stride] float tiles, K then V
   detail::start_after_previous_kernel();
   const QueryBlock& q = job.q;
-  const int lane = static_cast<int>(threadIdx.x % 32);
+  const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32);
   const std::int64_t rows = std::int64_t(q.batch) * q.heads * q.queries;
-  const std::int64_t row = std::int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;  // (b, h, i), i fastest
-  if (row >= rows) return;  // the whole warp leaves together
-  const int i = static_cast<int>(row % q.queries);
-  const int h = static_cast<int>((row / q.queries) % q.heads);
-  const int b = static_cast<int>(row / (std::int64_t(q.queries) * q.heads));
+  const std::int64_t first = std::int64_t(blockIdx.x) * kWarps, last = min(first + kWarps, rows) - 1;
+  // Rows (b, h, i) with i fastest: a block whose rows share (b, h) reads the same keys.
+  const bool together = first / q.queries == last / q.queries;
+  const std::int64_t row = first + warp;
+  const bool active = row <= last;
+  if (!together && !active) return;  // the whole warp leaves together
+  const std::int64_t at_row = active ? row : last;
+  const int i = static_cast<int>(at_row % q.queries);
+  const int h = static_cast<int>((at_row / q.queries) % q.heads);
+  const int b = static_cast<int>(at_row / (std::int64_t(q.queries) * q.heads));
   const int dh = q.head_dim;
   const float* qr = q.row_stride > 0 ? q.q + (std::int64_t(b) * q.queries + i) * q.row_stride + std::int64_t(h) * dh
                                      : q.q + ((std::int64_t(b) * q.heads + h) * q.queries + i) * dh;
-  double qv[kMaxPerLane];
-#pragma unroll
-  for (int c = 0; c < kMaxPerLane; ++c) {
-    const int d = lane + 32 * c;
-    qv[c] = d < dh ? double(qr[d]) : 0.0;
-  }
+  double* qs = q_rows[warp];
+  for (int d = lane; d < dh; d += 32) qs[d] = double(qr[d]);
+  __syncwarp();
   State st;
+  const BufferKV& buf = job.buffer;
+  const int limit = active ? buffer_limit(buf, i) : 0;
+  const int stride = staged_stride(dh);
+  float* ks = reinterpret_cast<float*>(staged);
+  float* vs = ks + 32 * stride;
   if (job.context.k != nullptr) {
     const int task = job.context.task_of_sample[b];
     const int nc = job.context.context_len[task];
     const std::int64_t at = job.context.context_offset[task] + std::int64_t(h) * nc * dh;
-    visit(job.context.k + at, job.context.v + at, nc, qv, lane, dh, job.scale, st);
+    if (together)
+      visit_staged(job.context.k + at, job.context.v + at, nc, active ? nc : 0, ks, vs, stride, qs, lane, dh, job.scale, st);
+    else
+      visit(job.context.k + at, job.context.v + at, nc, qs, lane, dh, job.scale, st);
   }
-  const BufferKV& buf = job.buffer;
-  int limit = buf.device_length != nullptr ? *buf.device_length : buf.length;
-  if (buf.mask == BufferMask::kTeacherForcing) limit = i < buf.length ? i + 1 : i - buf.length;
-  if (limit > 0) {
-    const std::int64_t at = (std::int64_t(b) * q.heads + h) * buf.capacity * dh;
-    visit(buf.k + at, buf.v + at, limit, qv, lane, dh, job.scale, st);
+  const std::int64_t at = (std::int64_t(b) * q.heads + h) * buf.capacity * dh;
+  if (together) {
+    int block_limit = 0;  // the most buffer keys a row of the block sees
+    for (std::int64_t r = first; r <= last; ++r) block_limit = max(block_limit, buffer_limit(buf, int(r % q.queries)));
+    if (block_limit > 0) visit_staged(buf.k + at, buf.v + at, block_limit, limit, ks, vs, stride, qs, lane, dh, job.scale, st);
+  } else if (limit > 0) {
+    visit(buf.k + at, buf.v + at, limit, qs, lane, dh, job.scale, st);
   }
+  if (!active) return;
   const AttentionOut& out = job.out;
   const std::int64_t out_row = out.rows_layout ? (std::int64_t(b) * q.queries + i) * q.heads + h
                                                : (std::int64_t(b) * q.heads + h) * q.queries + i;
@@ -134,7 +209,10 @@ void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& bu
   require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "wide::attention: null buffer K/V");
   require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "wide::attention: null query or output pointer");
   const Job job{q, context, buffer, out, 1.0 / std::sqrt(static_cast<double>(q.head_dim))};
-  detail::launch(attention_kernel, detail::blocks_for(rows, kWarps, "wide::attention"), kThreads, 0, stream, job);
+  const auto bytes = [](int dh) { return std::size_t(2) * 32 * staged_stride(dh) * sizeof(float); };
+  detail::allow_shared_memory_once(attention_kernel, bytes(32 * kMaxPerLane));
+  detail::launch(attention_kernel, detail::blocks_for(rows, kWarps, "wide::attention"), kThreads, bytes(q.head_dim),
+                 stream, job);
 }
 
 }  // namespace artabpfn::kernels::wide

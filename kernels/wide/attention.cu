@@ -9,7 +9,8 @@
 // out = o / l and lse = m + log(l), each rounded once to float32. The order depends on the key
 // count and Dh only: deterministic and batch invariant. Where a block's 8 rows share (b, h) (the
 // teacher-forcing pass: 2 Nt rows a sample and head) each step's keys are staged once in shared
-// memory for the block; else each warp reads them from global memory, in the same order. (The first version scored one key at a
+// memory for the block, as doubles; else each warp reads them from global memory, in the same
+// order (the same values: float32 to double is exact). (The first version scored one key at a
 // time with the lanes over d: every lane evaluated the same two double exps per key, 12 ms a
 // layer at B 256, Nt 64 on an H100; a lane per key evaluates one.)
 #include <cuda_runtime.h>
@@ -37,9 +38,12 @@ struct Job {
   double scale;
 };
 
+// kPerLane: output components a lane holds (d = lane + 32 c, c < kPerLane), ceil(Dh / 32)
+// rounded up to a power of two, so that no lane steps through components past Dh.
+template <int kPerLane>
 struct State {
   double m = -INFINITY, l = 0.0;
-  double o[kMaxPerLane] = {};
+  double o[kPerLane] = {};
 };
 
 __device__ __forceinline__ double warp_sum(double s) {
@@ -54,7 +58,14 @@ __device__ __forceinline__ double warp_max(double s) {
   return s;
 }
 
-// q . k over d = 0..dh-1 (q in shared memory), 16-byte loads of k where `vector`.
+// q . k over d = 0..dh-1 (q in shared memory); k float32 (global memory: 16-byte loads where
+// `vector`) or already double (staged).
+__device__ __forceinline__ double dot(const double* q, const double* k, int dh, bool) {
+  double sum = 0.0;
+  for (int d = 0; d < dh; ++d) sum = fma(q[d], k[d], sum);
+  return sum;
+}
+
 __device__ __forceinline__ double dot(const double* q, const float* k, int dh, bool vector) {
   double sum = 0.0;
   if (vector) {
@@ -71,21 +82,23 @@ __device__ __forceinline__ double dot(const double* q, const float* k, int dh, b
   return sum;
 }
 
-// One step of n <= 32 keys: lane j's key row at k + j * stride, value row j at v + j * stride.
-__device__ __forceinline__ void step(const float* k, const float* v, std::int64_t stride, int n, const double* q,
-                                     int lane, int dh, double scale, bool vector, State& st) {
+// One step of n <= 32 keys: lane j's key row at k + j * stride, value row j at v + j * stride
+// (T: float in global memory, or double staged in shared memory: the same values).
+template <int kPerLane, class T>
+__device__ __forceinline__ void step(const T* k, const T* v, std::int64_t stride, int n, const double* q,
+                                     int lane, int dh, double scale, bool vector, State<kPerLane>& st) {
   const double s = lane < n ? dot(q, k + lane * stride, dh, vector) * scale : -INFINITY;
   const double m = fmax(st.m, warp_max(s));  // finite: the step has a key
   const double keep = exp(st.m - m);         // 0 on the first step (m = -inf)
   const double p = exp(s - m);               // 0 for the lanes past the keys
   st.l = st.l * keep + warp_sum(p);
 #pragma unroll
-  for (int c = 0; c < kMaxPerLane; ++c) st.o[c] *= keep;
+  for (int c = 0; c < kPerLane; ++c) st.o[c] *= keep;
   for (int j = 0; j < n; ++j) {
     const double pj = __shfl_sync(0xffffffffu, p, j);
-    const float* vr = v + j * stride;
+    const T* vr = v + j * stride;
 #pragma unroll
-    for (int c = 0; c < kMaxPerLane; ++c) {
+    for (int c = 0; c < kPerLane; ++c) {
       const int d = lane + 32 * c;
       if (d < dh) st.o[c] = fma(pj, double(vr[d]), st.o[c]);
     }
@@ -94,34 +107,37 @@ __device__ __forceinline__ void step(const float* k, const float* v, std::int64_
 }
 
 // Folds key rows [0, count) of k, v (global memory, row stride Dh) into one warp's state.
+template <int kPerLane>
 __device__ void visit(const float* k, const float* v, int count, const double* q, int lane, int dh, double scale,
-                      State& st) {
+                      State<kPerLane>& st) {
   const bool vector = dh % 4 == 0 && reinterpret_cast<std::uintptr_t>(k) % 16 == 0;  // every row then is
   for (int j0 = 0; j0 < count; j0 += 32)
     step(k + std::int64_t(j0) * dh, v + std::int64_t(j0) * dh, dh, min(32, count - j0), q, lane, dh, scale, vector, st);
 }
 
 // The same steps for a block whose warps all read these keys: each step's 32 key and value rows
-// are copied once into shared memory (ks, vs, row stride `stride`) for all 8 warps; a warp folds
-// the first `count` of the block's `block_count` keys. Every thread must call it.
-__device__ void visit_staged(const float* k, const float* v, int block_count, int count, float* ks, float* vs,
-                             int stride, const double* q, int lane, int dh, double scale, State& st) {
+// are copied once into shared memory as doubles (ks, vs, row stride `stride`) for all 8 warps, so
+// each value is converted once a block, not once a warp; a warp folds the first `count` of the
+// block's `block_count` keys. Every thread must call it.
+template <int kPerLane>
+__device__ void visit_staged(const float* k, const float* v, int block_count, int count, double* ks, double* vs,
+                             int stride, const double* q, int lane, int dh, double scale, State<kPerLane>& st) {
   for (int j0 = 0; j0 < block_count; j0 += 32) {
     const int n = min(32, block_count - j0);
     __syncthreads();  // the previous step's reads are done
     for (int e = static_cast<int>(threadIdx.x); e < n * dh; e += kThreads) {
       const int j = e / dh, d = e - j * dh;
-      ks[j * stride + d] = k[std::int64_t(j0) * dh + e];
-      vs[j * stride + d] = v[std::int64_t(j0) * dh + e];
+      ks[j * stride + d] = double(k[std::int64_t(j0) * dh + e]);
+      vs[j * stride + d] = double(v[std::int64_t(j0) * dh + e]);
     }
     __syncthreads();
-    if (j0 < count) step(ks, vs, stride, min(32, count - j0), q, lane, dh, scale, dh % 4 == 0, st);
+    if (j0 < count) step(ks, vs, stride, min(32, count - j0), q, lane, dh, scale, false, st);
   }
 }
 
-// Shared-memory row stride of the staged keys: Dh + 4 (16-byte rows, lanes' float4 reads spread
-// over the banks) or Dh + 1 (scalar reads) floats.
-__host__ __device__ constexpr int staged_stride(int dh) { return dh % 4 == 0 ? dh + 4 : dh + 1; }
+// Shared-memory row stride of the staged keys, in doubles: lane j reads row j, and an odd stride
+// puts the 16 rows a half-warp reads in 16 different bank pairs.
+__host__ __device__ constexpr int staged_stride(int dh) { return dh % 2 == 0 ? dh + 1 : dh; }
 
 // Buffer keys query i may see (kernels/attention.hpp).
 __device__ __forceinline__ int buffer_limit(const BufferKV& buf, int i) {
@@ -129,9 +145,10 @@ __device__ __forceinline__ int buffer_limit(const BufferKV& buf, int i) {
   return buf.device_length != nullptr ? *buf.device_length : buf.length;
 }
 
+template <int kPerLane>
 __global__ void __launch_bounds__(kThreads) attention_kernel(Job job) {
-  __shared__ double q_rows[kWarps][32 * kMaxPerLane];
-  extern __shared__ float4 staged[];  // two [32, stride] float tiles, K then V
+  __shared__ double q_rows[kWarps][32 * kPerLane];
+  extern __shared__ double staged[];  // two [32, stride] tiles, K then V
   detail::start_after_previous_kernel();
   const QueryBlock& q = job.q;
   const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32);
@@ -152,12 +169,12 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(Job job) {
   double* qs = q_rows[warp];
   for (int d = lane; d < dh; d += 32) qs[d] = double(qr[d]);
   __syncwarp();
-  State st;
+  State<kPerLane> st;
   const BufferKV& buf = job.buffer;
   const int limit = active ? buffer_limit(buf, i) : 0;
   const int stride = staged_stride(dh);
-  float* ks = reinterpret_cast<float*>(staged);
-  float* vs = ks + 32 * stride;
+  double* ks = staged;
+  double* vs = ks + 32 * stride;
   if (job.context.k != nullptr) {
     const int task = job.context.task_of_sample[b];
     const int nc = job.context.context_len[task];
@@ -180,11 +197,18 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(Job job) {
   const std::int64_t out_row = out.rows_layout ? (std::int64_t(b) * q.queries + i) * q.heads + h
                                                : (std::int64_t(b) * q.heads + h) * q.queries + i;
 #pragma unroll
-  for (int c = 0; c < kMaxPerLane; ++c) {
+  for (int c = 0; c < kPerLane; ++c) {
     const int d = lane + 32 * c;
     if (d < dh) out.out[out_row * dh + d] = st.l > 0.0 ? static_cast<float>(st.o[c] / st.l) : 0.0f;
   }
   if (lane == 0) out.lse[out_row] = st.l > 0.0 ? static_cast<float>(st.m + log(st.l)) : -INFINITY;
+}
+
+template <int kPerLane>
+void launch(const Job& job, unsigned int grid, cudaStream_t stream) {
+  const auto bytes = [](int dh) { return std::size_t(2) * 32 * staged_stride(dh) * sizeof(double); };
+  detail::allow_shared_memory_once(attention_kernel<kPerLane>, bytes(32 * kPerLane));
+  detail::launch(attention_kernel<kPerLane>, grid, kThreads, bytes(job.q.head_dim), stream, job);
 }
 
 }  // namespace
@@ -209,10 +233,11 @@ void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& bu
   require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "wide::attention: null buffer K/V");
   require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "wide::attention: null query or output pointer");
   const Job job{q, context, buffer, out, 1.0 / std::sqrt(static_cast<double>(q.head_dim))};
-  const auto bytes = [](int dh) { return std::size_t(2) * 32 * staged_stride(dh) * sizeof(float); };
-  detail::allow_shared_memory_once(attention_kernel, bytes(32 * kMaxPerLane));
-  detail::launch(attention_kernel, detail::blocks_for(rows, kWarps, "wide::attention"), kThreads, bytes(q.head_dim),
-                 stream, job);
+  const unsigned int grid = detail::blocks_for(rows, kWarps, "wide::attention");
+  if (q.head_dim <= 32) launch<1>(job, grid, stream);
+  else if (q.head_dim <= 64) launch<2>(job, grid, stream);
+  else if (q.head_dim <= 128) launch<4>(job, grid, stream);
+  else launch<8>(job, grid, stream);
 }
 
 }  // namespace artabpfn::kernels::wide

@@ -241,22 +241,14 @@ class Runner {
   void teacher_forcing_pass(const TaskData& d, const ContextCache& cache, const std::vector<std::int32_t>& seq_task,
                             const float* y, std::int64_t nt, Workspace& w) {
     const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
-    const int H = c_.n_heads, Dh = c_.head_dim(), D = c_.d_model;
+    const int D = c_.d_model;
     const TeacherForcingIndex index(d, seq_task, nt);
     embed_teacher_forcing_rows(m_.embedding(), d, index, y, nt, w.x.data(), s_);
-    {
-      layers(w, n, [&](int l, Workspace& ws) {
-        kernels::rows_to_heads(ws.qkv.data() + D, ws.kh.data(), batch, int(L), H, Dh, s_, 3 * D);
-        kernels::rows_to_heads(ws.qkv.data() + 2 * D, ws.vh.data(), batch, int(L), H, Dh, s_, 3 * D);
-        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, int(L), Dh, 3 * D};
-        // The cache and the task index were complete before this pass's first kernel.
-        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
-                                     d.context_len.data(), index.task.data(), true};
-        // The buffer rows are the first nt of each sequence's L rows.
-        const kernels::BufferKV buf{ws.kh.data(), ws.vh.data(), int(L), int(nt), kernels::BufferMask::kTeacherForcing};
-        attend(q, ctx, buf, ws);
-      });
-    }
+    layers(w, n, [&](int l, Workspace& ws) {
+      const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.kh.data(), ws.vh.data(), cache, l, d,
+                                                           index, nt, c_.n_heads, c_.head_dim(), s_);
+      attend(job.q, job.context, job.buffer, ws);
+    });
     kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s_);
     head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
     // The device vectors above must outlive the queued kernels.
@@ -265,30 +257,14 @@ class Runner {
 
   ContextCache prefill(const TaskData& d) {
     const std::int64_t n = d.context_rows;
-    ContextCache cache;
-    for (int l = 0; l < c_.n_layers; ++l) {
-      cache.k.emplace_back(static_cast<std::size_t>(n * c_.d_model));
-      cache.v.emplace_back(static_cast<std::size_t>(n * c_.d_model));
-    }
+    ContextCache cache(c_.n_layers, n, c_.d_model);
     if (n == 0) return cache;
     Workspace w(n, c_, false);
-    kernels::EmbeddingJob job{d.x_context.data(), nullptr, 0, d.features, d.y_context.data(), 1, nullptr, -1,
-                              /*marker=*/1, w.x.data(), 1, 1, 0};
-    kernels::embed_rows(m_.embedding(), job, n, s_);
-    const int H = c_.n_heads, Dh = c_.head_dim(), D = c_.d_model;
-    {
-      layers(w, n, [&](int l, Workspace& ws) {
-        kernels::rows_to_context_blocks(ws.qkv.data() + D, cache.k[l].data(), d.row_task.data(), d.row_start.data(),
-                                        d.context_len.data(), n, H, Dh, s_, 3 * D);
-        kernels::rows_to_context_blocks(ws.qkv.data() + 2 * D, cache.v[l].data(), d.row_task.data(),
-                                        d.row_start.data(), d.context_len.data(), n, H, Dh, s_, 3 * D);
-        // Each context row is a query of its own task's context (one query per "sample").
-        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(n), H, 1, Dh, 3 * D};
-        const kernels::ContextKV ctx{cache.k[l].data(), cache.v[l].data(), d.context_offset.data(),
-                                     d.context_len.data(), d.row_task.data()};
-        kernels::shared_context_attention(q, ctx, {ws.a.data(), ws.lse.data(), true}, s_);
-      });
-    }
+    embed_context_rows(m_.embedding(), d, w.x.data(), s_);
+    layers(w, n, [&](int l, Workspace& ws) {
+      const LayerAttention job = store_prefill_kv(ws.qkv.data(), cache, l, d, c_.n_heads, c_.head_dim(), s_);
+      kernels::shared_context_attention(job.q, job.context, {ws.a.data(), ws.lse.data(), true}, s_);
+    });
     return cache;
   }
 

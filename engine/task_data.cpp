@@ -38,6 +38,41 @@ TaskData::TaskData(const TaskTensors& t, int d_model) {
   context_offset = upload(co);
 }
 
+ContextCache::ContextCache(int layers, std::int64_t rows, int d_model) {
+  for (int l = 0; l < layers; ++l) {
+    k.emplace_back(static_cast<std::size_t>(rows * d_model));
+    v.emplace_back(static_cast<std::size_t>(rows * d_model));
+  }
+}
+
+LayerAttention store_prefill_kv(const float* qkv, ContextCache& cache, int layer, const TaskData& d, int n_heads,
+                                int head_dim, cudaStream_t stream) {
+  const std::int64_t n = d.context_rows, D = std::int64_t(n_heads) * head_dim;
+  float* k = cache.k[std::size_t(layer)].data();
+  float* v = cache.v[std::size_t(layer)].data();
+  kernels::rows_to_context_blocks(qkv + D, k, d.row_task.data(), d.row_start.data(), d.context_len.data(), n, n_heads,
+                                  head_dim, stream, 3 * D);
+  kernels::rows_to_context_blocks(qkv + 2 * D, v, d.row_task.data(), d.row_start.data(), d.context_len.data(), n,
+                                  n_heads, head_dim, stream, 3 * D);
+  return {{qkv, static_cast<int>(n), n_heads, 1, head_dim, 3 * D},
+          {k, v, d.context_offset.data(), d.context_len.data(), d.row_task.data()},
+          {nullptr, nullptr, 0, 0, kernels::BufferMask::kDecode}};
+}
+
+LayerAttention teacher_forcing_attention(const float* qkv, float* k_heads, float* v_heads, const ContextCache& cache,
+                                         int layer, const TaskData& d, const TeacherForcingIndex& index,
+                                         std::int64_t nt, int n_heads, int head_dim, cudaStream_t stream) {
+  const std::int64_t batch = static_cast<std::int64_t>(index.task.size()), L = 2 * nt;
+  const std::int64_t D = std::int64_t(n_heads) * head_dim;
+  kernels::rows_to_heads(qkv + D, k_heads, batch, int(L), n_heads, head_dim, stream, 3 * D);
+  kernels::rows_to_heads(qkv + 2 * D, v_heads, batch, int(L), n_heads, head_dim, stream, 3 * D);
+  // The cache and the task index were complete before the pass's first kernel.
+  return {{qkv, static_cast<int>(batch), n_heads, int(L), head_dim, 3 * D},
+          {cache.k[std::size_t(layer)].data(), cache.v[std::size_t(layer)].data(), d.context_offset.data(),
+           d.context_len.data(), index.task.data(), true},
+          {k_heads, v_heads, int(L), int(nt), kernels::BufferMask::kTeacherForcing}};
+}
+
 TeacherForcingIndex::TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task,
                                          std::int64_t nt) {
   const std::int64_t batch = static_cast<std::int64_t>(seq_task.size());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "artabpfn/task_tensors.hpp"
+#include "kernels/attention.hpp"
 #include "kernels/device_buffer.hpp"
 #include "kernels/rows.hpp"
 
@@ -30,7 +31,31 @@ struct TaskData {
 
 struct ContextCache {
   std::vector<kernels::DeviceBuffer<float>> k, v;  // per layer, [H, Nc_t, Dh] blocks of all tasks
+  ContextCache() = default;
+  ContextCache(int layers, std::int64_t rows, int d_model);
 };
+
+// What one layer's attention reads.
+struct LayerAttention {
+  kernels::QueryBlock q;
+  kernels::ContextKV context;
+  kernels::BufferKV buffer;
+};
+
+// A prefill's layer l, from the q|k|v rows [Nc_total, 3D] of every task's context rows: stores
+// their K and V in the cache's blocks; each context row is a query (Lq 1) of its own task's
+// context, with no buffer.
+LayerAttention store_prefill_kv(const float* qkv, ContextCache& cache, int layer, const TaskData& d, int n_heads,
+                                int head_dim, cudaStream_t stream);
+
+// A prefill's embedded context rows into out [Nc_total, D] (float, or double for the mixed path).
+template <class Out>
+void embed_context_rows(const kernels::EmbeddingWeights& weights, const TaskData& d, Out* out, cudaStream_t stream) {
+  kernels::embed_rows(weights,
+                      kernels::BasicEmbeddingJob<Out>{d.x_context.data(), nullptr, 0, d.features, d.y_context.data(), 1,
+                                                      nullptr, -1, /*marker=*/1, out, 1, 1, 0},
+                      d.context_rows, stream);
+}
 
 // A teacher-forcing pass over sequences b < seq_task.size() of nt targets (L = 2 nt rows each:
 // buffers 0..nt-1, then targets 0..nt-1): sequence b's task, and for its buffer or target j the
@@ -39,6 +64,13 @@ struct TeacherForcingIndex {
   kernels::DeviceBuffer<std::int32_t> task, x_row, position;
   TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task, std::int64_t nt);
 };
+
+// A teacher-forcing pass's layer l, from the q|k|v rows [batch * L, 3D]: moves the sequences'
+// K and V into heads layout (k_heads, v_heads [batch, H, L, Dh]; the buffer rows are the first nt
+// of each sequence's L); the queries see their task's context and the teacher-forcing buffer mask.
+LayerAttention teacher_forcing_attention(const float* qkv, float* k_heads, float* v_heads, const ContextCache& cache,
+                                         int layer, const TaskData& d, const TeacherForcingIndex& index,
+                                         std::int64_t nt, int n_heads, int head_dim, cudaStream_t stream);
 
 // The pass's embedded rows into out [batch * L, D] (float, or double for the mixed path): buffer j
 // of sequence b from feature row x_row and value y[b * nt + j] (device), target j without a value.

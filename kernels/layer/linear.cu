@@ -6,7 +6,8 @@
 //   whole-k  where in_features % 4 == 0 and <= 256 and x, W are 16-byte aligned (every product of
 //          the model): all of k staged at once, tiles of 8 x 32 to 64 x 64 by the launch's rows
 //          (kernels/layer/whole_k.cuh)
-//   otherwise k is staged through shared memory 32 at a time, two tile shapes:
+//   otherwise k is staged through shared memory 32 at a time (kernels/layer/tiled_product.cuh with
+//          the FloatChains policy below), two tile shapes:
 //   large  256 threads, 64 rows x 64 outputs, 4 x 4 outputs per thread (rows ty + 16 i, outputs
 //          tx + 16 j, ty = tid / 16, tx = tid % 16), so a warp's shared reads are broadcasts (x)
 //          or 16 consecutive words (W), and its stores of y are 16 consecutive floats per row
@@ -35,69 +36,24 @@
 #include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
+#include "kernels/layer/tiled_product.cuh"
 #include "kernels/layer/whole_k.cuh"
 #include "kernels/rows.hpp"
 
 namespace artabpfn::kernels {
 namespace {
 
-constexpr int kTileK = detail::kChainK;  // a k-tile is one float chain of the blocked reduction
+// The blocked reduction (top of this file) as the tiled product's Sum policy: a k-tile is one
+// float chain per output, added to the double accumulator; the epilogue in float32.
+struct FloatChains {
+  using In = float;
+  using Out = float;
+  using Residual = float;
+  static constexpr int kTileK = detail::kChainK;
 
-// Tile shapes: kTy x kTx threads, each owning kPr rows (ty + kTy i) x kPo outputs (tx + kTx j).
-//   large  16 x 16 threads, 4 x 4 each: 64 rows x 64 outputs (many rows)
-//   small   8 x 16 threads, 2 x 2 each: 16 rows x 32 outputs (a decode step's few hundred rows:
-//           8x the blocks of the large tile, so the launch spreads over the SMs)
-// Both run the same per-output chain (see the top of this file), so which one a launch uses never
-// changes a bit of the result.
-template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
-__global__ void __launch_bounds__(kTy * kTx)
-    linear_kernel(const float* __restrict__ x, const float* __restrict__ weight, const float* __restrict__ bias,
-                  const float* residual, float* y, std::int64_t rows, int in_features, int out_features) {
-  detail::start_after_previous_kernel();
-  constexpr int kThreads = kTy * kTx;
-  constexpr int kTileRows = kTy * kPr;
-  constexpr int kTileOuts = kTx * kPo;
-  // [k][row] and [k][output]; the +1 pad makes the transposing stores conflict-free.
-  __shared__ float xs[kTileK][kTileRows + 1];
-  __shared__ float ws[kTileK][kTileOuts + 1];
-
-  const int tid = static_cast<int>(threadIdx.x);
-  const int tx = tid % kTx;
-  const int ty = tid / kTx;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows;
-  const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
-
-  double acc[kPr][kPo];
-#pragma unroll
-  for (int i = 0; i < kPr; ++i)
-#pragma unroll
-    for (int j = 0; j < kPo; ++j) acc[i][j] = 0.0;
-
-  for (int k0 = 0; k0 < in_features; k0 += kTileK) {
-    const int k_count = min(kTileK, in_features - k0);
-    // Stage x[row0 .. +kTileRows, k0 .. +32] and W[out0 .. +kTileOuts, k0 .. +32]; consecutive
-    // threads read consecutive k of one row (128-byte segments).
-#pragma unroll
-    for (int l = 0; l < (kTileRows * kTileK + kThreads - 1) / kThreads; ++l) {
-      const int idx = tid + l * kThreads;
-      if (idx >= kTileRows * kTileK) break;
-      const int kk = idx % kTileK;
-      const int rr = idx / kTileK;
-      const std::int64_t row = row0 + rr;
-      xs[kk][rr] = (row < rows && kk < k_count) ? x[row * in_features + k0 + kk] : 0.0f;
-    }
-#pragma unroll
-    for (int l = 0; l < (kTileOuts * kTileK + kThreads - 1) / kThreads; ++l) {
-      const int idx = tid + l * kThreads;
-      if (idx >= kTileOuts * kTileK) break;
-      const int kk = idx % kTileK;
-      const int rr = idx / kTileK;
-      const int out = out0 + rr;
-      ws[kk][rr] = (out < out_features && kk < k_count)
-                       ? weight[static_cast<std::int64_t>(out) * in_features + k0 + kk]
-                       : 0.0f;
-    }
-    __syncthreads();
+  template <int kTy, int kTx, int kPr, int kPo, int kRows, int kOuts>
+  __device__ __forceinline__ static void add_tile(const float (&xs)[kTileK][kRows], const float (&ws)[kTileK][kOuts],
+                                                  int k_count, int ty, int tx, double (&acc)[kPr][kPo]) {
     float part[kPr][kPo];  // this k-tile's chain: one block of the blocked reduction
 #pragma unroll
     for (int i = 0; i < kPr; ++i)
@@ -105,55 +61,42 @@ __global__ void __launch_bounds__(kTy * kTx)
       for (int j = 0; j < kPo; ++j) part[i][j] = 0.0f;
     if (k_count == kTileK) {
 #pragma unroll
-      for (int kk = 0; kk < kTileK; ++kk) {
-        float a[kPr], b[kPo];
-#pragma unroll
-        for (int i = 0; i < kPr; ++i) a[i] = xs[kk][ty + kTy * i];
-#pragma unroll
-        for (int j = 0; j < kPo; ++j) b[j] = ws[kk][tx + kTx * j];
-#pragma unroll
-        for (int i = 0; i < kPr; ++i)
-#pragma unroll
-          for (int j = 0; j < kPo; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
-      }
+      for (int kk = 0; kk < kTileK; ++kk) chain_step<kTy, kTx>(xs[kk], ws[kk], ty, tx, part);
     } else {
       // The last, partial k-tile: the same chain, stopping at in_features.
-      for (int kk = 0; kk < k_count; ++kk) {
-        float a[kPr], b[kPo];
-#pragma unroll
-        for (int i = 0; i < kPr; ++i) a[i] = xs[kk][ty + kTy * i];
-#pragma unroll
-        for (int j = 0; j < kPo; ++j) b[j] = ws[kk][tx + kTx * j];
-#pragma unroll
-        for (int i = 0; i < kPr; ++i)
-#pragma unroll
-          for (int j = 0; j < kPo; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
-      }
+      for (int kk = 0; kk < k_count; ++kk) chain_step<kTy, kTx>(xs[kk], ws[kk], ty, tx, part);
     }
 #pragma unroll
     for (int i = 0; i < kPr; ++i)
 #pragma unroll
       for (int j = 0; j < kPo; ++j) acc[i][j] += static_cast<double>(part[i][j]);
-    __syncthreads();
   }
 
-#pragma unroll
-  for (int i = 0; i < kPr; ++i) {
-    const std::int64_t row = row0 + ty + kTy * i;
-    if (row >= rows) continue;
-#pragma unroll
-    for (int j = 0; j < kPo; ++j) {
-      const int out = out0 + tx + kTx * j;
-      if (out >= out_features) continue;
-      const std::int64_t at = row * out_features + out;
-      float v = static_cast<float>(acc[i][j]);
-      if (bias != nullptr) v = v + bias[out];
-      if constexpr (kAct == Epilogue::kGelu) v = detail::gelu_exact(v);
-      if (residual != nullptr) v = v + residual[at];
-      y[at] = v;
-    }
+  template <Epilogue kAct>
+  __device__ __forceinline__ static float finish(double sum, const float* bias, int out, const float* residual,
+                                                 std::int64_t at) {
+    float v = static_cast<float>(sum);
+    if (bias != nullptr) v = v + bias[out];
+    if constexpr (kAct == Epilogue::kGelu) v = detail::gelu_exact(v);
+    if (residual != nullptr) v = v + residual[at];
+    return v;
   }
-}
+
+ private:
+  template <int kTy, int kTx, int kPr, int kPo, int kRows, int kOuts>
+  __device__ __forceinline__ static void chain_step(const float (&x)[kRows], const float (&w)[kOuts], int ty, int tx,
+                                                    float (&part)[kPr][kPo]) {
+    float a[kPr], b[kPo];
+#pragma unroll
+    for (int i = 0; i < kPr; ++i) a[i] = x[ty + kTy * i];
+#pragma unroll
+    for (int j = 0; j < kPo; ++j) b[j] = w[tx + kTx * j];
+#pragma unroll
+    for (int i = 0; i < kPr; ++i)
+#pragma unroll
+      for (int j = 0; j < kPo; ++j) part[i][j] = fmaf(a[i], b[j], part[i][j]);
+  }
+};
 
 // The whole-k variant (kernels/layer/whole_k.cuh), one tile shape per instantiation; kAppend:
 // with the decode step's K/V append in the epilogue (linear_append_kv; its own instantiation, so
@@ -210,17 +153,6 @@ void launch_whole_k(const float* x, const float* weight, const float* bias, cons
                  rows, in_features, out_features, append);
 }
 
-template <Epilogue kAct, int kTy, int kTx, int kPr, int kPo>
-void launch(const float* x, const float* weight, const float* bias, const float* residual, float* y,
-            std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
-  constexpr int kTileRows = kTy * kPr, kTileOuts = kTx * kPo;
-  const dim3 grid(detail::blocks_for(rows, kTileRows, "linear"),
-                  static_cast<unsigned int>((out_features + kTileOuts - 1) / kTileOuts));
-  detail::require(grid.y <= 65535u, "linear: out_features too large for one launch");
-  detail::launch(linear_kernel<kAct, kTy, kTx, kPr, kPo>, grid, kTy * kTx, 0, stream, x, weight, bias, residual, y,
-                 rows, in_features, out_features);
-}
-
 template <Epilogue kAct>
 void dispatch(const float* x, const float* weight, const float* bias, const float* residual, float* y,
               std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
@@ -233,9 +165,11 @@ void dispatch(const float* x, const float* weight, const float* bias, const floa
       launch_whole_k<kAct, detail::WholeKLarge>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
   } else if (((rows + 63) / 64) * ((out_features + 63) / 64) >= 264) {
     // Large tiles once they give at least two blocks per SM of an H100 (132 SMs); else small ones.
-    launch<kAct, 16, 16, 4, 4>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    detail::launch_tiled_product<FloatChains, kAct, 16, 16, 4, 4>(x, weight, bias, residual, y, rows, in_features,
+                                                                  out_features, stream, "linear");
   } else {
-    launch<kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
+    detail::launch_tiled_product<FloatChains, kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features,
+                                                                 out_features, stream, "linear");
   }
 }
 

@@ -31,7 +31,6 @@ struct TaskData {
 
 struct ContextCache {
   std::vector<kernels::DeviceBuffer<float>> k, v;  // per layer, [H, Nc_t, Dh] blocks of all tasks
-  ContextCache() = default;
   ContextCache(int layers, std::int64_t rows, int d_model);
 };
 

@@ -39,7 +39,8 @@ void layer_norm(const double* x, const double* residual, const float* weight, co
 // fused_attention's job (kernels/attention.hpp: layouts, visibility, output and LSE) over the
 // same float32 q, context and buffer K/V, with every score, exponential, sum and output
 // accumulated in double and rounded once to float32. One warp per query row and head; keys in
-// order, context then buffer, one online softmax. head_dim <= 256.
+// order, context then buffer, one online softmax. head_dim <= 256. context.k and context.v both
+// null: no context keys, and the context index arrays are not read.
 void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
                cudaStream_t stream);
 

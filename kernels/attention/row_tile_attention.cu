@@ -72,6 +72,8 @@
 
 #include "kernels/alignment.hpp"
 #include "kernels/attention.hpp"
+#include "kernels/attention/arguments.hpp"
+#include "kernels/attention/buffer_visibility.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
 #ifdef ARTABPFN_MUTATIONS
@@ -123,14 +125,12 @@ struct Params {
 #endif
 };
 
-// Number of buffer keys query i may see: all `length` rows when decoding; under teacher forcing
-// query i < length (buffer i) sees rows 0..i, query length + t (target t) sees rows 0..t-1.
+// Number of buffer keys query i may see (detail::visible_buffer_rows), or the planted fault's.
 __device__ __forceinline__ int buffer_limit(const Params& p, int i) {
-  if (!p.teacher_forcing) return p.device_length != nullptr ? *p.device_length : p.length;
 #ifdef ARTABPFN_MUTATIONS
-  if (p.mutant & mutation::kTargetSeesItself) return i < p.length ? i + 1 : i - p.length + 1;
+  if (p.teacher_forcing && (p.mutant & mutation::kTargetSeesItself)) return i < p.length ? i + 1 : i - p.length + 1;
 #endif
-  return i < p.length ? i + 1 : i - p.length;
+  return detail::visible_buffer_rows(p.teacher_forcing, p.length, p.device_length, i);
 }
 
 // kExact: compiled for Dh == max_dim only (no partial chunks, constant strides and loop bounds).
@@ -553,15 +553,11 @@ void dispatch(const Params& p, cudaStream_t stream) {
   return launch_class<ShapeD256, kContext, kBuffer>(p, stream);
 }
 
-void require(bool condition, const char* what) {
-  if (!condition) throw std::invalid_argument(std::string("attention: ") + what);
-}
+constexpr const char* kWhat = "attention";
 
 // Validates the query block and output, fills the common fields; false when there is no work.
 bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
-  require(q.batch >= 0 && q.queries >= 0, "batch and queries must be >= 0");
-  require(q.heads >= 1, "heads must be >= 1");
-  require(q.head_dim >= 1 && q.head_dim <= 256, "head_dim must be in 1..256");
+  const bool work = detail::check_queries(q, out, kWhat) > 0;
   p = Params{};
   p.q = q.q;
   p.out = out.out;
@@ -579,11 +575,7 @@ bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
   p.rows_per_head = static_cast<std::int64_t>(q.batch) * q.queries;
   p.q_row_stride = q.row_stride;
   p.out_rows = out.rows_layout;
-  require(q.row_stride == 0 || q.row_stride >= static_cast<std::int64_t>(q.heads) * q.head_dim,
-          "query row stride must be 0 or at least heads * head_dim");
-  if (p.rows_per_head == 0) return false;
-  require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "null query or output pointer");
-  return true;
+  return work;
 }
 
 bool aligned_rows(int head_dim, const float* k, const float* v) {
@@ -591,8 +583,7 @@ bool aligned_rows(int head_dim, const float* k, const float* v) {
 }
 
 void context_params(const ContextKV& context, Params& p) {
-  require(context.context_offset != nullptr && context.context_len != nullptr && context.task_of_sample != nullptr,
-          "null context offset, length or task pointer");
+  detail::check_context(context, kWhat);
   p.context_k = context.k;
   p.context_v = context.v;
   p.context_vector = aligned_rows(p.head_dim, context.k, context.v);
@@ -603,19 +594,13 @@ void context_params(const ContextKV& context, Params& p) {
 }
 
 void buffer_params(const QueryBlock& q, const BufferKV& buffer, Params& p) {
-  require(buffer.length >= 0 && buffer.length <= buffer.capacity, "buffer length must be in 0..capacity");
-  if (buffer.mask == BufferMask::kTeacherForcing)
-    require(q.queries == 2 * buffer.length, "teacher forcing needs queries == 2 * buffer length");
-  require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "null buffer K/V");
+  detail::check_buffer(q, buffer, kWhat);
   p.buffer_k = buffer.k;
   p.buffer_v = buffer.v;
   p.buffer_vector = aligned_rows(p.head_dim, buffer.k, buffer.v);
   p.capacity = buffer.capacity;
   p.length = buffer.length;
   p.teacher_forcing = buffer.mask == BufferMask::kTeacherForcing;
-  require(buffer.device_length == nullptr || buffer.mask == BufferMask::kDecode,
-          "a device buffer length is for decode steps only");
-  require(buffer.device_length == nullptr || (buffer.k != nullptr && buffer.v != nullptr), "null buffer K/V");
   p.device_length = buffer.device_length;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Device helpers shared by the layer kernels: the exact GELU, the mixture components' formulas,
-// and grid sizing (x dimension only, 64-bit rows).
+// Device helpers shared by the layer kernels (and the mixed-precision path's, kernels/wide/): the
+// exact GELU, warp sums, the LayerNorm input, the mixture components' formulas, and grid sizing
+// (x dimension only, 64-bit rows).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -16,15 +17,27 @@ __device__ __forceinline__ float gelu_exact(float u) {
   const float z = u * 0.707106781186547524f;
   return 0.5f * u * (u < 0.0f ? erfcf(-z) : 1.0f + erff(z));
 }
+__device__ __forceinline__ double gelu_exact(double u) {
+  const double z = u * 0.70710678118654752440;
+  return 0.5 * u * (u < 0.0 ? erfc(-z) : 1.0 + erf(z));
+}
 
 // softplus(u) = u for u > 20, else log1p(exp(u)) (SPEC.md, "Head").
 __device__ __forceinline__ float softplus(float u) { return u > 20.0f ? u : log1pf(expf(u)); }
 
-// Sum over the 32 lanes of a warp, butterfly over lane offsets 16, 8, 4, 2, 1 (a fixed order).
-__device__ __forceinline__ float warp_sum(float s) {
+// Sum over the 32 lanes of a warp, butterfly over lane offsets 16, 8, 4, 2, 1 (a fixed order;
+// every lane ends with the same bits). T: float or double.
+template <class T>
+__device__ __forceinline__ T warp_sum(T s) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
   return s;
+}
+
+// A LayerNorm's input element: x + residual, or x where residual is null.
+template <class T>
+__device__ __forceinline__ T load_sum(const T* x, const T* residual, std::int64_t at) {
+  return residual != nullptr ? x[at] + residual[at] : x[at];
 }
 
 // LayerNorm statistics of one row held in registers by a warp (lane l owns j = l + 32 i, width

@@ -30,10 +30,6 @@ constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
 constexpr float kEps = 1e-5f;
 
-__device__ __forceinline__ float load_sum(const float* x, const float* residual, std::int64_t at) {
-  return residual != nullptr ? x[at] + residual[at] : x[at];
-}
-
 // kPerLane > 0: the row lives in registers (D <= 32 kPerLane). kPerLane == 0: any D, re-read.
 template <int kPerLane>
 __global__ void __launch_bounds__(kThreads)
@@ -51,7 +47,7 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int i = 0; i < kPerLane; ++i) {
       const int j = lane + 32 * i;
-      v[i] = j < width ? load_sum(x, residual, base + j) : 0.0f;
+      v[i] = j < width ? detail::load_sum(x, residual, base + j) : 0.0f;
     }
     const detail::RowStats s = detail::row_stats<kPerLane>(v, lane, width);
 #pragma unroll
@@ -61,20 +57,20 @@ __global__ void __launch_bounds__(kThreads)
     }
   } else {
     float s = 0.0f;
-    for (int j = lane; j < width; j += 32) s += load_sum(x, residual, base + j);
+    for (int j = lane; j < width; j += 32) s += detail::load_sum(x, residual, base + j);
     const float m0 = detail::warp_sum(s) / n;
     float c = 0.0f;
-    for (int j = lane; j < width; j += 32) c += load_sum(x, residual, base + j) - m0;
+    for (int j = lane; j < width; j += 32) c += detail::load_sum(x, residual, base + j) - m0;
     const float delta = detail::warp_sum(c) / n;
     float q = 0.0f;
     for (int j = lane; j < width; j += 32) {
-      const float d = (load_sum(x, residual, base + j) - m0) - delta;
+      const float d = (detail::load_sum(x, residual, base + j) - m0) - delta;
       q = fmaf(d, d, q);
     }
     const detail::RowStats stats{m0, delta, sqrtf(detail::warp_sum(q) / n + kEps)};
     // Each lane reads and then writes only its own components: in place (y == x) is safe.
     for (int j = lane; j < width; j += 32)
-      y[base + j] = detail::layer_norm_value(load_sum(x, residual, base + j), stats, weight[j], bias[j]);
+      y[base + j] = detail::layer_norm_value(detail::load_sum(x, residual, base + j), stats, weight[j], bias[j]);
   }
 }
 

@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/attention/arguments.hpp"
+#include "kernels/attention/buffer_visibility.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
@@ -28,7 +30,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
-constexpr int kMaxPerLane = 8;
 
 struct Job {
   QueryBlock q;
@@ -46,11 +47,7 @@ struct State {
   double o[kPerLane] = {};
 };
 
-__device__ __forceinline__ double warp_sum(double s) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
-  return s;
-}
+using detail::warp_sum;
 
 __device__ __forceinline__ double warp_max(double s) {
 #pragma unroll
@@ -139,10 +136,8 @@ __device__ void visit_staged(const float* k, const float* v, int block_count, in
 // puts the 16 rows a half-warp reads in 16 different bank pairs.
 __host__ __device__ constexpr int staged_stride(int dh) { return dh % 2 == 0 ? dh + 1 : dh; }
 
-// Buffer keys query i may see (kernels/attention.hpp).
 __device__ __forceinline__ int buffer_limit(const BufferKV& buf, int i) {
-  if (buf.mask == BufferMask::kTeacherForcing) return i < buf.length ? i + 1 : i - buf.length;
-  return buf.device_length != nullptr ? *buf.device_length : buf.length;
+  return detail::visible_buffer_rows(buf.mask == BufferMask::kTeacherForcing, buf.length, buf.device_length, i);
 }
 
 template <int kPerLane>
@@ -215,23 +210,11 @@ void launch(const Job& job, unsigned int grid, cudaStream_t stream) {
 
 void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
                cudaStream_t stream) {
-  using detail::require;
-  require(q.batch >= 0 && q.queries >= 0 && q.heads >= 1, "wide::attention: batch, queries >= 0 and heads >= 1");
-  require(q.head_dim >= 1 && q.head_dim <= 32 * kMaxPerLane, "wide::attention: head_dim must be in 1..256");
-  require(q.row_stride == 0 || q.row_stride >= std::int64_t(q.heads) * q.head_dim,
-          "wide::attention: query row stride must be 0 or at least heads * head_dim");
-  require(buffer.length >= 0 && buffer.length <= buffer.capacity, "wide::attention: buffer length must be in 0..capacity");
-  require(buffer.mask != BufferMask::kTeacherForcing || q.queries == 2 * buffer.length,
-          "wide::attention: teacher forcing needs queries == 2 * buffer length");
-  require(buffer.device_length == nullptr || buffer.mask == BufferMask::kDecode,
-          "wide::attention: a device buffer length is for decode steps only");
-  require(context.k == nullptr || (context.v != nullptr && context.context_offset != nullptr &&
-                                   context.context_len != nullptr && context.task_of_sample != nullptr),
-          "wide::attention: null context V, offset, length or task pointer");
-  const std::int64_t rows = std::int64_t(q.batch) * q.heads * q.queries;
+  constexpr const char* kWhat = "wide::attention";
+  const std::int64_t rows = detail::check_queries(q, out, kWhat);
+  detail::check_buffer(q, buffer, kWhat);
+  if (context.k != nullptr || context.v != nullptr) detail::check_context(context, kWhat);  // else no context keys
   if (rows == 0) return;
-  require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), "wide::attention: null buffer K/V");
-  require(q.q != nullptr && out.out != nullptr && out.lse != nullptr, "wide::attention: null query or output pointer");
   const Job job{q, context, buffer, out, 1.0 / std::sqrt(static_cast<double>(q.head_dim))};
   const unsigned int grid = detail::blocks_for(rows, kWarps, "wide::attention");
   if (q.head_dim <= 32) launch<1>(job, grid, stream);

@@ -18,15 +18,8 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
 
-__device__ __forceinline__ double warp_sum(double s) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
-  return s;
-}
-
-__device__ __forceinline__ double load_sum(const double* x, const double* residual, std::int64_t at) {
-  return residual != nullptr ? x[at] + residual[at] : x[at];
-}
+using detail::load_sum;
+using detail::warp_sum;
 
 __global__ void __launch_bounds__(kThreads)
     layer_norm_kernel(const double* x, const double* residual, const float* __restrict__ weight,

@@ -18,12 +18,6 @@
 namespace artabpfn::kernels::wide {
 namespace {
 
-// GELU(u) = u/2 (1 + erf(u / sqrt 2)), as detail::gelu_exact (erfc for u < 0), in double.
-__device__ __forceinline__ double gelu_exact(double u) {
-  const double z = u * 0.70710678118654752440;
-  return 0.5 * u * (u < 0.0 ? erfc(-z) : 1.0 + erf(z));
-}
-
 // The tiled product's Sum policy (kernels/layer/tiled_product.cuh): one double fma a term, k
 // staged 16 at a time; the epilogue in double, rounded once to TOut.
 template <class TIn, class TOut>
@@ -53,7 +47,7 @@ struct DoubleTerms {
   __device__ __forceinline__ static TOut finish(double v, const float* bias, int out, const double* residual,
                                                 std::int64_t at) {
     if (bias != nullptr) v += static_cast<double>(bias[out]);
-    if constexpr (kAct == Epilogue::kGelu) v = gelu_exact(v);
+    if constexpr (kAct == Epilogue::kGelu) v = detail::gelu_exact(v);
     if (residual != nullptr) v += residual[at];
     return static_cast<TOut>(v);
   }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
@@ -325,32 +326,18 @@ Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor) {
   return v;
 }
 
-namespace {
-
-void check_rounding(const std::string& what, const std::vector<double>& truth, const std::vector<float>& got,
-                    Verdict& verdict) {
-  const double floor = std::ldexp(std::max(1.0, max_abs_finite(truth)), -40);
-  for (std::size_t i = 0; i < truth.size(); ++i) {
-    const double t = truth[i], g = got[i];
-    const bool ok = std::isfinite(t) ? std::abs(g - t) <= std::ldexp(std::abs(t), -24) + floor : g == t;
-    if (ok) continue;
-    char line[256];
-    std::snprintf(line, sizeof line, "%s[%zu]: got %.9g, double %.17g (|d| %.3g)\n", what.c_str(), i, g, t,
-                  std::abs(g - t));
-    verdict.ok = false;
-    verdict.text += line;
-    return;
-  }
-}
-
-}  // namespace
-
 Verdict run_and_check_wide(const Inputs& inputs) {
   const Outputs<float> got = run_gpu(Kernel::kWide, inputs);
   const Outputs<double> truth = reference<double>(Kernel::kWide, inputs);
   Verdict v;
-  check_rounding("wide::attention out", truth.out, got.out, v);
-  check_rounding("wide::attention lse", truth.lse, got.lse, v);
+  for (const auto& [what, t, g] : {std::tuple{"out", &truth.out, &got.out}, std::tuple{"lse", &truth.lse, &got.lse}}) {
+    const std::vector<double> wide(g->begin(), g->end());
+    std::string where;
+    if (testing::within_double_rounding(*t, wide, std::ldexp(std::max(1.0, max_abs_finite(*t)), -40), true, where))
+      continue;
+    v.ok = false;
+    v.text += std::string("wide::attention ") + what + ": " + where + "\n";
+  }
   if (!v.ok) v.text = inputs.shape.describe() + "\n" + v.text;
   return v;
 }

@@ -346,26 +346,6 @@ inline double wide_layer_norm_floor(const LayerNormCase& c) {
   return std::ldexp(c.width * condition * std::max(1.0, w_max), -44) + std::ldexp(b_max, -50);
 }
 
-// got vs truth: |d| <= floor (+ 2^-24 |truth| when the output was rounded to float32); the first
-// failing element described in `where`.
-inline bool wide_within(const std::vector<double>& truth, const std::vector<double>& got, double floor, bool float_out,
-                        std::string& where) {
-  if (truth.size() != got.size()) {
-    where = "sizes differ";
-    return false;
-  }
-  for (std::size_t i = 0; i < truth.size(); ++i) {
-    const double d = std::abs(got[i] - truth[i]);
-    if (d <= floor + (float_out ? std::ldexp(std::abs(truth[i]), -24) : 0.0)) continue;
-    char line[200];
-    std::snprintf(line, sizeof line, "element %zu: got %.17g, double reference %.17g, |d| %.3g, floor %.3g", i, got[i],
-                  truth[i], d, floor);
-    where = line;
-    return false;
-  }
-  return true;
-}
-
 // ---- gelu ----------------------------------------------------------------------------------------
 // Floor of the rule for gelu: two float ulps of the largest output, and 2^-50 |x|max for the
 // double reference's own error: it evaluates 1 + erf(x / sqrt 2), which cancels to 0 in double

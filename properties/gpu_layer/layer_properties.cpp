@@ -67,8 +67,9 @@ TEST(GpuLayerProperties, WideLinearIsDoubleArithmetic) {
     Rng rng(any_seed());
     const LinearCase c = random_linear(rng, rows, in, out, *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(), act);
     std::string where;
-    const bool ok = wide_within(flat_double(reference_linear<double>(c)), gpu_wide_linear(c, io), wide_linear_floor(c),
-                                io == WideIo::kDoubleToFloat, where);
+    const bool ok = artabpfn::testing::within_double_rounding(
+        flat_double(reference_linear<double>(c)), gpu_wide_linear(c, io), wide_linear_floor(c), io == WideIo::kDoubleToFloat,
+        where);
     RC_LOG() << where << "\n";
     RC_ASSERT(ok);
   }));
@@ -312,8 +313,9 @@ TEST(GpuLayerProperties, WideLayerNormIsDoubleArithmetic) {
     const double spread = std::pow(10.0, rng.uniform(-2.0, 1.0));
     const LayerNormCase c = random_layer_norm(rng, rows, width, *rc::gen::arbitrary<bool>(), offset, spread);
     std::string where;
-    const bool ok = wide_within(flat_double(reference_layer_norm<double>(c)),
-                                gpu_wide_layer_norm(c, *rc::gen::arbitrary<bool>()), wide_layer_norm_floor(c), false, where);
+    const bool ok = artabpfn::testing::within_double_rounding(flat_double(reference_layer_norm<double>(c)),
+                                                              gpu_wide_layer_norm(c, *rc::gen::arbitrary<bool>()),
+                                                              wide_layer_norm_floor(c), false, where);
     RC_LOG() << where << "\n";
     RC_ASSERT(ok);
   }));

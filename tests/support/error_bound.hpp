@@ -41,4 +41,11 @@ inline bool within(const ErrorStats& got, const ErrorStats& baseline, const Erro
   return got.mismatched_nonfinite == 0 && got.count == baseline.count && got.max_abs <= bound.limit(baseline);
 }
 
+// The rule for kernels that compute in double (the mixed-precision path, kernels/wide.hpp): each
+// element within `floor` (the double arithmetic's own error) of the double reference, plus
+// 2^-24 |truth| where the kernel rounds its output to float32 once; non-finite values equal, NaN
+// never passes. On failure `where` describes the first failing element.
+bool within_double_rounding(std::span<const double> truth, std::span<const double> got, double floor,
+                            bool rounded_to_float, std::string& where);
+
 }  // namespace artabpfn::testing

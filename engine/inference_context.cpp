@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "artabpfn/error.hpp"
@@ -24,6 +25,7 @@
 #include "engine/task_data.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/decode.hpp"
 
 namespace artabpfn::engine {
 
@@ -435,6 +437,7 @@ struct InferenceContext::Impl {
     bool sample = false;
     std::uint64_t seed = 0;
     DeviceBuffer<std::int32_t> task, x_base, step;
+    std::vector<std::int32_t> task_host;  // task of each sample, for the cluster step's check
     DeviceBuffer<std::uint32_t> task_id, sample_index;
     DeviceBuffer<float> values, logp;
     std::vector<DeviceBuffer<float>> kb, vb;
@@ -454,6 +457,7 @@ struct InferenceContext::Impl {
         sidx[std::size_t(b)] = static_cast<std::uint32_t>(seq % per_task);
       }
       task = upload(seq_task);
+      task_host = std::move(seq_task);
       x_base = upload(base);
       task_id = upload(tid);
       sample_index = upload(sidx);
@@ -466,6 +470,44 @@ struct InferenceContext::Impl {
     }
   };
 
+  // The arguments of the cluster step (kernels/decode.hpp: all layers of a decode step in one
+  // launch, bitwise the same as the per-layer launches with fused attention), or nothing where it
+  // does not serve (ContextOptions::decode_layers): per-layer launches asked for, split attention,
+  // another model shape, a device without it, a block's samples of different tasks, unaligned
+  // memory; with kAuto also where it is slower: below 32 samples, and above one wave of clusters
+  // (bench/engine/NOTES.md, "The cluster step").
+  static std::optional<kernels::ClusterDecodeArgs> cluster_step(const Runner& run, const TaskData& d,
+                                                                const ContextCache& cache, DecodeState& st) {
+    const ModelConfig& c = run.c_;
+    const DecodeLayers how = run.options_.decode_layers;
+    if (how == DecodeLayers::kPerLayer || run.options_.attention != AttentionMode::kFused ||
+        !kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers) || !kernels::cluster_decode_available() ||
+        !kernels::cluster_decode_tasks_fit(st.task_host))
+      return std::nullopt;
+    const std::int64_t one_wave =
+        std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
+    if (how == DecodeLayers::kAuto && (st.batch < 32 || st.batch > one_wave)) return std::nullopt;
+    kernels::ClusterDecodeArgs a;
+    for (int l = 0; l < c.n_layers; ++l) {
+      const LayerWeights& L = run.m_.layer(l);
+      const std::size_t i = static_cast<std::size_t>(l);
+      a.layers[l] = {L.feature,       L.qkv,           L.out,          L.ff_in,        L.ff_in_bias,
+                     L.ff_out,        L.ff_out_bias,   L.norm1_weight, L.norm1_bias,   L.norm2_weight,
+                     L.norm2_bias,    L.norm3_weight,  L.norm3_bias,   cache.k[i].data(), cache.v[i].data(),
+                     st.kb[i].data(), st.vb[i].data()};
+    }
+    a.n_layers = c.n_layers;
+    a.x = st.w.x.data();
+    a.batch = st.batch;
+    a.context_offset = d.context_offset.data();
+    a.context_len = d.context_len.data();
+    a.task_of_sample = st.task.data();
+    a.capacity = st.cap;
+    a.step = st.step.data();
+    if (!kernels::cluster_decode_aligned(a)) return std::nullopt;
+    return a;
+  }
+
   // Launches one decode step (the one st.step names) on run's stream and advances st.step.
   static void decode_step(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st) {
     const ModelConfig& c = run.c_;
@@ -476,7 +518,9 @@ struct InferenceContext::Impl {
     run.mark("embed");
     kernels::embed_decode_step(run.m_.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
                                step, batch, w.x.data(), run.s_);
-    {
+    if (const std::optional<kernels::ClusterDecodeArgs> layers = cluster_step(run, d, cache, st)) {
+      kernels::cluster_decode_layers(*layers, run.s_);
+    } else {
       // Buffer t-1's K/V join the cache after each layer's q|k|v, before its attention (nothing at t = 0).
       std::vector<kernels::KVAppend> appends;
       for (int l = 0; l < c.n_layers; ++l)
@@ -761,6 +805,7 @@ StepProfile InferenceContext::profile_decode_step(const TaskTensors& tasks, std:
   if (options_.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
   ContextOptions plain = options_;
   plain.fuse_epilogues = false;  // the stages are marked on the sequence of separate launches
+  plain.decode_layers = DecodeLayers::kPerLayer;
   Runner run(model_, plain, stream_);
   const ContextCache cache = run.prefill(d);
   return Impl::profile_decode_step(run, d, cache, samples, step, replays);

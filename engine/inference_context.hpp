@@ -27,6 +27,15 @@ enum class AttentionMode { kSplit, kFused, kReencode };
 AttentionMode parse_attention_mode(const std::string& name);  // "split", "fused" or "reencode"
 std::string attention_mode_name(AttentionMode mode);
 
+// How a decode step runs its layers with fused attention (sample_sequence, forced_ar_density);
+// every choice gives bitwise the same results. kClusters: all layers in one launch of thread block
+// clusters (kernels/decode.hpp), where the model has the shape it is compiled for (D 128, 4 heads,
+// d_ff 256), the device can run it and each block's samples share a task; elsewhere per layer.
+// kPerLayer: 6 launches a layer (kernels/layer.hpp, kernels/attention.hpp). kAuto: kClusters where
+// it is faster, from 32 samples up to one wave of clusters (240 samples on an H100;
+// bench/engine/NOTES.md, "The cluster step"), else kPerLayer.
+enum class DecodeLayers { kAuto, kClusters, kPerLayer };
+
 // float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with
 // float32 weights, q, k, v and K/V caches but the residual stream, LayerNorm, feed-forward and
 // head activations in double and every sum in double (engine/mixed_density.hpp): about 10x more
@@ -57,6 +66,7 @@ struct ContextOptions {
   // the GPU first, so the count is what has run) and once at the end. Empty: never called, no waits.
   std::function<void(std::int64_t done, std::int64_t total)> progress = nullptr;
   Precision precision = Precision::kFloat32;
+  DecodeLayers decode_layers = DecodeLayers::kAuto;
 };
 
 // One decode step's time (bench/engine): device-event medians over replays of the same step.

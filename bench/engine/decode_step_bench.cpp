@@ -2,10 +2,13 @@
 // B samples of one task, Nc context rows, Nt targets, timed at step t (sampling included).
 // Each point: device-event median over --replays replays of the same step after 5 warm-up
 // replays, launched eagerly (one launch per kernel) and as the context's CUDA graph replay,
-// for fused and split attention, with the engine's default epilogues (each LayerNorm and the K/V
-// append in the launch of the product before it, ContextOptions::fuse_epilogues, "fused") and
-// with separate LayerNorm and append launches ("plain"). First checks that graph replay of the
-// fused path and eager launches of the plain path give bitwise the same samples and densities.
+// for fused and split attention, with the layers as one launch of thread block clusters
+// (ContextOptions::decode_layers kClusters, "cluster"; the default, kAuto, takes it from 32 samples
+// up to one wave of clusters), as per-layer launches
+// with each LayerNorm and the K/V append in the launch of the product before it
+// (ContextOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches
+// ("plain"). First checks that graph replay of the default path and eager launches of the plain
+// path give bitwise the same samples and densities.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -14,6 +17,7 @@
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
+#include "kernels/decode.hpp"
 #include "kernels/device_info.hpp"
 
 namespace {
@@ -43,42 +47,62 @@ int main(int argc, char** argv) {
   app.add_option("--batches", batches, "sample counts B");
   app.add_option("--modes", modes, "attention modes (fused, split)");
   app.add_flag("--no-check", no_check, "skip the graph-vs-eager sample_sequence check");
-  app.add_flag("--default-only", default_only, "time only the default path (epilogues fused into the products)");
+  app.add_flag("--default-only", default_only, "time only the default path (ContextOptions' defaults)");
   CLI11_PARSE(app, argc, argv);
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
-  fmt::print("GPU: {}\nmodel: {}\n", kernels::gpu_description(), weights.config.to_string());
+  fmt::print("GPU: {}\nmodel: {}\ncluster step: {} clusters of 8 blocks resident at once\n", kernels::gpu_description(),
+             weights.config.to_string(), kernels::cluster_decode_resident_clusters());
   const TaskTensors task = bench::random_task(nc, nt, 0, 1);
   const TaskTensors density_task = bench::random_task(nc, nt, 64, 5);
 
-  // Graph replay with the epilogues fused into the products (the default) and eager launches of
-  // separate LayerNorm and append kernels agree bit for bit.
+  // Options of one timed variant: graphs or eager, the layers' launches.
+  struct Variant {
+    const char* name;
+    bool fuse_epilogues;
+    engine::DecodeLayers layers;
+  };
+  const auto options = [](engine::AttentionMode mode, bool graphs, const Variant& v) {
+    engine::ContextOptions o{mode, 0, [](const std::string&) {}, graphs, v.fuse_epilogues};
+    o.decode_layers = v.layers;
+    return o;
+  };
+  const Variant automatic{"default", true, engine::DecodeLayers::kAuto};
+  const Variant cluster{"cluster", true, engine::DecodeLayers::kClusters};
+  const Variant fused{"fused", true, engine::DecodeLayers::kPerLayer};
+  const Variant plain{"plain", false, engine::DecodeLayers::kPerLayer};
+
+  // Graph replay of the cluster step (with split attention: the per-layer launches) and eager
+  // launches of separate LayerNorm and append kernels agree bit for bit.
   for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
     if (no_check) break;
-    engine::InferenceContext graph(model, {mode, 0, [](const std::string&) {}, true, true});
-    engine::InferenceContext eager(model, {mode, 0, [](const std::string&) {}, false, false});
+    engine::InferenceContext graph(model, options(mode, true, cluster));
+    engine::InferenceContext eager(model, options(mode, false, plain));
     const bool same = same_bits(graph.sample_sequence(task, 256, 11), eager.sample_sequence(task, 256, 11));
     const bool same_density = same_bits(graph.evaluate_joint_density(density_task), eager.evaluate_joint_density(density_task));
-    fmt::print("B 256 {}: sample_sequence graph+fused vs eager+plain bitwise {}; density {}\n",
+    fmt::print("B 256 {}: sample_sequence graph+default vs eager+plain bitwise {}; density {}\n",
                engine::attention_mode_name(mode), same ? "equal" : "DIFFERENT", same_density ? "equal" : "DIFFERENT");
     if (!same || !same_density) return 1;
   }
 
   fmt::print("\none decode step, Nc {}, Nt {}, t {}, median of {} replays (us)\n", nc, nt, step, replays);
-  fmt::print("{:>6} {:>7} {:>6} {:>11} {:>11} {:>7}\n", "B", "attn", "epil", "eager us", "graph us", "nodes");
+  fmt::print("{:>6} {:>7} {:>8} {:>11} {:>11} {:>7}\n", "B", "attn", "layers", "eager us", "graph us", "nodes");
   if (large) batches.push_back(65536);
   for (const std::int64_t b : batches)
-    for (const std::string& name : modes)
-      for (const bool fuse : {true, false}) {
+    for (const std::string& name : modes) {
+      const engine::AttentionMode mode = engine::parse_attention_mode(name);
+      const bool clusters = mode == engine::AttentionMode::kFused;  // the cluster step is fused attention's
+      for (const Variant* variant : {&automatic, &cluster, &fused, &plain}) {
+        const Variant& v = *variant;
         // Over 2048 rows the LayerNorms and the append fall back to separate launches: the "fused"
         // row then has as many nodes as the "plain" one.
-        if (!fuse && default_only) continue;
-        const engine::AttentionMode mode = engine::parse_attention_mode(name);
-        engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}, true, fuse});
+        if (default_only != (variant == &automatic) || (variant == &cluster && !clusters)) continue;
+        engine::InferenceContext context(model, options(mode, true, v));
         const engine::StepTiming t = context.time_decode_step(task, b, step, replays);
-        fmt::print("{:>6} {:>7} {:>6} {:>11.1f} {:>11.1f} {:>7}\n", b, engine::attention_mode_name(mode),
-                   fuse ? "fused" : "plain", t.eager_us, t.graph_us, t.graph_nodes);
+        fmt::print("{:>6} {:>7} {:>8} {:>11.1f} {:>11.1f} {:>7}\n", b, engine::attention_mode_name(mode), v.name,
+                   t.eager_us, t.graph_us, t.graph_nodes);
         std::fflush(stdout);
       }
+    }
   return 0;
 }

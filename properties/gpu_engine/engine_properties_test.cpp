@@ -13,17 +13,22 @@
 //   - mixed precision (ContextOptions::precision): teacher-forcing densities equal to the double
 //     reference with the mixed path's float32 roundings (inputs, q, k, v, attention output,
 //     mixture rows, the result) and nothing else rounded, to the result's float32 rounding;
-//     bitwise the same in chunks; the decode jobs refuse it.
+//     bitwise the same in chunks; the decode jobs refuse it;
+//   - the cluster decode step (ContextOptions::decode_layers) is bitwise the per-layer step.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "artabpfn/error.hpp"
 #include "engine/inference_context.hpp"
+#include "kernels/decode.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 #include "tests/support/gpu_available.hpp"
@@ -369,6 +374,106 @@ TEST(EngineProperties, FusedEpiloguesChangeNoBit) {
     RC_ASSERT(same_bits(fused.sample_sequence(b.tensors, samples, 3), plain.sample_sequence(b.tensors, samples, 3)));
     RC_ASSERT(same_bits(fused.evaluate_joint_density(b.tensors), plain.evaluate_joint_density(b.tensors)));
   }));
+}
+
+// ContextOptions::decode_layers: the cluster step (a decode step's layers in one launch of
+// kernels/decode.hpp where the model has the paper's shape; kClusters, and the default kAuto)
+// changes no bit of samples or forced AR densities against the per-layer launches: models of that shape with random weights, 1-3 layers,
+// contexts of 0 to 300 rows (over 256: the kernel's further context passes), 1-300 samples (partial
+// clusters and blocks), one to three tasks (several tasks leave blocks whose samples mix tasks: the
+// per-layer fallback, also checked).
+TEST(EngineProperties, ClusterStepChangesNoBit) {
+  ARTABPFN_REQUIRE_GPU();
+  if (!kernels::cluster_decode_available()) {
+    int device = 0, major = 0;
+    ASSERT_EQ(cudaGetDevice(&device), cudaSuccess);
+    ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), cudaSuccess);
+    ASSERT_LT(major, 9) << "an sm_90 device must run the cluster step";
+    GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
+  }
+  int clustered = 0;
+  EXPECT_TRUE(rc::check("cluster step == per-layer launches, bitwise", [&] {
+    ModelConfig config;
+    config.d_model = 128;
+    config.n_heads = 4;
+    config.d_ff = 256;
+    config.n_layers = *rc::gen::inRange(1, 4);
+    config.buffer_size = *rc::gen::inRange(1, 9);
+    config.num_components = *rc::gen::inRange(2, 6);
+    const SmallCase c{config, *rc::gen::arbitrary<std::uint64_t>(), *rc::gen::inRange(0, 301), *rc::gen::inRange(1, 7),
+                      *rc::gen::inRange(1, 4)};
+    const int tasks = *rc::gen::inRange(1, 4);
+    const Batch b = random_batch(c, tasks, 1);
+    const engine::DeviceModel model(b.weights);
+    const bool graphs = *rc::gen::arbitrary<bool>();
+    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    on.decode_graphs = off.decode_graphs = graphs;
+    on.decode_layers = *rc::gen::element(engine::DecodeLayers::kClusters, engine::DecodeLayers::kAuto);
+    off.decode_layers = engine::DecodeLayers::kPerLayer;
+    engine::InferenceContext cluster(model, on), layered(model, off);
+    const int samples = *rc::gen::inRange(1, 301);
+    std::vector<std::int32_t> task_of_sample;
+    for (int i = 0; i < tasks * samples; ++i) task_of_sample.push_back(i / samples);
+    const bool ran = on.decode_layers == engine::DecodeLayers::kClusters && kernels::cluster_decode_tasks_fit(task_of_sample);
+    clustered += ran ? 1 : 0;
+    RC_ASSERT(same_bits(cluster.sample_sequence(b.tensors, samples, 11), layered.sample_sequence(b.tensors, samples, 11)));
+    RC_ASSERT(same_bits(cluster.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
+  }));
+  EXPECT_GT(clustered, 0) << "no case ran the cluster step";
+  std::printf("[cluster step] %d cases ran it (kClusters, every block on one task)\n", clustered);
+}
+
+// The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and
+// arguments it refuses with a message before launching anything.
+TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
+  EXPECT_TRUE(kernels::cluster_decode_fits(128, 4, 256, 12));
+  EXPECT_FALSE(kernels::cluster_decode_fits(64, 4, 256, 12));
+  EXPECT_FALSE(kernels::cluster_decode_fits(128, 8, 256, 12));
+  EXPECT_FALSE(kernels::cluster_decode_fits(128, 4, 512, 12));
+  EXPECT_FALSE(kernels::cluster_decode_fits(128, 4, 256, kernels::kClusterDecodeMaxLayers + 1));
+  EXPECT_TRUE(kernels::cluster_decode_tasks_fit(std::vector<std::int32_t>(64, 3)));
+  std::vector<std::int32_t> alternating(64);
+  for (std::size_t i = 0; i < alternating.size(); ++i) alternating[i] = static_cast<std::int32_t>(i % 2);
+  EXPECT_FALSE(kernels::cluster_decode_tasks_fit(alternating));
+
+  alignas(16) static float rows[8];
+  static const int step = 0;
+  static const std::int64_t offset = 0;
+  static const std::int32_t len = 0, task = 0;
+  kernels::ClusterDecodeArgs args;
+  args.n_layers = 1;
+  args.x = rows;
+  args.batch = 1;
+  args.context_offset = &offset;
+  args.context_len = &len;
+  args.task_of_sample = &task;
+  args.capacity = 1;
+  args.step = &step;
+  const auto refuses = [](kernels::ClusterDecodeArgs a, const char* what) {
+    try {
+      kernels::cluster_decode_layers(a, nullptr);
+      ADD_FAILURE() << "accepted: " << what;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("cluster_decode_layers"), std::string::npos) << e.what();
+    }
+  };
+  kernels::ClusterDecodeArgs bad = args;
+  bad.n_layers = 0;
+  refuses(bad, "no layers");
+  bad.n_layers = kernels::kClusterDecodeMaxLayers + 1;
+  refuses(bad, "too many layers");
+  bad = args;
+  bad.step = nullptr;
+  refuses(bad, "no step");
+  bad = args;
+  bad.capacity = 0;
+  refuses(bad, "capacity 0");
+  bad = args;
+  bad.x = rows + 1;  // 4-byte aligned only
+  refuses(bad, "unaligned rows");
+  bad = args;
+  bad.batch = 0;  // nothing to do: no launch, no error
+  EXPECT_NO_THROW(kernels::cluster_decode_layers(bad, nullptr));
 }
 
 // ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes

@@ -1,0 +1,674 @@
+// cluster_decode_layers (kernels/decode.hpp): all layers of a decode step in one launch.
+//
+// Why: the layered step is ~79 dependent launches whose own critical paths (wait for the
+// previous kernel, load its rows from memory, compute, store) are the step (bench/engine/NOTES.md,
+// "What one dependency costs"). Here a cluster of 8 blocks keeps its samples' rows in shared
+// memory for the whole step; a stage hands its result to the next through distributed shared
+// memory and a cluster barrier (~0.5 us), and the weights of the next layer stream in while the
+// current one computes.
+//
+// Work split. Cluster q owns samples [q G, q G + G) (G <= 16, cluster_decode_samples_per_cluster),
+// i.e. rows 0..2G-1 of its tile of 32 (row 2 s + i: sample s, i = 0 the buffer row t-1, 1 the
+// target row t); padding rows are zeros and are never stored. Block `rank` of the cluster:
+//   products  output columns [16 rank, +16) of the D-wide maps (feature map, out_proj, ff.2) and
+//             [32 rank, +32) of ff.0, for all 32 rows, from its own copy of the input rows;
+//   q|k|v     head h = rank % 4, for the 16 rows of samples [8 (rank / 4), +8): the 96 columns
+//             its attention needs, so they never leave the block; it appends k and v of the
+//             buffer rows to the samples' caches (row t-1);
+//   attention head h of those 16 rows over the task's context (staged in shared memory) and
+//             buffer rows 0..t-1 (read from the caches);
+//   LayerNorm every block normalises all 32 rows, gathering the product's columns from the 8
+//             blocks' slices (the same values in every block, so no exchange of the result).
+// Five cluster barriers a layer: after the feature map, the attention, out_proj, ff.0 and ff.2.
+//
+// Bitwise the same as the layered step: each value is computed by the same operations in the same
+// order as there. Products: linear()'s blocked reduction (float32 FMA chains over 32 k, added in
+// double in block order, rounded once), + bias, exact GELU. LayerNorm: linear_layer_norm's
+// residual + product and detail::row_stats / layer_norm_value with lane j = lane + 32 i. Attention:
+// row_tile_attention's fused instance for Dh 32 (2 lanes a row, 8 warps each taking keys
+// j = warp (mod 8) in increasing order, context then buffer, the lazy online softmax, the
+// states merged in warp order). The engine property `ClusterStepEqualsLayeredStep` holds it to that.
+//
+// Weight and context staging: per layer six cp.async groups (feature map, q|k|v, context, out_proj,
+// ff.0, ff.2), each refilled with the next layer's as soon as the current one is consumed, so a
+// stage waits with five groups still in flight (an empty group where there is nothing to load
+// keeps that count right). Layer 0's groups are issued before the wait for the previous kernel:
+// weights and context caches are complete before the step (kernels/launch.cuh).
+#include <cooperative_groups.h>
+#include <cuda_pipeline.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+
+#include "kernels/alignment.hpp"
+#include "kernels/cuda_check.hpp"
+#include "kernels/decode.hpp"
+#include "kernels/launch.cuh"
+#include "kernels/layer/device_math.cuh"
+
+namespace artabpfn::kernels {
+namespace {
+
+namespace cg = cooperative_groups;
+
+constexpr int kD = 128, kHeads = 4, kDh = 32, kFF = 256;
+constexpr int kCluster = 8, kThreads = 256, kWarps = 8;
+constexpr int kMaxSamples = kClusterDecodeMaxSamples, kRows = 2 * kMaxSamples;  // a cluster's samples and rows
+constexpr int kHalfSamples = 8, kAttnRows = 2 * kHalfSamples;  // a block's attention rows
+constexpr int kCtxKeys = 256;  // context keys staged at once (more: further passes)
+constexpr int kSliceD = kD / kCluster, kSliceFF = kFF / kCluster;  // 16, 32 product columns a block
+constexpr int kQkv = 3 * kDh;  // the q|k|v columns of one head
+// Weight rows are padded by 4 floats: the 16 lanes of a quarter warp read 16 different rows at
+// the same k, whose starts are then 4 banks apart. Activation rows are read as broadcasts.
+constexpr int kWs = kD + 4, kWsFF = kFF + 4;
+constexpr int kPending = 5;  // cp.async groups issued after the one a stage waits for
+constexpr float kRescaleThreshold = 8.f;  // row_tile_attention's lazy rescaling
+
+// Shared memory, in floats.
+constexpr int kOffFeature = 0;
+constexpr int kOffQkvW = kOffFeature + kSliceD * kWs;
+constexpr int kOffOut = kOffQkvW + kQkv * kWs;
+constexpr int kOffFf0 = kOffOut + kSliceD * kWs;
+constexpr int kOffFf2 = kOffFf0 + kSliceFF * kWs;
+constexpr int kOffCtxK = kOffFf2 + kSliceD * kWsFF;
+constexpr int kOffCtxV = kOffCtxK + kCtxKeys * kDh;
+constexpr int kOffX = kOffCtxV + kCtxKeys * kDh;  // x rows; the gathered attention rows; with H:
+constexpr int kOffH = kOffX + kRows * kD;         //   the gathered ff.0 rows [32][256]
+constexpr int kOffH2 = kOffH + kRows * kD;
+constexpr int kOffP = kOffH2 + kRows * kD;  // two [32][16] product slices, alternating
+constexpr int kOffF = kOffP + 2 * kRows * kSliceD;
+constexpr int kOffA = kOffF + kRows * kSliceFF;
+constexpr int kOffQkv = kOffA + kAttnRows * kDh;
+constexpr int kSmemFloats = kOffQkv + kAttnRows * kQkv;
+constexpr std::size_t kSmemBytes = sizeof(float) * kSmemFloats;
+static_assert(kOffH - kOffX + kRows * kD >= kRows * kFF, "the gathered ff.0 rows fit in the x and h rows");
+static_assert(kSmemBytes <= 232448, "over the H100's 227 KB of shared memory a block");
+
+struct Params {
+  ClusterDecodeArgs a;
+  int samples_per_cluster;
+  float scale;  // 1 / sqrt(Dh), as row_tile_attention
+};
+
+// Copies `rows` rows of `width` floats (global, row stride src_stride) to shared (row stride
+// dst_stride) with 16-byte cp.async; the caller commits.
+template <int kWidth>
+__device__ __forceinline__ void copy_rows(float* dst, int dst_stride, const float* src, std::int64_t src_stride,
+                                          int rows) {
+  constexpr int chunks = kWidth / 4;
+  for (int idx = static_cast<int>(threadIdx.x); idx < rows * chunks; idx += kThreads) {
+    const int r = idx / chunks, c = idx - r * chunks;
+    __pipeline_memcpy_async(dst + r * dst_stride + 4 * c, src + r * src_stride + 4 * c, 16);
+  }
+}
+
+// The layer's weight slices of block `rank` (one cp.async group each, in consumption order with
+// the context between q|k|v and out_proj; see stage_context).
+struct Slots {
+  float* smem;
+  int rank;
+  __device__ void feature(const ClusterDecodeLayer& L) const {
+    copy_rows<kD>(smem + kOffFeature, kWs, L.feature + kSliceD * rank * kD, kD, kSliceD);
+  }
+  __device__ void qkv(const ClusterDecodeLayer& L) const {  // q, k, v rows of head rank % 4
+    const int h = rank % kHeads;
+    for (int part = 0; part < 3; ++part)
+      copy_rows<kD>(smem + kOffQkvW + part * kDh * kWs, kWs, L.qkv + (part * kD + h * kDh) * kD, kD, kDh);
+  }
+  __device__ void out(const ClusterDecodeLayer& L) const {
+    copy_rows<kD>(smem + kOffOut, kWs, L.out + kSliceD * rank * kD, kD, kSliceD);
+  }
+  __device__ void ff0(const ClusterDecodeLayer& L) const {
+    copy_rows<kD>(smem + kOffFf0, kWs, L.ff_in + kSliceFF * rank * kD, kD, kSliceFF);
+  }
+  __device__ void ff2(const ClusterDecodeLayer& L) const {
+    copy_rows<kFF>(smem + kOffFf2, kWsFF, L.ff_out + kSliceD * rank * kFF, kFF, kSliceD);
+  }
+};
+
+// The block's attention context: keys [first, first + min(256, nc - first)) of head h of its task.
+struct Context {
+  const float* k = nullptr;  // head h's [nc, Dh] rows of the layer
+  const float* v = nullptr;
+  int nc = 0;
+};
+
+__device__ __forceinline__ Context block_context(const Params& p, const ClusterDecodeLayer& L, std::int64_t sample,
+                                                 bool has_rows, int h) {
+  Context c;
+  if (!has_rows) return c;
+  const std::int32_t task = p.a.task_of_sample[sample];
+  c.nc = p.a.context_len[task];
+  const std::int64_t base = p.a.context_offset[task] + static_cast<std::int64_t>(h) * c.nc * kDh;
+  c.k = L.context_k + base;
+  c.v = L.context_v + base;
+  return c;
+}
+
+__device__ __forceinline__ void stage_context(float* smem, const Context& c, int first) {
+  const int keys = min(kCtxKeys, c.nc - first);
+  if (keys <= 0) return;
+  copy_rows<kDh>(smem + kOffCtxK, kDh, c.k + static_cast<std::int64_t>(first) * kDh, kDh, keys);
+  copy_rows<kDh>(smem + kOffCtxV, kDh, c.v + static_cast<std::int64_t>(first) * kDh, kDh, keys);
+}
+
+// Waits for the cp.async group a stage consumes (kPending later ones may stay in flight).
+__device__ __forceinline__ void wait_staged() {
+  __pipeline_wait_prior(kPending);
+  __syncthreads();
+}
+
+// The blocked sums of thread (ty = tid / kCols, tx = tid % kCols): rows x_row0 + ty + (256 / kCols) i
+// (i < kR) of x (stride kK) times weight rows tx + kCols j (j < kO) of w (stride kK + 4), over kK. The float chains
+// of all kK / 32 blocks run interleaved (kR kO kK / 32 independent chains a thread), then each
+// output's block sums are added in double in block order.
+template <int kR, int kO, int kK, int kCols = 16>
+__device__ __forceinline__ void blocked_sums(const float* x, int x_row0, const float* w, float (&sums)[kR][kO]) {
+  constexpr int kBlocks = kK / 32, kRowStep = kThreads / kCols;
+  const int ty = static_cast<int>(threadIdx.x) / kCols, tx = static_cast<int>(threadIdx.x) % kCols;
+  float part[kBlocks][kR][kO];
+#pragma unroll
+  for (int c = 0; c < kBlocks; ++c)
+#pragma unroll
+    for (int i = 0; i < kR; ++i)
+#pragma unroll
+      for (int j = 0; j < kO; ++j) part[c][i][j] = 0.0f;
+#pragma unroll 2
+  for (int k = 0; k < 32; k += 4) {
+#pragma unroll
+    for (int c = 0; c < kBlocks; ++c) {
+      float4 a[kR], b[kO];
+#pragma unroll
+      for (int i = 0; i < kR; ++i)
+        a[i] = *reinterpret_cast<const float4*>(x + (x_row0 + ty + kRowStep * i) * kK + 32 * c + k);
+#pragma unroll
+      for (int j = 0; j < kO; ++j) b[j] = *reinterpret_cast<const float4*>(w + (tx + kCols * j) * (kK + 4) + 32 * c + k);
+#pragma unroll
+      for (int i = 0; i < kR; ++i)
+#pragma unroll
+        for (int j = 0; j < kO; ++j) {
+          part[c][i][j] = fmaf(a[i].x, b[j].x, part[c][i][j]);
+          part[c][i][j] = fmaf(a[i].y, b[j].y, part[c][i][j]);
+          part[c][i][j] = fmaf(a[i].z, b[j].z, part[c][i][j]);
+          part[c][i][j] = fmaf(a[i].w, b[j].w, part[c][i][j]);
+        }
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < kR; ++i)
+#pragma unroll
+    for (int j = 0; j < kO; ++j) {
+      double acc = 0.0;
+#pragma unroll
+      for (int c = 0; c < kBlocks; ++c) acc += static_cast<double>(part[c][i][j]);
+      sums[i][j] = static_cast<float>(acc);
+    }
+}
+
+// A D-wide product's slice for all 32 rows: slice[r][c] = sums (+ bias[16 rank + c]).
+template <int kK>
+__device__ __forceinline__ void d_slice(const float* x, const float* w, const float* bias, int rank, float* slice) {
+  float sums[2][1];
+  blocked_sums<2, 1, kK>(x, 0, w, sums);
+  const int ty = static_cast<int>(threadIdx.x) / 16, tx = static_cast<int>(threadIdx.x) % 16;
+#pragma unroll
+  for (int i = 0; i < 2; ++i)
+    slice[(ty + 16 * i) * kSliceD + tx] = bias != nullptr ? sums[i][0] + bias[kSliceD * rank + tx] : sums[i][0];
+}
+
+// out[r] = LN(residual[r] + product[r]) for all 32 rows, the product's columns gathered from the
+// cluster's slices (columns [16 b, +16) in block b's `slice`): warp w normalises rows w + 8 n
+// (n < 4) together (their remote loads and reductions in flight at once), lane j = lane + 32 i.
+__device__ __forceinline__ void layer_norm_rows(const cg::cluster_group& cluster, const float* residual, float* slice,
+                                                const float* ln_weight, const float* ln_bias, float* out) {
+  constexpr int kPerLane = kD / 32, kRowsPerWarp = kRows / kWarps;
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  float w[kPerLane], b[kPerLane];  // issued first: their latency overlaps the remote loads
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i) {
+    w[i] = ln_weight[lane + 32 * i];
+    b[i] = ln_bias[lane + 32 * i];
+  }
+  float v[kRowsPerWarp][kPerLane];
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i) {
+    const int j = lane + 32 * i;
+    const float* owner = cluster.map_shared_rank(slice, j / kSliceD);
+#pragma unroll
+    for (int n = 0; n < kRowsPerWarp; ++n) {
+      const int r = warp + kWarps * n;
+      v[n][i] = residual[r * kD + j] + owner[r * kSliceD + j % kSliceD];
+    }
+  }
+  detail::RowStats s[kRowsPerWarp];
+#pragma unroll
+  for (int n = 0; n < kRowsPerWarp; ++n) s[n] = detail::row_stats<kPerLane>(v[n], lane, kD);
+#pragma unroll
+  for (int i = 0; i < kPerLane; ++i) {
+    const int j = lane + 32 * i;
+#pragma unroll
+    for (int n = 0; n < kRowsPerWarp; ++n)
+      out[(warp + kWarps * n) * kD + j] = detail::layer_norm_value(v[n][i], s[n], w[i], b[i]);
+  }
+}
+
+// dst[idx] = load(idx) for idx < kCount float4s, all of a thread's loads issued before its stores.
+template <int kCount, class Load>
+__device__ __forceinline__ void gather_float4(float* dst, Load load) {
+  static_assert(kCount % kThreads == 0, "whole passes");
+  constexpr int kPerThread = kCount / kThreads;
+  float4 v[kPerThread];
+#pragma unroll
+  for (int n = 0; n < kPerThread; ++n) v[n] = load(static_cast<int>(threadIdx.x) + kThreads * n);
+#pragma unroll
+  for (int n = 0; n < kPerThread; ++n) reinterpret_cast<float4*>(dst)[threadIdx.x + kThreads * n] = v[n];
+}
+
+__device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
+  acc.x = fmaf(p, v.x, acc.x);
+  acc.y = fmaf(p, v.y, acc.y);
+  acc.z = fmaf(p, v.z, acc.z);
+  acc.w = fmaf(p, v.w, acc.w);
+}
+
+// One row's online-softmax state for one warp's keys (row_tile_attention's RowState at Dh 32).
+struct RowState {
+  float4 q[4], o[4];
+  float m, l;
+};
+
+// q.k as row_tile_attention: per float4 chunk an FMA chain, a tree over the lane's 4 chunks, the
+// sum of the row's 2 lanes, times the scale. key: the key's Dh floats.
+__device__ __forceinline__ float score(const RowState& st, const float* key, int g, float scale) {
+  float part[4];
+#pragma unroll
+  for (int c = 0; c < 4; ++c) {
+    const float4 kv = *reinterpret_cast<const float4*>(key + 4 * (g + 2 * c));
+    float t = st.q[c].x * kv.x;
+    t = fmaf(st.q[c].y, kv.y, t);
+    t = fmaf(st.q[c].z, kv.z, t);
+    part[c] = fmaf(st.q[c].w, kv.w, t);
+  }
+  part[0] += part[1];
+  part[2] += part[3];
+  part[0] += part[2];
+  float acc = part[0];
+  acc += __shfl_xor_sync(0xffffffffu, acc, 1);
+  return acc * scale;
+}
+
+__device__ __forceinline__ void update(RowState& st, float s, const float* value, int g) {
+  float prob;
+  if (s > st.m + kRescaleThreshold) {
+    const float alpha = expf(st.m - s);
+    st.l *= alpha;
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      st.o[c].x *= alpha;
+      st.o[c].y *= alpha;
+      st.o[c].z *= alpha;
+      st.o[c].w *= alpha;
+    }
+    st.m = s;
+    prob = 1.f;
+  } else {
+    prob = expf(s - st.m);
+  }
+  st.l += prob;
+#pragma unroll
+  for (int c = 0; c < 4; ++c) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * (g + 2 * c)));
+}
+
+// Keys j = warp + 8 u (u < count) at key(j), value(j), scored 4 at a time, then applied in order
+// to the rows that take them (active).
+template <class Key, class Value>
+__device__ __forceinline__ void walk_keys(RowState& st, int count, bool active, int g, float scale, Key key,
+                                          Value value) {
+  const int warp = static_cast<int>(threadIdx.x) / 32;
+  for (int u0 = 0; u0 < count; u0 += 4) {
+    float s[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) s[k] = score(st, key(warp + kWarps * min(u0 + k, count - 1)), g, scale);
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      if (active && u0 + k < count) update(st, s[k], value(warp + kWarps * (u0 + k)), g);
+  }
+}
+
+// Keys below `limit` that warp `warp` takes: j = warp (mod 8).
+__device__ __forceinline__ int warp_key_count(int limit) {
+  const int warp = static_cast<int>(threadIdx.x) / 32;
+  return limit > warp ? (limit - warp + kWarps - 1) / kWarps : 0;
+}
+
+// One launch: clusters of kCluster blocks along x. p lives in the parameter space (__grid_constant__:
+// the layers' array is indexed at run time without a local copy).
+__global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __grid_constant__ Params p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ __align__(16) float smem[];
+  const cg::cluster_group cluster = cg::this_cluster();
+  const int rank = static_cast<int>(cluster.block_rank());
+  const int tid = static_cast<int>(threadIdx.x), warp = tid / 32, lane = tid % 32;
+  const int G = p.samples_per_cluster;
+  const std::int64_t sample0 = static_cast<std::int64_t>(blockIdx.x / kCluster) * G;  // the cluster's first
+  const std::int64_t samples = min(static_cast<std::int64_t>(G), p.a.batch - sample0);  // >= 1
+  const int valid_rows = static_cast<int>(2 * samples);
+  // This block's attention: head h of local samples [8 half, +8), rows [16 half, +16).
+  const int h = rank % kHeads, half = rank / kHeads;
+  const int attn_row0 = kAttnRows * half;
+  const bool has_rows = attn_row0 < valid_rows;
+  const Slots slots{smem, rank};
+  const ClusterDecodeLayer* layers = p.a.layers;
+
+  // Before the wait: layer 0's weights and context (complete before the step).
+  Context ctx = block_context(p, layers[0], sample0 + kHalfSamples * half, has_rows, h);
+  slots.feature(layers[0]);
+  __pipeline_commit();
+  slots.qkv(layers[0]);
+  __pipeline_commit();
+  stage_context(smem, ctx, 0);
+  __pipeline_commit();
+  slots.out(layers[0]);
+  __pipeline_commit();
+  slots.ff0(layers[0]);
+  __pipeline_commit();
+  slots.ff2(layers[0]);
+  __pipeline_commit();
+  detail::start_after_previous_kernel();
+
+  const int t = *p.a.step;
+  float* const xs = smem + kOffX;
+  float* const hs = smem + kOffH;
+  float* const h2s = smem + kOffH2;
+  float* const fs = smem + kOffF;
+  float* const as = smem + kOffA;
+  float* const qkvs = smem + kOffQkv;
+  {  // the step's rows, padding rows as zeros
+    const float4* src = reinterpret_cast<const float4*>(p.a.x + 2 * sample0 * kD);
+    gather_float4<kRows * kD / 4>(xs, [&](int idx) {
+      return idx / (kD / 4) < valid_rows ? src[idx] : make_float4(0.f, 0.f, 0.f, 0.f);
+    });
+  }
+  int parity = 0;  // which of the two product slices the next product writes
+
+  for (int l = 0; l < p.a.n_layers; ++l) {
+    const ClusterDecodeLayer& L = layers[l];
+    const ClusterDecodeLayer* next = l + 1 < p.a.n_layers ? &layers[l + 1] : nullptr;
+
+    // The block's buffer rows 0..t-2 of this layer (written by earlier steps) into L2, for its
+    // attention a few stages on.
+    if (has_rows)
+      for (int idx = tid; idx < kHalfSamples * 2 * max(t - 1, 0); idx += kThreads) {
+        const int s_local = idx / (2 * max(t - 1, 1)), rest = idx % (2 * max(t - 1, 1));
+        const std::int64_t b = sample0 + kHalfSamples * half + s_local;
+        if (b >= p.a.batch || kHalfSamples * half + s_local >= G) continue;
+        const float* base = (rest % 2 == 0 ? L.buffer_k : L.buffer_v) + ((b * kHeads + h) * p.a.capacity + rest / 2) * kDh;
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(base));
+      }
+    // 1. h = LN1(x + x Wf^T).
+    wait_staged();
+    float* slice = smem + kOffP + parity * kRows * kSliceD;
+    parity ^= 1;
+    d_slice<kD>(xs, smem + kOffFeature, nullptr, rank, slice);
+    cluster.sync();
+    if (next) slots.feature(*next);
+    __pipeline_commit();
+    layer_norm_rows(cluster, xs, slice, L.norm1_weight, L.norm1_bias, hs);
+
+    // 2. q|k|v of head h for the block's 16 rows; buffer rows' k, v appended at t - 1.
+    wait_staged();
+    {
+      // Thread (ty = tid / 32, tx = tid % 32): rows ty, ty + 8 and columns tx, tx + 32, tx + 64.
+      float sums[2][3];
+      blocked_sums<2, 3, kD, 32>(hs, attn_row0, smem + kOffQkvW, sums);
+      const int ty = tid / 32, tx = tid % 32;
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 3; ++j) {
+          const int r = ty + 8 * i, c = tx + 32 * j, row = attn_row0 + r;
+          qkvs[r * kQkv + c] = sums[i][j];
+          if (c >= kDh && t >= 1 && row % 2 == 0 && row < valid_rows) {
+            const std::int64_t b = sample0 + row / 2;
+            float* buffer = c < 2 * kDh ? L.buffer_k : L.buffer_v;
+            buffer[((b * kHeads + h) * p.a.capacity + (t - 1)) * kDh + c % kDh] = sums[i][j];
+          }
+        }
+    }
+    __syncthreads();
+    if (next) slots.qkv(*next);
+    __pipeline_commit();
+
+    // 3. Attention of the block's rows (row_tile_attention's fused arithmetic).
+    wait_staged();
+    {
+      const int row = lane / 2, g = lane % 2;
+      const int local = attn_row0 + row;
+      const bool active = local < valid_rows;
+      const std::int64_t b = sample0 + (active ? local / 2 : 0);
+      RowState st;
+      st.m = -INFINITY;
+      st.l = 0.f;
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        st.q[c] = *reinterpret_cast<const float4*>(qkvs + row * kQkv + 4 * (g + 2 * c));
+        st.o[c] = make_float4(0.f, 0.f, 0.f, 0.f);
+      }
+      if (has_rows) {
+        for (int first = 0; first < ctx.nc; first += kCtxKeys) {
+          if (first > 0) {  // contexts over 256 keys: the further passes, loaded here
+            __syncthreads();
+            stage_context(smem, ctx, first);
+            __pipeline_commit();
+            __pipeline_wait_prior(0);
+            __syncthreads();
+          }
+          const float* ck = smem + kOffCtxK;
+          const float* cv = smem + kOffCtxV;
+          walk_keys(st, warp_key_count(min(kCtxKeys, ctx.nc - first)), active, g, p.scale,
+                    [&](int j) { return ck + j * kDh; }, [&](int j) { return cv + j * kDh; });
+        }
+        const float* bk = L.buffer_k + (b * kHeads + h) * p.a.capacity * kDh;
+        const float* bv = L.buffer_v + (b * kHeads + h) * p.a.capacity * kDh;
+        walk_keys(st, warp_key_count(t), active, g, p.scale, [&](int j) { return bk + j * kDh; },
+                  [&](int j) { return bv + j * kDh; });
+      }
+      // Merge the 8 warps' states of each row in warp order, in the context's staging space.
+      __syncthreads();
+      float* part_o = smem + kOffCtxK;  // [warp][row][Dh]
+      float* part_m = smem + kOffCtxV;  // [warp][row]
+      float* part_l = part_m + kWarps * kAttnRows;
+#pragma unroll
+      for (int c = 0; c < 4; ++c)
+        *reinterpret_cast<float4*>(part_o + (warp * kAttnRows + row) * kDh + 4 * (g + 2 * c)) = st.o[c];
+      if (g == 0) {
+        part_m[warp * kAttnRows + row] = st.m;
+        part_l[warp * kAttnRows + row] = st.l;
+      }
+      __syncthreads();
+      if (tid < kAttnRows * kDh / 4) {
+        const int item_row = tid / (kDh / 4), chunk = tid % (kDh / 4);
+        float m = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * kAttnRows + item_row]);
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        float l_sum = 0.f;
+        if (m != -INFINITY) {
+#pragma unroll
+          for (int w = 0; w < kWarps; ++w) {
+            const float mw = part_m[w * kAttnRows + item_row];
+            if (mw == -INFINITY) continue;
+            const float f = expf(mw - m);
+            l_sum = fmaf(f, part_l[w * kAttnRows + item_row], l_sum);
+            fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * kAttnRows + item_row) * kDh + 4 * chunk));
+          }
+        }
+        const bool seen = m != -INFINITY && attn_row0 + item_row < valid_rows;
+        float4 out = make_float4(0.f, 0.f, 0.f, 0.f);
+        if (seen) out = make_float4(acc.x / l_sum, acc.y / l_sum, acc.z / l_sum, acc.w / l_sum);
+        *reinterpret_cast<float4*>(as + item_row * kDh + 4 * chunk) = out;
+      }
+      __syncthreads();
+      if (next) {
+        ctx = block_context(p, *next, sample0 + kHalfSamples * half, has_rows, h);
+        stage_context(smem, ctx, 0);
+      }
+      __pipeline_commit();
+    }
+    cluster.sync();
+
+    // 4. h2 = LN2(h + a Wo^T): the attention rows gathered from the blocks (head hh of row r is in
+    // block hh + 4 (r / 16)) into the x rows' space.
+    gather_float4<kRows * kD / 4>(xs, [&](int idx) {
+      const int r = idx / (kD / 4), c4 = idx % (kD / 4);
+      const int hh = 4 * c4 / kDh, d = 4 * c4 % kDh;
+      const float* owner = cluster.map_shared_rank(as, hh + kHeads * (r / kAttnRows));
+      return *reinterpret_cast<const float4*>(owner + (r % kAttnRows) * kDh + d);
+    });
+    wait_staged();
+    slice = smem + kOffP + parity * kRows * kSliceD;
+    parity ^= 1;
+    d_slice<kD>(xs, smem + kOffOut, nullptr, rank, slice);
+    cluster.sync();
+    if (next) slots.out(*next);
+    __pipeline_commit();
+    layer_norm_rows(cluster, hs, slice, L.norm2_weight, L.norm2_bias, h2s);
+
+    // 5. f = GELU(h2 Wff0^T + b): the block's 32 columns.
+    wait_staged();
+    {
+      float sums[2][2];
+      blocked_sums<2, 2, kD>(h2s, 0, smem + kOffFf0, sums);
+      const int ty = tid / 16, tx = tid % 16;
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const int c = tx + 16 * j;
+          fs[(ty + 16 * i) * kSliceFF + c] = detail::gelu_exact(sums[i][j] + L.ff_in_bias[kSliceFF * rank + c]);
+        }
+    }
+    cluster.sync();
+    if (next) slots.ff0(*next);
+    __pipeline_commit();
+
+    // 6. x = LN3(h2 + f Wff2^T + b): f's rows gathered into the x and h rows' space.
+    float* const fg = xs;
+    gather_float4<kRows * kFF / 4>(fg, [&](int idx) {
+      const int r = idx / (kFF / 4), c4 = idx % (kFF / 4);
+      const float* owner = cluster.map_shared_rank(fs, 4 * c4 / kSliceFF);
+      return *reinterpret_cast<const float4*>(owner + r * kSliceFF + 4 * c4 % kSliceFF);
+    });
+    wait_staged();
+    slice = smem + kOffP + parity * kRows * kSliceD;
+    parity ^= 1;
+    d_slice<kFF>(fg, smem + kOffFf2, L.ff_out_bias, rank, slice);
+    cluster.sync();
+    if (next) slots.ff2(*next);
+    __pipeline_commit();
+    layer_norm_rows(cluster, h2s, slice, L.norm3_weight, L.norm3_bias, xs);
+  }
+
+  // The last layer's rows: block `rank` stores rows rank, rank + 8, ...
+  __syncthreads();
+  for (int r = rank; r < valid_rows; r += kCluster)
+    for (int j = tid; j < kD; j += kThreads) p.a.x[(2 * sample0 + r) * kD + j] = xs[r * kD + j];
+  cluster.sync();  // no block leaves while another may still read its slices
+#endif
+}
+
+int max_resident_clusters() {
+  static const int clusters = [] {
+    cudaLaunchConfig_t config{};
+    config.gridDim = dim3(kCluster * 64, 1, 1);
+    config.blockDim = dim3(kThreads, 1, 1);
+    config.dynamicSmemBytes = kSmemBytes;
+    cudaLaunchAttribute attribute{};
+    attribute.id = cudaLaunchAttributeClusterDimension;
+    attribute.val.clusterDim.x = kCluster;
+    attribute.val.clusterDim.y = 1;
+    attribute.val.clusterDim.z = 1;
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+    int count = 0;
+    if (cudaFuncSetAttribute(cluster_layers_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(kSmemBytes)) != cudaSuccess ||
+        cudaOccupancyMaxActiveClusters(&count, cluster_layers_kernel, &config) != cudaSuccess) {
+      cudaGetLastError();
+      return 0;
+    }
+    return count;
+  }();
+  return clusters;
+}
+
+}  // namespace
+
+int cluster_decode_resident_clusters() { return max_resident_clusters(); }
+
+bool cluster_decode_fits(int d_model, int n_heads, int d_ff, int n_layers) {
+  return d_model == kD && n_heads == kHeads && d_ff == kFF && n_layers >= 1 && n_layers <= kClusterDecodeMaxLayers;
+}
+
+bool cluster_decode_available() {
+  int device = 0, clusters = 0, optin = 0, major = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device) ||
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)) {
+    cudaGetLastError();
+    return false;
+  }
+  return major >= 9 && clusters != 0 && static_cast<std::size_t>(optin) >= kSmemBytes && max_resident_clusters() >= 1;
+}
+
+int cluster_decode_samples_per_cluster(std::int64_t batch) {
+  // As many clusters as the device holds at once (15 of 8 blocks on an H100 or H200) until each
+  // has kMaxSamples: a launch of more clusters than that runs in waves.
+  const std::int64_t resident = std::max(max_resident_clusters(), 1);
+  return static_cast<int>(std::clamp<std::int64_t>((batch + resident - 1) / resident, 1, kMaxSamples));
+}
+
+bool cluster_decode_tasks_fit(const std::vector<std::int32_t>& task_of_sample) {
+  const std::int64_t batch = static_cast<std::int64_t>(task_of_sample.size());
+  const int G = cluster_decode_samples_per_cluster(batch);
+  for (std::int64_t first = 0; first < batch; first += G)
+    for (std::int64_t half = first; half < std::min(first + G, batch); half += kHalfSamples) {
+      const std::int64_t end = std::min({half + kHalfSamples, first + G, batch});
+      for (std::int64_t b = half + 1; b < end; ++b)
+        if (task_of_sample[static_cast<std::size_t>(b)] != task_of_sample[static_cast<std::size_t>(half)]) return false;
+    }
+  return true;
+}
+
+bool cluster_decode_aligned(const ClusterDecodeArgs& args) {
+  bool ok = detail::aligned_16(args.x);
+  for (int l = 0; l < args.n_layers && l < kClusterDecodeMaxLayers; ++l) {
+    const ClusterDecodeLayer& L = args.layers[l];
+    for (const float* m : {L.feature, L.qkv, L.out, L.ff_in, L.ff_out, L.context_k, L.context_v,
+                           static_cast<const float*>(L.buffer_k), static_cast<const float*>(L.buffer_v)})
+      ok = ok && detail::aligned_16(m);
+  }
+  return ok;
+}
+
+void cluster_decode_layers(const ClusterDecodeArgs& args, cudaStream_t stream) {
+  detail::require(args.n_layers >= 1 && args.n_layers <= kClusterDecodeMaxLayers,
+                  "cluster_decode_layers: n_layers must be 1..32");
+  detail::require(args.batch >= 0 && args.capacity >= 1, "cluster_decode_layers: bad batch or capacity");
+  if (args.batch == 0) return;
+  detail::require(args.x != nullptr && args.step != nullptr && args.context_offset != nullptr &&
+                      args.context_len != nullptr && args.task_of_sample != nullptr,
+                  "cluster_decode_layers: null rows, step or context index");
+  detail::require(cluster_decode_aligned(args), "cluster_decode_layers: matrices, caches and rows must be 16-byte aligned");
+  Params p{args, cluster_decode_samples_per_cluster(args.batch), 1.0f / std::sqrt(static_cast<float>(kDh))};
+  const std::int64_t clusters = (args.batch + p.samples_per_cluster - 1) / p.samples_per_cluster;
+  detail::require(clusters * kCluster <= 2147483647LL, "cluster_decode_layers: batch too large for one launch");
+  detail::allow_shared_memory_once(cluster_layers_kernel, kSmemBytes);
+  detail::launch_in_clusters(cluster_layers_kernel, dim3(static_cast<unsigned int>(clusters * kCluster)),
+                             dim3(kThreads), dim3(kCluster, 1, 1), kSmemBytes, stream, p);
+}
+
+}  // namespace artabpfn::kernels

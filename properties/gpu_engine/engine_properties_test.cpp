@@ -423,6 +423,35 @@ TEST(EngineProperties, ClusterStepChangesNoBit) {
   std::printf("[cluster step] %d cases ran it (kClusters, every block on one task)\n", clustered);
 }
 
+// The cluster step (kClusters) on three fixed cases, bitwise the per-layer launches: a context over
+// 256 rows (the kernel's further pass) with a partial last cluster, no context with both attention
+// halves of every block busy, one sample. The sanitize tests run these (tests/sanitize).
+TEST(EngineProperties, ClusterStepFixedCases) {
+  ARTABPFN_REQUIRE_GPU();
+  if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
+  ModelConfig config;
+  config.d_model = 128;
+  config.n_heads = 4;
+  config.d_ff = 256;
+  config.n_layers = 2;
+  config.buffer_size = 3;
+  config.num_components = 3;
+  struct Case {
+    int nc, samples;
+  };
+  for (const Case k : {Case{300, 37}, Case{0, 200}, Case{17, 1}}) {
+    SCOPED_TRACE(::testing::Message() << "Nc " << k.nc << ", " << k.samples << " samples");
+    const Batch b = random_batch(SmallCase{config, 41, k.nc, 4, 2}, 1, 1);
+    const engine::DeviceModel model(b.weights);
+    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    on.decode_layers = engine::DecodeLayers::kClusters;
+    off.decode_layers = engine::DecodeLayers::kPerLayer;
+    engine::InferenceContext cluster(model, on), layered(model, off);
+    EXPECT_TRUE(same_bits(cluster.sample_sequence(b.tensors, k.samples, 5), layered.sample_sequence(b.tensors, k.samples, 5)));
+    EXPECT_TRUE(same_bits(cluster.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
+  }
+}
+
 // The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and
 // arguments it refuses with a message before launching anything.
 TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {

@@ -155,6 +155,17 @@ __device__ __forceinline__ void stage_context(float* smem, const Context& c, int
   copy_rows<kDh>(smem + kOffCtxV, kDh, c.v + static_cast<std::int64_t>(first) * kDh, kDh, keys);
 }
 
+// A cluster barrier with `work` between this block's arrival and its wait: work that needs no other
+// block's data (issuing the next weight copies, prefetches) overlaps the wait for the slowest block.
+// The block's threads first finish what they read before (the refills overwrite it).
+template <class Work>
+__device__ __forceinline__ void cluster_sync_around(const cg::cluster_group& cluster, Work work) {
+  __syncthreads();
+  cluster.barrier_arrive();
+  work();
+  cluster.barrier_wait();
+}
+
 // Waits for the cp.async group a stage consumes (kPending later ones may stay in flight).
 __device__ __forceinline__ void wait_staged() {
   __pipeline_wait_prior(kPending);
@@ -413,9 +424,10 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
     float* slice = smem + kOffP + parity * kRows * kSliceD;
     parity ^= 1;
     d_slice<kD>(xs, smem + kOffFeature, nullptr, rank, slice);
-    cluster.sync();
-    if (next) slots.feature(*next);
-    __pipeline_commit();
+    cluster_sync_around(cluster, [&] {
+      if (next) slots.feature(*next);
+      __pipeline_commit();
+    });
     layer_norm_rows(cluster, xs, slice, L.norm1_weight, L.norm1_bias, hs);
 
     // 2. q|k|v of head h for the block's 16 rows; buffer rows' k, v appended at t - 1.
@@ -511,14 +523,14 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
         if (seen) out = make_float4(acc.x / l_sum, acc.y / l_sum, acc.z / l_sum, acc.w / l_sum);
         *reinterpret_cast<float4*>(as + item_row * kDh + 4 * chunk) = out;
       }
-      __syncthreads();
+    }
+    cluster_sync_around(cluster, [&] {  // the merge is done with the context's space
       if (next) {
         ctx = block_context(p, *next, sample0 + kHalfSamples * half, has_rows, h);
         stage_context(smem, ctx, 0);
       }
       __pipeline_commit();
-    }
-    cluster.sync();
+    });
 
     // 4. h2 = LN2(h + a Wo^T): the attention rows gathered from the blocks (head hh of row r is in
     // block hh + 4 (r / 16)) into the x rows' space.
@@ -532,9 +544,10 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
     slice = smem + kOffP + parity * kRows * kSliceD;
     parity ^= 1;
     d_slice<kD>(xs, smem + kOffOut, nullptr, rank, slice);
-    cluster.sync();
-    if (next) slots.out(*next);
-    __pipeline_commit();
+    cluster_sync_around(cluster, [&] {
+      if (next) slots.out(*next);
+      __pipeline_commit();
+    });
     layer_norm_rows(cluster, hs, slice, L.norm2_weight, L.norm2_bias, h2s);
 
     // 5. f = GELU(h2 Wff0^T + b): the block's 32 columns.
@@ -551,9 +564,10 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
           fs[(ty + 16 * i) * kSliceFF + c] = detail::gelu_exact(sums[i][j] + L.ff_in_bias[kSliceFF * rank + c]);
         }
     }
-    cluster.sync();
-    if (next) slots.ff0(*next);
-    __pipeline_commit();
+    cluster_sync_around(cluster, [&] {
+      if (next) slots.ff0(*next);
+      __pipeline_commit();
+    });
 
     // 6. x = LN3(h2 + f Wff2^T + b): f's rows gathered into the x and h rows' space.
     float* const fg = xs;
@@ -566,9 +580,10 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
     slice = smem + kOffP + parity * kRows * kSliceD;
     parity ^= 1;
     d_slice<kFF>(fg, smem + kOffFf2, L.ff_out_bias, rank, slice);
-    cluster.sync();
-    if (next) slots.ff2(*next);
-    __pipeline_commit();
+    cluster_sync_around(cluster, [&] {
+      if (next) slots.ff2(*next);
+      __pipeline_commit();
+    });
     layer_norm_rows(cluster, h2s, slice, L.norm3_weight, L.norm3_bias, xs);
   }
 

@@ -409,16 +409,6 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
     const ClusterDecodeLayer& L = layers[l];
     const ClusterDecodeLayer* next = l + 1 < p.a.n_layers ? &layers[l + 1] : nullptr;
 
-    // The block's buffer rows 0..t-2 of this layer (written by earlier steps) into L2, for its
-    // attention a few stages on.
-    if (has_rows)
-      for (int idx = tid; idx < kHalfSamples * 2 * max(t - 1, 0); idx += kThreads) {
-        const int s_local = idx / (2 * max(t - 1, 1)), rest = idx % (2 * max(t - 1, 1));
-        const std::int64_t b = sample0 + kHalfSamples * half + s_local;
-        if (b >= p.a.batch || kHalfSamples * half + s_local >= G) continue;
-        const float* base = (rest % 2 == 0 ? L.buffer_k : L.buffer_v) + ((b * kHeads + h) * p.a.capacity + rest / 2) * kDh;
-        asm volatile("prefetch.global.L2 [%0];" ::"l"(base));
-      }
     // 1. h = LN1(x + x Wf^T).
     wait_staged();
     float* slice = smem + kOffP + parity * kRows * kSliceD;
@@ -427,6 +417,16 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
     cluster_sync_around(cluster, [&] {
       if (next) slots.feature(*next);
       __pipeline_commit();
+      // The block's buffer rows 0..t-2 of this layer (written by earlier steps) into L2, for its
+      // attention two stages on.
+      if (has_rows)
+        for (int idx = tid; idx < kHalfSamples * 2 * max(t - 1, 0); idx += kThreads) {
+          const int s_local = idx / (2 * max(t - 1, 1)), rest = idx % (2 * max(t - 1, 1));
+          const std::int64_t b = sample0 + kHalfSamples * half + s_local;
+          if (b >= p.a.batch || kHalfSamples * half + s_local >= G) continue;
+          const float* row = (rest % 2 == 0 ? L.buffer_k : L.buffer_v) + ((b * kHeads + h) * p.a.capacity + rest / 2) * kDh;
+          asm volatile("prefetch.global.L2 [%0];" ::"l"(row));
+        }
     });
     layer_norm_rows(cluster, xs, slice, L.norm1_weight, L.norm1_bias, hs);
 

@@ -460,7 +460,9 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
       const int row = lane / 2, g = lane % 2;
       const int local = attn_row0 + row;
       const bool active = local < valid_rows;
-      const std::int64_t b = sample0 + (active ? local / 2 : 0);
+      // Rows past the batch read (and discard) the keys of the block's first sample, whose buffer
+      // row t-1 this block appended (another block's sample could still be being appended).
+      const std::int64_t b = sample0 + (active ? local / 2 : kHalfSamples * half);
       RowState st;
       st.m = -INFINITY;
       st.l = 0.f;

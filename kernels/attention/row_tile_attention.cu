@@ -74,6 +74,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/attention/arguments.hpp"
 #include "kernels/attention/buffer_visibility.cuh"
+#include "kernels/attention/online_softmax.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
 #ifdef ARTABPFN_MUTATIONS
@@ -89,10 +90,6 @@ namespace {
 constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kScoreBatch = 4;  // dot products in flight per warp before the softmax updates
-// Lazy rescaling: the reference point m of a row's state moves only when a score exceeds it by
-// more than this (natural log units), so p = exp(s - m) <= e^8 ~ 3e3: no overflow, and the warp
-// rarely takes the rescaling branch. (The state (m, l, o) stands for sum exp(s - m) for any m.)
-constexpr float kRescaleThreshold = 8.f;
 
 struct Params {
   const float* __restrict__ q;
@@ -155,13 +152,6 @@ struct RowState {
   float4 o[S::chunks];
   float m, l;
 };
-
-__device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
-  acc.x = fmaf(p, v.x, acc.x);
-  acc.y = fmaf(p, v.y, acc.y);
-  acc.z = fmaf(p, v.z, acc.z);
-  acc.w = fmaf(p, v.w, acc.w);
-}
 
 template <class S>
 struct Smem {
@@ -314,53 +304,13 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = min(u0 + k, per_warp - 1);
         const float* key = sm.k + (row_x0 + kWarps * u) * stride;
-        // q.k: an FMA chain of 4 per float4 chunk, then a pairwise tree over the lane's chunks and
-        // a butterfly over the row's G lanes (every lane ends with the same bits). The tree keeps
-        // the rounding error of large scores (|s| ~ 1e3) at the level of a blocked float32 dot.
-        float part[S::chunks];
-#pragma unroll
-        for (int c = 0; c < S::chunks; ++c) {
-          const int chunk = lane_in_row + S::group * c;
-          part[c] = 0.f;
-          if (chunk < chunks_used) {
-            const float4 kv = *reinterpret_cast<const float4*>(key + 4 * chunk);
-            float t = st.q[c].x * kv.x;
-            t = fmaf(st.q[c].y, kv.y, t);
-            t = fmaf(st.q[c].z, kv.z, t);
-            part[c] = fmaf(st.q[c].w, kv.w, t);
-          }
-        }
-#pragma unroll
-        for (int width = 1; width < S::chunks; width *= 2)
-#pragma unroll
-          for (int c = 0; c + width < S::chunks; c += 2 * width) part[c] += part[c + width];
-        float acc = part[0];
-#pragma unroll
-        for (int off = S::group / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
-        s[k] = acc * p.scale;
+        s[k] = detail::row_score<S::chunks, S::group>(st.q, key, lane_in_row, chunks_used, p.scale);
       }
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = u0 + k;
         if (u >= my_keys) continue;
-        const float score = s[k];
-        float prob;
-        if (score > st.m + kRescaleThreshold) {  // rare after the first key: little divergence
-          const float alpha = expf(st.m - score);  // 0 for the first key (m = -inf)
-          st.l *= alpha;
-#pragma unroll
-          for (int c = 0; c < S::chunks; ++c) {
-            st.o[c].x *= alpha;
-            st.o[c].y *= alpha;
-            st.o[c].z *= alpha;
-            st.o[c].w *= alpha;
-          }
-          st.m = score;
-          prob = 1.f;
-        } else {
-          prob = expf(score - st.m);
-        }
-        st.l += prob;
+        float prob = detail::online_update(st.m, st.l, st.o, s[k]);
 #ifdef ARTABPFN_MUTATIONS
         if (!kBuffer && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
 #endif
@@ -368,7 +318,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
 #pragma unroll
         for (int c = 0; c < S::chunks; ++c) {
           const int chunk = lane_in_row + S::group * c;
-          if (chunk < chunks_used) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
+          if (chunk < chunks_used) detail::fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
         }
       }
     }
@@ -492,7 +442,7 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
           if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
           const float f = expf(mw - m);
           l = fmaf(f, part_l[w * S::rows + item_row], l);
-          fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + item_row) * S::max_dim + 4 * chunk));
+          detail::fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + item_row) * S::max_dim + 4 * chunk));
         }
       }
       const std::int64_t out_row = output_row(p, tile_row0 + item_row, h);

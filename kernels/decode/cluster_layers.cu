@@ -44,6 +44,7 @@
 #include <stdexcept>
 
 #include "kernels/alignment.hpp"
+#include "kernels/attention/online_softmax.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/decode.hpp"
 #include "kernels/launch.cuh"
@@ -65,7 +66,6 @@ constexpr int kQkv = 3 * kDh;  // the q|k|v columns of one head
 // the same k, whose starts are then 4 banks apart. Activation rows are read as broadcasts.
 constexpr int kWs = kD + 4, kWsFF = kFF + 4;
 constexpr int kPending = 5;  // cp.async groups issued after the one a stage waits for
-constexpr float kRescaleThreshold = 8.f;  // row_tile_attention's lazy rescaling
 
 // Shared memory, in floats.
 constexpr int kOffFeature = 0;
@@ -278,59 +278,21 @@ __device__ __forceinline__ void gather_float4(float* dst, Load load) {
   for (int n = 0; n < kPerThread; ++n) reinterpret_cast<float4*>(dst)[threadIdx.x + kThreads * n] = v[n];
 }
 
-__device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
-  acc.x = fmaf(p, v.x, acc.x);
-  acc.y = fmaf(p, v.y, acc.y);
-  acc.z = fmaf(p, v.z, acc.z);
-  acc.w = fmaf(p, v.w, acc.w);
-}
-
-// One row's online-softmax state for one warp's keys (row_tile_attention's RowState at Dh 32).
+// One row's online-softmax state for one warp's keys (row_tile_attention's RowState at Dh 32:
+// 2 lanes a row, 4 float4 chunks a lane).
 struct RowState {
   float4 q[4], o[4];
   float m, l;
 };
 
-// q.k as row_tile_attention: per float4 chunk an FMA chain, a tree over the lane's 4 chunks, the
-// sum of the row's 2 lanes, times the scale. key: the key's Dh floats.
 __device__ __forceinline__ float score(const RowState& st, const float* key, int g, float scale) {
-  float part[4];
-#pragma unroll
-  for (int c = 0; c < 4; ++c) {
-    const float4 kv = *reinterpret_cast<const float4*>(key + 4 * (g + 2 * c));
-    float t = st.q[c].x * kv.x;
-    t = fmaf(st.q[c].y, kv.y, t);
-    t = fmaf(st.q[c].z, kv.z, t);
-    part[c] = fmaf(st.q[c].w, kv.w, t);
-  }
-  part[0] += part[1];
-  part[2] += part[3];
-  part[0] += part[2];
-  float acc = part[0];
-  acc += __shfl_xor_sync(0xffffffffu, acc, 1);
-  return acc * scale;
+  return detail::row_score<4, 2>(st.q, key, g, kDh / 4, scale);
 }
 
 __device__ __forceinline__ void update(RowState& st, float s, const float* value, int g) {
-  float prob;
-  if (s > st.m + kRescaleThreshold) {
-    const float alpha = expf(st.m - s);
-    st.l *= alpha;
+  const float prob = detail::online_update(st.m, st.l, st.o, s);
 #pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      st.o[c].x *= alpha;
-      st.o[c].y *= alpha;
-      st.o[c].z *= alpha;
-      st.o[c].w *= alpha;
-    }
-    st.m = s;
-    prob = 1.f;
-  } else {
-    prob = expf(s - st.m);
-  }
-  st.l += prob;
-#pragma unroll
-  for (int c = 0; c < 4; ++c) fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * (g + 2 * c)));
+  for (int c = 0; c < 4; ++c) detail::fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * (g + 2 * c)));
 }
 
 // Keys j = warp + 8 u (u < count) at key(j), value(j), scored 4 at a time, then applied in order
@@ -517,7 +479,7 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
             if (mw == -INFINITY) continue;
             const float f = expf(mw - m);
             l_sum = fmaf(f, part_l[w * kAttnRows + item_row], l_sum);
-            fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * kAttnRows + item_row) * kDh + 4 * chunk));
+            detail::fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * kAttnRows + item_row) * kDh + 4 * chunk));
           }
         }
         const bool seen = m != -INFINITY && attn_row0 + item_row < valid_rows;

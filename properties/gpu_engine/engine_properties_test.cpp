@@ -376,6 +376,18 @@ TEST(EngineProperties, FusedEpiloguesChangeNoBit) {
   }));
 }
 
+// The shape the cluster step is compiled for (the paper's D, heads and d_ff), other sizes free.
+ModelConfig cluster_shape(int layers, int buffer_size, int components) {
+  ModelConfig config;
+  config.d_model = 128;
+  config.n_heads = 4;
+  config.d_ff = 256;
+  config.n_layers = layers;
+  config.buffer_size = buffer_size;
+  config.num_components = components;
+  return config;
+}
+
 // ContextOptions::decode_layers: the cluster step (a decode step's layers in one launch of
 // kernels/decode.hpp where the model has the paper's shape; kClusters, and the default kAuto)
 // changes no bit of samples or forced AR densities against the per-layer launches: models of that shape with random weights, 1-3 layers,
@@ -393,13 +405,8 @@ TEST(EngineProperties, ClusterStepChangesNoBit) {
   }
   int clustered = 0;
   EXPECT_TRUE(rc::check("cluster step == per-layer launches, bitwise", [&] {
-    ModelConfig config;
-    config.d_model = 128;
-    config.n_heads = 4;
-    config.d_ff = 256;
-    config.n_layers = *rc::gen::inRange(1, 4);
-    config.buffer_size = *rc::gen::inRange(1, 9);
-    config.num_components = *rc::gen::inRange(2, 6);
+    const ModelConfig config =
+        cluster_shape(*rc::gen::inRange(1, 4), *rc::gen::inRange(1, 9), *rc::gen::inRange(2, 6));
     const SmallCase c{config, *rc::gen::arbitrary<std::uint64_t>(), *rc::gen::inRange(0, 301), *rc::gen::inRange(1, 7),
                       *rc::gen::inRange(1, 4)};
     const int tasks = *rc::gen::inRange(1, 4);
@@ -429,13 +436,7 @@ TEST(EngineProperties, ClusterStepChangesNoBit) {
 TEST(EngineProperties, ClusterStepFixedCases) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
-  ModelConfig config;
-  config.d_model = 128;
-  config.n_heads = 4;
-  config.d_ff = 256;
-  config.n_layers = 2;
-  config.buffer_size = 3;
-  config.num_components = 3;
+  const ModelConfig config = cluster_shape(2, 3, 3);
   struct Case {
     int nc, samples;
   };

@@ -1,0 +1,77 @@
+#pragma once
+// The per-key arithmetic of the fused attention: a row's score and its lazy online-softmax
+// update. Shared by the row-tiled kernels (row_tile_attention.cu) and the cluster decode step
+// (kernels/decode/cluster_layers.cu), which must round exactly as they do.
+#include <cuda_runtime.h>
+
+namespace artabpfn::kernels::detail {
+
+// Lazy rescaling: the reference point m of a row's state moves only when a score exceeds it by
+// more than this (natural log units), so p = exp(s - m) <= e^8 ~ 3e3: no overflow, and the warp
+// rarely takes the rescaling branch. (The state (m, l, o) stands for sum exp(s - m) for any m.)
+constexpr float kRescaleThreshold = 8.f;
+
+__device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
+  acc.x = fmaf(p, v.x, acc.x);
+  acc.y = fmaf(p, v.y, acc.y);
+  acc.z = fmaf(p, v.z, acc.z);
+  acc.w = fmaf(p, v.w, acc.w);
+}
+
+// q.k for a row held by kGroup adjacent lanes, each with kChunks float4 chunks of q (chunk
+// lane_in_row + kGroup c; chunks at or past chunks_used count 0): an FMA chain of 4 per chunk, a
+// pairwise tree over the lane's chunks and a butterfly over the row's lanes (every lane ends with
+// the same bits), times scale. The tree keeps the rounding error of large scores (|s| ~ 1e3) at the
+// level of a blocked float32 dot. key: the key's Dh floats, 16-byte aligned.
+template <int kChunks, int kGroup>
+__device__ __forceinline__ float row_score(const float4 (&q)[kChunks], const float* key, int lane_in_row,
+                                           int chunks_used, float scale) {
+  float part[kChunks];
+#pragma unroll
+  for (int c = 0; c < kChunks; ++c) {
+    const int chunk = lane_in_row + kGroup * c;
+    part[c] = 0.f;
+    if (chunk < chunks_used) {
+      const float4 kv = *reinterpret_cast<const float4*>(key + 4 * chunk);
+      float t = q[c].x * kv.x;
+      t = fmaf(q[c].y, kv.y, t);
+      t = fmaf(q[c].z, kv.z, t);
+      part[c] = fmaf(q[c].w, kv.w, t);
+    }
+  }
+#pragma unroll
+  for (int width = 1; width < kChunks; width *= 2)
+#pragma unroll
+    for (int c = 0; c + width < kChunks; c += 2 * width) part[c] += part[c + width];
+  float acc = part[0];
+#pragma unroll
+  for (int off = kGroup / 2; off > 0; off /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, off);
+  return acc * scale;
+}
+
+// One key's online-softmax update of a row's state (m, l, o) for score s: if s > m + 8 the state is
+// rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p. Returns p, which the
+// caller adds as p v to o.
+template <int kChunks>
+__device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[kChunks], float s) {
+  float p;
+  if (s > m + kRescaleThreshold) {  // rare after the first key: little divergence
+    const float alpha = expf(m - s);  // 0 for the first key (m = -inf)
+    l *= alpha;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      o[c].x *= alpha;
+      o[c].y *= alpha;
+      o[c].z *= alpha;
+      o[c].w *= alpha;
+    }
+    m = s;
+    p = 1.f;
+  } else {
+    p = expf(s - m);
+  }
+  l += p;
+  return p;
+}
+
+}  // namespace artabpfn::kernels::detail

@@ -27,12 +27,13 @@
 // residual + product and detail::row_stats / layer_norm_value with lane j = lane + 32 i. Attention:
 // row_tile_attention's fused instance for Dh 32 (2 lanes a row, 8 warps each taking keys
 // j = warp (mod 8) in increasing order, context then buffer, the lazy online softmax, the
-// states merged in warp order). The engine property `ClusterStepEqualsLayeredStep` holds it to that.
+// states merged in warp order; kernels/attention/online_softmax.cuh). The engine properties
+// `ClusterStepChangesNoBit` and `ClusterStepFixedCases` hold it to that.
 //
 // Weight and context staging: per layer six cp.async groups (feature map, q|k|v, context, out_proj,
-// ff.0, ff.2), each refilled with the next layer's as soon as the current one is consumed, so a
-// stage waits with five groups still in flight (an empty group where there is nothing to load
-// keeps that count right). Layer 0's groups are issued before the wait for the previous kernel:
+// ff.0, ff.2), each refilled with the next layer's as soon as the current one is consumed (issued
+// inside a cluster barrier's wait where one follows), so a stage waits with five groups still in
+// flight (an empty group where there is nothing to load keeps that count right). Layer 0's groups are issued before the wait for the previous kernel:
 // weights and context caches are complete before the step (kernels/launch.cuh).
 #include <cooperative_groups.h>
 #include <cuda_pipeline.h>
@@ -93,7 +94,7 @@ struct Params {
   float scale;  // 1 / sqrt(Dh), as row_tile_attention
 };
 
-// Copies `rows` rows of `width` floats (global, row stride src_stride) to shared (row stride
+// Copies `rows` rows of kWidth floats (global, row stride src_stride) to shared (row stride
 // dst_stride) with 16-byte cp.async; the caller commits.
 template <int kWidth>
 __device__ __forceinline__ void copy_rows(float* dst, int dst_stride, const float* src, std::int64_t src_stride,

@@ -9,6 +9,11 @@ namespace artabpfn::kernels {
 // Empty when a CUDA device is usable; otherwise the reason none is.
 std::string gpu_unavailable_reason();
 
+// Whether the current device launches thread block clusters (sm_90 and later). Asked at every call
+// (two cheap host queries), so that a process using devices of different architectures gets each
+// one's answer; false where no device is usable.
+bool device_has_clusters();
+
 // The current device, for reports (verify's environment, the benchmarks' JSON).
 struct GpuInfo {
   std::string name;                      // "NVIDIA H100 80GB HBM3"

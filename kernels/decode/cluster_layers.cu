@@ -33,8 +33,9 @@
 // Weight and context staging: per layer six cp.async groups (feature map, q|k|v, context, out_proj,
 // ff.0, ff.2), each refilled with the next layer's as soon as the current one is consumed (issued
 // inside a cluster barrier's wait where one follows), so a stage waits with five groups still in
-// flight (an empty group where there is nothing to load keeps that count right). Layer 0's groups are issued before the wait for the previous kernel:
-// weights and context caches are complete before the step (kernels/launch.cuh).
+// flight (an empty group where there is nothing to load keeps that count right). Layer 0's groups
+// are issued before the wait for the previous kernel: weights and context caches are complete
+// before the step (kernels/launch.cuh).
 #include <cooperative_groups.h>
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
@@ -48,6 +49,7 @@
 #include "kernels/attention/online_softmax.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/decode.hpp"
+#include "kernels/device_info.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
 
@@ -174,9 +176,9 @@ __device__ __forceinline__ void wait_staged() {
 }
 
 // The blocked sums of thread (ty = tid / kCols, tx = tid % kCols): rows x_row0 + ty + (256 / kCols) i
-// (i < kR) of x (stride kK) times weight rows tx + kCols j (j < kO) of w (stride kK + 4), over kK. The float chains
-// of all kK / 32 blocks run interleaved (kR kO kK / 32 independent chains a thread), then each
-// output's block sums are added in double in block order.
+// (i < kR) of x (stride kK) times weight rows tx + kCols j (j < kO) of w (stride kK + 4), over kK.
+// The float chains of all kK / 32 blocks run interleaved (kR kO kK / 32 independent chains a
+// thread), then each output's block sums are added in double in block order.
 template <int kR, int kO, int kK, int kCols = 16>
 __device__ __forceinline__ void blocked_sums(const float* x, int x_row0, const float* w, float (&sums)[kR][kO]) {
   constexpr int kBlocks = kK / 32, kRowStep = kThreads / kCols;
@@ -560,7 +562,9 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
 #endif
 }
 
-int max_resident_clusters() {
+}  // namespace
+
+int cluster_decode_resident_clusters() {
   static const int clusters = [] {
     cudaLaunchConfig_t config{};
     config.gridDim = dim3(kCluster * 64, 1, 1);
@@ -585,29 +589,25 @@ int max_resident_clusters() {
   return clusters;
 }
 
-}  // namespace
-
-int cluster_decode_resident_clusters() { return max_resident_clusters(); }
-
 bool cluster_decode_fits(int d_model, int n_heads, int d_ff, int n_layers) {
   return d_model == kD && n_heads == kHeads && d_ff == kFF && n_layers >= 1 && n_layers <= kClusterDecodeMaxLayers;
 }
 
 bool cluster_decode_available() {
-  int device = 0, clusters = 0, optin = 0, major = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&clusters, cudaDevAttrClusterLaunch, device) ||
-      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) ||
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device)) {
+  if (!device_has_clusters()) return false;
+  int device = 0, optin = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
     cudaGetLastError();
     return false;
   }
-  return major >= 9 && clusters != 0 && static_cast<std::size_t>(optin) >= kSmemBytes && max_resident_clusters() >= 1;
+  return static_cast<std::size_t>(optin) >= kSmemBytes && cluster_decode_resident_clusters() >= 1;
 }
 
 int cluster_decode_samples_per_cluster(std::int64_t batch) {
   // As many clusters as the device holds at once (15 of 8 blocks on an H100 or H200) until each
   // has kMaxSamples: a launch of more clusters than that runs in waves.
-  const std::int64_t resident = std::max(max_resident_clusters(), 1);
+  const std::int64_t resident = std::max(cluster_decode_resident_clusters(), 1);
   return static_cast<int>(std::clamp<std::int64_t>((batch + resident - 1) / resident, 1, kMaxSamples));
 }
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/device_info.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
@@ -91,15 +92,6 @@ __global__ void __launch_bounds__(Tile::threads)
   }
   cluster.sync();
 #endif
-}
-
-// Asked at every call (two cheap host queries), so that a process using devices of different
-// architectures gets each one's answer.
-bool device_has_clusters() {
-  int device = 0, value = 0;
-  if (cudaGetDevice(&device) != cudaSuccess) return false;
-  if (cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) return false;
-  return value != 0;
 }
 
 }  // namespace

@@ -94,4 +94,13 @@ std::string select_device_from_ctest_resources() {
   return outcome;
 }
 
+bool device_has_clusters() {
+  int device = 0, value = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) {
+    cudaGetLastError();  // not left behind for a later check to find
+    return false;
+  }
+  return value != 0;
+}
+
 }  // namespace artabpfn::kernels

@@ -75,6 +75,38 @@ struct Workspace {
   }
 };
 
+// A second stream for work beside the context's stream: fork(main) makes it wait for what main
+// has queued so far, join(main) makes main wait for what it has queued since. Eager and under
+// stream capture alike (a captured step then has two branches).
+class SideStream {
+ public:
+  SideStream() {
+    ARTABPFN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    ARTABPFN_CUDA_CHECK(cudaEventCreateWithFlags(&forked_, cudaEventDisableTiming));
+    ARTABPFN_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
+  }
+  ~SideStream() {
+    cudaEventDestroy(forked_);
+    cudaEventDestroy(done_);
+    cudaStreamDestroy(stream_);
+  }
+  SideStream(const SideStream&) = delete;
+  SideStream& operator=(const SideStream&) = delete;
+  cudaStream_t fork(cudaStream_t main) {
+    ARTABPFN_CUDA_CHECK(cudaEventRecord(forked_, main));
+    ARTABPFN_CUDA_CHECK(cudaStreamWaitEvent(stream_, forked_, 0));
+    return stream_;
+  }
+  void join(cudaStream_t main) {
+    ARTABPFN_CUDA_CHECK(cudaEventRecord(done_, stream_));
+    ARTABPFN_CUDA_CHECK(cudaStreamWaitEvent(main, done_, 0));
+  }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+  cudaEvent_t forked_ = nullptr, done_ = nullptr;
+};
+
 // Optional stage markers of an eager decode step (profile_decode_step): mark(stage) records an
 // event on the stream; the launches after it, up to the next mark, count to `stage`.
 class StageMarks {
@@ -152,28 +184,32 @@ class StepProgress {
 class Runner {
  public:
   Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream)
-      : m_(model), c_(model.config()), options_(options), s_(stream) {}
+      : norms_in_products(options.fuse_epilogues), m_(model), c_(model.config()), options_(options), s_(stream) {}
 
   // Stage markers of profile_decode_step; null (the default): no events.
   StageMarks* marks = nullptr;
+  // Each LayerNorm in the launch of the product before it (options_.fuse_epilogues): false beside
+  // the cluster step, whose wave holds the GPCs linear_layer_norm's clusters would wait for.
+  bool norms_in_products;
   void mark(const char* stage) {
     if (marks) marks->mark(stage, s_);
   }
 
-  // Runs every layer on w.x [n, D] in place; attend(l, w) fills w.a from w.qkv for layer l.
+  // Runs every layer on x [n, D] in place (w.x, or a slice of it), with w's other buffers as
+  // scratch from row 0; attend(l, w) fills w.a from w.qkv for layer l.
   // Per layer: the folded feature map, q|k|v, attention, out_proj, ff.0 (+ GELU), ff.2, each of
   // the three LayerNorms after the product before it. appends (a decode step: one per layer):
   // the K/V append after q|k|v. options_.fuse_epilogues: the LayerNorms and the append in the
   // launch of the product before them where the kernels can (6 launches a decode step's layer);
-  // else separate launches (10); bitwise the same.
+  // else separate launches (10); bitwise the same. norms_in_products false: the LayerNorms apart.
   template <class Attend>
-  void layers(Workspace& w, std::int64_t n, Attend&& attend, const kernels::KVAppend* appends = nullptr) {
+  void layers(Workspace& w, float* x, std::int64_t n, Attend&& attend, const kernels::KVAppend* appends = nullptr) {
     using kernels::Epilogue;
     const int D = c_.d_model;
     for (int l = 0; l < c_.n_layers; ++l) {
       const LayerWeights& L = m_.layer(l);
       mark("projections");
-      product_then_norm(w.x.data(), L.feature, nullptr, D, w.x.data(), L.norm1_weight, L.norm1_bias, w.h.data(), n);
+      product_then_norm(x, L.feature, nullptr, D, x, L.norm1_weight, L.norm1_bias, w.h.data(), n);
       mark("projections");
       if (appends != nullptr && options_.fuse_epilogues) {
         kernels::linear_append_kv(w.h.data(), L.qkv, w.qkv.data(), n, D, appends[l], s_);
@@ -189,8 +225,7 @@ class Runner {
       product_then_norm(w.a.data(), L.out, nullptr, D, w.h.data(), L.norm2_weight, L.norm2_bias, w.h2.data(), n);
       mark("feed_forward");
       kernels::linear(w.h2.data(), L.ff_in, L.ff_in_bias, nullptr, w.f.data(), n, D, c_.d_ff, Epilogue::kGelu, s_);
-      product_then_norm(w.f.data(), L.ff_out, L.ff_out_bias, c_.d_ff, w.h2.data(), L.norm3_weight, L.norm3_bias,
-                        w.x.data(), n);
+      product_then_norm(w.f.data(), L.ff_out, L.ff_out_bias, c_.d_ff, w.h2.data(), L.norm3_weight, L.norm3_bias, x, n);
     }
   }
 
@@ -199,7 +234,7 @@ class Runner {
   void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
                          const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
     const int D = c_.d_model;
-    if (options_.fuse_epilogues) {
+    if (norms_in_products) {
       kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, s_);
       return;
     }
@@ -246,7 +281,7 @@ class Runner {
     const int D = c_.d_model;
     const TeacherForcingIndex index(d, seq_task, nt);
     embed_teacher_forcing_rows(m_.embedding(), d, index, y, nt, w.x.data(), s_);
-    layers(w, n, [&](int l, Workspace& ws) {
+    layers(w, w.x.data(), n, [&](int l, Workspace& ws) {
       const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.kh.data(), ws.vh.data(), cache, l, d,
                                                            index, nt, c_.n_heads, c_.head_dim(), s_);
       attend(job.q, job.context, job.buffer, ws);
@@ -263,7 +298,7 @@ class Runner {
     if (n == 0) return cache;
     Workspace w(n, c_, false);
     embed_context_rows(m_.embedding(), d, w.x.data(), s_);
-    layers(w, n, [&](int l, Workspace& ws) {
+    layers(w, w.x.data(), n, [&](int l, Workspace& ws) {
       const LayerAttention job = store_prefill_kv(ws.qkv.data(), cache, l, d, c_.n_heads, c_.head_dim(), s_);
       kernels::shared_context_attention(job.q, job.context, {ws.a.data(), ws.lse.data(), true}, s_);
     });
@@ -442,6 +477,7 @@ struct InferenceContext::Impl {
     DeviceBuffer<float> values, logp;
     std::vector<DeviceBuffer<float>> kb, vb;
     Workspace w;
+    SideStream side;  // for the samples beside the cluster step's (decode_step)
 
     DecodeState(const ModelConfig& c, const TaskData& d, std::int64_t first, std::int64_t batch_, std::int64_t per_task,
                 bool sample_, std::uint64_t seed_, const std::vector<float>& given)
@@ -470,23 +506,41 @@ struct InferenceContext::Impl {
     }
   };
 
-  // The arguments of the cluster step (kernels/decode.hpp: all layers of a decode step in one
-  // launch, bitwise the same as the per-layer launches with fused attention), or nothing where it
-  // does not serve (ContextOptions::decode_layers): per-layer launches asked for, split attention,
-  // another model shape, a device without it, a block's samples of different tasks, unaligned
-  // memory; with kAuto also where it is slower: below 32 samples, and above one wave of clusters
-  // (bench/engine/NOTES.md, "The cluster step").
-  static std::optional<kernels::ClusterDecodeArgs> cluster_step(const Runner& run, const TaskData& d,
-                                                                const ContextCache& cache, DecodeState& st) {
+  // Samples over one wave of clusters that kAuto still gives the cluster step: those past the wave
+  // run the per-layer launches on a second stream at the same time, on the SMs the clusters leave
+  // idle (bench/engine/NOTES.md, "Beside the clusters").
+  static constexpr std::int64_t kSamplesBesideClusters = 16;
+
+  // How many of a batch's samples (task_of_sample: each one's task), from the first, the cluster
+  // step (kernels/decode.hpp) decodes; the others run on the per-layer launches. None where it does
+  // not serve (ContextOptions::decode_layers): per-layer launches asked for, split attention,
+  // another model shape, a device without it, a block's samples of different tasks; with kAuto also
+  // where it is slower: below 32 samples and over one wave of clusters plus kSamplesBesideClusters
+  // (bench/engine/NOTES.md, "The cluster step"). kAuto gives it at most one wave; kClusters all.
+  static std::int64_t clustered_samples(const Runner& run, const std::vector<std::int32_t>& task_of_sample) {
     const ModelConfig& c = run.c_;
     const DecodeLayers how = run.options_.decode_layers;
     if (how == DecodeLayers::kPerLayer || run.options_.attention != AttentionMode::kFused ||
-        !kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers) || !kernels::cluster_decode_available() ||
-        !kernels::cluster_decode_tasks_fit(st.task_host))
-      return std::nullopt;
+        !kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers) || !kernels::cluster_decode_available())
+      return 0;
     const std::int64_t one_wave =
         std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
-    if (how == DecodeLayers::kAuto && (st.batch < 32 || st.batch > one_wave)) return std::nullopt;
+    std::int64_t samples = std::int64_t(task_of_sample.size());
+    if (how == DecodeLayers::kAuto) {
+      if (samples < 32 || samples > one_wave + kSamplesBesideClusters) return 0;
+      samples = std::min(samples, one_wave);
+    }
+    return kernels::cluster_decode_tasks_fit({task_of_sample.begin(), task_of_sample.begin() + samples}) ? samples : 0;
+  }
+
+  // The cluster step's arguments (all layers of a decode step in one launch, bitwise the same as
+  // the per-layer launches with fused attention) for st's samples [0, args.batch), or nothing
+  // (clustered_samples, or unaligned memory).
+  static std::optional<kernels::ClusterDecodeArgs> cluster_step(const Runner& run, const TaskData& d,
+                                                                const ContextCache& cache, DecodeState& st) {
+    const std::int64_t samples = clustered_samples(run, st.task_host);
+    if (samples == 0) return std::nullopt;
+    const ModelConfig& c = run.c_;
     kernels::ClusterDecodeArgs a;
     for (int l = 0; l < c.n_layers; ++l) {
       const LayerWeights& L = run.m_.layer(l);
@@ -498,7 +552,7 @@ struct InferenceContext::Impl {
     }
     a.n_layers = c.n_layers;
     a.x = st.w.x.data();
-    a.batch = st.batch;
+    a.batch = samples;
     a.context_offset = d.context_offset.data();
     a.context_len = d.context_len.data();
     a.task_of_sample = st.task.data();
@@ -508,33 +562,56 @@ struct InferenceContext::Impl {
     return a;
   }
 
+  // The per-layer launches of a decode step's layers for st's samples [first, first + count) on
+  // run's stream: their rows of st.w.x, st.w's other buffers as scratch.
+  static void layered_step(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st,
+                           std::int64_t first, std::int64_t count) {
+    const ModelConfig& c = run.c_;
+    const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
+    const std::int64_t buffer_offset = first * H * st.cap * Dh;  // [B, H, capacity, Dh] caches
+    const std::int32_t* task = st.task.data() + first;
+    int* step = st.step.data();
+    // Buffer t-1's K/V join the cache after each layer's q|k|v, before its attention (nothing at t = 0).
+    std::vector<kernels::KVAppend> appends;
+    for (int l = 0; l < c.n_layers; ++l)
+      appends.push_back({st.kb[std::size_t(l)].data() + buffer_offset, st.vb[std::size_t(l)].data() + buffer_offset,
+                         st.cap, step, H, Dh});
+    run.layers(st.w, st.w.x.data() + first * 2 * D, 2 * count, [&](int l, Workspace& ws) {
+      const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(count), H, 2, Dh, 3 * D};
+      // The cache (prefill) and st.task (the call's setup) were complete before the step began.
+      const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
+                                   d.context_offset.data(), d.context_len.data(), task, true};
+      // Both rows of step t see buffer rows 0..t-1: the length is t, read from device memory.
+      const kernels::BufferKV buf{st.kb[std::size_t(l)].data() + buffer_offset,
+                                  st.vb[std::size_t(l)].data() + buffer_offset, st.cap, st.cap,
+                                  kernels::BufferMask::kDecode, step};
+      run.attend(q, ctx, buf, ws);
+    }, appends.data());
+  }
+
   // Launches one decode step (the one st.step names) on run's stream and advances st.step.
   static void decode_step(Runner& run, const TaskData& d, const ContextCache& cache, DecodeState& st) {
     const ModelConfig& c = run.c_;
-    const int H = c.n_heads, Dh = c.head_dim(), D = c.d_model;
+    const int D = c.d_model;
     const std::int64_t batch = st.batch;
     Workspace& w = st.w;
     int* step = st.step.data();
     run.mark("embed");
     kernels::embed_decode_step(run.m_.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
                                step, batch, w.x.data(), run.s_);
-    if (const std::optional<kernels::ClusterDecodeArgs> layers = cluster_step(run, d, cache, st)) {
-      kernels::cluster_decode_layers(*layers, run.s_);
-    } else {
-      // Buffer t-1's K/V join the cache after each layer's q|k|v, before its attention (nothing at t = 0).
-      std::vector<kernels::KVAppend> appends;
-      for (int l = 0; l < c.n_layers; ++l)
-        appends.push_back({st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, step, H, Dh});
-      run.layers(w, 2 * batch, [&](int l, Workspace& ws) {
-        const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(batch), H, 2, Dh, 3 * D};
-        // The cache (prefill) and st.task (the call's setup) were complete before the step began.
-        const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
-                                     d.context_offset.data(), d.context_len.data(), st.task.data(), true};
-        // Both rows of step t see buffer rows 0..t-1: the length is t, read from device memory.
-        const kernels::BufferKV buf{st.kb[std::size_t(l)].data(), st.vb[std::size_t(l)].data(), st.cap, st.cap,
-                                    kernels::BufferMask::kDecode, step};
-        run.attend(q, ctx, buf, ws);
-      }, appends.data());
+    const std::optional<kernels::ClusterDecodeArgs> clusters = cluster_step(run, d, cache, st);
+    const std::int64_t clustered = clusters ? clusters->batch : 0;
+    if (clustered == 0) {
+      layered_step(run, d, cache, st, 0, batch);
+    } else if (clustered == batch) {
+      kernels::cluster_decode_layers(*clusters, run.s_);
+    } else {  // the clusters' launch first, so that its blocks find their SMs free
+      const cudaStream_t side = st.side.fork(run.s_);
+      kernels::cluster_decode_layers(*clusters, run.s_);
+      Runner beside(run.m_, run.options_, side);
+      beside.norms_in_products = false;
+      layered_step(beside, d, cache, st, clustered, batch - clustered);
+      st.side.join(run.s_);
     }
     run.mark("head");
     kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, run.s_);
@@ -789,6 +866,13 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
   require_float32(options_, "sample_sequence");
   if (options_.attention == AttentionMode::kReencode) return Impl::reencode(model_, options_, stream_, tasks, samples, seed, true);
   return Impl::decode_in_chunks(*this, "sample_sequence", tasks, samples, true, seed);
+}
+
+DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t per_task) const {
+  std::vector<std::int32_t> task_of_sample(static_cast<std::size_t>(tasks.task_count() * per_task));
+  for (std::size_t i = 0; i < task_of_sample.size(); ++i) task_of_sample[i] = static_cast<std::int32_t>(std::int64_t(i) / per_task);
+  const std::int64_t clustered = Impl::clustered_samples(Runner(model_, options_, stream_), task_of_sample);
+  return {clustered, std::int64_t(task_of_sample.size()) - clustered};
 }
 
 StepTiming InferenceContext::time_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays) {

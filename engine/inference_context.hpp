@@ -33,7 +33,8 @@ std::string attention_mode_name(AttentionMode mode);
 // d_ff 256), the device can run it and each block's samples share a task; elsewhere per layer.
 // kPerLayer: 6 launches a layer (kernels/layer.hpp, kernels/attention.hpp). kAuto: kClusters where
 // it is faster, from 32 samples up to one wave of clusters (240 samples on an H100;
-// bench/engine/NOTES.md, "The cluster step"), else kPerLayer.
+// bench/engine/NOTES.md, "The cluster step"); a few samples over one wave (up to 16) run the
+// per-layer launches on a second stream beside the wave ("Beside the clusters"); else kPerLayer.
 enum class DecodeLayers { kAuto, kClusters, kPerLayer };
 
 // float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with
@@ -67,6 +68,13 @@ struct ContextOptions {
   std::function<void(std::int64_t done, std::int64_t total)> progress = nullptr;
   Precision precision = Precision::kFloat32;
   DecodeLayers decode_layers = DecodeLayers::kAuto;
+};
+
+// How a decode step of a batch runs its layers (InferenceContext::decode_plan): samples
+// [0, clustered) on the cluster step, the other `layered` on the per-layer launches (both non-zero:
+// the per-layer launches on a second stream at the same time).
+struct DecodePlan {
+  std::int64_t clustered = 0, layered = 0;
 };
 
 // One decode step's time (bench/engine): device-event medians over replays of the same step.
@@ -116,6 +124,10 @@ class InferenceContext {
   // behind a host gate before the GPU starts it, so each interval is the stages' GPU time
   // (kernels back to back, no host launch gaps); eager_us - staged_us is what host launches cost.
   StepProfile profile_decode_step(const TaskTensors& tasks, std::int64_t samples, int step, int replays);
+
+  // How a decode step of `per_task` sequences per task of `tasks`, all in one chunk, runs its layers
+  // with this context's options and device.
+  DecodePlan decode_plan(const TaskTensors& tasks, std::int64_t per_task) const;
 
   const ContextOptions& options() const { return options_; }
 

@@ -4,7 +4,8 @@
 // replays, launched eagerly (one launch per kernel) and as the context's CUDA graph replay,
 // for fused and split attention, with the layers as one launch of thread block clusters
 // (ContextOptions::decode_layers kClusters, "cluster"; the default, kAuto, takes it from 32 samples
-// up to one wave of clusters), as per-layer launches
+// up to one wave of clusters, with up to 16 more samples on per-layer launches beside the wave;
+// the "clustered" column: samples on the cluster step), as per-layer launches
 // with each LayerNorm and the K/V append in the launch of the product before it
 // (ContextOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches
 // ("plain"). First checks that graph replay of the default path and eager launches of the plain
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
   }
 
   fmt::print("\none decode step, Nc {}, Nt {}, t {}, median of {} replays (us)\n", nc, nt, step, replays);
-  fmt::print("{:>6} {:>7} {:>8} {:>11} {:>11} {:>7}\n", "B", "attn", "layers", "eager us", "graph us", "nodes");
+  fmt::print("{:>6} {:>7} {:>8} {:>11} {:>11} {:>7} {:>9}\n", "B", "attn", "layers", "eager us", "graph us", "nodes",
+             "clustered");
   if (large) batches.push_back(65536);
   for (const std::int64_t b : batches)
     for (const std::string& name : modes) {
@@ -99,8 +101,9 @@ int main(int argc, char** argv) {
         if (default_only != (variant == &automatic) || (variant == &cluster && !clusters)) continue;
         engine::InferenceContext context(model, options(mode, true, v));
         const engine::StepTiming t = context.time_decode_step(task, b, step, replays);
-        fmt::print("{:>6} {:>7} {:>8} {:>11.1f} {:>11.1f} {:>7}\n", b, engine::attention_mode_name(mode), v.name,
-                   t.eager_us, t.graph_us, t.graph_nodes);
+        const engine::DecodePlan plan = context.decode_plan(task, b);
+        fmt::print("{:>6} {:>7} {:>8} {:>11.1f} {:>11.1f} {:>7} {:>9}\n", b, engine::attention_mode_name(mode), v.name,
+                   t.eager_us, t.graph_us, t.graph_nodes, plan.clustered);
         std::fflush(stdout);
       }
     }

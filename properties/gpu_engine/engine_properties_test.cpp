@@ -454,6 +454,42 @@ TEST(EngineProperties, ClusterStepFixedCases) {
   }
 }
 
+// kAuto up to 16 samples over one wave of clusters: the wave's samples on the cluster step and the
+// rest on the per-layer launches on a second stream at the same time, bitwise the per-layer
+// launches alone.
+// One task (samples and forced AR densities over value sets), then two tasks whose second one's
+// samples run partly beside the wave (the per-layer part's task and buffer offsets), graph replay
+// and eager launches.
+TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
+  ARTABPFN_REQUIRE_GPU();
+  if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
+  const std::int64_t one_wave = std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
+  const ModelConfig config = cluster_shape(2, 3, 3);
+  struct Case {
+    int tasks;
+    std::int64_t per_task;
+    bool graphs;
+  };
+  // Two tasks of half a wave plus 8: the wave ends on a block boundary inside the second task.
+  for (const Case k : {Case{1, one_wave + 9, true}, Case{1, one_wave + 16, false}, Case{2, one_wave / 2 + 8, true}}) {
+    SCOPED_TRACE(::testing::Message() << k.tasks << " tasks of " << k.per_task << (k.graphs ? ", graphs" : ", eager"));
+    const Batch b = random_batch(SmallCase{config, 43, 40, 3, 2}, k.tasks, static_cast<int>(k.per_task));
+    const engine::DeviceModel model(b.weights);
+    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    on.decode_graphs = off.decode_graphs = k.graphs;
+    off.decode_layers = engine::DecodeLayers::kPerLayer;
+    engine::InferenceContext automatic(model, on), layered(model, off);
+    const engine::DecodePlan plan = automatic.decode_plan(b.tensors, k.per_task);
+    EXPECT_EQ(plan.clustered, one_wave);
+    EXPECT_EQ(plan.layered, k.tasks * k.per_task - one_wave);
+    EXPECT_EQ(layered.decode_plan(b.tensors, k.per_task).clustered, 0);
+    // Over one wave plus 16 samples kAuto leaves every sample to the per-layer launches.
+    EXPECT_EQ(automatic.decode_plan(b.tensors, (one_wave + 17) / k.tasks + 1).clustered, 0);
+    EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, k.per_task, 5), layered.sample_sequence(b.tensors, k.per_task, 5)));
+    EXPECT_TRUE(same_bits(automatic.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
+  }
+}
+
 // The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and
 // arguments it refuses with a message before launching anything.
 TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {

@@ -1,8 +1,10 @@
 #pragma once
-// The per-key arithmetic of the fused attention: a row's score and its lazy online-softmax
-// update. Shared by the row-tiled kernels (row_tile_attention.cu) and the cluster decode step
+// The per-key arithmetic of the fused attention: a row's score, its lazy online-softmax update,
+// and the merge of the warps' states of a row at the end. Shared by the row-tiled kernels (row_tile_attention.cu) and the cluster decode step
 // (kernels/decode/cluster_layers.cu), which must round exactly as they do.
 #include <cuda_runtime.h>
+
+#include <cmath>
 
 namespace artabpfn::kernels::detail {
 
@@ -72,6 +74,31 @@ __device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[k
   }
   l += p;
   return p;
+}
+
+// The merge of kWarps warps' states of one row (each warp's keys a disjoint part of the row's), in
+// warp order: m = the largest warp max (-inf: no warp saw a key); for each warp w that saw one,
+// f = exp(m_w - m), l += f l_w and acc += f o_w on the float4 chunk `chunk` of o. part_m, part_l:
+// [warp][rows]; part_o: [warp][rows][o_stride]. Returns m; the row's output is acc / l if m > -inf.
+template <int kWarps>
+__device__ __forceinline__ float merge_warp_states(const float* part_m, const float* part_l, const float* part_o,
+                                                   int rows, int row, int o_stride, int chunk, float& l, float4& acc) {
+  float m = -INFINITY;
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * rows + row]);
+  acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  l = 0.f;
+  if (m != -INFINITY) {
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float mw = part_m[w * rows + row];
+      if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
+      const float f = expf(mw - m);
+      l = fmaf(f, part_l[w * rows + row], l);
+      fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * rows + row) * o_stride + 4 * chunk));
+    }
+  }
+  return m;
 }
 
 }  // namespace artabpfn::kernels::detail

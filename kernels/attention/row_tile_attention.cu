@@ -430,21 +430,10 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
     for (int item = threadIdx.x; item < S::rows * chunks_used; item += kThreads) {
       const int item_row = item / chunks_used, chunk = item - item_row * chunks_used;
       if (tile_row0 + item_row >= p.rows_per_head) continue;
-      float m = -INFINITY;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * S::rows + item_row]);
-      float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-      float l = 0.f;
-      if (m != -INFINITY) {
-#pragma unroll
-        for (int w = 0; w < kWarps; ++w) {
-          const float mw = part_m[w * S::rows + item_row];
-          if (mw == -INFINITY) continue;  // a warp that saw no key contributes nothing (not 0 * x)
-          const float f = expf(mw - m);
-          l = fmaf(f, part_l[w * S::rows + item_row], l);
-          detail::fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * S::rows + item_row) * S::max_dim + 4 * chunk));
-        }
-      }
+      float l;
+      float4 acc;
+      const float m =
+          detail::merge_warp_states<kWarps>(part_m, part_l, part_o, S::rows, item_row, S::max_dim, chunk, l, acc);
       const std::int64_t out_row = output_row(p, tile_row0 + item_row, h);
       float* dst = p.out + out_row * head_dim + 4 * chunk;
       const float e[4] = {acc.x, acc.y, acc.z, acc.w};

@@ -43,6 +43,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "kernels/alignment.hpp"
@@ -52,6 +54,7 @@
 #include "kernels/device_info.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
+#include "kernels/layer/whole_k.cuh"
 
 namespace artabpfn::kernels {
 namespace {
@@ -96,16 +99,11 @@ struct Params {
   float scale;  // 1 / sqrt(Dh), as row_tile_attention
 };
 
-// Copies `rows` rows of kWidth floats (global, row stride src_stride) to shared (row stride
-// dst_stride) with 16-byte cp.async; the caller commits.
+// Copies `rows` rows of kWidth floats (global, kWidth apart) from row `first` of src to shared
+// (dst_stride apart) with 16-byte cp.async; the caller commits.
 template <int kWidth>
-__device__ __forceinline__ void copy_rows(float* dst, int dst_stride, const float* src, std::int64_t src_stride,
-                                          int rows) {
-  constexpr int chunks = kWidth / 4;
-  for (int idx = static_cast<int>(threadIdx.x); idx < rows * chunks; idx += kThreads) {
-    const int r = idx / chunks, c = idx - r * chunks;
-    __pipeline_memcpy_async(dst + r * dst_stride + 4 * c, src + r * src_stride + 4 * c, 16);
-  }
+__device__ __forceinline__ void copy_rows(float* dst, int dst_stride, const float* src, int first, int rows) {
+  detail::stage_rows_async<kThreads>(dst, src, first, rows, first + rows, kWidth, dst_stride);
 }
 
 // The layer's weight slices of block `rank` (one cp.async group each, in consumption order with
@@ -114,21 +112,21 @@ struct Slots {
   float* smem;
   int rank;
   __device__ void feature(const ClusterDecodeLayer& L) const {
-    copy_rows<kD>(smem + kOffFeature, kWs, L.feature + kSliceD * rank * kD, kD, kSliceD);
+    copy_rows<kD>(smem + kOffFeature, kWs, L.feature, kSliceD * rank, kSliceD);
   }
   __device__ void qkv(const ClusterDecodeLayer& L) const {  // q, k, v rows of head rank % 4
     const int h = rank % kHeads;
     for (int part = 0; part < 3; ++part)
-      copy_rows<kD>(smem + kOffQkvW + part * kDh * kWs, kWs, L.qkv + (part * kD + h * kDh) * kD, kD, kDh);
+      copy_rows<kD>(smem + kOffQkvW + part * kDh * kWs, kWs, L.qkv, part * kD + h * kDh, kDh);
   }
   __device__ void out(const ClusterDecodeLayer& L) const {
-    copy_rows<kD>(smem + kOffOut, kWs, L.out + kSliceD * rank * kD, kD, kSliceD);
+    copy_rows<kD>(smem + kOffOut, kWs, L.out, kSliceD * rank, kSliceD);
   }
   __device__ void ff0(const ClusterDecodeLayer& L) const {
-    copy_rows<kD>(smem + kOffFf0, kWs, L.ff_in + kSliceFF * rank * kD, kD, kSliceFF);
+    copy_rows<kD>(smem + kOffFf0, kWs, L.ff_in, kSliceFF * rank, kSliceFF);
   }
   __device__ void ff2(const ClusterDecodeLayer& L) const {
-    copy_rows<kFF>(smem + kOffFf2, kWsFF, L.ff_out + kSliceD * rank * kFF, kFF, kSliceD);
+    copy_rows<kFF>(smem + kOffFf2, kWsFF, L.ff_out, kSliceD * rank, kSliceD);
   }
 };
 
@@ -154,8 +152,8 @@ __device__ __forceinline__ Context block_context(const Params& p, const ClusterD
 __device__ __forceinline__ void stage_context(float* smem, const Context& c, int first) {
   const int keys = min(kCtxKeys, c.nc - first);
   if (keys <= 0) return;
-  copy_rows<kDh>(smem + kOffCtxK, kDh, c.k + static_cast<std::int64_t>(first) * kDh, kDh, keys);
-  copy_rows<kDh>(smem + kOffCtxV, kDh, c.v + static_cast<std::int64_t>(first) * kDh, kDh, keys);
+  copy_rows<kDh>(smem + kOffCtxK, kDh, c.k, first, keys);
+  copy_rows<kDh>(smem + kOffCtxV, kDh, c.v, first, keys);
 }
 
 // A cluster barrier with `work` between this block's arrival and its wait: work that needs no other
@@ -470,21 +468,10 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
       __syncthreads();
       if (tid < kAttnRows * kDh / 4) {
         const int item_row = tid / (kDh / 4), chunk = tid % (kDh / 4);
-        float m = -INFINITY;
-#pragma unroll
-        for (int w = 0; w < kWarps; ++w) m = fmaxf(m, part_m[w * kAttnRows + item_row]);
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        float l_sum = 0.f;
-        if (m != -INFINITY) {
-#pragma unroll
-          for (int w = 0; w < kWarps; ++w) {
-            const float mw = part_m[w * kAttnRows + item_row];
-            if (mw == -INFINITY) continue;
-            const float f = expf(mw - m);
-            l_sum = fmaf(f, part_l[w * kAttnRows + item_row], l_sum);
-            detail::fma4(acc, f, *reinterpret_cast<const float4*>(part_o + (w * kAttnRows + item_row) * kDh + 4 * chunk));
-          }
-        }
+        float l_sum;
+        float4 acc;
+        const float m =
+            detail::merge_warp_states<kWarps>(part_m, part_l, part_o, kAttnRows, item_row, kDh, chunk, l_sum, acc);
         const bool seen = m != -INFINITY && attn_row0 + item_row < valid_rows;
         float4 out = make_float4(0.f, 0.f, 0.f, 0.f);
         if (seen) out = make_float4(acc.x / l_sum, acc.y / l_sum, acc.z / l_sum, acc.w / l_sum);
@@ -564,29 +551,46 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
 
 }  // namespace
 
+namespace {
+
+// cudaOccupancyMaxActiveClusters for the kernel's launch shape on the current device (0: none or an error).
+int count_resident_clusters() {
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(kCluster * 64, 1, 1);
+  config.blockDim = dim3(kThreads, 1, 1);
+  config.dynamicSmemBytes = kSmemBytes;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = kCluster;
+  attribute.val.clusterDim.y = 1;
+  attribute.val.clusterDim.z = 1;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  int count = 0;
+  if (cudaFuncSetAttribute(cluster_layers_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(kSmemBytes)) != cudaSuccess ||
+      cudaOccupancyMaxActiveClusters(&count, cluster_layers_kernel, &config) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return count;
+}
+
+}  // namespace
+
 int cluster_decode_resident_clusters() {
-  static const int clusters = [] {
-    cudaLaunchConfig_t config{};
-    config.gridDim = dim3(kCluster * 64, 1, 1);
-    config.blockDim = dim3(kThreads, 1, 1);
-    config.dynamicSmemBytes = kSmemBytes;
-    cudaLaunchAttribute attribute{};
-    attribute.id = cudaLaunchAttributeClusterDimension;
-    attribute.val.clusterDim.x = kCluster;
-    attribute.val.clusterDim.y = 1;
-    attribute.val.clusterDim.z = 1;
-    config.attrs = &attribute;
-    config.numAttrs = 1;
-    int count = 0;
-    if (cudaFuncSetAttribute(cluster_layers_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(kSmemBytes)) != cudaSuccess ||
-        cudaOccupancyMaxActiveClusters(&count, cluster_layers_kernel, &config) != cudaSuccess) {
-      cudaGetLastError();
-      return 0;
-    }
-    return count;
-  }();
-  return clusters;
+  // Asked once per device (a host may mix GPU models), under a lock: contexts run on many threads.
+  static std::mutex mutex;
+  static std::map<int, int> by_device;
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto known = by_device.find(device);
+  if (known != by_device.end()) return known->second;
+  return by_device[device] = count_resident_clusters();
 }
 
 bool cluster_decode_fits(int d_model, int n_heads, int d_ff, int n_layers) {

@@ -73,16 +73,15 @@ inline bool whole_k_fits(const float* x, const float* weight, int in_features) {
 }
 
 // Stages `count` rows [first, first + count) of a row-major [*, in_features] matrix (rows past
-// `limit` as zeros) into shared rows dst_stride floats apart (the tiles here: in_features + 4) with
-// 16-byte cp.async copies by the block's kThreads threads; the caller commits and waits. Also the
-// cluster decode step's weight and context copies (kernels/decode/cluster_layers.cu).
+// `limit` as zeros) into shared [count][in_features + 4] with 16-byte cp.async copies by the
+// block's kThreads threads; the caller commits and waits.
 template <int kThreads>
 __device__ __forceinline__ void stage_rows_async(float* dst, const float* __restrict__ src, std::int64_t first,
-                                                 int count, std::int64_t limit, int in_features, int dst_stride) {
-  const int chunks = in_features / 4;
+                                                 int count, std::int64_t limit, int in_features) {
+  const int chunks = in_features / 4, stride = in_features + 4;
   for (int idx = static_cast<int>(threadIdx.x); idx < count * chunks; idx += kThreads) {
     const int rr = idx / chunks, c = idx - rr * chunks;
-    float* to = dst + rr * dst_stride + 4 * c;
+    float* to = dst + rr * stride + 4 * c;
     const std::int64_t row = first + rr;
     if (row < limit) __pipeline_memcpy_async(to, src + row * in_features + 4 * c, 16);
     else *reinterpret_cast<float4*>(to) = make_float4(0.f, 0.f, 0.f, 0.f);
@@ -175,10 +174,10 @@ __device__ __forceinline__ void whole_k_tile(const float* __restrict__ x, const 
   float* xs = whole_k_staged;
   float* ws = whole_k_staged + Tile::rows * (in_features + 4);
   float* chains = Tile::split > 1 ? ws + Tile::outs * (in_features + 4) : nullptr;
-  stage_rows_async<Tile::threads>(ws, weight, out0, Tile::outs, out_features, in_features, in_features + 4);
+  stage_rows_async<Tile::threads>(ws, weight, out0, Tile::outs, out_features, in_features);
   start_after_previous_kernel();
   stage_rows_async<Tile::threads>(xs, x, static_cast<std::int64_t>(blockIdx.x) * Tile::rows, Tile::rows, rows,
-                                  in_features, in_features + 4);
+                                  in_features);
   __pipeline_commit();
   __pipeline_wait_prior(0);
   __syncthreads();

@@ -869,6 +869,8 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
 }
 
 DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t per_task) const {
+  if (per_task < 1 || per_task > std::int64_t(UINT32_MAX))
+    throw InputError("decode_plan: per_task must be 1 to 2^32 - 1 sequences per task");
   std::vector<std::int32_t> task_of_sample(static_cast<std::size_t>(tasks.task_count() * per_task));
   for (std::size_t i = 0; i < task_of_sample.size(); ++i) task_of_sample[i] = static_cast<std::int32_t>(std::int64_t(i) / per_task);
   const std::int64_t clustered = Impl::clustered_samples(Runner(model_, options_, stream_), task_of_sample);

@@ -483,6 +483,7 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     EXPECT_EQ(plan.clustered, one_wave);
     EXPECT_EQ(plan.layered, k.tasks * k.per_task - one_wave);
     EXPECT_EQ(layered.decode_plan(b.tensors, k.per_task).clustered, 0);
+    EXPECT_THROW(automatic.decode_plan(b.tensors, 0), InputError);
     // Over one wave plus 16 samples kAuto leaves every sample to the per-layer launches.
     EXPECT_EQ(automatic.decode_plan(b.tensors, (one_wave + 17) / k.tasks + 1).clustered, 0);
     EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, k.per_task, 5), layered.sample_sequence(b.tensors, k.per_task, 5)));

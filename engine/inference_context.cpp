@@ -339,6 +339,13 @@ HostTensor<float> padded_result(const TaskData& d, std::int64_t rows_per_task) {
   return out;
 }
 
+// The task of each sequence [first, first + batch), `per_task` sequences a task.
+std::vector<std::int32_t> sequence_tasks(std::int64_t first, std::int64_t batch, std::int64_t per_task) {
+  std::vector<std::int32_t> task(static_cast<std::size_t>(batch));
+  for (std::int64_t b = 0; b < batch; ++b) task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / per_task);
+  return task;
+}
+
 // Copies a [Nt, B] step-major device result of sequences [first, first + B) into out [T, R, Nt].
 void scatter_steps(const std::vector<float>& steps, std::int64_t first, std::int64_t batch, std::int64_t rows_per_task,
                    const TaskData& d, HostTensor<float>& out) {
@@ -483,17 +490,15 @@ struct InferenceContext::Impl {
                 bool sample_, std::uint64_t seed_, const std::vector<float>& given)
         : batch(batch_), cap(std::max(d.nt_max, 1)), sample(sample_), seed(seed_), step(1),
           w(2 * batch_, c, false) {
-      std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch)), base(seq_task.size());
-      std::vector<std::uint32_t> tid(seq_task.size()), sidx(seq_task.size());
-      for (std::int64_t b = 0; b < batch; ++b) {
-        const std::int64_t seq = first + b;
-        seq_task[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task);
-        base[std::size_t(b)] = static_cast<std::int32_t>(seq / per_task * d.nt_max);
-        tid[std::size_t(b)] = static_cast<std::uint32_t>(seq / per_task);
-        sidx[std::size_t(b)] = static_cast<std::uint32_t>(seq % per_task);
+      task_host = sequence_tasks(first, batch, per_task);
+      std::vector<std::int32_t> base(task_host.size());
+      std::vector<std::uint32_t> tid(task_host.size()), sidx(task_host.size());
+      for (std::size_t b = 0; b < task_host.size(); ++b) {
+        base[b] = static_cast<std::int32_t>(std::int64_t(task_host[b]) * d.nt_max);
+        tid[b] = static_cast<std::uint32_t>(task_host[b]);
+        sidx[b] = static_cast<std::uint32_t>((first + std::int64_t(b)) % per_task);
       }
-      task = upload(seq_task);
-      task_host = std::move(seq_task);
+      task = upload(task_host);
       x_base = upload(base);
       task_id = upload(tid);
       sample_index = upload(sidx);
@@ -510,12 +515,15 @@ struct InferenceContext::Impl {
   // run the per-layer launches on a second stream at the same time, on the SMs the clusters leave
   // idle (bench/engine/NOTES.md, "Beside the clusters").
   static constexpr std::int64_t kSamplesBesideClusters = 16;
+  // Fewest samples kAuto gives the cluster step (H100: at B 1 the per-layer step took 373 us, the
+  // cluster step 397; at B 32 427 against 408).
+  static constexpr std::int64_t kFewestClusteredSamples = 32;
 
   // How many of a batch's samples (task_of_sample: each one's task), from the first, the cluster
   // step (kernels/decode.hpp) decodes; the others run on the per-layer launches. None where it does
   // not serve (ContextOptions::decode_layers): per-layer launches asked for, split attention,
   // another model shape, a device without it, a block's samples of different tasks; with kAuto also
-  // where it is slower: below 32 samples and over one wave of clusters plus kSamplesBesideClusters
+  // where it is slower: below kFewestClusteredSamples and over one wave plus kSamplesBesideClusters
   // (bench/engine/NOTES.md, "The cluster step"). kAuto gives it at most one wave; kClusters all.
   static std::int64_t clustered_samples(const Runner& run, const std::vector<std::int32_t>& task_of_sample) {
     const ModelConfig& c = run.c_;
@@ -527,7 +535,7 @@ struct InferenceContext::Impl {
         std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
     std::int64_t samples = std::int64_t(task_of_sample.size());
     if (how == DecodeLayers::kAuto) {
-      if (samples < 32 || samples > one_wave + kSamplesBesideClusters) return 0;
+      if (samples < kFewestClusteredSamples || samples > one_wave + kSamplesBesideClusters) return 0;
       samples = std::min(samples, one_wave);
     }
     return kernels::cluster_decode_tasks_fit({task_of_sample.begin(), task_of_sample.begin() + samples}) ? samples : 0;
@@ -871,8 +879,7 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
 DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t per_task) const {
   if (per_task < 1 || per_task > std::int64_t(UINT32_MAX))
     throw InputError("decode_plan: per_task must be 1 to 2^32 - 1 sequences per task");
-  std::vector<std::int32_t> task_of_sample(static_cast<std::size_t>(tasks.task_count() * per_task));
-  for (std::size_t i = 0; i < task_of_sample.size(); ++i) task_of_sample[i] = static_cast<std::int32_t>(std::int64_t(i) / per_task);
+  const std::vector<std::int32_t> task_of_sample = sequence_tasks(0, tasks.task_count() * per_task, per_task);
   const std::int64_t clustered = Impl::clustered_samples(Runner(model_, options_, stream_), task_of_sample);
   return {clustered, std::int64_t(task_of_sample.size()) - clustered};
 }
@@ -924,8 +931,7 @@ HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& ta
   const std::int64_t chunk = run.plan_chunk("evaluate_joint_density", total, per_sequence);
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
-    std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch));
-    for (std::int64_t b = 0; b < batch; ++b) seq_task[std::size_t(b)] = static_cast<std::int32_t>((first + b) / sets);
+    const std::vector<std::int32_t> seq_task = sequence_tasks(first, batch, sets);
     const auto y = DeviceBuffer<float>(given_values(tasks, first, batch, nt));
     DeviceBuffer<float> log_density(static_cast<std::size_t>(batch * nt));
     if (mixed) {

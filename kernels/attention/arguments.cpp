@@ -33,10 +33,11 @@ void check_buffer(const QueryBlock& q, const BufferKV& buffer, const char* what)
   require(buffer.length >= 0 && buffer.length <= buffer.capacity, what, "buffer length must be in 0..capacity");
   if (buffer.mask == BufferMask::kTeacherForcing)
     require(q.queries == 2 * buffer.length, what, "teacher forcing needs queries == 2 * buffer length");
-  require(buffer.length == 0 || (buffer.k != nullptr && buffer.v != nullptr), what, "null buffer K/V");
   require(buffer.device_length == nullptr || buffer.mask == BufferMask::kDecode, what,
           "a device buffer length is for decode steps only");
-  require(buffer.device_length == nullptr || (buffer.k != nullptr && buffer.v != nullptr), what, "null buffer K/V");
+  // A device length may name rows at run time, so K/V must be given with it as with host rows.
+  require((buffer.length == 0 && buffer.device_length == nullptr) || (buffer.k != nullptr && buffer.v != nullptr),
+          what, "null buffer K/V");
 }
 
 }  // namespace artabpfn::kernels::detail

@@ -555,12 +555,17 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
 #endif
 }
 
-}  // namespace
-
-namespace {
-
-// cudaOccupancyMaxActiveClusters for the kernel's launch shape on the current device (0: none or an error).
+// cudaOccupancyMaxActiveClusters for the kernel's launch shape on the current device; 0 where it
+// cannot run (no clusters, or less shared memory a block than it needs) or on an error.
 int count_resident_clusters() {
+  int device = 0, optin = 0;
+  if (!device_has_clusters() || cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  if (static_cast<std::size_t>(optin) < kSmemBytes) return 0;
+  detail::allow_shared_memory_once(cluster_layers_kernel, kSmemBytes);
   cudaLaunchConfig_t config{};
   config.gridDim = dim3(kCluster * 64, 1, 1);
   config.blockDim = dim3(kThreads, 1, 1);
@@ -573,9 +578,7 @@ int count_resident_clusters() {
   config.attrs = &attribute;
   config.numAttrs = 1;
   int count = 0;
-  if (cudaFuncSetAttribute(cluster_layers_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(kSmemBytes)) != cudaSuccess ||
-      cudaOccupancyMaxActiveClusters(&count, cluster_layers_kernel, &config) != cudaSuccess) {
+  if (cudaOccupancyMaxActiveClusters(&count, cluster_layers_kernel, &config) != cudaSuccess) {
     cudaGetLastError();
     return 0;
   }
@@ -603,16 +606,7 @@ bool cluster_decode_fits(int d_model, int n_heads, int d_ff, int n_layers) {
   return d_model == kD && n_heads == kHeads && d_ff == kFF && n_layers >= 1 && n_layers <= kClusterDecodeMaxLayers;
 }
 
-bool cluster_decode_available() {
-  if (!device_has_clusters()) return false;
-  int device = 0, optin = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  return static_cast<std::size_t>(optin) >= kSmemBytes && cluster_decode_resident_clusters() >= 1;
-}
+bool cluster_decode_available() { return cluster_decode_resident_clusters() >= 1; }
 
 int cluster_decode_samples_per_cluster(std::int64_t batch) {
   // As many clusters as the device holds at once (15 of 8 blocks on an H100 or H200) until each

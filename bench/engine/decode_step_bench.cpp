@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     engine::InferenceContext eager(model, options(mode, false, plain));
     const bool same = same_bits(graph.sample_sequence(task, 256, 11), eager.sample_sequence(task, 256, 11));
     const bool same_density = same_bits(graph.evaluate_joint_density(density_task), eager.evaluate_joint_density(density_task));
-    fmt::print("B 256 {}: sample_sequence graph+default vs eager+plain bitwise {}; density {}\n",
+    fmt::print("B 256 {}: sample_sequence graph+cluster vs eager+plain bitwise {}; density {}\n",
                engine::attention_mode_name(mode), same ? "equal" : "DIFFERENT", same_density ? "equal" : "DIFFERENT");
     if (!same || !same_density) return 1;
   }

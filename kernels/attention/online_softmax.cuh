@@ -1,7 +1,8 @@
 #pragma once
 // The per-key arithmetic of the fused attention: a row's score, its lazy online-softmax update,
-// and the merge of the warps' states of a row at the end. Shared by the row-tiled kernels (row_tile_attention.cu) and the cluster decode step
-// (kernels/decode/cluster_layers.cu), which must round exactly as they do.
+// and the store and merge of the warps' states of a row at the end. Shared by the row-tiled
+// kernels (row_tile_attention.cu) and the cluster decode step (kernels/decode/cluster_layers.cu),
+// which must round exactly as they do.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -74,6 +75,24 @@ __device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[k
   }
   l += p;
   return p;
+}
+
+// Stores one warp's state of a row for merge_warp_states: the row's lanes write o's float4 chunks
+// (chunk lane_in_row + kGroup c, those below chunks_used) to part_o[(warp rows + row) o_stride], its
+// first lane m and l to part_m and part_l [warp rows + row].
+template <int kChunks, int kGroup>
+__device__ __forceinline__ void store_warp_state(float* part_m, float* part_l, float* part_o, int rows, int row,
+                                                 int warp, int o_stride, int lane_in_row, int chunks_used,
+                                                 const float4 (&o)[kChunks], float m, float l) {
+#pragma unroll
+  for (int c = 0; c < kChunks; ++c) {
+    const int chunk = lane_in_row + kGroup * c;
+    if (chunk < chunks_used) *reinterpret_cast<float4*>(part_o + (warp * rows + row) * o_stride + 4 * chunk) = o[c];
+  }
+  if (lane_in_row == 0) {
+    part_m[warp * rows + row] = m;
+    part_l[warp * rows + row] = l;
+  }
 }
 
 // The merge of kWarps warps' states of one row (each warp's keys a disjoint part of the row's), in

@@ -410,16 +410,8 @@ __global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p
     float* part_o = sm.k;  // [warp][row][max_dim]
     float* part_m = sm.v;  // [warp][row]
     float* part_l = sm.v + kWarps * S::rows;
-#pragma unroll
-    for (int c = 0; c < S::chunks; ++c) {
-      const int chunk = lane_in_row + S::group * c;
-      if (chunk < chunks_used)
-        *reinterpret_cast<float4*>(part_o + (warp * S::rows + row) * S::max_dim + 4 * chunk) = st.o[c];
-    }
-    if (lane_in_row == 0) {
-      part_m[warp * S::rows + row] = st.m;
-      part_l[warp * S::rows + row] = st.l;
-    }
+    detail::store_warp_state<S::chunks, S::group>(part_m, part_l, part_o, S::rows, row, warp, S::max_dim, lane_in_row,
+                                                  chunks_used, st.o, st.m, st.l);
     __syncthreads();
 #ifdef ARTABPFN_MUTATIONS
     // 0 / 0 for a row of the context-only kernel that saw no key.

@@ -54,6 +54,7 @@
 #include "kernels/device_info.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
+#include "kernels/layer/whole_k.cuh"
 
 namespace artabpfn::kernels {
 namespace {
@@ -136,6 +137,11 @@ struct Slots {
   }
 };
 
+// Row `row` of head h of sample b in a layer's buffer K or V cache ([B, H, capacity, Dh]).
+__device__ __forceinline__ float* buffer_row(float* cache, std::int64_t b, int h, int capacity, int row) {
+  return cache + ((b * kHeads + h) * capacity + row) * kDh;
+}
+
 // The block's attention context: keys [first, first + min(256, nc - first)) of head h of its task.
 struct Context {
   const float* k = nullptr;  // head h's [nc, Dh] rows of the layer
@@ -181,11 +187,11 @@ __device__ __forceinline__ void wait_staged() {
 
 // The blocked sums of thread (ty = tid / kCols, tx = tid % kCols): rows x_row0 + ty + (256 / kCols) i
 // (i < kR) of x (stride kK) times weight rows tx + kCols j (j < kO) of w (stride kK + 4), over kK.
-// The float chains of all kK / 32 blocks run interleaved (kR kO kK / 32 independent chains a
-// thread), then each output's block sums are added in double in block order.
+// The float chains (detail::chain_fma4) of all kK / 32 blocks run interleaved (kR kO kK / 32
+// independent chains a thread), then each output's block sums are added in double in block order.
 template <int kR, int kO, int kK, int kCols = 16>
 __device__ __forceinline__ void blocked_sums(const float* x, int x_row0, const float* w, float (&sums)[kR][kO]) {
-  constexpr int kBlocks = kK / 32, kRowStep = kThreads / kCols;
+  constexpr int kBlocks = kK / detail::kChainK, kRowStep = kThreads / kCols;
   const int ty = static_cast<int>(threadIdx.x) / kCols, tx = static_cast<int>(threadIdx.x) % kCols;
   float part[kBlocks][kR][kO];
 #pragma unroll
@@ -195,24 +201,20 @@ __device__ __forceinline__ void blocked_sums(const float* x, int x_row0, const f
 #pragma unroll
       for (int j = 0; j < kO; ++j) part[c][i][j] = 0.0f;
 #pragma unroll 2
-  for (int k = 0; k < 32; k += 4) {
+  for (int k = 0; k < detail::kChainK; k += 4) {
 #pragma unroll
     for (int c = 0; c < kBlocks; ++c) {
       float4 a[kR], b[kO];
 #pragma unroll
       for (int i = 0; i < kR; ++i)
-        a[i] = *reinterpret_cast<const float4*>(x + (x_row0 + ty + kRowStep * i) * kK + 32 * c + k);
+        a[i] = *reinterpret_cast<const float4*>(x + (x_row0 + ty + kRowStep * i) * kK + detail::kChainK * c + k);
 #pragma unroll
-      for (int j = 0; j < kO; ++j) b[j] = *reinterpret_cast<const float4*>(w + (tx + kCols * j) * (kK + 4) + 32 * c + k);
+      for (int j = 0; j < kO; ++j)
+        b[j] = *reinterpret_cast<const float4*>(w + (tx + kCols * j) * (kK + 4) + detail::kChainK * c + k);
 #pragma unroll
       for (int i = 0; i < kR; ++i)
 #pragma unroll
-        for (int j = 0; j < kO; ++j) {
-          part[c][i][j] = fmaf(a[i].x, b[j].x, part[c][i][j]);
-          part[c][i][j] = fmaf(a[i].y, b[j].y, part[c][i][j]);
-          part[c][i][j] = fmaf(a[i].z, b[j].z, part[c][i][j]);
-          part[c][i][j] = fmaf(a[i].w, b[j].w, part[c][i][j]);
-        }
+        for (int j = 0; j < kO; ++j) detail::chain_fma4(part[c][i][j], a[i], b[j]);
     }
   }
 #pragma unroll
@@ -393,7 +395,7 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
           const int s_local = idx / (2 * max(t - 1, 1)), rest = idx % (2 * max(t - 1, 1));
           const std::int64_t b = sample0 + kHalfSamples * half + s_local;
           if (b >= p.a.batch || kHalfSamples * half + s_local >= G) continue;
-          const float* row = (rest % 2 == 0 ? L.buffer_k : L.buffer_v) + ((b * kHeads + h) * p.a.capacity + rest / 2) * kDh;
+          const float* row = buffer_row(rest % 2 == 0 ? L.buffer_k : L.buffer_v, b, h, p.a.capacity, rest / 2);
           asm volatile("prefetch.global.L2 [%0];" ::"l"(row));
         }
     });
@@ -414,8 +416,7 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
           qkvs[r * kQkv + c] = sums[i][j];
           if (c >= kDh && t >= 1 && row % 2 == 0 && row < valid_rows) {
             const std::int64_t b = sample0 + row / 2;
-            float* buffer = c < 2 * kDh ? L.buffer_k : L.buffer_v;
-            buffer[((b * kHeads + h) * p.a.capacity + (t - 1)) * kDh + c % kDh] = sums[i][j];
+            buffer_row(c < 2 * kDh ? L.buffer_k : L.buffer_v, b, h, p.a.capacity, t - 1)[c % kDh] = sums[i][j];
           }
         }
     }
@@ -454,8 +455,8 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
           walk_keys(st, warp_key_count(min(kCtxKeys, ctx.nc - first)), active, g, p.scale,
                     [&](int j) { return ck + j * kDh; }, [&](int j) { return cv + j * kDh; });
         }
-        const float* bk = L.buffer_k + (b * kHeads + h) * p.a.capacity * kDh;
-        const float* bv = L.buffer_v + (b * kHeads + h) * p.a.capacity * kDh;
+        const float* bk = buffer_row(L.buffer_k, b, h, p.a.capacity, 0);
+        const float* bv = buffer_row(L.buffer_v, b, h, p.a.capacity, 0);
         walk_keys(st, warp_key_count(t), active, g, p.scale, [&](int j) { return bk + j * kDh; },
                   [&](int j) { return bv + j * kDh; });
       }
@@ -464,13 +465,7 @@ __global__ void __launch_bounds__(kThreads, 1) cluster_layers_kernel(const __gri
       float* part_o = smem + kOffCtxK;  // [warp][row][Dh]
       float* part_m = smem + kOffCtxV;  // [warp][row]
       float* part_l = part_m + kWarps * kAttnRows;
-#pragma unroll
-      for (int c = 0; c < 4; ++c)
-        *reinterpret_cast<float4*>(part_o + (warp * kAttnRows + row) * kDh + 4 * (g + 2 * c)) = st.o[c];
-      if (g == 0) {
-        part_m[warp * kAttnRows + row] = st.m;
-        part_l[warp * kAttnRows + row] = st.l;
-      }
+      detail::store_warp_state<4, 2>(part_m, part_l, part_o, kAttnRows, row, warp, kDh, g, kDh / 4, st.o, st.m, st.l);
       __syncthreads();
       if (tid < kAttnRows * kDh / 4) {
         const int item_row = tid / (kDh / 4), chunk = tid % (kDh / 4);

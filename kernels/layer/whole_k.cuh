@@ -30,6 +30,15 @@
 namespace artabpfn::kernels::detail {
 
 constexpr int kChainK = 32;  // the length of one float chain of the blocked reduction
+
+// Four k of a chain, in k order: part += a.x b.x, then .y, .z, .w, each one FMA (shared with the
+// cluster decode step's products, which must round as these do).
+__device__ __forceinline__ void chain_fma4(float& part, const float4& a, const float4& b) {
+  part = fmaf(a.x, b.x, part);
+  part = fmaf(a.y, b.y, part);
+  part = fmaf(a.z, b.z, part);
+  part = fmaf(a.w, b.w, part);
+}
 constexpr int kWholeMaxK = 256;
 
 // A tile of kThreads "owner" threads, each owning kR rows (ty + (kThreads / 16) i) and kO outputs
@@ -124,12 +133,7 @@ __device__ __forceinline__ void whole_k_dot(const float* xs, const float* ws, fl
 #pragma unroll
       for (int i = 0; i < kR; ++i)
 #pragma unroll
-        for (int j = 0; j < kO; ++j) {
-          part[i][j] = fmaf(a[i].x, b[j].x, part[i][j]);
-          part[i][j] = fmaf(a[i].y, b[j].y, part[i][j]);
-          part[i][j] = fmaf(a[i].z, b[j].z, part[i][j]);
-          part[i][j] = fmaf(a[i].w, b[j].w, part[i][j]);
-        }
+        for (int j = 0; j < kO; ++j) chain_fma4(part[i][j], a[i], b[j]);
     }
     if constexpr (kSplit == 1) {
 #pragma unroll

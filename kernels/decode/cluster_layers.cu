@@ -298,25 +298,31 @@ __device__ __forceinline__ float score(const RowState& st, const float* key, int
   return detail::row_score<4, 2>(st.q, key, g, kDh / 4, scale);
 }
 
-__device__ __forceinline__ void update(RowState& st, float s, const float* value, int g) {
-  const float prob = detail::online_update(st.m, st.l, st.o, s);
-#pragma unroll
-  for (int c = 0; c < 4; ++c) detail::fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * (g + 2 * c)));
-}
-
-// Keys j = warp + 8 u (u < count) at key(j), value(j), scored 4 at a time, then applied in order
-// to the rows that take them (active).
+// Keys j = warp + 8 u (u < count) at key(j), value(j), 4 at a time: the 4 keys scored and their
+// values loaded, then applied in order to the rows that take them (active). The values are loaded
+// before the updates (clamped to key count - 1: always a valid row) so that their latency overlaps
+// the scores' instead of following each update's branch (H100, B 240: 437 us a step, 445 without).
 template <class Key, class Value>
 __device__ __forceinline__ void walk_keys(RowState& st, int count, bool active, int g, float scale, Key key,
                                           Value value) {
   const int warp = static_cast<int>(threadIdx.x) / 32;
   for (int u0 = 0; u0 < count; u0 += 4) {
     float s[4];
+    float4 v[4][4];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) s[k] = score(st, key(warp + kWarps * min(u0 + k, count - 1)), g, scale);
+    for (int k = 0; k < 4; ++k) {
+      const int j = warp + kWarps * min(u0 + k, count - 1);
+      s[k] = score(st, key(j), g, scale);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) v[k][c] = *reinterpret_cast<const float4*>(value(j) + 4 * (g + 2 * c));
+    }
 #pragma unroll
     for (int k = 0; k < 4; ++k)
-      if (active && u0 + k < count) update(st, s[k], value(warp + kWarps * (u0 + k)), g);
+      if (active && u0 + k < count) {
+        const float prob = detail::online_update(st.m, st.l, st.o, s[k]);
+#pragma unroll
+        for (int c = 0; c < 4; ++c) detail::fma4(st.o[c], prob, v[k][c]);
+      }
   }
 }
 

@@ -513,8 +513,8 @@ struct InferenceContext::Impl {
 
   // Samples over one wave of clusters that kAuto still gives the cluster step: those past the wave
   // run the per-layer launches on a second stream at the same time, on the SMs the clusters leave
-  // idle (bench/engine/NOTES.md, "Beside the clusters").
-  static constexpr std::int64_t kSamplesBesideClusters = 16;
+  // idle (bench/engine/NOTES.md, "Beside the clusters"): up to one cluster's worth.
+  static constexpr std::int64_t kSamplesBesideClusters = kernels::kClusterDecodeMaxSamples;
   // Fewest samples kAuto gives the cluster step (H100: at B 1 the per-layer step took 373 us, the
   // cluster step 397; at B 32 427 against 408).
   static constexpr std::int64_t kFewestClusteredSamples = 32;

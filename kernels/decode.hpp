@@ -5,9 +5,9 @@
 // the same as the layered step (the engine's per-layer launches with fused attention).
 //
 // Compiled for one shape, the paper configuration's: D 128, 4 heads of 32, d_ff 256, up to
-// kClusterDecodeMaxLayers layers (cluster_decode_fits). A cluster of 8 blocks owns up to 16
+// kClusterDecodeMaxLayers layers (cluster_decode_fits). A cluster of 8 blocks owns up to 18
 // samples; each block of it owns a 1/8 column slice of every product's weights and, for the
-// attention, one head of 8 of the samples, whose context must be one task's
+// attention, one head of half of the samples (8 of 16, 9 of 18), whose context must be one task's
 // (cluster_decode_tasks_fit). Elsewhere the engine runs the layered step: the same results.
 #include <cuda_runtime.h>
 
@@ -17,7 +17,7 @@
 namespace artabpfn::kernels {
 
 constexpr int kClusterDecodeMaxLayers = 32;
-constexpr int kClusterDecodeMaxSamples = 16;  // samples a cluster owns at most
+constexpr int kClusterDecodeMaxSamples = 18;  // samples a cluster owns at most
 
 // One layer's weights (engine::LayerWeights: the folded feature map, q|k|v stacked [3D, D]) and
 // its K/V: the prefill's context cache ([H, Nc_t, Dh] blocks at context_offset[task]) and the

@@ -4,7 +4,7 @@
 // replays, launched eagerly (one launch per kernel) and as the context's CUDA graph replay,
 // for fused and split attention, with the layers as one launch of thread block clusters
 // (ContextOptions::decode_layers kClusters, "cluster"; the default, kAuto, takes it from 32 samples
-// up to one wave of clusters, with up to 16 more samples on per-layer launches beside the wave;
+// up to one wave of clusters, with up to 18 more samples on per-layer launches beside the wave;
 // the "clustered" column: samples on the cluster step), as per-layer launches
 // with each LayerNorm and the K/V append in the launch of the product before it
 // (ContextOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches

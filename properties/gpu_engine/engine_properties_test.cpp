@@ -428,9 +428,11 @@ TEST(EngineProperties, ClusterStepChangesNoBit) {
   std::printf("[cluster step] %d cases ran it (sampling)\n", clustered);
 }
 
-// The cluster step (kClusters) on three fixed cases, bitwise the per-layer launches: a context over
+// The cluster step (kClusters) on four fixed cases, bitwise the per-layer launches: a context over
 // 256 rows (the kernel's further pass) with a partial last cluster, no context with both attention
-// halves of every block busy, one sample. The sanitize tests run these (tests/sanitize).
+// halves of every block busy, one sample, and the 18-sample tile (its ninth warp and ff.2's input in
+// two halves) with a further pass and a partial last cluster. The sanitize tests run these
+// (tests/sanitize).
 TEST(EngineProperties, ClusterStepFixedCases) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
@@ -438,8 +440,9 @@ TEST(EngineProperties, ClusterStepFixedCases) {
   struct Case {
     int nc, samples;
   };
-  // 130 samples: 9 a cluster on an H100 (15 resident clusters), so both attention halves are busy.
-  for (const Case k : {Case{300, 37}, Case{0, 130}, Case{17, 1}}) {
+  // 130 samples: 9 a cluster on an H100 (15 resident clusters), so both attention halves are busy;
+  // 257: 18 a cluster, the last one 5.
+  for (const Case k : {Case{300, 37}, Case{0, 130}, Case{17, 1}, Case{300, 257}}) {
     SCOPED_TRACE(::testing::Message() << "Nc " << k.nc << ", " << k.samples << " samples");
     const Batch b = random_batch(SmallCase{config, 41, k.nc, 3, 2}, 1, 1);
     const engine::DeviceModel model(b.weights);
@@ -452,9 +455,9 @@ TEST(EngineProperties, ClusterStepFixedCases) {
   }
 }
 
-// kAuto up to 16 samples over one wave of clusters: the wave's samples on the cluster step and the
-// rest on the per-layer launches on a second stream at the same time, bitwise the per-layer
-// launches alone. One task (samples, and forced AR densities over as many value sets), then two
+// kAuto up to one cluster's samples (18) over one wave of clusters: the wave's samples on the
+// cluster step and the rest on the per-layer launches on a second stream at the same time, bitwise
+// the per-layer launches alone. One task (samples, and forced AR densities over as many value sets), then two
 // tasks whose second one's samples run partly beside the wave (the per-layer part's task and
 // buffer offsets); graph replay and eager launches.
 TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
@@ -467,8 +470,10 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     std::int64_t per_task;
     bool graphs;
   };
-  // Two tasks of half a wave plus 8: the wave ends on a block boundary inside the second task.
-  for (const Case k : {Case{1, one_wave + 9, true}, Case{1, one_wave + 16, false}, Case{2, one_wave / 2 + 8, true}}) {
+  // Two tasks of half a wave plus 9: the wave (clusters of 18, attention halves of 9) ends on a
+  // block boundary inside the second task.
+  const std::int64_t beside = kernels::kClusterDecodeMaxSamples;
+  for (const Case k : {Case{1, one_wave + 9, true}, Case{1, one_wave + beside, false}, Case{2, one_wave / 2 + 9, true}}) {
     SCOPED_TRACE(::testing::Message() << k.tasks << " tasks of " << k.per_task << (k.graphs ? ", graphs" : ", eager"));
     const Batch b = random_batch(SmallCase{config, 43, 40, 3, 2}, k.tasks, static_cast<int>(k.per_task));
     const engine::DeviceModel model(b.weights);
@@ -481,8 +486,8 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     EXPECT_EQ(plan.layered, k.tasks * k.per_task - one_wave);
     EXPECT_EQ(layered.decode_plan(b.tensors, k.per_task).clustered, 0);
     EXPECT_THROW(automatic.decode_plan(b.tensors, 0), InputError);
-    // Over one wave plus 16 samples kAuto leaves every sample to the per-layer launches.
-    EXPECT_EQ(automatic.decode_plan(b.tensors, (one_wave + 17) / k.tasks + 1).clustered, 0);
+    // Over one wave plus 18 samples kAuto leaves every sample to the per-layer launches.
+    EXPECT_EQ(automatic.decode_plan(b.tensors, (one_wave + beside + 1) / k.tasks + 1).clustered, 0);
     EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, k.per_task, 5), layered.sample_sequence(b.tensors, k.per_task, 5)));
     EXPECT_TRUE(same_bits(automatic.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
   }

@@ -524,21 +524,27 @@ struct InferenceContext::Impl {
   // not serve (ContextOptions::decode_layers): per-layer launches asked for, split attention,
   // another model shape, a device without it, a block's samples of different tasks; with kAuto also
   // where it is slower: below kFewestClusteredSamples and over one wave plus kSamplesBesideClusters
-  // (bench/engine/NOTES.md, "The cluster step"). kAuto gives it at most one wave; kClusters all.
+  // (bench/engine/NOTES.md, "The cluster step"). kAuto gives it at most one wave: of 18-sample
+  // clusters, or, where their blocks would mix tasks, of 16-sample ones (e.g. tasks of 128 samples:
+  // 240 in the wave and 16 beside it at B 256); kClusters all.
   static std::int64_t clustered_samples(const Runner& run, const std::vector<std::int32_t>& task_of_sample) {
     const ModelConfig& c = run.c_;
     const DecodeLayers how = run.options_.decode_layers;
     if (how == DecodeLayers::kPerLayer || run.options_.attention != AttentionMode::kFused ||
         !kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers) || !kernels::cluster_decode_available())
       return 0;
-    const std::int64_t one_wave =
-        std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
-    std::int64_t samples = std::int64_t(task_of_sample.size());
-    if (how == DecodeLayers::kAuto) {
-      if (samples < kFewestClusteredSamples || samples > one_wave + kSamplesBesideClusters) return 0;
-      samples = std::min(samples, one_wave);
+    const auto fit = [&](std::int64_t n) {
+      return kernels::cluster_decode_tasks_fit({task_of_sample.begin(), task_of_sample.begin() + n});
+    };
+    const std::int64_t samples = std::int64_t(task_of_sample.size());
+    if (how == DecodeLayers::kClusters) return fit(samples) ? samples : 0;
+    if (samples < kFewestClusteredSamples) return 0;
+    const std::int64_t resident = kernels::cluster_decode_resident_clusters();
+    for (const std::int64_t wave : {kernels::kClusterDecodeMaxSamples * resident, kernels::kClusterDecodeHalvesOf8 * resident}) {
+      const std::int64_t n = std::min(samples, wave);
+      if (samples - n <= kSamplesBesideClusters && fit(n)) return n;
     }
-    return kernels::cluster_decode_tasks_fit({task_of_sample.begin(), task_of_sample.begin() + samples}) ? samples : 0;
+    return 0;
   }
 
   // The cluster step's arguments (all layers of a decode step in one launch, bitwise the same as

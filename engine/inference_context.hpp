@@ -33,9 +33,9 @@ std::string attention_mode_name(AttentionMode mode);
 // d_ff 256), the device can run it and each block's samples share a task; elsewhere per layer.
 // kPerLayer: 6 launches a layer (kernels/layer.hpp, kernels/attention.hpp). kAuto: kClusters where
 // it is faster, from 32 samples up to one wave of clusters (270 samples on an H100: 15 clusters
-// of up to 18; bench/engine/NOTES.md, "The cluster step"); a few samples over one wave (up to 18)
-// run the per-layer launches on a second stream beside the wave ("Beside the clusters"); else
-// kPerLayer.
+// of up to 18, or 240 in clusters of 16 where 18-sample clusters would mix tasks in a block;
+// bench/engine/NOTES.md, "The cluster step"); a few samples over one wave (up to 18) run the
+// per-layer launches on a second stream beside the wave ("Beside the clusters"); else kPerLayer.
 enum class DecodeLayers { kAuto, kClusters, kPerLayer };
 
 // float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with

@@ -18,6 +18,9 @@ namespace artabpfn::kernels {
 
 constexpr int kClusterDecodeMaxLayers = 32;
 constexpr int kClusterDecodeMaxSamples = 18;  // samples a cluster owns at most
+// Samples a cluster owns at most with attention halves of 8 samples (the other tile has 9): a
+// batch of tasks of 8 k samples each fits its blocks where the 18-sample tile's may not.
+constexpr int kClusterDecodeHalvesOf8 = 16;
 
 // One layer's weights (engine::LayerWeights: the folded feature map, q|k|v stacked [3D, D]) and
 // its K/V: the prefill's context cache ([H, Nc_t, Dh] blocks at context_offset[task]) and the

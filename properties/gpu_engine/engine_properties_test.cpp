@@ -459,7 +459,8 @@ TEST(EngineProperties, ClusterStepFixedCases) {
 // cluster step and the rest on the per-layer launches on a second stream at the same time, bitwise
 // the per-layer launches alone. One task (samples, and forced AR densities over as many value sets), then two
 // tasks whose second one's samples run partly beside the wave (the per-layer part's task and
-// buffer offsets); graph replay and eager launches.
+// buffer offsets); graph replay and eager launches. Last, two tasks that only 16-sample clusters
+// keep apart.
 TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
@@ -491,6 +492,20 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, k.per_task, 5), layered.sample_sequence(b.tensors, k.per_task, 5)));
     EXPECT_TRUE(same_bits(automatic.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
   }
+  // Two tasks of 8 (R + 1) samples (R resident clusters): where 18-sample clusters would mix the
+  // tasks in a block (an H100: R 15, the boundary 128 inside a half of 9), kAuto runs a wave of
+  // 16-sample clusters (240) with the rest beside it, not everything per layer.
+  const std::int64_t resident = kernels::cluster_decode_resident_clusters(), per_task = 8 * (resident + 1);
+  const Batch b = random_batch(SmallCase{config, 47, 40, 3, 2}, 2, static_cast<int>(per_task));
+  const engine::DeviceModel model(b.weights);
+  engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+  off.decode_layers = engine::DecodeLayers::kPerLayer;
+  engine::InferenceContext automatic(model, on), layered(model, off);
+  const engine::DecodePlan plan = automatic.decode_plan(b.tensors, per_task);
+  EXPECT_GE(plan.clustered, kernels::kClusterDecodeHalvesOf8 * resident);
+  EXPECT_EQ(plan.clustered + plan.layered, 2 * per_task);
+  EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, per_task, 5), layered.sample_sequence(b.tensors, per_task, 5)));
+  EXPECT_TRUE(same_bits(automatic.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
 }
 
 // The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and

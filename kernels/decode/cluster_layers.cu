@@ -113,6 +113,7 @@ struct Tile {
                 "the merge's warp states fit the context's space");
 };
 static_assert(Tile<18>::warps == kKeyGroups + 1 && Tile<18>::attn_rows == 18, "warp 8 takes two rows");
+static_assert(kClusterDecodeMaxSamples == 18 && kClusterDecodeHalvesOf8 == 16, "the two instances");
 static_assert(Tile<16>::rows * kD * 2 >= Tile<16>::rows * kFF, "ff.2's input rows fit in two row arrays");
 
 struct Params {
@@ -274,7 +275,8 @@ __device__ __forceinline__ void store_slice(const float (&sums)[2][1], const flo
   const int ty = static_cast<int>(threadIdx.x) / 16, tx = static_cast<int>(threadIdx.x) % 16;
 #pragma unroll
   for (int i = 0; i < 2; ++i)
-    slice[(ty + T::rows / 2 * i) * kSliceD + tx] = bias != nullptr ? sums[i][0] + bias[kSliceD * rank + tx] : sums[i][0];
+    slice[(ty + T::rows / 2 * i) * kSliceD + tx] =
+        bias != nullptr ? sums[i][0] + bias[kSliceD * rank + tx] : sums[i][0];
 }
 
 template <class T, int kK>
@@ -518,8 +520,8 @@ __global__ void __launch_bounds__(Tile<kSamples>::threads, 1) cluster_layers_ker
           const float* ck = smem + kOffCtxK;
           const float* cv = smem + kOffCtxV;
           const int keys = min(kCtxKeys, ctx.nc - first);
-          walk_keys<kNinthWarp>(st, group_key_count(keys, warp_group), group_key_count(keys, kg), kg, active, g, p.scale,
-                    [&](int j) { return ck + j * kDh; }, [&](int j) { return cv + j * kDh; });
+          walk_keys<kNinthWarp>(st, group_key_count(keys, warp_group), group_key_count(keys, kg), kg, active, g,
+                                p.scale, [&](int j) { return ck + j * kDh; }, [&](int j) { return cv + j * kDh; });
         }
         const float* bk = buffer_row(L.buffer_k, b, h, p.a.capacity, 0);
         const float* bv = buffer_row(L.buffer_v, b, h, p.a.capacity, 0);
@@ -672,8 +674,11 @@ int count_resident_clusters() {
   return count;
 }
 
+// The instance for G samples a cluster: the 16-sample tile (attention halves of 8) up to 16.
+bool eighteen_sample_tile(int G) { return G > kClusterDecodeHalvesOf8; }
+
 // The samples of one attention half (a block's attention rows) at G samples a cluster.
-int half_samples(int G) { return G > 16 ? Tile<18>::half : Tile<16>::half; }
+int half_samples(int G) { return eighteen_sample_tile(G) ? Tile<18>::half : Tile<16>::half; }
 
 template <int kSamples>
 void launch(const Params& p, std::int64_t clusters, cudaStream_t stream) {
@@ -745,11 +750,12 @@ void cluster_decode_layers(const ClusterDecodeArgs& args, cudaStream_t stream) {
   detail::require(args.x != nullptr && args.step != nullptr && args.context_offset != nullptr &&
                       args.context_len != nullptr && args.task_of_sample != nullptr,
                   "cluster_decode_layers: null rows, step or context index");
-  detail::require(cluster_decode_aligned(args), "cluster_decode_layers: matrices, caches and rows must be 16-byte aligned");
+  detail::require(cluster_decode_aligned(args),
+                  "cluster_decode_layers: matrices, caches and rows must be 16-byte aligned");
   Params p{args, cluster_decode_samples_per_cluster(args.batch), 1.0f / std::sqrt(static_cast<float>(kDh))};
   const std::int64_t clusters = (args.batch + p.samples_per_cluster - 1) / p.samples_per_cluster;
   detail::require(clusters * kCluster <= 2147483647LL, "cluster_decode_layers: batch too large for one launch");
-  if (p.samples_per_cluster > 16)
+  if (eighteen_sample_tile(p.samples_per_cluster))
     launch<18>(p, clusters, stream);
   else
     launch<16>(p, clusters, stream);

@@ -39,6 +39,7 @@ __device__ __forceinline__ void chain_fma4(float& part, const float4& a, const f
   part = fmaf(a.z, b.z, part);
   part = fmaf(a.w, b.w, part);
 }
+
 constexpr int kWholeMaxK = 256;
 
 // A tile of kThreads "owner" threads, each owning kR rows (ty + (kThreads / 16) i) and kO outputs

@@ -457,10 +457,10 @@ TEST(EngineProperties, ClusterStepFixedCases) {
 
 // kAuto up to one cluster's samples (18) over one wave of clusters: the wave's samples on the
 // cluster step and the rest on the per-layer launches on a second stream at the same time, bitwise
-// the per-layer launches alone. One task (samples, and forced AR densities over as many value sets), then two
-// tasks whose second one's samples run partly beside the wave (the per-layer part's task and
-// buffer offsets); graph replay and eager launches. Last, two tasks that only 16-sample clusters
-// keep apart.
+// the per-layer launches alone. One task (samples, and forced AR densities over as many value
+// sets), then two tasks whose second one's samples run partly beside the wave (the per-layer part's
+// task and buffer offsets); graph replay and eager launches. Last, two tasks that only 16-sample
+// clusters keep apart.
 TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
@@ -484,7 +484,6 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     engine::InferenceContext automatic(model, on), layered(model, off);
     const engine::DecodePlan plan = automatic.decode_plan(b.tensors, k.per_task);
     EXPECT_EQ(plan.clustered, one_wave);
-    EXPECT_EQ(plan.layered, k.tasks * k.per_task - one_wave);
     EXPECT_EQ(layered.decode_plan(b.tensors, k.per_task).clustered, 0);
     EXPECT_THROW(automatic.decode_plan(b.tensors, 0), InputError);
     // Over one wave plus 18 samples kAuto leaves every sample to the per-layer launches.
@@ -503,7 +502,6 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
   engine::InferenceContext automatic(model, on), layered(model, off);
   const engine::DecodePlan plan = automatic.decode_plan(b.tensors, per_task);
   EXPECT_GE(plan.clustered, kernels::kClusterDecodeHalvesOf8 * resident);
-  EXPECT_EQ(plan.clustered + plan.layered, 2 * per_task);
   EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, per_task, 5), layered.sample_sequence(b.tensors, per_task, 5)));
   EXPECT_TRUE(same_bits(automatic.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
 }

@@ -184,13 +184,15 @@ class StepProgress {
 class Runner {
  public:
   Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream)
-      : norms_in_products(options.fuse_epilogues), m_(model), c_(model.config()), options_(options), s_(stream) {}
+      : Runner(model, options, stream, options.fuse_epilogues) {}
+  // norms_in_products: each LayerNorm in the launch of the product before it (options.fuse_epilogues
+  // above); false beside the cluster step, whose wave holds the GPCs linear_layer_norm's clusters
+  // would wait for.
+  Runner(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream, bool norms_in_products)
+      : m_(model), c_(model.config()), options_(options), s_(stream), norms_in_products_(norms_in_products) {}
 
   // Stage markers of profile_decode_step; null (the default): no events.
   StageMarks* marks = nullptr;
-  // Each LayerNorm in the launch of the product before it (options_.fuse_epilogues): false beside
-  // the cluster step, whose wave holds the GPCs linear_layer_norm's clusters would wait for.
-  bool norms_in_products;
   void mark(const char* stage) {
     if (marks) marks->mark(stage, s_);
   }
@@ -201,7 +203,7 @@ class Runner {
   // the three LayerNorms after the product before it. appends (a decode step: one per layer):
   // the K/V append after q|k|v. options_.fuse_epilogues: the LayerNorms and the append in the
   // launch of the product before them where the kernels can (6 launches a decode step's layer);
-  // else separate launches (10); bitwise the same. norms_in_products false: the LayerNorms apart.
+  // else separate launches (10); bitwise the same. norms_in_products_ false: the LayerNorms apart.
   template <class Attend>
   void layers(Workspace& w, float* x, std::int64_t n, Attend&& attend, const kernels::KVAppend* appends = nullptr) {
     using kernels::Epilogue;
@@ -234,7 +236,7 @@ class Runner {
   void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
                          const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
     const int D = c_.d_model;
-    if (norms_in_products) {
+    if (norms_in_products_) {
       kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, s_);
       return;
     }
@@ -331,6 +333,7 @@ class Runner {
   const ModelConfig& c_;
   const ContextOptions& options_;
   cudaStream_t s_;
+  const bool norms_in_products_;
 };
 
 HostTensor<float> padded_result(const TaskData& d, std::int64_t rows_per_task) {
@@ -622,8 +625,7 @@ struct InferenceContext::Impl {
     } else {  // the clusters' launch first, so that its blocks find their SMs free
       const cudaStream_t side = st.side.fork(run.s_);
       kernels::cluster_decode_layers(*clusters, run.s_);
-      Runner beside(run.m_, run.options_, side);
-      beside.norms_in_products = false;
+      Runner beside(run.m_, run.options_, side, /*norms_in_products=*/false);
       layered_step(beside, d, cache, st, clustered, batch - clustered);
       st.side.join(run.s_);
     }

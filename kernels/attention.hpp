@@ -81,4 +81,9 @@ void fused_attention(const QueryBlock& q, const ContextKV& context, const Buffer
 // 256). A tile covers rows b * Lq + i of one head, so it spans about rows / Lq samples.
 int attention_rows_per_block(int head_dim);
 
+// Helper (for tests): the blocks an SM that the instance a launch takes on the current device is
+// compiled for, 4 or 2, given its query rows of one head (B * Lq) and heads (row_tile_attention.cu,
+// "Occupancy"). Every instance computes the same bits.
+int attention_blocks_per_sm(int head_dim, std::int64_t rows_per_head, int heads);
+
 }  // namespace artabpfn::kernels

@@ -1,7 +1,7 @@
 // Named, deterministic edge cases of the GPU attention kernels (kernels/attention.hpp): empty
 // context and buffer, one key, every listed head dim, key counts just off the tile boundaries,
-// tasks alternating inside one tile, a launch of more than 65535 blocks, adversarial merge LSEs,
-// and argument errors. Same harness and tolerance rule as properties/gpu_attention.
+// tasks alternating inside one tile, a launch of more than 65535 blocks, the instance for many
+// tiles, adversarial merge LSEs, and argument errors. Same harness and tolerance rule as properties/gpu_attention.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -152,6 +152,56 @@ TEST(GpuAttentionEdgeCases, TasksAlternatingInsideOneTile) {
   for (Kernel k : {Kernel::kShared, Kernel::kFused, Kernel::kSplit}) EXPECT_VERDICT(run_and_check(k, in));
 }
 
+// The samples `picked` of `in` as a batch of their own (their queries, buffer rows and tasks, the
+// same contexts), and what `got`, the outputs of `in`, holds for them: a small launch to hold a
+// large launch's rows to.
+struct SubBatch {
+  Inputs inputs;
+  Outputs<float> got;
+};
+
+SubBatch pick_samples(const Inputs& in, const Outputs<float>& got, const std::vector<int>& picked) {
+  const Shape& s = in.shape;
+  Shape sub = s;
+  sub.batch = static_cast<int>(picked.size());
+  sub.task_of_sample.clear();
+  SubBatch out{random_inputs(sub, 11), {}};
+  Inputs& small = out.inputs;
+  small.context_k = in.context_k;
+  small.context_v = in.context_v;
+  small.context_offset = in.context_offset;
+  out.got = {std::vector<float>(small.q.size()), std::vector<float>(small.q.size() / static_cast<std::size_t>(s.head_dim))};
+  const auto dh = static_cast<std::size_t>(s.head_dim);
+  for (std::size_t p = 0; p < picked.size(); ++p) {
+    const int b = picked[p], to_b = static_cast<int>(p);
+    small.shape.task_of_sample.push_back(s.task_of_sample.empty() ? 0 : s.task_of_sample[static_cast<std::size_t>(b)]);
+    for (int h = 0; h < s.heads; ++h) {
+      for (int i = 0; i < s.queries; ++i) {
+        const std::size_t from = in.q_index(b, h, i), to = small.q_index(to_b, h, i);
+        for (std::size_t d = 0; d < dh; ++d) {
+          small.q[to + d] = in.q[from + d];
+          out.got.out[to + d] = got.out[from + d];
+        }
+        out.got.lse[to / dh] = got.lse[from / dh];
+      }
+      for (int j = 0; j < s.capacity; ++j)
+        for (std::size_t d = 0; d < dh; ++d) {
+          small.buffer_k[small.buffer_index(to_b, h, j) + d] = in.buffer_k[in.buffer_index(b, h, j) + d];
+          small.buffer_v[small.buffer_index(to_b, h, j) + d] = in.buffer_v[in.buffer_index(b, h, j) + d];
+        }
+    }
+  }
+  return out;
+}
+
+// `count` samples spread over a batch of `batch`, and its last one.
+std::vector<int> spread_samples(int batch, int count) {
+  std::vector<int> picked;
+  for (int i = 0; i < count; ++i) picked.push_back(static_cast<int>((static_cast<long long>(i) * 600011) % batch));
+  picked.push_back(batch - 1);
+  return picked;
+}
+
 // 300000 samples x 8 heads, one query each, Dh 8: 2.4M query rows, 32 rows per block, so 75000
 // blocks (more than 65535) for attention and 300000 for the merge. Checked against the reference
 // on a spread of 4000 rows (all of them: finite, written, guards intact).
@@ -166,38 +216,33 @@ TEST(GpuAttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
   for (Kernel k : {Kernel::kFused, Kernel::kSplit}) {
     const Outputs<float> got = run_gpu(k, in);
     for (float x : got.out) ASSERT_TRUE(std::isfinite(x));
-    // Spot check: a sub-batch holding samples spread over the whole range (incl. the last).
-    Shape sub = s;
-    std::vector<int> picked;
-    for (int i = 0; i < 500; ++i) picked.push_back(static_cast<int>((static_cast<long long>(i) * 600011) % s.batch));
-    picked.push_back(s.batch - 1);
-    sub.batch = static_cast<int>(picked.size());
-    sub.task_of_sample.clear();
-    Inputs small = random_inputs(sub, 11);
-    small.context_k = in.context_k;
-    small.context_v = in.context_v;
-    small.context_offset = in.context_offset;
-    Outputs<float> got_small{std::vector<float>(small.q.size()), std::vector<float>(small.q.size() / 8)};
-    for (std::size_t p = 0; p < picked.size(); ++p) {
-      const int b = picked[p];
-      small.shape.task_of_sample.push_back(s.task_of_sample[static_cast<std::size_t>(b)]);
-      for (int h = 0; h < 8; ++h) {
-        const std::size_t from = in.q_index(b, h, 0), to = small.q_index(static_cast<int>(p), h, 0);
-        for (int d = 0; d < 8; ++d) {
-          small.q[to + static_cast<std::size_t>(d)] = in.q[from + static_cast<std::size_t>(d)];
-          got_small.out[to + static_cast<std::size_t>(d)] = got.out[from + static_cast<std::size_t>(d)];
-        }
-        got_small.lse[to / 8] = got.lse[from / 8];
-        for (int j = 0; j < s.capacity; ++j)
-          for (int d = 0; d < 8; ++d) {
-            small.buffer_k[small.buffer_index(static_cast<int>(p), h, j) + static_cast<std::size_t>(d)] =
-                in.buffer_k[in.buffer_index(b, h, j) + static_cast<std::size_t>(d)];
-            small.buffer_v[small.buffer_index(static_cast<int>(p), h, j) + static_cast<std::size_t>(d)] =
-                in.buffer_v[in.buffer_index(b, h, j) + static_cast<std::size_t>(d)];
-          }
-      }
-    }
-    EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, small), reference<float>(k, small), got_small));
+    const SubBatch sub = pick_samples(in, got, spread_samples(s.batch, 500));
+    EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, sub.inputs), reference<float>(k, sub.inputs), sub.got));
+  }
+}
+
+// A launch of at least four tiles an SM takes the kernels' instance of four blocks an SM (Dh 32,
+// the paper's decode step from B = 8 SMs); its rows must be bitwise what the instance of two blocks
+// an SM computes for the same samples in a small launch, and match the reference.
+TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
+  ARTABPFN_REQUIRE_GPU();
+  int device = 0, sms = 0;
+  ASSERT_EQ(cudaGetDevice(&device), cudaSuccess);
+  ASSERT_EQ(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), cudaSuccess);
+  Shape s = shape(8 * sms + 5, 4, 2, 32, {45, 0, 19}, 9);
+  s.task_of_sample.resize(static_cast<std::size_t>(s.batch));
+  for (int b = 0; b < s.batch; ++b) s.task_of_sample[static_cast<std::size_t>(b)] = (b * 5) % 3;
+  const std::vector<int> picked = spread_samples(s.batch, 4 * sms);  // ~2 tiles an SM
+  ASSERT_EQ(kernels::attention_blocks_per_sm(s.head_dim, 2LL * s.batch, s.heads), 4);
+  ASSERT_EQ(kernels::attention_blocks_per_sm(s.head_dim, 2LL * static_cast<long long>(picked.size()), s.heads), 2);
+  const Inputs in = random_inputs(s, 12);
+  for (Kernel k : {Kernel::kShared, Kernel::kBuffer, Kernel::kFused}) {
+    const SubBatch sub = pick_samples(in, run_gpu(k, in), picked);
+    const Outputs<float> alone = run_gpu(k, sub.inputs);
+    std::string where;
+    EXPECT_TRUE(bitwise_equal(sub.got.out, alone.out, &where) && bitwise_equal(sub.got.lse, alone.lse, &where))
+        << kernel_name(k) << ": B " << s.batch << " (4 blocks an SM) vs the same samples alone (2) differ at " << where;
+    EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, sub.inputs), reference<float>(k, sub.inputs), sub.got));
   }
 }
 

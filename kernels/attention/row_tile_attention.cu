@@ -32,6 +32,14 @@
 // each context K/V tile once for all its M rows (M / Lq samples); tiles that mix tasks are
 // correct and only load less per step. Rows past B * Lq compute nothing and write nothing.
 //
+// Occupancy. Every class is compiled for two blocks an SM (up to 128 registers a thread); the
+// classes of two lanes a row (Dh <= 32) also for four (64 registers), which a launch of at least
+// four tiles an SM takes (attention_blocks_per_sm): there, more than two waves at two blocks an
+// SM, twice the warps hide more of the per-key latency; below it the few spills and the longer
+// wave cost more than they hide (decode step with every launch on four, H100: -7% at B 2048, -11%
+// at B 8192 and 65536, +12% at B 512; bench/engine/NOTES.md, v16). Both instances compute the same
+// operations in the same order.
+//
 // Results are deterministic and batch invariant: a row's arithmetic depends only on its own
 // query, its keys and Dh (never on the tile it shares, B, or the other samples), because every
 // warp visits its keys one at a time in increasing key order, whatever NB is.
@@ -333,8 +341,8 @@ __device__ __forceinline__ std::int64_t output_row(const Params& p, std::int64_t
   return p.out_rows ? r * p.heads + h : (b * p.heads + h) * p.queries + i;
 }
 
-template <class S, bool kContext, bool kBuffer>
-__global__ void __launch_bounds__(kThreads, 2) row_tile_attention(const Params p) {
+template <class S, bool kContext, bool kBuffer, int kBlocksPerSm>
+__global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(const Params p) {
   // With context_prefetch the block's first context keys are staged before the wait (below).
   const bool prefetch = kContext && p.context_prefetch;
   if (!prefetch) detail::start_after_previous_kernel();
@@ -451,6 +459,22 @@ using ShapeD64 = Shape<4, 4, 64>;
 using ShapeD128 = Shape<4, 8, 32>;
 using ShapeD256 = Shape<8, 8, 32>;
 
+// Whether a launch of `tiles` blocks of a class of two lanes a row takes its instance of four
+// blocks an SM (see "Occupancy" above): at least four tiles an SM of the current device.
+bool many_tiles(std::int64_t tiles) {
+  int device = 0, sms = 0;
+  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
+  ARTABPFN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return tiles >= 4 * static_cast<std::int64_t>(sms);
+}
+
+template <class S, bool kContext, bool kBuffer>
+auto kernel_for(std::int64_t tiles) {
+  if constexpr (S::group == 2)
+    if (many_tiles(tiles)) return row_tile_attention<S, kContext, kBuffer, 4>;
+  return row_tile_attention<S, kContext, kBuffer, 2>;
+}
+
 template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
@@ -461,9 +485,9 @@ void launch_shape(const Params& p, cudaStream_t stream) {
   if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
 #endif
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
-  detail::allow_shared_memory_once(row_tile_attention<S, kContext, kBuffer>, sizeof(Smem<S>));
-  detail::launch(row_tile_attention<S, kContext, kBuffer>, static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>),
-                 stream, q);
+  const auto kernel = kernel_for<S, kContext, kBuffer>(q.tiles);
+  detail::allow_shared_memory_once(kernel, sizeof(Smem<S>));
+  detail::launch(kernel, static_cast<unsigned>(grid), kThreads, sizeof(Smem<S>), stream, q);
 }
 
 // A head-dim class, compiled for exactly its widest Dh where Dh is that (8, 16, ..., 256: the usual
@@ -543,6 +567,12 @@ int attention_rows_per_block(int head_dim) {
   if (padded <= 64) return ShapeD64::rows;
   if (padded <= 128) return ShapeD128::rows;
   return ShapeD256::rows;
+}
+
+int attention_blocks_per_sm(int head_dim, std::int64_t rows_per_head, int heads) {
+  const int rows = attention_rows_per_block(head_dim);
+  const std::int64_t tiles = (rows_per_head + rows - 1) / rows * heads;
+  return rows == ShapeD32::rows && many_tiles(tiles) ? 4 : 2;
 }
 
 void shared_context_attention(const QueryBlock& q, const ContextKV& context, const AttentionOut& out,

@@ -221,9 +221,10 @@ TEST(GpuAttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
   }
 }
 
-// A launch of at least four tiles an SM takes the kernels' instance of four blocks an SM (Dh 32,
-// the paper's decode step from B = 8 SMs); its rows must be bitwise what the instance of two blocks
-// an SM computes for the same samples in a small launch, and match the reference.
+// A launch of at least four tiles an SM takes the kernels' instance of four blocks an SM (at Dh 32
+// and 4 heads, a decode step of at least 8 samples an SM: 1056 on an H100); its rows must be
+// bitwise what the instance of two blocks an SM computes for the same samples in a small launch,
+// and match the reference.
 TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
   ARTABPFN_REQUIRE_GPU();
   int device = 0, sms = 0;

@@ -459,26 +459,35 @@ using ShapeD64 = Shape<4, 4, 64>;
 using ShapeD128 = Shape<4, 8, 32>;
 using ShapeD256 = Shape<8, 8, 32>;
 
-// Whether a launch of `tiles` blocks of a class of two lanes a row takes its instance of four
-// blocks an SM (see "Occupancy" above): at least four tiles an SM of the current device.
-bool many_tiles(std::int64_t tiles) {
+// The tiles of a launch: row tiles of `rows` query rows, for every head.
+std::int64_t tile_count(std::int64_t rows_per_head, int rows, int heads) {
+  return (rows_per_head + rows - 1) / rows * heads;
+}
+
+// Which classes also have an instance of four blocks an SM (see "Occupancy" above).
+constexpr bool has_four_block_instance(int group) { return group == 2; }
+
+// The blocks an SM of the instance a launch of `tiles` blocks of a class takes: four where the
+// class has that instance and the launch has at least four tiles an SM of the current device.
+int blocks_per_sm(int group, std::int64_t tiles) {
+  if (!has_four_block_instance(group)) return 2;
   int device = 0, sms = 0;
   ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
   ARTABPFN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  return tiles >= 4 * static_cast<std::int64_t>(sms);
+  return tiles >= 4 * static_cast<std::int64_t>(sms) ? 4 : 2;
 }
 
 template <class S, bool kContext, bool kBuffer>
 auto kernel_for(std::int64_t tiles) {
-  if constexpr (S::group == 2)
-    if (many_tiles(tiles)) return row_tile_attention<S, kContext, kBuffer, 4>;
+  if constexpr (has_four_block_instance(S::group))
+    if (blocks_per_sm(S::group, tiles) == 4) return row_tile_attention<S, kContext, kBuffer, 4>;
   return row_tile_attention<S, kContext, kBuffer, 2>;
 }
 
 template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
-  const std::int64_t row_tiles = (p.rows_per_head + S::rows - 1) / S::rows;
+  const std::int64_t row_tiles = tile_count(p.rows_per_head, S::rows, 1);
   q.tiles = row_tiles * p.heads;
 #ifdef ARTABPFN_MUTATIONS
   // As a (heads, row tiles) 2-D grid would: row tiles past 65535 in y are silently dropped.
@@ -571,8 +580,7 @@ int attention_rows_per_block(int head_dim) {
 
 int attention_blocks_per_sm(int head_dim, std::int64_t rows_per_head, int heads) {
   const int rows = attention_rows_per_block(head_dim);
-  const std::int64_t tiles = (rows_per_head + rows - 1) / rows * heads;
-  return rows == ShapeD32::rows && many_tiles(tiles) ? 4 : 2;
+  return blocks_per_sm(32 / rows, tile_count(rows_per_head, rows, heads));  // Shape::rows = 32 / group
 }
 
 void shared_context_attention(const QueryBlock& q, const ContextKV& context, const AttentionOut& out,

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,15 +88,6 @@ Settings settings_for(const std::string& name) {
     s.budget_s = 60;
   }
   return s;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 std::size_t free_device_bytes() {
@@ -465,7 +455,7 @@ int main(int argc, char** argv) {
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
   const ModelConfig& c = weights.config;
-  json out = {{"schema", "artabpfn.e2e_bench"}, {"schema_version", 2}, {"complete", false}, {"date", utc_now()}};
+  json out = {{"schema", "artabpfn.e2e_bench"}, {"schema_version", 2}, {"complete", false}};
   bench::stamp(out);
   out.update(json{{"mode", s.name},
                   {"model",

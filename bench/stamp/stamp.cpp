@@ -1,9 +1,23 @@
 #include "bench/stamp/stamp.hpp"
 
+#include <ctime>
+
 #include "bench_commit.hpp"  // generated at build time (write_commit.cmake)
 #include "kernels/device_info.hpp"
 
 namespace artabpfn::bench {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+}  // namespace
 
 void stamp(nlohmann::ordered_json& out) {
   const kernels::GpuInfo info = kernels::gpu_info();
@@ -18,6 +32,7 @@ void stamp(nlohmann::ordered_json& out) {
                    {"driver_cuda_version", info.driver_cuda_version},
                    {"runtime_version", info.runtime_version},
                    {"description", kernels::gpu_description()}};
+  out["date"] = utc_now();
 }
 
 std::string stamp_line() { return std::string("commit ") + ARTABPFN_BENCH_COMMIT + ", " + kernels::gpu_description(); }

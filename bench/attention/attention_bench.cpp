@@ -137,8 +137,10 @@ int run(Mode mode, const std::vector<int>& head_dims, const std::string& json_pa
   out["mode"] = mode_name;
   out["problem"] = {
       {"heads", bench::kHeads},
-      {"decode", "Lq 2 a sample over the context and a buffer of 16 valid rows of capacity 32"},
-      {"teacher_forcing", "Lq 32 a sample (16 buffer rows, 16 targets) over the context and 16 buffer rows"},
+      {"decode", fmt::format("Lq {} a sample over the context and a buffer of {} valid rows of capacity {}",
+                             bench::kDecodeQueries, bench::kDecodeBufferLength, bench::kDecodeBufferCapacity)},
+      {"teacher_forcing", fmt::format("Lq {0} a sample ({1} buffer rows, {1} targets) over the context and {1} buffer rows",
+                                      2 * bench::kTeacherForcingTargets, bench::kTeacherForcingTargets)},
       {"tasks", "one task: every sample reads the same context"},
       {"values", "q uniform in [-3, 3), K and V in [-1, 1), from a hash of the element index"}};
   out["tolerance"] = fmt::format(

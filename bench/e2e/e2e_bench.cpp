@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -31,16 +30,10 @@
 #include "bench/ceilings/ceilings.hpp"
 #include "bench/e2e/cost_model.hpp"
 #include "bench/engine/random_task.hpp"
+#include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_info.hpp"
-
-#if __has_include("e2e_commit.hpp")
-#include "e2e_commit.hpp"  // generated at build time (bench/e2e/write_commit.cmake)
-#endif
-#ifndef ARTABPFN_E2E_COMMIT
-#define ARTABPFN_E2E_COMMIT "unknown"
-#endif
 
 namespace {
 
@@ -95,29 +88,6 @@ Settings settings_for(const std::string& name) {
     s.budget_s = 60;
   }
   return s;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-json gpu_json() {
-  const kernels::GpuInfo info = kernels::gpu_info();
-  return {{"name", info.name},
-          {"compute_capability", info.compute_capability},
-          {"sms", info.sms},
-          {"memory_bytes", info.memory_bytes},
-          {"l2_bytes", info.l2_bytes},
-          {"sm_clock_khz", info.sm_clock_khz},
-          {"memory_clock_khz", info.memory_clock_khz},
-          {"driver_cuda_version", info.driver_cuda_version},
-          {"runtime_version", info.runtime_version},
-          {"description", kernels::gpu_description()}};
 }
 
 std::size_t free_device_bytes() {
@@ -485,37 +455,33 @@ int main(int argc, char** argv) {
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
   const ModelConfig& c = weights.config;
-  json out = {{"schema", "artabpfn.e2e_bench"},
-              {"schema_version", 1},
-              {"complete", false},
-              {"date", utc_now()},
-              {"git_commit", ARTABPFN_E2E_COMMIT},
-              {"mode", s.name},
-              {"gpu", gpu_json()},
-              {"model",
-               {{"config", c.to_string()},
-                {"d_model", c.d_model},
-                {"n_heads", c.n_heads},
-                {"n_layers", c.n_layers},
-                {"d_ff", c.d_ff},
-                {"num_components", c.num_components},
-                {"weights_file", std::filesystem::path(weights_path).filename().string()},
-                {"weights_sha256", sha256_file_hex(weights_path)},
-                {"device_bytes", model.bytes()}}},
-              {"settings",
-               {{"budget_s", s.budget_s},
-                {"reencode_cap_s", s.reencode_cap_s},
-                {"center", {{"b", s.center_b}, {"nc", s.center_nc}, {"nt", s.center_nt}}},
-                {"task", "one task, random N(0,1) values, 2 features (bench/engine/random_task.hpp)"},
-                {"timing", "whole synchronised calls (upload, prefill, copies back included), CUDA events on the "
-                           "legacy default stream; median of the timed calls"},
-                {"memory", "peak_device_bytes: highest sum of live cudaMalloc bytes during the point's calls "
-                           "above what was live before (linker-wrapped cudaMalloc/cudaFree)"}}},
-              {"ceilings", json::object()},
-              {"steps", json::array()},
-              {"profiles", json::array()},
-              {"points", json::array()}};
-  fmt::print("GPU: {}\nmodel: {}\nmode {}, budget {:.0f} s, reencode cap {:.1f} s\n", kernels::gpu_description(),
+  json out = {{"schema", "artabpfn.e2e_bench"}, {"schema_version", 2}, {"complete", false}};
+  bench::stamp(out);
+  out.update(json{{"mode", s.name},
+                  {"model",
+                   {{"config", c.to_string()},
+                    {"d_model", c.d_model},
+                    {"n_heads", c.n_heads},
+                    {"n_layers", c.n_layers},
+                    {"d_ff", c.d_ff},
+                    {"num_components", c.num_components},
+                    {"weights_file", std::filesystem::path(weights_path).filename().string()},
+                    {"weights_sha256", sha256_file_hex(weights_path)},
+                    {"device_bytes", model.bytes()}}},
+                  {"settings",
+                   {{"budget_s", s.budget_s},
+                    {"reencode_cap_s", s.reencode_cap_s},
+                    {"center", {{"b", s.center_b}, {"nc", s.center_nc}, {"nt", s.center_nt}}},
+                    {"task", "one task, random N(0,1) values, 2 features (bench/engine/random_task.hpp)"},
+                    {"timing", "whole synchronised calls (upload, prefill, copies back included), CUDA events on the "
+                               "legacy default stream; median of the timed calls"},
+                    {"memory", "peak_device_bytes: highest sum of live cudaMalloc bytes during the point's calls "
+                               "above what was live before (linker-wrapped cudaMalloc/cudaFree)"}}},
+                  {"ceilings", json::object()},
+                  {"steps", json::array()},
+                  {"profiles", json::array()},
+                  {"points", json::array()}});
+  fmt::print("{}\nmodel: {}\nmode {}, budget {:.0f} s, reencode cap {:.1f} s\n", bench::stamp_line(),
              c.to_string(), s.name, s.budget_s, s.reencode_cap_s);
   Bench bench(s, weights, model, out, out_path);
   const auto wanted = [&](const char* name) { return std::find(sections.begin(), sections.end(), name) != sections.end(); };

@@ -18,6 +18,15 @@ def ok(r):
     return r.get("status") == "ok"
 
 
+# The stamp: "commit" and "device" since schema_version 2; "git_commit" and "gpu" in version 1 files.
+def commit(data):
+    return str(data.get("commit", data.get("git_commit", "?")))
+
+
+def device(data):
+    return data.get("device", data.get("gpu", {}))
+
+
 def index_points(data):
     return {(p["job"], p["mode"], p["b"], p["nc"], p["nt"]): p for p in data.get("points", [])}
 
@@ -58,12 +67,12 @@ def sweep_shapes(data):
 
 
 def markdown(data):
-    gpu = data.get("gpu", {})
+    gpu = device(data)
     ceil = data.get("ceilings", {})
     out = []
     out.append(
         f"Measured {data.get('date', '?')} on one {gpu.get('name', '?')} (driver CUDA {gpu.get('driver_cuda_version', '?')}, "
-        f"runtime {gpu.get('runtime_version', '?')}), e2e_bench built from commit `{data.get('git_commit', '?')}`, "
+        f"runtime {gpu.get('runtime_version', '?')}), e2e_bench built from commit `{commit(data)}`, "
         f"`bench/run_e2e.sh` mode `{data.get('mode', '?')}`{'' if data.get('complete') else ' (incomplete run)'}. "
         f"Ceilings measured in the same run: FP32 FMA {ceil.get('fma_flops_per_s', 0) / 1e12:.1f} TFLOP/s, "
         f"device copy {ceil.get('copy_bytes_per_s', 0) / 1e9:.0f} GB/s (read + write). Floor = max(FLOPs / FMA rate, "
@@ -265,9 +274,9 @@ def chart(data, path):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
 
-    gpu = data.get("gpu", {})
+    gpu = device(data)
     fig.suptitle(f"artabpfn engine, paper config: {gpu.get('name', '?')}, {data.get('date', '?')}, "
-                 f"commit {str(data.get('git_commit', '?'))[:12]}, mode {data.get('mode', '?')}")
+                 f"commit {commit(data)[:12]}, mode {data.get('mode', '?')}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 

@@ -17,9 +17,9 @@
 
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
+#include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/decode.hpp"
-#include "kernels/device_info.hpp"
 
 namespace {
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
-  fmt::print("GPU: {}\nmodel: {}\ncluster step: {} clusters of 8 blocks resident at once\n", kernels::gpu_description(),
+  fmt::print("{}\nmodel: {}\ncluster step: {} clusters of 8 blocks resident at once\n", bench::stamp_line(),
              weights.config.to_string(), kernels::cluster_decode_resident_clusters());
   const TaskTensors task = bench::random_task(nc, nt, 0, 1);
   const TaskTensors density_task = bench::random_task(nc, nt, 64, 5);

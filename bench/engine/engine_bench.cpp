@@ -13,8 +13,8 @@
 #include "artabpfn/median.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
+#include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
-#include "kernels/device_info.hpp"
 
 namespace {
 
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
-  fmt::print("GPU: {}\nmodel: {}\n", kernels::gpu_description(), weights.config.to_string());
+  fmt::print("{}\nmodel: {}\n", bench::stamp_line(), weights.config.to_string());
   fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12} {:>14}\n", "job", "B", "Nc", "Nt", "mode", "call ms", "per step ms");
   struct Point { std::int64_t b, nc, nt; };
   std::vector<Point> points = {{256, 256, 64}};

@@ -47,9 +47,13 @@ TEST(E2eBenchSmoke, DriverWritesACompleteResultFile) {
   ASSERT_TRUE(in) << log_text;
   const nlohmann::json j = nlohmann::json::parse(in);
 
-  EXPECT_EQ(j.at("schema_version"), 1);
+  EXPECT_EQ(j.at("schema_version"), 2);
   EXPECT_TRUE(j.at("complete").get<bool>());
-  EXPECT_FALSE(j.at("gpu").at("name").get<std::string>().empty());
+  EXPECT_FALSE(j.at("commit").get<std::string>().empty());
+  EXPECT_FALSE(j.at("device").at("name").get<std::string>().empty());
+  EXPECT_FALSE(j.at("device").at("compute_capability").get<std::string>().empty());
+  EXPECT_FALSE(j.at("device").at("driver_cuda_version").get<std::string>().empty());
+  EXPECT_FALSE(j.at("device").at("runtime_version").get<std::string>().empty());
   EXPECT_GT(j.at("ceilings").at("fma_flops_per_s").get<double>(), 1e12);
   EXPECT_GT(j.at("ceilings").at("copy_bytes_per_s").get<double>(), 1e11);
 

@@ -1,5 +1,5 @@
 # cmake -DSRC=<checkout> -DOUT=<header> -P write_commit.cmake
-# Writes a header defining ARTABPFN_E2E_COMMIT: ARTABPFN_GIT_COMMIT from the build's environment
+# Writes a header defining ARTABPFN_BENCH_COMMIT: ARTABPFN_GIT_COMMIT from the build's environment
 # when set (as verify does: a copied tree's .git may be absent or stale), else the checkout's HEAD,
 # "+dirty" where tracked files differ from it, "unknown" without git. Rewritten only when it
 # changes (so a build recompiles only when the commit does).
@@ -18,7 +18,7 @@ else()
     endif()
   endif()
 endif()
-set(text "#pragma once\n#define ARTABPFN_E2E_COMMIT \"${commit}\"\n")
+set(text "#pragma once\n#define ARTABPFN_BENCH_COMMIT \"${commit}\"\n")
 if(EXISTS "${OUT}")
   file(READ "${OUT}" old)
 endif()

@@ -33,7 +33,7 @@
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 #if __has_include("e2e_commit.hpp")
 #include "e2e_commit.hpp"  // generated at build time (bench/e2e/write_commit.cmake)

@@ -19,7 +19,7 @@
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/decode.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 namespace {
 

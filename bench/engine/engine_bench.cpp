@@ -14,7 +14,7 @@
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "engine/inference_context.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 namespace {
 

@@ -170,16 +170,7 @@ void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, st
 void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
                        const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream) {
   if (batch <= 0) return;
-  DecodeEmbedding a;
-  static_cast<FaultHooks&>(a) = FaultHooks::at_launch();
-  a.w = weights;
-  a.x = x;
-  a.x_base = x_base;
-  a.features = features;
-  a.y_steps = y_steps;
-  a.step = step;
-  a.batch = batch;
-  a.out = out;
+  const DecodeEmbedding a{FaultHooks::at_launch(), weights, x, x_base, features, y_steps, step, batch, out};
   detail::launch(embed_decode_kernel, blocks_for(batch * 2 * weights.d_model), kThreads, 0, stream, a);
 }
 

@@ -6,6 +6,7 @@
 
 #include "artabpfn/model_weights.hpp"
 #include "kernels/device_buffer.hpp"
+#include "kernels/head.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/rows.hpp"
 

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "artabpfn/error.hpp"
@@ -26,6 +27,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/decode.hpp"
+#include "kernels/head.hpp"
 
 namespace artabpfn::engine {
 
@@ -575,6 +577,9 @@ struct InferenceContext::Impl {
     a.task_of_sample = st.task.data();
     a.capacity = st.cap;
     a.step = st.step.data();
+    a.d_model = c.d_model;
+    a.n_heads = c.n_heads;
+    a.d_ff = c.d_ff;
     if (!kernels::cluster_decode_aligned(a)) return std::nullopt;
     return a;
   }
@@ -618,13 +623,14 @@ struct InferenceContext::Impl {
                                step, batch, w.x.data(), run.s_);
     const std::optional<kernels::ClusterDecodeArgs> clusters = cluster_step(run, d, cache, st);
     const std::int64_t clustered = clusters ? clusters->batch : 0;
+    const std::span<const std::int32_t> clustered_tasks(st.task_host.data(), static_cast<std::size_t>(clustered));
     if (clustered == 0) {
       layered_step(run, d, cache, st, 0, batch);
     } else if (clustered == batch) {
-      kernels::cluster_decode_layers(*clusters, run.s_);
+      kernels::cluster_decode_layers(*clusters, clustered_tasks, run.s_);
     } else {  // the clusters' launch first, so that its blocks find their SMs free
       const cudaStream_t side = st.side.fork(run.s_);
-      kernels::cluster_decode_layers(*clusters, run.s_);
+      kernels::cluster_decode_layers(*clusters, clustered_tasks, run.s_);
       Runner beside(run.m_, run.options_, side, /*norms_in_products=*/false);
       layered_step(beside, d, cache, st, clustered, batch - clustered);
       st.side.join(run.s_);

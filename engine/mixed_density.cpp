@@ -2,6 +2,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/head.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/rows.hpp"
 #include "kernels/wide.hpp"

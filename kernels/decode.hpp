@@ -12,7 +12,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <vector>
+#include <span>
 
 namespace artabpfn::kernels {
 
@@ -42,6 +42,9 @@ struct ClusterDecodeArgs {
   const std::int32_t* task_of_sample = nullptr;  // per sample
   int capacity = 0;                              // buffer rows a sample's cache holds
   const int* step = nullptr;                     // t, in device memory (buffer rows 0..t-1 visible)
+  // The model's shape, as the caller's model has it: the kernel serves only the one it is compiled
+  // for (cluster_decode_fits), and the caches' layout [B, H, capacity, D / H] depends on it.
+  int d_model = 0, n_heads = 0, d_ff = 0;
 };
 
 // The model shape the kernel is compiled for.
@@ -53,13 +56,18 @@ int cluster_decode_resident_clusters();
 // Samples per cluster at this batch: the launch has ceil(batch / that) clusters.
 int cluster_decode_samples_per_cluster(std::int64_t batch);
 // Whether the attention rows of every block share one task's context (task_of_sample: host copy).
-bool cluster_decode_tasks_fit(const std::vector<std::int32_t>& task_of_sample);
+bool cluster_decode_tasks_fit(std::span<const std::int32_t> task_of_sample);
 // Whether every matrix, cache and the rows are 16-byte aligned (the kernel's 16-byte copies).
 bool cluster_decode_aligned(const ClusterDecodeArgs& args);
 // Runs layers 0..n_layers-1 on args.x in place (PDL launch; reads no global memory the previous
 // kernel writes before waiting for it, except as kernels/launch.cuh allows: the weights and the
-// context caches, complete before the step). Throws std::invalid_argument on a shape it does not
-// serve or a batch whose tasks do not fit.
-void cluster_decode_layers(const ClusterDecodeArgs& args, cudaStream_t stream);
+// context caches, complete before the step). task_of_sample_host: the host copy of
+// args.task_of_sample's args.batch entries. Before launching anything it throws
+// std::invalid_argument (its message starts "cluster_decode_layers:") on a model shape or layer
+// count it does not serve (cluster_decode_fits), a bad batch, capacity or null pointer, memory
+// that is not 16-byte aligned (cluster_decode_aligned), a host copy of another length, and a
+// batch whose blocks' samples mix tasks (cluster_decode_tasks_fit).
+void cluster_decode_layers(const ClusterDecodeArgs& args, std::span<const std::int32_t> task_of_sample_host,
+                           cudaStream_t stream);
 
 }  // namespace artabpfn::kernels

@@ -5,7 +5,7 @@
 #include "reference_backend.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "cuda_backend.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #endif
 
 namespace artabpfn::cli {

@@ -10,7 +10,7 @@
 #include "artabpfn/random_stream.hpp"
 #include "artabpfn/sha256.hpp"
 #if ARTABPFN_HAS_ENGINE
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #endif
 
 namespace artabpfn::cli {

@@ -20,7 +20,7 @@
 #include "verify/verify.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "conformance/cuda/cuda_implementation.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #endif
 
 namespace artabpfn::cli {

@@ -33,7 +33,7 @@
 #include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 namespace {
 

@@ -18,7 +18,7 @@
 
 #include "bench/event_timing.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #include "kernels/launch.cuh"
 
 namespace {

@@ -12,8 +12,8 @@
 //                                          or fused, default fused)
 // prefill_kv and buffer_kv_append are not exposed by the engine: skipped. The per-contract code
 // is cuda_implementation.cpp (artabpfn_conformance_cuda, also run by `artabpfn verify`).
-// conformance_cuda_adapter_mutants is the same program linked with the kernels' ARTABPFN_MUTATIONS
-// copy: ARTABPFN_MUTANT=<name> plants a fault (kernels/mutations.hpp).
+// conformance_cuda_adapter_mutants is the same program linked with the hooked kernel sources built
+// with ARTABPFN_PLANTED_FAULTS: ARTABPFN_MUTANT=<name> plants a fault (planted_faults.cuh).
 #include <cuda_runtime.h>
 
 #include <cstdio>
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     return 77;
   }
   const char* mutant = std::getenv("ARTABPFN_MUTANT");
-#if ARTABPFN_MUTATIONS
+#ifdef ARTABPFN_PLANTED_FAULTS
   if (mutant && *mutant) std::fprintf(stderr, "conformance_cuda_adapter_mutants: ARTABPFN_MUTANT=%s\n", mutant);
 #else
   if (mutant && *mutant) {

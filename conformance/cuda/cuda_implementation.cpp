@@ -24,6 +24,7 @@
 #include "engine/inference_context.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/head.hpp"
 #include "kernels/device_buffer.hpp"
 #include "kernels/layer.hpp"
 

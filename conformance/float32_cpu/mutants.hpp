@@ -2,7 +2,7 @@
 // Faults that can be planted in the implementations under test (never in the reference or in
 // the tolerance baseline), chosen at run time by the environment variable ARTABPFN_MUTANT.
 // The plain float32 CPU implementation (this folder) has a hook for every one; the CUDA
-// kernels have hooks only in their ARTABPFN_MUTATIONS copy (kernels/mutations.hpp); the NumPy
+// kernels plant them only in their mutant build (conformance/cuda/planted_faults.cuh); the NumPy
 // example adapter (python/artabpfn_conformance) has the ones that apply to attention.
 #include <string>
 #include <vector>

@@ -1,8 +1,11 @@
 #pragma once
-// The per-key arithmetic of the fused attention: a row's score, its lazy online-softmax update,
-// and the store and merge of the warps' states of a row at the end. Shared by the row-tiled
-// kernels (row_tile_attention.cu) and the cluster decode step (kernels/decode/cluster_layers.cu),
-// which must round exactly as they do.
+// The float32 attention's online softmax, its one definition: a row's state, the score of a key,
+// the per-key update (running max, rescale, running sum, output update), the store and merge of
+// the warps' states of a row, and the final normalisation and LSE. Every float32 attention path
+// uses it: the row-tiled kernels (row_tile_attention.cu: shared-context, buffer and fused) and the
+// cluster decode step's attention (kernels/decode/cluster_layers.cu), which must round exactly as
+// they do. (The mixed-precision path's wide::attention computes in double, a block of 32 keys at
+// a time: kernels/wide/attention.cu has its own update.)
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -20,6 +23,16 @@ __device__ __forceinline__ void fma4(float4& acc, float p, const float4& v) {
   acc.z = fmaf(p, v.z, acc.z);
   acc.w = fmaf(p, v.w, acc.w);
 }
+
+// One query row's state for one warp's share of its keys, as the kGroup lanes that hold the row
+// keep it: each lane its kChunks float4 chunks of q and of the unnormalised output o (chunk
+// lane_in_row + kGroup c), and the row's running max m and sum l.
+template <int kChunks>
+struct RowState {
+  float4 q[kChunks];
+  float4 o[kChunks];
+  float m, l;
+};
 
 // q.k for a row held by kGroup adjacent lanes, each with kChunks float4 chunks of q (chunk
 // lane_in_row + kGroup c; chunks at or past chunks_used count 0): an FMA chain of 4 per chunk, a
@@ -77,6 +90,24 @@ __device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[k
   return p;
 }
 
+// The p of online_update taken as the key's weight (weight hooks other than this one: the
+// mutation tests' faults, kernels/fault_hooks.cuh).
+struct SameWeight {
+  __device__ constexpr float operator()(float p) const { return p; }
+};
+
+// One key's whole update of a row's state for its score s: online_update, then o += w v on the
+// lane's chunks in use (chunk lane_in_row + kGroup c < chunks_used), w = weight(p) and v = value(c),
+// the float4 chunk c of the key's value that the lane holds.
+template <int kChunks, int kGroup, class Value, class Weight = SameWeight>
+__device__ __forceinline__ void add_key(RowState<kChunks>& st, float s, int lane_in_row, int chunks_used, Value value,
+                                        Weight weight = {}) {
+  const float p = weight(online_update(st.m, st.l, st.o, s));
+#pragma unroll
+  for (int c = 0; c < kChunks; ++c)
+    if (lane_in_row + kGroup * c < chunks_used) fma4(st.o[c], p, value(c));
+}
+
 // Stores one warp's state of a row for merge_warp_states: the row's lanes write o's float4 chunks
 // (chunk lane_in_row + kGroup c, those below chunks_used) to part_o[(warp rows + row) o_stride], its
 // first lane m and l to part_m and part_l [warp rows + row].
@@ -119,5 +150,10 @@ __device__ __forceinline__ float merge_warp_states(const float* part_m, const fl
   }
   return m;
 }
+
+// The final normalisation of a row's merged state (m, l, acc of merge_warp_states): an output
+// element acc / l, and the natural-log LSE m + log l; (0, -inf) for a row that saw no key.
+__device__ __forceinline__ float normalised(float acc, float m, float l) { return m == -INFINITY ? 0.f : acc / l; }
+__device__ __forceinline__ float row_lse(float m, float l) { return m == -INFINITY ? -INFINITY : m + logf(l); }
 
 }  // namespace artabpfn::kernels::detail

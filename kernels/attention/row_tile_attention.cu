@@ -55,20 +55,13 @@
 // end of the previous kernel. Each head-dim class is also compiled for exactly its widest Dh
 // (constant strides, no partial chunks); the epilogue's merge is spread over the whole block.
 //
-// History (H100, bench/attention, H=4 Dh=32 Lq=2, shared_context_attention): v1 staged with
-// plain loads + stores in a loop (a global-memory latency per staged row per thread) and
-// rescaled whenever s > m: 60 us at B = 256, Nc = 256 (and at every B <= 1024), 1.98 ms at
-// B = 65536 (8.7 TFLOP/s). v2 (this): cp.async staging, lazy rescaling: 34 us and 1.58 ms
-// (10.8 TFLOP/s, 17% of the measured FP32 FMA rate); the per-sample (expanded) baseline went
-// from 0.68 to 0.24 ms at B = 256. Still far from the ceilings: one row per lane reads each K/V
-// float from shared memory for one FMA, and a small B leaves SMs idle (no split over keys
-// across blocks). v3 (this): 8 warps instead of 4 split a tile's keys, 2-8 lanes per row
-// instead of 1-8 (M 16 at Dh 32: twice the tiles at small B), 16-byte staging copies, two blocks
-// per SM; 5 variants were measured in the decode step (bench/engine/NOTES.md, v3). v10: the
-// merge over all threads, per-row key counts, exact-Dh instances, the context prefetch: 22.9 ->
-// ~16 us a decode-step launch at B 256 (H200, ncu), the same bits; splitting a tile's keys over a
-// cluster of 2 or 4 blocks was measured slower at B >= 256 and removed (NOTES.md, v10).
-// See properties/gpu_attention/README.md.
+// Why this design (cp.async staging, lazy rescaling, 8 warps a tile, 2-8 lanes a row, the
+// all-thread merge, exact-Dh instances, the context prefetch; and what was measured slower): the
+// measurements are in bench/engine/NOTES.md. See also properties/gpu_attention/README.md.
+//
+// The online softmax (scores, per-key update, merge, normalisation) is online_softmax.cuh's, the
+// one definition every float32 attention path uses. The mutation tests' fault hooks
+// (kernels/fault_hooks.cuh) are identities here except in the conformance mutant build.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
@@ -84,10 +77,8 @@
 #include "kernels/attention/buffer_visibility.cuh"
 #include "kernels/attention/online_softmax.cuh"
 #include "kernels/cuda_check.hpp"
+#include "kernels/fault_hooks.cuh"
 #include "kernels/launch.cuh"
-#ifdef ARTABPFN_MUTATIONS
-#include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
-#endif
 
 namespace artabpfn::kernels {
 namespace {
@@ -99,7 +90,10 @@ constexpr int kWarps = 8;
 constexpr int kThreads = 32 * kWarps;
 constexpr int kScoreBatch = 4;  // dot products in flight per warp before the softmax updates
 
-struct Params {
+// The launch's arguments; its base holds the fault hooks (kernels/fault_hooks.cuh: empty but in the
+// conformance mutant build).
+struct Params : FaultHooks {
+  __host__ __device__ const FaultHooks& faults() const { return *this; }
   const float* __restrict__ q;
   float* __restrict__ out;
   float* __restrict__ lse;
@@ -125,17 +119,12 @@ struct Params {
   // are staged with 16-byte copies (per phase: the context and the buffer are separate arrays).
   bool context_vector, buffer_vector;
   bool context_prefetch;  // ContextKV::complete_before_previous_kernel
-#ifdef ARTABPFN_MUTATIONS
-  int mutant;  // kernels/mutations.hpp flags, read from ARTABPFN_MUTANT at launch
-#endif
 };
 
-// Number of buffer keys query i may see (detail::visible_buffer_rows), or the planted fault's.
+// Number of buffer keys query i may see (detail::visible_buffer_rows).
 __device__ __forceinline__ int buffer_limit(const Params& p, int i) {
-#ifdef ARTABPFN_MUTATIONS
-  if (p.teacher_forcing && (p.mutant & mutation::kTargetSeesItself)) return i < p.length ? i + 1 : i - p.length + 1;
-#endif
-  return detail::visible_buffer_rows(p.teacher_forcing, p.length, p.device_length, i);
+  return p.faults().buffer_rows_seen(detail::visible_buffer_rows(p.teacher_forcing, p.length, p.device_length, i),
+                                     p.teacher_forcing, p.length, i);
 }
 
 // kExact: compiled for Dh == max_dim only (no partial chunks, constant strides and loop bounds).
@@ -151,14 +140,6 @@ struct Shape {
   static_assert(kKeys >= kWarps * (32 / kGroup), "a step must give every group at least one key per warp");
   static_assert(kKeys % kWarps == 0, "keys are split over the warps");
   static_assert(kWarps * (32 / kGroup) * max_dim <= kKeys * max_stride, "merge scratch must fit in the K tile");
-};
-
-// Per-lane state of one query row for one warp's share of the keys.
-template <class S>
-struct RowState {
-  float4 q[S::chunks];
-  float4 o[S::chunks];
-  float m, l;
 };
 
 template <class S>
@@ -179,8 +160,8 @@ enum class PhasePart { kWhole, kFirstCopies, kAfterFirstCopies };
 
 // One phase (context or buffer) of one tile: groups rows by K/V source, then streams the keys.
 template <class S, bool kBuffer>
-__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState<S>& st, int h, std::int64_t tile_row0,
-                                          PhasePart part = PhasePart::kWhole) {
+__device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, detail::RowState<S::chunks>& st, int h,
+                                          std::int64_t tile_row0, PhasePart part = PhasePart::kWhole) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row = lane / S::group, lane_in_row = lane % S::group;
   const int head_dim = S::exact ? S::max_dim : p.head_dim;
@@ -205,11 +186,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
         base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * head_dim;
         limit = buffer_limit(p, i);
       } else {
-#ifdef ARTABPFN_MUTATIONS
-        const std::int32_t t = p.task_of_sample[(p.mutant & mutation::kFirstSampleContext) ? 0 : b];
-#else
-        const std::int32_t t = p.task_of_sample[b];
-#endif
+        const std::int32_t t = p.task_of_sample[p.faults().context_sample(b)];
         const int nc = p.context_len[t];
         id = static_cast<unsigned long long>(t);
         base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * head_dim;
@@ -292,15 +269,7 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
     }
     __pipeline_wait_prior(0);
     __syncthreads();
-#ifdef ARTABPFN_MUTATIONS
-    if (!kBuffer && (p.mutant & mutation::kTf32Context)) {  // TF32 K and V operands (uniform branch)
-      for (int x = threadIdx.x; x < staged * stride; x += kThreads) {
-        sm.k[x] = mutation::tf32_round(sm.k[x]);
-        sm.v[x] = mutation::tf32_round(sm.v[x]);
-      }
-      __syncthreads();
-    }
-#endif
+    if constexpr (!kBuffer) p.faults().staged_context_keys(sm.k, sm.v, staged * stride);
     // Warp `warp` takes keys j0 + warp + kWarps u, u < per_warp, in increasing order; my row sees
     // the first my_keys of them (those below its limit). Batches no row of the warp sees are skipped.
     const int unseen = my_limit - j0 - warp;
@@ -318,16 +287,11 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, RowState
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = u0 + k;
         if (u >= my_keys) continue;
-        float prob = detail::online_update(st.m, st.l, st.o, s[k]);
-#ifdef ARTABPFN_MUTATIONS
-        if (!kBuffer && (p.mutant & mutation::kTf32Context)) prob = mutation::tf32_round(prob);
-#endif
         const float* value = sm.v + (row_x0 + kWarps * u) * stride;
-#pragma unroll
-        for (int c = 0; c < S::chunks; ++c) {
-          const int chunk = lane_in_row + S::group * c;
-          if (chunk < chunks_used) detail::fma4(st.o[c], prob, *reinterpret_cast<const float4*>(value + 4 * chunk));
-        }
+        detail::add_key<S::chunks, S::group>(
+            st, s[k], lane_in_row, chunks_used,
+            [&](int c) { return *reinterpret_cast<const float4*>(value + 4 * (lane_in_row + S::group * c)); },
+            [&](float w) { return kBuffer ? w : p.faults().context_weight(w); });
       }
     }
   }
@@ -366,7 +330,7 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(con
           sm.k[x * (padded_dim + 4) + d] = 0.f;
           sm.v[x * (padded_dim + 4) + d] = 0.f;
         }
-    RowState<S> st;
+    detail::RowState<S::chunks> st;
     const bool prefetched = prefetch && tile == blockIdx.x;
     if (prefetched) {  // the grouping and the first context step's copies, then the wait
       run_phase<S, false>(p, sm, st, h, tile_row0, PhasePart::kFirstCopies);
@@ -395,20 +359,11 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(con
       st.o[c] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
 
-#ifdef ARTABPFN_MUTATIONS
-    float4 plain_q[S::chunks];  // TF32 queries in the context phase only
-#pragma unroll
-    for (int c = 0; c < S::chunks; ++c) {
-      plain_q[c] = st.q[c];
-      if (kContext && (p.mutant & mutation::kTf32Context)) st.q[c] = mutation::tf32_round(st.q[c]);
-    }
-#endif
-    if constexpr (kContext)
+    if constexpr (kContext) {
+      const auto plain_q = p.faults().context_phase_queries(st.q);
       run_phase<S, false>(p, sm, st, h, tile_row0, prefetched ? PhasePart::kAfterFirstCopies : PhasePart::kWhole);
-#ifdef ARTABPFN_MUTATIONS
-#pragma unroll
-    for (int c = 0; c < S::chunks; ++c) st.q[c] = plain_q[c];
-#endif
+      p.faults().restore_queries(plain_q, st.q);
+    }
     if constexpr (kBuffer) run_phase<S, true>(p, sm, st, h, tile_row0);
 
     // Epilogue: merge the warps' states of each row (fixed order), normalise, store. Every thread
@@ -421,12 +376,6 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(con
     detail::store_warp_state<S::chunks, S::group>(part_m, part_l, part_o, S::rows, row, warp, S::max_dim, lane_in_row,
                                                   chunks_used, st.o, st.m, st.l);
     __syncthreads();
-#ifdef ARTABPFN_MUTATIONS
-    // 0 / 0 for a row of the context-only kernel that saw no key.
-    const bool empty_nan = kContext && !kBuffer && (p.mutant & mutation::kNanEmptyContext);
-#else
-    constexpr bool empty_nan = false;
-#endif
     for (int item = threadIdx.x; item < S::rows * chunks_used; item += kThreads) {
       const int item_row = item / chunks_used, chunk = item - item_row * chunks_used;
       if (tile_row0 + item_row >= p.rows_per_head) continue;
@@ -439,13 +388,11 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(con
       const float e[4] = {acc.x, acc.y, acc.z, acc.w};
 #pragma unroll
       for (int t = 0; t < 4; ++t)
-        if (4 * chunk + t < head_dim) dst[t] = m == -INFINITY && !empty_nan ? 0.f : e[t] / l;
-      if (chunk == 0) {
-        p.lse[out_row] = m == -INFINITY ? -INFINITY : m + logf(l);
-#ifdef ARTABPFN_MUTATIONS
-        if (p.mutant & mutation::kLseBase2) p.lse[out_row] *= 1.44269504f;  // log2(e)
-#endif
-      }
+        if (4 * chunk + t < head_dim) {
+          const float value = detail::normalised(e[t], m, l);
+          dst[t] = kContext && !kBuffer ? p.faults().context_only_output(value, m) : value;
+        }
+      if (chunk == 0) p.lse[out_row] = p.faults().stored_lse(detail::row_lse(m, l));
     }
   }
 }
@@ -488,11 +435,7 @@ template <class S, bool kContext, bool kBuffer>
 void launch_shape(const Params& p, cudaStream_t stream) {
   Params q = p;
   const std::int64_t row_tiles = tile_count(p.rows_per_head, S::rows, 1);
-  q.tiles = row_tiles * p.heads;
-#ifdef ARTABPFN_MUTATIONS
-  // As a (heads, row tiles) 2-D grid would: row tiles past 65535 in y are silently dropped.
-  if (p.mutant & mutation::kGridYLimit) q.tiles = (row_tiles < 65535 ? row_tiles : 65535) * p.heads;
-#endif
+  q.tiles = p.faults().launched_row_tiles(row_tiles) * p.heads;
   const std::int64_t grid = q.tiles < INT_MAX ? q.tiles : INT_MAX;
   const auto kernel = kernel_for<S, kContext, kBuffer>(q.tiles);
   detail::allow_shared_memory_once(kernel, sizeof(Smem<S>));
@@ -523,6 +466,7 @@ constexpr const char* kWhat = "attention";
 bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
   const bool work = detail::check_queries(q, out, kWhat) > 0;
   p = Params{};
+  static_cast<FaultHooks&>(p) = FaultHooks::at_launch();
   p.q = q.q;
   p.out = out.out;
   p.lse = out.lse;
@@ -531,11 +475,7 @@ bool common_params(const QueryBlock& q, const AttentionOut& out, Params& p) {
   p.queries = q.queries;
   p.head_dim = q.head_dim;
   p.padded_dim = (q.head_dim + 3) / 4 * 4;
-  p.scale = 1.0f / std::sqrt(static_cast<float>(q.head_dim));  // as reference::attend<float>
-#ifdef ARTABPFN_MUTATIONS
-  p.mutant = mutation::active();
-  if (p.mutant & mutation::kNoScoreScale) p.scale = 1.0f;
-#endif
+  p.scale = p.faults().score_scale(1.0f / std::sqrt(static_cast<float>(q.head_dim)));  // as reference::attend<float>
   p.rows_per_head = static_cast<std::int64_t>(q.batch) * q.queries;
   p.q_row_stride = q.row_stride;
   p.out_rows = out.rows_layout;

@@ -20,7 +20,7 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"

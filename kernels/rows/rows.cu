@@ -3,11 +3,9 @@
 #include <algorithm>
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/fault_hooks.cuh"
 #include "kernels/launch.cuh"
 #include "kernels/rows.hpp"
-#ifdef ARTABPFN_MUTATIONS
-#include "kernels/mutations.hpp"  // fault hooks: only in the conformance mutation-test copy
-#endif
 
 namespace artabpfn::kernels {
 namespace {
@@ -49,30 +47,39 @@ __global__ void embed_kernel(EmbeddingWeights w, BasicEmbeddingJob<T> job, std::
   }
 }
 
+// embed_decode_step's arguments; the base holds the fault hooks (kernels/fault_hooks.cuh: empty
+// but in the conformance mutant build).
+struct DecodeEmbedding : FaultHooks {
+  __host__ __device__ const FaultHooks& faults() const { return *this; }
+  EmbeddingWeights w;
+  const float* x;
+  const std::int32_t* x_base;
+  int features;
+  const float* y_steps;
+  const int* step;
+  std::int64_t batch;
+  float* out;
+};
+
 // out [B, 2, D]: row 2b buffer t-1 (zeros at t = 0), row 2b + 1 target t.
-__global__ void embed_decode_kernel(EmbeddingWeights w, const float* x, const std::int32_t* x_base, int features,
-                                    const float* y_steps, const int* step, std::int64_t batch, float* out
-#ifdef ARTABPFN_MUTATIONS
-                                    , int ar_shift  // 1: buffer j takes AR token j + 1 (mutant)
-#endif
-) {
-#ifndef ARTABPFN_MUTATIONS
-  constexpr int ar_shift = 0;
-#endif
+__global__ void embed_decode_kernel(const DecodeEmbedding a) {
   detail::start_after_previous_kernel();
-  const int t = *step;
-  const std::int64_t total = batch * 2 * w.d_model;
+  const EmbeddingWeights& w = a.w;
+  const int t = *a.step;
+  const std::int64_t total = a.batch * 2 * w.d_model;
   for (std::int64_t i = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x; i < total;
        i += std::int64_t(gridDim.x) * blockDim.x) {
     const std::int64_t row = i / w.d_model, b = row / 2;
     const int c = static_cast<int>(i % w.d_model);
     float value = 0.0f;
     if (row % 2 == 1)
-      value = embed_value(w, x + (std::int64_t(x_base[b]) + t) * features, features, nullptr, /*marker=*/0, -1, c);
+      value = embed_value(w, a.x + (std::int64_t(a.x_base[b]) + t) * a.features, a.features, nullptr, /*marker=*/0,
+                          -1, c);
     else if (t > 0)
-      value = embed_value(w, x + (std::int64_t(x_base[b]) + t - 1) * features, features,
-                          y_steps + std::int64_t(t - 1) * batch + b, /*marker=*/2, t - 1 + ar_shift, c);
-    out[i] = value;
+      value = embed_value(w, a.x + (std::int64_t(a.x_base[b]) + t - 1) * a.features, a.features,
+                          a.y_steps + std::int64_t(t - 1) * a.batch + b, /*marker=*/2,
+                          a.faults().buffer_ar_position(t - 1), c);
+    a.out[i] = value;
   }
 }
 
@@ -163,14 +170,8 @@ void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, st
 void embed_decode_step(const EmbeddingWeights& weights, const float* x, const std::int32_t* x_base, int features,
                        const float* y_steps, const int* step, std::int64_t batch, float* out, cudaStream_t stream) {
   if (batch <= 0) return;
-  const unsigned grid = blocks_for(batch * 2 * weights.d_model);
-#ifdef ARTABPFN_MUTATIONS
-  const int ar_shift = (mutation::active() & mutation::kArTokenShift) ? 1 : 0;
-  detail::launch(embed_decode_kernel, grid, kThreads, 0, stream, weights, x, x_base, features, y_steps, step, batch, out,
-                 ar_shift);
-#else
-  detail::launch(embed_decode_kernel, grid, kThreads, 0, stream, weights, x, x_base, features, y_steps, step, batch, out);
-#endif
+  const DecodeEmbedding a{FaultHooks::at_launch(), weights, x, x_base, features, y_steps, step, batch, out};
+  detail::launch(embed_decode_kernel, blocks_for(batch * 2 * weights.d_model), kThreads, 0, stream, a);
 }
 
 void append_buffer_kv_step(const float* k_rows, const float* v_rows, std::int64_t row_stride, float* k_buffer,

@@ -10,9 +10,12 @@
 // count and Dh only: deterministic and batch invariant. Where a block's 8 rows share (b, h) (the
 // teacher-forcing pass: 2 Nt rows a sample and head) each step's keys are staged once in shared
 // memory for the block, as doubles; else each warp reads them from global memory, in the same
-// order (the same values: float32 to double is exact). (The first version scored one key at a
-// time with the lanes over d: every lane evaluated the same two double exps per key, 12 ms a
-// layer at B 256, Nt 64 on an H100; a lane per key evaluates one.)
+// order (the same values: float32 to double is exact). A lane per key, not the lanes over d, so
+// that each lane evaluates one double exp a key instead of every lane the same two
+// (bench/engine/NOTES.md, "Source history of the attention kernels").
+//
+// This update is its own, not online_softmax.cuh's: it is in double, over a block of 32 keys at a
+// time (a max over the block, one rescale a block), where the float32 paths update key by key.
 #include <cuda_runtime.h>
 
 #include <cmath>

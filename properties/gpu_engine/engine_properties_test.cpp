@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@
 #include "artabpfn/error.hpp"
 #include "engine/inference_context.hpp"
 #include "kernels/decode.hpp"
+#include "kernels/device_buffer.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 #include "tests/support/gpu_available.hpp"
@@ -507,7 +509,8 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
 }
 
 // The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and
-// arguments it refuses with a message before launching anything.
+// the direct calls it refuses with a message before launching anything (the contract of
+// kernels/decode.hpp). Host logic only: runs without a GPU too.
 TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
   EXPECT_TRUE(kernels::cluster_decode_fits(128, 4, 256, 12));
   EXPECT_FALSE(kernels::cluster_decode_fits(64, 4, 256, 12));
@@ -523,6 +526,7 @@ TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
   static const int step = 0;
   static const std::int64_t offset = 0;
   static const std::int32_t len = 0, task = 0;
+  const std::vector<std::int32_t> one_task(1, 0);
   kernels::ClusterDecodeArgs args;
   args.n_layers = 1;
   args.x = rows;
@@ -532,9 +536,12 @@ TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
   args.task_of_sample = &task;
   args.capacity = 1;
   args.step = &step;
-  const auto refuses = [](kernels::ClusterDecodeArgs a, const char* what) {
+  args.d_model = 128;
+  args.n_heads = 4;
+  args.d_ff = 256;
+  const auto refuses = [](kernels::ClusterDecodeArgs a, std::span<const std::int32_t> tasks, const char* what) {
     try {
-      kernels::cluster_decode_layers(a, nullptr);
+      kernels::cluster_decode_layers(a, tasks, nullptr);
       ADD_FAILURE() << "accepted: " << what;
     } catch (const std::invalid_argument& e) {
       EXPECT_NE(std::string(e.what()).find("cluster_decode_layers"), std::string::npos) << e.what();
@@ -542,21 +549,83 @@ TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
   };
   kernels::ClusterDecodeArgs bad = args;
   bad.n_layers = 0;
-  refuses(bad, "no layers");
+  refuses(bad, one_task, "no layers");
   bad.n_layers = kernels::kClusterDecodeMaxLayers + 1;
-  refuses(bad, "too many layers");
+  refuses(bad, one_task, "too many layers");
+  bad = args;
+  bad.d_model = 64;
+  refuses(bad, one_task, "another d_model");
+  bad = args;
+  bad.n_heads = 8;
+  refuses(bad, one_task, "another head count");
+  bad = args;
+  bad.d_ff = 512;
+  refuses(bad, one_task, "another d_ff");
+  bad = args;
+  bad.d_model = bad.n_heads = bad.d_ff = 0;
+  refuses(bad, one_task, "no shape given");
   bad = args;
   bad.step = nullptr;
-  refuses(bad, "no step");
+  refuses(bad, one_task, "no step");
   bad = args;
   bad.capacity = 0;
-  refuses(bad, "capacity 0");
+  refuses(bad, one_task, "capacity 0");
   bad = args;
   bad.x = rows + 1;  // 4-byte aligned only
-  refuses(bad, "unaligned rows");
+  refuses(bad, one_task, "unaligned rows");
+  refuses(args, {}, "a host copy of another length");
   bad = args;
+  bad.batch = 64;  // two tasks alternating: every block's half of 2 or more samples mixes them
+  refuses(bad, alternating, "blocks whose samples mix tasks");
   bad.batch = 0;  // nothing to do: no launch, no error
-  EXPECT_NO_THROW(kernels::cluster_decode_layers(bad, nullptr));
+  EXPECT_NO_THROW(kernels::cluster_decode_layers(bad, {}, nullptr));
+}
+
+// The same contract on a GPU that runs the cluster step, where the samples a cluster takes follow
+// the device's resident clusters: a direct call whose blocks would mix tasks throws before
+// launching, for batches from one to three waves (cluster_decode_tasks_fit says why), and one whose
+// blocks do not mix passes the check.
+TEST(EngineProperties, ClusterStepRefusesMixedTasksOnTheDevice) {
+  ARTABPFN_REQUIRE_GPU();
+  if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
+  const std::int64_t resident = kernels::cluster_decode_resident_clusters();
+  const ModelConfig config = cluster_shape(1, 3, 3);
+  for (const std::int64_t batch : {resident * 2, resident * kernels::kClusterDecodeMaxSamples, 3 * resident * 18}) {
+    SCOPED_TRACE(::testing::Message() << "B " << batch);
+    std::vector<std::int32_t> alternating(static_cast<std::size_t>(batch));
+    for (std::size_t i = 0; i < alternating.size(); ++i) alternating[i] = static_cast<std::int32_t>(i % 2);
+    ASSERT_FALSE(kernels::cluster_decode_tasks_fit(alternating));
+    const Batch b = random_batch(SmallCase{config, 53, 5, 3, 2}, 2, static_cast<int>(batch / 2));
+    const engine::DeviceModel model(b.weights);
+    kernels::DeviceBuffer<float> x(static_cast<std::size_t>(2 * batch * config.d_model));
+    kernels::DeviceBuffer<float> k(static_cast<std::size_t>(batch * config.d_model * 4)), v(k.size());
+    kernels::DeviceBuffer<std::int32_t> tasks(alternating), len(std::vector<std::int32_t>{5, 5});
+    kernels::DeviceBuffer<std::int64_t> offset(std::vector<std::int64_t>{0, 5 * config.d_model});
+    kernels::DeviceBuffer<int> step(std::vector<int>{1});
+    kernels::ClusterDecodeArgs args;
+    args.n_layers = 1;
+    const engine::LayerWeights& L = model.layer(0);
+    args.layers[0] = {L.feature,      L.qkv,          L.out,          L.ff_in,        L.ff_in_bias,
+                      L.ff_out,       L.ff_out_bias,  L.norm1_weight, L.norm1_bias,   L.norm2_weight,
+                      L.norm2_bias,   L.norm3_weight, L.norm3_bias,   k.data(),       v.data(),
+                      k.data(),       v.data()};
+    args.x = x.data();
+    args.batch = batch;
+    args.context_offset = offset.data();
+    args.context_len = len.data();
+    args.task_of_sample = tasks.data();
+    args.capacity = 2;
+    args.step = step.data();
+    args.d_model = config.d_model;
+    args.n_heads = config.n_heads;
+    args.d_ff = config.d_ff;
+    ASSERT_TRUE(kernels::cluster_decode_aligned(args));
+    EXPECT_THROW(kernels::cluster_decode_layers(args, alternating, nullptr), std::invalid_argument);
+    const std::vector<std::int32_t> one_task(static_cast<std::size_t>(batch), 0);
+    ASSERT_TRUE(kernels::cluster_decode_tasks_fit(one_task));
+    EXPECT_NO_THROW(kernels::cluster_decode_layers(args, one_task, nullptr));
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  }
 }
 
 // ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes

@@ -15,6 +15,7 @@
 
 #include "artabpfn/random_stream.hpp"
 #include "kernels/device_buffer.hpp"
+#include "kernels/head.hpp"
 #include "kernels/layer.hpp"
 #include "kernels/wide.hpp"
 #include "reference/layer_ops.hpp"

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 #define ARTABPFN_REQUIRE_GPU()                                                          \
   do {                                                                                  \

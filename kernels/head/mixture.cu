@@ -32,7 +32,7 @@
 #include "artabpfn/random_stream.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
-#include "kernels/layer.hpp"
+#include "kernels/head.hpp"
 #include "kernels/layer/device_math.cuh"
 
 namespace artabpfn::kernels {

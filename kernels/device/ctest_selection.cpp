@@ -1,58 +1,14 @@
+// select_device_from_ctest_resources (kernels/device.hpp): the card CTest's resource allocation
+// gave a GPU test.
 #include <cuda_runtime.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
-#include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 namespace artabpfn::kernels {
-
-std::string gpu_unavailable_reason() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) return std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
-  if (count == 0) return "no device found";
-  return {};
-}
-
-namespace {
-
-std::string cuda_version(int version) {
-  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
-}
-
-}  // namespace
-
-GpuInfo gpu_info() {
-  int device = 0, driver = 0, runtime = 0;
-  cudaDeviceProp prop{};
-  ARTABPFN_CUDA_CHECK(cudaGetDevice(&device));
-  ARTABPFN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-  ARTABPFN_CUDA_CHECK(cudaDriverGetVersion(&driver));
-  ARTABPFN_CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
-  GpuInfo info;
-  info.name = prop.name;
-  info.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
-  info.driver_cuda_version = cuda_version(driver);
-  info.runtime_version = cuda_version(runtime);
-  info.sms = prop.multiProcessorCount;
-  info.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
-  info.l2_bytes = prop.l2CacheSize;
-  if (cudaDeviceGetAttribute(&info.sm_clock_khz, cudaDevAttrClockRate, device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&info.memory_clock_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess) {
-    cudaGetLastError();  // not reported by this driver: left at 0
-    info.sm_clock_khz = info.memory_clock_khz = 0;
-  }
-  return info;
-}
-
-std::string gpu_description() {
-  if (!gpu_unavailable_reason().empty()) return "no GPU";
-  const GpuInfo info = gpu_info();
-  return info.name + ", compute " + info.compute_capability + ", driver " + info.driver_cuda_version + ", runtime " +
-         info.runtime_version;
-}
 
 std::string select_device_from_ctest_resources() {
   static const std::string outcome = []() -> std::string {
@@ -92,15 +48,6 @@ std::string select_device_from_ctest_resources() {
     return {};
   }();
   return outcome;
-}
-
-bool device_has_clusters() {
-  int device = 0, value = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&value, cudaDevAttrClusterLaunch, device) != cudaSuccess) {
-    cudaGetLastError();  // not left behind for a later check to find
-    return false;
-  }
-  return value != 0;
 }
 
 }  // namespace artabpfn::kernels

@@ -1,6 +1,7 @@
 #pragma once
-// Whether a CUDA device is usable here: the engine falls back to the CPU reference and GPU tests
-// skip when it is not.
+// The CUDA device this process uses (kernels/device/): whether one is usable here (the engine falls
+// back to the CPU reference and GPU tests skip when it is not), what it is and what it can launch,
+// and, under CTest, which card a GPU test was given.
 #include <cstdint>
 #include <string>
 

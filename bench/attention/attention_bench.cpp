@@ -35,7 +35,7 @@
 #include "bench/event_timing.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 #include "properties/gpu_attention/attention_harness.hpp"
 
 namespace {

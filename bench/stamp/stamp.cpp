@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include "bench_commit.hpp"  // generated at build time (write_commit.cmake)
-#include "kernels/device_info.hpp"
+#include "kernels/device.hpp"
 
 namespace artabpfn::bench {
 namespace {

@@ -18,8 +18,7 @@ HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& optio
   LayerRunner<> run(model, options, stream);
   const std::int64_t per_task = sample ? samples : tasks.value_sets();
   const std::int64_t total = tasks.task_count() * per_task, nt = tasks.x_target.dim(1);
-  const TaskData shape(tasks, c.d_model);
-  HostTensor<float> out = padded_result(shape.tasks, per_task, shape.nt_max);
+  HostTensor<float> out = padded_result(tasks.task_count(), per_task, nt);
   const std::int64_t chunk =
       plan_chunk(options, "reencode", total, reencode_floats_per_sequence(c, tasks.x_context.dim(1), nt));
   const int k3 = 3 * c.num_components;

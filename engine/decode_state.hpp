@@ -28,9 +28,10 @@ struct DecodeState {
   Workspace w;
   SideStream side;  // for the samples beside the cluster step's (decode_step)
 
-  // given: the step-major values of forced AR density, else empty.
+  // Uploads on `stream` (given: the step-major values of forced AR density, else empty) and waits
+  // for the copies.
   DecodeState(const ModelConfig& c, const TaskData& d, std::int64_t first, std::int64_t batch, std::int64_t per_task,
-              bool sample, std::uint64_t seed, const std::vector<float>& given);
+              bool sample, std::uint64_t seed, const std::vector<float>& given, cudaStream_t stream);
 };
 
 }  // namespace artabpfn::engine

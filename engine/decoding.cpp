@@ -10,7 +10,6 @@
 #include "engine/sequences.hpp"
 #include "engine/step_graph.hpp"
 #include "engine/step_progress.hpp"
-#include "kernels/cuda_check.hpp"
 
 namespace artabpfn::engine {
 
@@ -23,7 +22,7 @@ std::vector<float> decode(LayerRunner<>& run, const TaskData& d, const ContextCa
                           std::int64_t batch, std::int64_t per_task, bool sample, std::uint64_t seed,
                           const std::vector<float>& given, StepProgress& progress) {
   const cudaStream_t s = run.stream();
-  DecodeState st(run.config(), d, first, batch, per_task, sample, seed, given);
+  DecodeState st(run.config(), d, first, batch, per_task, sample, seed, given, s);
   kernels::set_device_int(st.step.data(), 0, s);
   if (d.nt_max > 0 && run.options().decode_graphs) {
     StepGraph graph(run.model(), run.options(), d, cache, st);
@@ -37,8 +36,7 @@ std::vector<float> decode(LayerRunner<>& run, const TaskData& d, const ContextCa
       progress.step_done();
     }
   }
-  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));
-  return sample ? st.values.download() : st.logp.download();
+  return sample ? st.values.download(s) : st.logp.download(s);
 }
 
 }  // namespace
@@ -46,7 +44,7 @@ std::vector<float> decode(LayerRunner<>& run, const TaskData& d, const ContextCa
 HostTensor<float> decode_in_chunks(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
                                    const char* job, const TaskTensors& tasks, std::int64_t per_task, bool sample,
                                    std::uint64_t seed) {
-  const TaskData d(tasks, model.config().d_model);
+  const TaskData d(tasks, model.config().d_model, stream);
   LayerRunner<> run(model, options, stream);
   const ContextCache cache = prefill(run, d);
   HostTensor<float> out = padded_result(d.tasks, per_task, d.nt_max);

@@ -15,7 +15,7 @@ HostTensor<float> teacher_forcing_density(const DeviceModel& model, const Contex
                                           const TaskTensors& tasks) {
   const bool mixed = options.precision == Precision::kMixed;
   const ModelConfig& c = model.config();
-  const TaskData d(tasks, c.d_model);
+  const TaskData d(tasks, c.d_model, stream);
   LayerRunner<> run(model, options, stream);
   MixedDensity mixed_pass(model, stream);
   const ContextCache cache = mixed ? mixed_pass.prefill(d) : prefill(run, d);
@@ -29,7 +29,8 @@ HostTensor<float> teacher_forcing_density(const DeviceModel& model, const Contex
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
     const std::vector<std::int32_t> seq_task = sequence_tasks(first, batch, sets);
-    const kernels::DeviceBuffer<float> y(given_values(tasks, first, batch, nt));
+    const std::vector<float> y_host = given_values(tasks, first, batch, nt);
+    const kernels::DeviceBuffer<float> y(y_host, stream);
     kernels::DeviceBuffer<float> log_density(static_cast<std::size_t>(batch * nt));
     if (mixed) {
       mixed_pass.teacher_forcing(d, cache, seq_task, y.data(), nt, log_density.data());
@@ -40,7 +41,7 @@ HostTensor<float> teacher_forcing_density(const DeviceModel& model, const Contex
                                    stream);
       ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream));  // w is freed at the end of this block
     }
-    scatter_sequences(log_density.download(), first, batch, sets, d.target_len, out);
+    scatter_sequences(log_density.download(stream), first, batch, sets, d.target_len, out);
   }
   return out;
 }

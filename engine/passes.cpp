@@ -16,6 +16,7 @@ ContextCache prefill(LayerRunner<>& run, const TaskData& d) {
     const LayerAttention job = store_prefill_kv(ws.qkv.data(), cache, l, d, c.n_heads, c.head_dim(), s);
     kernels::shared_context_attention(job.q, job.context, {ws.a.data(), ws.lse.data(), true}, s);
   });
+  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));  // w is freed on return
   return cache;
 }
 
@@ -25,7 +26,7 @@ void teacher_forcing_pass(LayerRunner<>& run, const TaskData& d, const ContextCa
   const cudaStream_t s = run.stream();
   const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
   const int D = c.d_model;
-  const TeacherForcingIndex index(d, seq_task, nt);
+  const TeacherForcingIndex index(d, seq_task, nt, s);
   embed_teacher_forcing_rows(run.model().embedding(), d, index, y, nt, w.x.data(), s);
   run.layers(w, w.x.data(), n, [&](int l, Workspace& ws) {
     const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.kh.data(), ws.vh.data(), cache, l, d,
@@ -34,8 +35,7 @@ void teacher_forcing_pass(LayerRunner<>& run, const TaskData& d, const ContextCa
   });
   kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s);
   run.head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
-  // The device vectors above must outlive the queued kernels.
-  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));
+  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));  // index is freed on return
 }
 
 }  // namespace artabpfn::engine

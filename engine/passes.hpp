@@ -11,7 +11,8 @@
 
 namespace artabpfn::engine {
 
-// Every task's context rows through the network on run's stream: their per-layer K/V.
+// Every task's context rows through the network on run's stream: their per-layer K/V. Waits for
+// the stream before returning (its scratch memory is freed on return).
 ContextCache prefill(LayerRunner<>& run, const TaskData& d);
 
 // Teacher-forcing pass over `batch` sequences of nt buffer rows then nt target rows: sequence b

@@ -29,7 +29,7 @@ struct StepAtHand {
 
   StepAtHand(LayerRunner<>& run, const TaskData& d, std::int64_t samples, int step)
       : cache(prefill(run, d)),
-        st(run.config(), d, 0, std::int64_t(d.tasks) * samples, samples, true, 7, {}),
+        st(run.config(), d, 0, std::int64_t(d.tasks) * samples, samples, true, 7, {}, run.stream()),
         graph(run.model(), run.options(), d, cache, st) {
     kernels::set_device_int(st.step.data(), 0, run.stream());
     for (int t = 0; t < step; ++t) graph.launch(run.stream());
@@ -96,7 +96,7 @@ void check_step(const char* job, const TaskData& d, int step, int replays) {
 StepTiming time_decode_step(const DeviceModel& model, const ContextOptions& options, const TaskTensors& tasks,
                             std::int64_t samples, int step, int replays) {
   const Stream stream;
-  const TaskData d(tasks, model.config().d_model);
+  const TaskData d(tasks, model.config().d_model, stream.get());
   check_step("time_decode_step", d, step, replays);
   LayerRunner<> run(model, options, stream.get());
   StepAtHand at(run, d, samples, step);
@@ -122,7 +122,7 @@ StepProfile profile_decode_step(const DeviceModel& model, const ContextOptions& 
                                 std::int64_t samples, int step, int replays) {
   const Stream stream;
   const cudaStream_t s = stream.get();
-  const TaskData d(tasks, model.config().d_model);
+  const TaskData d(tasks, model.config().d_model, s);
   check_step("profile_decode_step", d, step, replays);
   if (options.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
   ContextOptions plain = options;

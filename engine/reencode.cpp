@@ -25,7 +25,8 @@ HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& optio
   StepProgress progress(options, stream, (total + chunk - 1) / chunk * nt);
   for (std::int64_t first = 0; first < total; first += chunk) {
     const std::int64_t batch = std::min(chunk, total - first);
-    const TaskData d(validate_task_tensors(one_task_per_sequence(tasks, first, batch, per_task), "reencode"), c.d_model);
+    const TaskData d(validate_task_tensors(one_task_per_sequence(tasks, first, batch, per_task), "reencode"), c.d_model,
+                     stream);
     std::vector<std::int32_t> seq_task(static_cast<std::size_t>(batch));
     std::vector<std::uint32_t> task_id(seq_task.size()), sample_index(seq_task.size());
     for (std::int64_t b = 0; b < batch; ++b) {
@@ -33,7 +34,7 @@ HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& optio
       task_id[std::size_t(b)] = static_cast<std::uint32_t>((first + b) / per_task);
       sample_index[std::size_t(b)] = static_cast<std::uint32_t>((first + b) % per_task);
     }
-    const auto dev_task_id = upload(task_id), dev_sample = upload(sample_index);
+    const auto dev_task_id = upload(task_id, stream), dev_sample = upload(sample_index, stream);
     const std::vector<float> given = sample ? std::vector<float>() : given_values(tasks, first, batch, nt);
     std::vector<float> values(static_cast<std::size_t>(batch * nt), 0.0f);  // [B, nt]
     DeviceBuffer<float> mix_t(static_cast<std::size_t>(batch * k3)), step_out(static_cast<std::size_t>(batch)),
@@ -43,20 +44,21 @@ HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& optio
       std::vector<float> y(static_cast<std::size_t>(batch * (t + 1)), 0.0f);
       for (std::int64_t b = 0; b < batch; ++b)
         for (std::int64_t j = 0; j < t; ++j) y[std::size_t(b * (t + 1) + j)] = values[std::size_t(b * nt + j)];
-      const DeviceBuffer<float> dev_y(y);
+      const DeviceBuffer<float> dev_y(y, stream);
       Workspace w(batch * 2 * (t + 1), c, true);
       teacher_forcing_pass(run, d, cache, seq_task, dev_y.data(), t + 1, w);
       kernels::gather_rows(w.mix.data(), mix_t.data(), batch, k3, 1, t + 1, t, stream);
+      std::vector<float> y_t;  // the values of step t: its copy may read it until the download below
       if (sample) {
         const kernels::SampleCounters counters{seed, dev_task_id.data(), dev_sample.data(), static_cast<std::uint32_t>(t)};
         kernels::mixture_sample(mix_t.data(), model.mixture_biases(), counters, batch, step_out.data(), nullptr, stream);
       } else {
-        std::vector<float> y_t(static_cast<std::size_t>(batch));
+        y_t.resize(static_cast<std::size_t>(batch));
         for (std::int64_t b = 0; b < batch; ++b) y_t[std::size_t(b)] = given[std::size_t(b * nt + t)];
-        step_y.upload(y_t);
+        step_y.upload(y_t, stream);
         kernels::mixture_log_density(mix_t.data(), model.mixture_biases(), step_y.data(), batch, step_out.data(), stream);
       }
-      const std::vector<float> result = step_out.download();
+      const std::vector<float> result = step_out.download(stream);
       for (std::int64_t b = 0; b < batch; ++b) {
         values[std::size_t(b * nt + t)] = sample ? result[std::size_t(b)] : given[std::size_t(b * nt + t)];
         if (t < tasks.target_len[std::size_t((first + b) / per_task)])

@@ -1,28 +1,25 @@
 #include "engine/step_graph.hpp"
 
 #include "engine/decode_step.hpp"
+#include "engine/stream.hpp"
 #include "kernels/cuda_check.hpp"
 
 namespace artabpfn::engine {
 
 StepGraph::StepGraph(const DeviceModel& model, const ContextOptions& options, const TaskData& d,
                      const ContextCache& cache, DecodeState& st) {
-  cudaStream_t capture = nullptr;
-  ARTABPFN_CUDA_CHECK(cudaStreamCreateWithFlags(&capture, cudaStreamNonBlocking));
-  LayerRunner<> run(model, options, capture);
-  ARTABPFN_CUDA_CHECK(cudaStreamBeginCapture(capture, cudaStreamCaptureModeThreadLocal));
+  const Stream capture;
+  LayerRunner<> run(model, options, capture.get());
+  ARTABPFN_CUDA_CHECK(cudaStreamBeginCapture(capture.get(), cudaStreamCaptureModeThreadLocal));
   try {
     decode_step(run, d, cache, st);
   } catch (...) {
     cudaGraph_t broken = nullptr;
-    cudaStreamEndCapture(capture, &broken);
+    cudaStreamEndCapture(capture.get(), &broken);
     if (broken) cudaGraphDestroy(broken);
-    cudaStreamDestroy(capture);
     throw;
   }
-  const cudaError_t ended = cudaStreamEndCapture(capture, &graph_);
-  cudaStreamDestroy(capture);
-  ARTABPFN_CUDA_CHECK(ended);
+  ARTABPFN_CUDA_CHECK(cudaStreamEndCapture(capture.get(), &graph_));
   ARTABPFN_CUDA_CHECK(cudaGraphInstantiate(&exec_, graph_, 0));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// The streams the engine owns: a context's stream, and a side stream that forks from and joins a
-// main stream.
+// The streams the engine owns. Each is non-blocking (cudaStreamNonBlocking): its work is ordered
+// with what is queued on it and with the events it waits for, never implicitly with the legacy
+// default stream, so contexts on several threads do not serialise at each other's transfers.
 #include <cuda_runtime.h>
 
 #include "kernels/cuda_check.hpp"
@@ -9,7 +10,7 @@ namespace artabpfn::engine {
 
 class Stream {
  public:
-  Stream() { ARTABPFN_CUDA_CHECK(cudaStreamCreate(&stream_)); }
+  Stream() { ARTABPFN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
   ~Stream() {
     if (stream_) cudaStreamDestroy(stream_);
   }
@@ -17,6 +18,8 @@ class Stream {
   Stream& operator=(const Stream&) = delete;
 
   cudaStream_t get() const { return stream_; }
+  // Waits until everything queued on the stream has run.
+  void synchronize() const { ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
  private:
   cudaStream_t stream_ = nullptr;
@@ -28,30 +31,28 @@ class Stream {
 class SideStream {
  public:
   SideStream() {
-    ARTABPFN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     ARTABPFN_CUDA_CHECK(cudaEventCreateWithFlags(&forked_, cudaEventDisableTiming));
     ARTABPFN_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
   }
   ~SideStream() {
     cudaEventDestroy(forked_);
     cudaEventDestroy(done_);
-    cudaStreamDestroy(stream_);
   }
   SideStream(const SideStream&) = delete;
   SideStream& operator=(const SideStream&) = delete;
 
   cudaStream_t fork(cudaStream_t main) {
     ARTABPFN_CUDA_CHECK(cudaEventRecord(forked_, main));
-    ARTABPFN_CUDA_CHECK(cudaStreamWaitEvent(stream_, forked_, 0));
-    return stream_;
+    ARTABPFN_CUDA_CHECK(cudaStreamWaitEvent(stream_.get(), forked_, 0));
+    return stream_.get();
   }
   void join(cudaStream_t main) {
-    ARTABPFN_CUDA_CHECK(cudaEventRecord(done_, stream_));
+    ARTABPFN_CUDA_CHECK(cudaEventRecord(done_, stream_.get()));
     ARTABPFN_CUDA_CHECK(cudaStreamWaitEvent(main, done_, 0));
   }
 
  private:
-  cudaStream_t stream_ = nullptr;
+  Stream stream_;
   cudaEvent_t forked_ = nullptr, done_ = nullptr;
 };
 

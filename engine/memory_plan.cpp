@@ -33,7 +33,7 @@ std::int64_t plan_chunk(const ContextOptions& options, const char* job, std::int
   }
   const std::int64_t per = floats_per_sequence * std::int64_t(sizeof(float));
   const std::int64_t fit = std::max<std::int64_t>(1, std::int64_t(budget) / per);
-  const std::int64_t chunk = std::min(sequences, fit);
+  const std::int64_t chunk = std::max<std::int64_t>(1, std::min(sequences, fit));  // 1 where there is nothing to run
   const double gib = double(per) * double(sequences) / double(1 << 30);
   const std::int64_t chunks = (sequences + chunk - 1) / chunk;
   if (chunks > 1) {

@@ -17,7 +17,7 @@ std::int64_t decode_floats_per_sequence(const ModelConfig& c, int nt_max);
 std::int64_t reencode_floats_per_sequence(const ModelConfig& c, std::int64_t nc, std::int64_t nt);
 
 // Sequences per chunk so that `floats_per_sequence` floats each fit options.memory_budget_bytes
-// (0: 90% of the device memory free now). Where that takes more than one chunk, says
+// (0: 90% of the device memory free now); at least 1. Where that takes more than one chunk, says
 // so through options.notices (stderr where empty), naming `job`.
 std::int64_t plan_chunk(const ContextOptions& options, const char* job, std::int64_t sequences,
                         std::int64_t floats_per_sequence);

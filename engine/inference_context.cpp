@@ -47,7 +47,8 @@ DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t 
 HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
   require_float32(options_, "forced_ar_density");
-  if (options_.attention == AttentionMode::kReencode) return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
+  if (options_.attention == AttentionMode::kReencode)
+    return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
   return decode_in_chunks(model_, options_, stream_.get(), "forced_ar_density", tasks, tasks.value_sets(), false, 0);
 }
 
@@ -56,7 +57,8 @@ HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& ta
   const bool mixed = options_.precision == Precision::kMixed;
   if (mixed && options_.attention == AttentionMode::kReencode)
     throw InputError("evaluate_joint_density: the reencode baseline runs in float32 only (precision 'mixed' asked)");
-  if (options_.attention == AttentionMode::kReencode) return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
+  if (options_.attention == AttentionMode::kReencode)
+    return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
   return teacher_forcing_density(model_, options_, stream_.get(), tasks);
 }
 

@@ -1,11 +1,13 @@
 #include "engine/device_model.hpp"
 
 #include "artabpfn/error.hpp"
+#include "engine/stream.hpp"
 
 namespace artabpfn::engine {
 
 DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) {
   weights.validate();
+  const Stream upload_stream;
   std::vector<float> host;
   std::map<std::string, std::size_t> offsets;
   for (const TensorSpec& spec : expected_tensors(config_)) {
@@ -13,7 +15,7 @@ DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) 
     offsets[spec.name] = host.size();
     host.insert(host.end(), t.data.begin(), t.data.end());
   }
-  storage_ = kernels::DeviceBuffer<float>(host);
+  storage_ = kernels::DeviceBuffer<float>(host, upload_stream.get());
   const std::size_t D = static_cast<std::size_t>(config_.d_model), per_layer = 4 * D * D;
   std::vector<float> derived;
   derived.reserve(per_layer * static_cast<std::size_t>(config_.n_layers));
@@ -31,7 +33,9 @@ DeviceModel::DeviceModel(const ModelWeights& weights) : config_(weights.config) 
         derived.push_back(static_cast<float>(sum));
       }
   }
-  derived_storage_ = kernels::DeviceBuffer<float>(derived);
+  derived_storage_ = kernels::DeviceBuffer<float>(derived, upload_stream.get());
+  // Contexts run on streams of their own: the weights are complete before any of them starts.
+  upload_stream.synchronize();
   for (const auto& [name, offset] : offsets) tensors_[name] = storage_.data() + offset;
   for (int i = 0; i < config_.n_layers; ++i) {
     const auto at = [&](const std::string& suffix) { return tensor(layer_tensor(i, suffix)); };

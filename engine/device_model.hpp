@@ -27,7 +27,7 @@ struct LayerWeights {
 
 class DeviceModel {
  public:
-  // Validates the weights and uploads them (throws InputError or CudaError).
+  // Validates the weights and uploads them, waiting for the copies (throws InputError or CudaError).
   explicit DeviceModel(const ModelWeights& weights);
 
   const ModelConfig& config() const { return config_; }

@@ -74,7 +74,7 @@ void MixedDensity::teacher_forcing(const TaskData& d, const ContextCache& cache,
   const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
   const int D = c_.d_model;
   Workspace w(n, c_);
-  const TeacherForcingIndex index(d, seq_task, nt);
+  const TeacherForcingIndex index(d, seq_task, nt, s_);
   embed_teacher_forcing_rows(m_.embedding(), d, index, y, nt, w.x.data(), s_);
   layers(w, n, [&](int l, Workspace& ws) {
     const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.kh.data(), ws.vh.data(), cache, l, d, index,

@@ -1,8 +1,10 @@
 #include "engine/task_data.hpp"
 
+#include "kernels/cuda_check.hpp"
+
 namespace artabpfn::engine {
 
-TaskData::TaskData(const TaskTensors& t, int d_model) {
+TaskData::TaskData(const TaskTensors& t, int d_model, cudaStream_t stream) {
   tasks = static_cast<int>(t.task_count());
   features = static_cast<int>(t.feature_count());
   nt_max = static_cast<int>(t.x_target.dim(1));
@@ -29,13 +31,14 @@ TaskData::TaskData(const TaskTensors& t, int d_model) {
       }
   }
   context_rows = static_cast<std::int64_t>(yc.size());
-  x_context = upload(xc);
-  y_context = upload(yc);
-  x_target = upload(xt);
-  row_task = upload(rt);
-  context_len = upload(cl);
-  row_start = upload(rs);
-  context_offset = upload(co);
+  x_context = upload(xc, stream);
+  y_context = upload(yc, stream);
+  x_target = upload(xt, stream);
+  row_task = upload(rt, stream);
+  context_len = upload(cl, stream);
+  row_start = upload(rs, stream);
+  context_offset = upload(co, stream);
+  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream));  // the host rows above are freed on return
 }
 
 ContextCache::ContextCache(int layers, std::int64_t rows, int d_model) {
@@ -74,7 +77,7 @@ LayerAttention teacher_forcing_attention(const float* qkv, float* k_heads, float
 }
 
 TeacherForcingIndex::TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task,
-                                         std::int64_t nt) {
+                                         std::int64_t nt, cudaStream_t stream) {
   const std::int64_t batch = static_cast<std::int64_t>(seq_task.size());
   std::vector<std::int32_t> x_rows(static_cast<std::size_t>(batch * nt)), positions(x_rows.size());
   for (std::int64_t b = 0; b < batch; ++b)
@@ -82,9 +85,10 @@ TeacherForcingIndex::TeacherForcingIndex(const TaskData& d, const std::vector<st
       x_rows[std::size_t(b * nt + j)] = static_cast<std::int32_t>(seq_task[std::size_t(b)] * std::int64_t(d.nt_max) + j);
       positions[std::size_t(b * nt + j)] = static_cast<std::int32_t>(j);
     }
-  task = upload(seq_task);
-  x_row = upload(x_rows);
-  position = upload(positions);
+  task = upload(seq_task, stream);
+  x_row = upload(x_rows, stream);
+  position = upload(positions, stream);
+  ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream));  // the host rows above are freed on return
 }
 
 }  // namespace artabpfn::engine

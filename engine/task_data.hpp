@@ -12,12 +12,15 @@
 
 namespace artabpfn::engine {
 
+// A device copy of host, queued on `stream` (kernels::DeviceBuffer::upload: host must stay alive
+// until the stream has been synchronised).
 template <class T>
-kernels::DeviceBuffer<T> upload(const std::vector<T>& host) {
-  return kernels::DeviceBuffer<T>(host);
+kernels::DeviceBuffer<T> upload(const std::vector<T>& host, cudaStream_t stream) {
+  return kernels::DeviceBuffer<T>(host, stream);
 }
 
-// One call's tasks in device memory: context rows compacted, targets padded with zeros.
+// One call's tasks in device memory: context rows compacted, targets padded with zeros. Uploaded
+// on `stream`; the constructor waits for the copies.
 struct TaskData {
   int tasks = 0, features = 0, nt_max = 0;
   std::int64_t context_rows = 0;
@@ -26,7 +29,7 @@ struct TaskData {
   kernels::DeviceBuffer<std::int32_t> row_task, context_len;
   kernels::DeviceBuffer<std::int64_t> row_start, context_offset;
 
-  TaskData(const TaskTensors& t, int d_model);
+  TaskData(const TaskTensors& t, int d_model, cudaStream_t stream);
 };
 
 struct ContextCache {
@@ -58,10 +61,12 @@ void embed_context_rows(const kernels::EmbeddingWeights& weights, const TaskData
 
 // A teacher-forcing pass over sequences b < seq_task.size() of nt targets (L = 2 nt rows each:
 // buffers 0..nt-1, then targets 0..nt-1): sequence b's task, and for its buffer or target j the
-// feature row seq_task[b] * Nt_max + j and the position j (device arrays).
+// feature row seq_task[b] * Nt_max + j and the position j (device arrays, uploaded on `stream`;
+// the constructor waits for the copies).
 struct TeacherForcingIndex {
   kernels::DeviceBuffer<std::int32_t> task, x_row, position;
-  TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task, std::int64_t nt);
+  TeacherForcingIndex(const TaskData& d, const std::vector<std::int32_t>& seq_task, std::int64_t nt,
+                      cudaStream_t stream);
 };
 
 // A teacher-forcing pass's layer l, from the q|k|v rows [batch * L, 3D]: moves the sequences'

@@ -2,6 +2,11 @@
 // Owning device memory, and a guarded output buffer for tests: the payload is poisoned with a
 // signalling NaN pattern before a launch, and guard bands on both sides hold a sentinel. After
 // the launch, check() proves nothing was written out of range and every element was written.
+//
+// Transfers come in two kinds. Code with a stream of its own (the engine) passes it: the copy is
+// queued there with cudaMemcpyAsync, ordered with that stream's work and no other. Code that
+// launches its kernels on the legacy default stream (kernel tests, conformance, benchmarks) uses
+// the forms without a stream: blocking cudaMemcpy copies, ordered with stream 0.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -20,7 +25,10 @@ class DeviceBuffer {
   explicit DeviceBuffer(std::size_t count) : count_(count) {
     if (count_ > 0) ARTABPFN_CUDA_CHECK(cudaMalloc(&data_, count_ * sizeof(T)));
   }
+  // Allocates host.size() elements and fills them from host on the legacy default stream (blocking).
   explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) { upload(host); }
+  // Allocates host.size() elements and queues their upload on `stream` (upload below).
+  DeviceBuffer(const std::vector<T>& host, cudaStream_t stream) : DeviceBuffer(host.size()) { upload(host, stream); }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
   DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), count_(other.count_) {
@@ -40,8 +48,9 @@ class DeviceBuffer {
   const T* data() const { return data_; }
   std::size_t size() const { return count_; }
 
+  // Blocking copies on the legacy default stream (stream 0), for code whose kernels run there.
   void upload(const std::vector<T>& host) {
-    if (host.size() != count_) throw CudaError("DeviceBuffer::upload: size mismatch");
+    check_size(host);
     if (count_ > 0) ARTABPFN_CUDA_CHECK(cudaMemcpy(data_, host.data(), count_ * sizeof(T), cudaMemcpyHostToDevice));
   }
   std::vector<T> download() const {
@@ -50,7 +59,29 @@ class DeviceBuffer {
     return host;
   }
 
+  // Queues the copy of host into the buffer on `stream`. The copy may read host until the stream
+  // reaches it (CUDA does not promise to stage pageable memory before returning): keep host alive
+  // and unchanged until the stream has been synchronised.
+  void upload(const std::vector<T>& host, cudaStream_t stream) {
+    check_size(host);
+    if (count_ > 0)
+      ARTABPFN_CUDA_CHECK(cudaMemcpyAsync(data_, host.data(), count_ * sizeof(T), cudaMemcpyHostToDevice, stream));
+  }
+  // Queues the copy of the buffer on `stream` after the work queued there, and waits for the
+  // stream (cudaStreamSynchronize): the host reads the result.
+  std::vector<T> download(cudaStream_t stream) const {
+    std::vector<T> host(count_);
+    if (count_ > 0)
+      ARTABPFN_CUDA_CHECK(cudaMemcpyAsync(host.data(), data_, count_ * sizeof(T), cudaMemcpyDeviceToHost, stream));
+    ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream));
+    return host;
+  }
+
  private:
+  void check_size(const std::vector<T>& host) const {
+    if (host.size() != count_) throw CudaError("DeviceBuffer::upload: size mismatch");
+  }
+
   T* data_ = nullptr;
   std::size_t count_ = 0;
 };

@@ -111,9 +111,9 @@ inline Cost density_cost(const Shapes& s, std::int64_t r, std::int64_t nc, std::
   return c;
 }
 
-// FLOPs the reencode baseline computes (engine/inference_context.cpp, Impl::reencode): at every
-// step t, each of the b sequences re-encodes its own context (a prefill of Nc rows) and a
-// teacher-forcing pass of t+1 buffer and t+1 target rows, with the head on the t+1 targets.
+// FLOPs the reencode baseline computes (engine/reencode.cpp): at every step t, each of the b
+// sequences re-encodes its own context (a prefill of Nc rows) and a teacher-forcing pass of t+1
+// buffer and t+1 target rows, with the head on the t+1 targets.
 inline double reencode_flops(const Shapes& s, std::int64_t b, std::int64_t nc, std::int64_t nt) {
   double f = 0;
   for (std::int64_t t = 0; t < nt; ++t) {
@@ -151,8 +151,7 @@ inline Floor time_floor(const Cost& c, const Ceilings& ceil) {
 inline double floor_fraction(const Floor& f, double measured_s) { return measured_s > 0 ? f.floor_s / measured_s : 0.0; }
 
 // --- Device memory a call asks for, before allocating -----------------------------------------
-// These mirror the engine's own planning (engine/inference_context.cpp: Workspace::floats_per_row,
-// Impl::decode_floats_per_sequence, Impl::pass_floats_per_sequence, the reencode chunk plan), so
+// These mirror the engine's own planning (engine/memory_plan.cpp, engine/workspace.hpp), so
 // "does not fit" here means "the engine would split the call into chunks".
 
 inline std::int64_t workspace_floats_per_row(const Shapes& s) { return 15 * s.d + s.d_ff + 3 * s.components + 3 * s.heads; }

@@ -32,6 +32,7 @@
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
+#include "engine/profiling.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
 
@@ -169,7 +170,7 @@ class Bench {
     save();
   }
 
-  // One decode step at step_t, eager and as a graph replay (InferenceContext::time_decode_step).
+  // One decode step at step_t, eager and as a graph replay (engine::time_decode_step).
   void steps() {
     json& list = out_["steps"];
     const TaskTensors task = bench::random_task(s_.step_nc, s_.step_nt, 0, 1);
@@ -185,8 +186,8 @@ class Bench {
           continue;
         }
         try {
-          engine::InferenceContext context(model_, {mode, 0, [](const std::string&) {}});
-          const engine::StepTiming t = context.time_decode_step(task, b, s_.step_t, replays);
+          const engine::StepTiming t =
+              engine::time_decode_step(model_, {mode, 0, [](const std::string&) {}}, task, b, s_.step_t, replays);
           rec["status"] = "ok";
           rec["eager_us"] = t.eager_us;
           rec["graph_us"] = t.graph_us;
@@ -203,7 +204,7 @@ class Bench {
       }
   }
 
-  // Where one decode step goes (InferenceContext::profile_decode_step), split attention.
+  // Where one decode step goes (engine::profile_decode_step), split attention.
   void profiles() {
     json& list = out_["profiles"];
     const TaskTensors task = bench::random_task(s_.step_nc, s_.step_nt, 0, 1);
@@ -216,8 +217,8 @@ class Bench {
         continue;
       }
       try {
-        engine::InferenceContext context(model_, {AttentionMode::kSplit, 0, [](const std::string&) {}});
-        const engine::StepProfile p = context.profile_decode_step(task, b, s_.profile_t, replays);
+        const engine::StepProfile p = engine::profile_decode_step(
+            model_, {AttentionMode::kSplit, 0, [](const std::string&) {}}, task, b, s_.profile_t, replays);
         rec["status"] = "ok";
         json stages = json::array();
         double sum = 0;

@@ -19,6 +19,7 @@
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "engine/inference_context.hpp"
+#include "engine/profiling.hpp"
 #include "kernels/decode.hpp"
 
 namespace {
@@ -99,9 +100,9 @@ int main(int argc, char** argv) {
         // Over 2048 rows the LayerNorms and the append fall back to separate launches: the "fused"
         // row then has as many nodes as the "plain" one.
         if (default_only != (variant == &automatic) || (variant == &cluster && !clusters)) continue;
-        engine::InferenceContext context(model, options(mode, true, v));
-        const engine::StepTiming t = context.time_decode_step(task, b, step, replays);
-        const engine::DecodePlan plan = context.decode_plan(task, b);
+        const engine::ContextOptions o = options(mode, true, v);
+        const engine::StepTiming t = engine::time_decode_step(model, o, task, b, step, replays);
+        const engine::DecodePlan plan = engine::InferenceContext(model, o).decode_plan(task, b);
         fmt::print("{:>6} {:>7} {:>8} {:>11.1f} {:>11.1f} {:>7} {:>9}\n", b, engine::attention_mode_name(mode), v.name,
                    t.eager_us, t.graph_us, t.graph_nodes, plan.clustered);
         std::fflush(stdout);

@@ -1,7 +1,8 @@
 #pragma once
 // One inference context: its own CUDA stream, caches and scratch memory, running the jobs of
-// SPEC.md on a shared, immutable DeviceModel. Contexts are independent: several threads may run
-// their own contexts on one model at once, with results identical to running them one by one.
+// docs/model.md ("The jobs") on a shared, immutable DeviceModel. Contexts are independent:
+// several threads may run their own contexts on one model at once, with results identical to
+// running them one by one.
 //
 // Every job takes the padded task layout (task_tensors.hpp): several tasks per call, each with
 // its own context size and target count. Each task's context runs through the network once
@@ -41,8 +42,8 @@ enum class DecodeLayers { kAuto, kClusters, kPerLayer };
 // float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with
 // float32 weights, q, k, v and K/V caches but the residual stream, LayerNorm, feed-forward and
 // head activations in double and every sum in double (engine/mixed_density.hpp): about 10x more
-// accurate (README "Accuracy"), slower; the attention mode does not apply. The decode jobs
-// (sample_sequence, forced_ar_density) are float32 only.
+// accurate (docs/accuracy.md, "Mixed precision"), slower; the attention mode does not apply.
+// The decode jobs (sample_sequence, forced_ar_density) are float32 only.
 enum class Precision { kFloat32, kMixed };
 Precision parse_precision(const std::string& name);  // "float32" or "mixed"
 std::string precision_name(Precision precision);

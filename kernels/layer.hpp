@@ -1,5 +1,6 @@
 #pragma once
-// The row-wise kernels of a layer and of the mixture head (SPEC.md, "One layer" and "Head"):
+// The row-wise kernels of a layer and of the mixture head (docs/model.md, "One layer" and "The
+// mixture head"):
 // linear maps, LayerNorm, exact GELU, and the K-component Gaussian mixture (parameters, log
 // density, sampling). float32 in and out, float32 arithmetic (no TF32, no fast math), except for
 // the linear maps' sums of float32 FMA chains (added in double, below) and in the mixture head:

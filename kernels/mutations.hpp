@@ -1,5 +1,5 @@
 #pragma once
-// Fault injection for the conformance mutation tests (README, "Conformance vectors and mutation
+// Fault injection for the conformance mutation tests (docs/conformance_vectors.md, "Mutation
 // tests"). Only the copy of the kernel sources compiled with ARTABPFN_MUTATIONS
 // (conformance/cuda/CMakeLists.txt, linked into conformance_cuda_adapter_mutants) includes this
 // header: artabpfn_kernels itself never reads ARTABPFN_MUTANT. The host reads the variable at

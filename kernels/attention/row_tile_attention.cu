@@ -1,6 +1,6 @@
 // Row-tiled attention: shared_context_attention, buffer_attention and fused_attention.
 //
-// What it computes (kernels/attention.hpp, SPEC.md "Who sees whom"): for every query row
+// What it computes (kernels/attention.hpp, docs/model.md "Who sees whom"): for every query row
 // (b, h, i) of q [B, H, Lq, Dh], softmax(q.k / sqrt(Dh)) over the keys the row may see, times v,
 // written to out [B, H, Lq, Dh], and the natural-log LSE to lse [B, H, Lq]. A row that sees no
 // key gets (0, -inf). float32 FMA throughout: no TF32, no tensor cores, expf/logf, IEEE division.
@@ -68,7 +68,7 @@
 // merge over all threads, per-row key counts, exact-Dh instances, the context prefetch: 22.9 ->
 // ~16 us a decode-step launch at B 256 (H200, ncu), the same bits; splitting a tile's keys over a
 // cluster of 2 or 4 blocks was measured slower at B >= 256 and removed (NOTES.md, v10).
-// See properties/gpu_attention/README.md.
+// Measured error ratios: docs/accuracy.md, "The tolerance rule".
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks on one GPU, in one call: bench/e2e/e2e_bench (ceilings, decode steps,
 # stage profiles, sweeps of whole calls) and the PyTorch baseline on the same GPU, merged into
-# OUTDIR/e2e.json. Charts and the README table are made elsewhere from that file
+# OUTDIR/e2e.json. Charts and the tables of docs/performance.md are made elsewhere from that file
 # (bench/e2e/render.sh; needs matplotlib, not a GPU).
 #
 #   bench/run_e2e.sh OUTDIR [--quick | --smoke] [--build DIR] [--weights FILE]

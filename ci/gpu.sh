@@ -236,8 +236,8 @@ set -e
 test_seconds=$((SECONDS - start))
 say "ctest exited with $ctest_status after ${test_seconds} s"
 
-# The verification report: every kernel and engine job against the double reference, the
-# properties with their case counts and seed, the environment (README, "artabpfn verify").
+# The verification report (docs/gpu_ci.md, "The verification report"): every kernel and engine
+# job against the double reference, the properties with their case counts and seed, the environment.
 verify_status=0
 if [ "$verify" != none ]; then
   verify_args=(verify --tests-dir "$build" --report-dir "$report_dir" --fixtures "$root/fixtures")

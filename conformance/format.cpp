@@ -9,7 +9,7 @@ namespace artabpfn::conformance {
 
 const std::vector<ContractInfo>& contracts() {
   // Factors: 2 for attention and merge (measured on the H100 kernels and a CPU emulation of
-  // their operation order, properties/gpu_attention/README.md), 4 for the model jobs (a dozen
+  // their operation order, docs/accuracy.md, "The tolerance rule"), 4 for the model jobs (a dozen
   // layers of float32 rounding compound; properties/gpu_engine uses 4).
   static const std::vector<ContractInfo> table = {
       {"shared_context_attention",

@@ -16,7 +16,8 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& config) {
       {"embedder.marker_embed.weight", {3, D}},  // rows: target, context, buffer
   };
   for (int i = 0; i < config.n_layers; ++i) {
-    // Feature attention's q/k projections do not change any result (SPEC.md) but are part of the state_dict.
+    // Feature attention's q/k projections do not change any result (docs/model.md, "One layer")
+    // but are part of the state_dict.
     for (const char* attn : {"attn_features", "attn_rows"}) {
       for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
         specs.push_back({layer_tensor(i, fmt::format("{}.{}.weight", attn, proj)), {D, D}});

@@ -14,8 +14,9 @@ namespace artabpfn::engine {
 
 struct LayerWeights {
   // Feature attention folded into one map [D, D]: Wo_f Wv_f, computed in double at load and
-  // rounded once (SPEC.md step 1 is h = LN1(x + Wo_f (Wv_f x)), linear in x): one product a layer
-  // instead of two, with one float rounding of the map instead of one of an intermediate row.
+  // rounded once (docs/model.md, "One layer": h = LN1(x + Wo_f (Wv_f x)), linear in x): one
+  // product a layer instead of two, with one float rounding of the map instead of one of an
+  // intermediate row.
   const float* feature = nullptr;
   const float *q, *k, *v, *out;  // attn_rows projections [D, D]
   const float *ff_in, *ff_in_bias, *ff_out, *ff_out_bias;

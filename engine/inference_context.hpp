@@ -1,9 +1,9 @@
 #pragma once
 // One inference context: its own CUDA stream, caches and scratch memory, running the jobs of
-// SPEC.md on a shared, immutable DeviceModel. Contexts are independent: several threads may run
-// their own contexts on one model at once, with results identical to running them one by one.
-// Each context's stream is non-blocking and every transfer of a job is queued on it, so contexts
-// on several threads do not wait for each other's copies.
+// docs/model.md ("The jobs") on a shared, immutable DeviceModel. Contexts are independent:
+// several threads may run their own contexts on one model at once, with results identical to
+// running them one by one. Each context's stream is non-blocking and every transfer of a job is
+// queued on it, so contexts on several threads do not wait for each other's copies.
 //
 // Every job takes the padded task layout (task_tensors.hpp): several tasks per call, each with
 // its own context size and target count. Each task's context runs through the network once

@@ -140,7 +140,8 @@ class Loader {
     return expected;
   }
 
-  // n_heads cannot be read off the shapes: the caller's value, else the metadata's (SPEC.md).
+  // n_heads cannot be read off the shapes: the caller's value, else the metadata's (docs/model.md,
+  // "The weights file").
   int infer_heads() const {
     std::optional<int> from_file;
     if (const auto it = file_.metadata().find("n_heads"); it != file_.metadata().end()) {

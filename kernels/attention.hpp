@@ -10,7 +10,7 @@
 //   task_of_sample [B] int32: which task's context sample b attends to
 //   buffer K/V  [B, H, buffer_capacity, Dh], rows 0..buffer_len-1 valid
 //
-// Buffer visibility (SPEC.md, "Who sees whom"):
+// Buffer visibility (docs/model.md, "Who sees whom"):
 //   kDecode:         every query sees buffer rows 0..buffer_len-1 (the step's rows: buffer t-1
 //                    after its K/V are appended, and target t)
 //   kTeacherForcing: Lq = 2 * buffer_len; query j < buffer_len is buffer j and sees rows 0..j;

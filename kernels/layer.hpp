@@ -1,5 +1,5 @@
 #pragma once
-// The row-wise kernels of a layer (SPEC.md, "One layer"): linear maps, LayerNorm and exact GELU
+// The row-wise kernels of a layer (docs/model.md, "One layer"): linear maps, LayerNorm and exact GELU
 // (the mixture head's are in kernels/head.hpp). float32 in and out, float32 arithmetic (no TF32,
 // no fast math), except for the linear maps' sums of float32 FMA chains (added in double, below).
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Row embedding and the data movement between the engine's layouts (SPEC.md, "Rows"):
+// Row embedding and the data movement between the engine's layouts (docs/model.md, "Rows"):
 //   rows    [N, D]             one token per row, heads side by side (what linear() produces)
 //   heads   [B, H, L, Dh]      queries and per-sample buffer K/V (what attention reads)
 //   context one [H, Nc_t, Dh] block per task, task t's at row_start[t] * D (kernels/attention.hpp)

@@ -2,8 +2,9 @@
 // The kernels of the mixed-precision density path (engine Precision::kMixed): the weights, q, k,
 // v and the K/V caches stay float32 as in the float32 path; the residual stream, the LayerNorm
 // outputs, the feed-forward and head hidden rows live in double, and every sum, LayerNorm, GELU
-// and softmax is computed in double. Why this split: README "Accuracy" (the float32 path's error
-// is the activations rounded to float32 between operations, and float32 attention arithmetic;
+// and softmax is computed in double. Why this split: docs/accuracy.md, "Mixed precision" (the
+// float32 path's error is the activations rounded to float32 between operations, and float32
+// attention arithmetic;
 // rounding q, k, v, the attention output and the head's mixture rows to float32 costs little).
 //
 // Same conventions as kernels/layer.hpp: device pointers, asynchronous launches with programmatic

@@ -1,5 +1,5 @@
 #pragma once
-// Attention primitives with the kernel contracts (SPEC.md, "Who sees whom"):
+// Attention primitives with the kernel contracts (docs/model.md, "Who sees whom", "Attention states"):
 //   attend: dense masked softmax attention of one head, returning output and natural-log
 //           log-sum-exp per query; a query with no visible key gives (0, -inf).
 //   merge:  combines two partial states (o1, lse1), (o2, lse2) over disjoint key sets;

@@ -1,5 +1,5 @@
 #pragma once
-// Row embeddings (SPEC.md, "Rows"). Each scalar feature is embedded on its own and the C
+// Row embeddings (docs/model.md, "Rows"). Each scalar feature is embedded on its own and the C
 // embeddings are averaged; marker rows: 0 target, 1 context, 2 buffer.
 #include "reference/model_params.hpp"
 #include "reference/task.hpp"

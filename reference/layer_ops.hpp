@@ -1,5 +1,5 @@
 #pragma once
-// Row-wise building blocks of a layer (SPEC.md, "One layer"): linear maps, LayerNorm with the
+// Row-wise building blocks of a layer (docs/model.md, "One layer"): linear maps, LayerNorm with the
 // biased variance and eps 1e-5, and the exact (erf) GELU. Rows are samples; columns features.
 // The matrix argument is a non-deduced context, so Eigen expressions convert to Matrix<T>.
 #include <type_traits>

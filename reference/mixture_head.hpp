@@ -1,5 +1,6 @@
 #pragma once
-// The K-component Gaussian mixture head (SPEC.md, "Head"): parameters, log density, sampling.
+// The K-component Gaussian mixture head (docs/model.md, "The mixture head"): parameters, log
+// density, sampling.
 #include <algorithm>
 
 #include "artabpfn/random_stream.hpp"

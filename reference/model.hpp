@@ -1,5 +1,5 @@
 #pragma once
-// The two jobs of SPEC.md ("The two jobs") and the forced-value AR density, for one task and
+// The jobs of docs/model.md ("The jobs") and the forced-value AR density, for one task and
 // for batches of tasks. Several tasks per call each have their own context; the samples of a
 // task share its prefilled context.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The layer stack in two forms that must agree (SPEC.md, "One layer", "Who sees whom"):
+// The layer stack in two forms that must agree (docs/model.md, "One layer", "Who sees whom"):
 //   dense_forward: every row of a task at once under a visibility rule (the teacher-forcing pass);
 //   prefill + decode_step: context K/V computed once, buffer K/V appended per sample per step.
 // The dense form is the literal definition; the cached form is what engines do. Properties hold

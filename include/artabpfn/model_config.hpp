@@ -1,5 +1,5 @@
 #pragma once
-// The AR-TabPFN configuration (SPEC.md, "Configuration"). n_heads comes from the weights file's
+// The AR-TabPFN configuration (docs/model.md, "Configuration"). n_heads comes from the weights file's
 // metadata or the caller; everything else is inferred from tensor shapes.
 #include <string>
 
@@ -20,7 +20,8 @@ struct ModelConfig {
   bool operator==(const ModelConfig&) const = default;
 };
 
-// The configuration of the paper (SPEC.md): D 128, H 4, 12 layers, d_ff 256, L 32, K 20.
+// The configuration of the paper (docs/model.md, "Configuration"): D 128, H 4, 12 layers,
+// d_ff 256, L 32, K 20.
 ModelConfig paper_config();
 
 }  // namespace artabpfn

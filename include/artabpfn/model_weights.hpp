@@ -14,7 +14,8 @@ struct TensorSpec {
   Shape shape;
 };
 
-// Every tensor the model needs, with its shape, in state_dict order (SPEC.md's name list).
+// Every tensor the model needs, with its shape, in state_dict order (docs/model.md, "The
+// weights file").
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
 
 struct ModelWeights {

@@ -1,5 +1,6 @@
 #pragma once
-// Loading a PyTorch state_dict saved with safetensors into ModelWeights (SPEC.md, "Configuration").
+// Loading a PyTorch state_dict saved with safetensors into ModelWeights (docs/model.md, "The
+// weights file").
 #include <filesystem>
 #include <optional>
 
@@ -16,7 +17,7 @@ struct LoadOptions {
 
 // Infers the configuration from shapes plus n_heads, strips a `module.` or `_orig_mod.` prefix
 // carried by every name (notice), upcasts F16/BF16 to float32 (notice), warns about tensors the
-// spec does not name, and throws InputError naming the file and tensor for anything missing or
+// model does not name, and throws InputError naming the file and tensor for anything missing or
 // mis-shaped.
 ModelWeights load_weights(const std::filesystem::path& path, const LoadOptions& options = {});
 ModelWeights weights_from_file(const safetensors::File& file, const LoadOptions& options = {});

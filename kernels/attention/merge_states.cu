@@ -1,8 +1,9 @@
 // merge_attention_states: combines two partial attention states over disjoint key sets.
 //
-// What it computes, per row r of `rows` (SPEC.md): lse = logaddexp(lse1, lse2),
-// out = exp(lse1 - lse) o1 + exp(lse2 - lse) o2, with max-subtraction (m = max(lse1, lse2),
-// w = exp(lse - m) <= 1), so LSE values of +-1e4 neither overflow nor give NaN.
+// What it computes, per row r of `rows` (docs/model.md, "Attention states"):
+// lse = logaddexp(lse1, lse2), out = exp(lse1 - lse) o1 + exp(lse2 - lse) o2, with
+// max-subtraction (m = max(lse1, lse2), w = exp(lse - m) <= 1), so LSE values of +-1e4 neither
+// overflow nor give NaN.
 // Shapes: out1, out2, out.out [rows, head_dim]; lse1, lse2, out.lse [rows]; natural logs.
 //
 // Exact cases: an empty part (lse = -inf) is the identity (the other part is copied bit for bit),

@@ -1,6 +1,6 @@
 // Row-tiled attention: shared_context_attention, buffer_attention and fused_attention.
 //
-// What it computes (kernels/attention.hpp, SPEC.md "Who sees whom"): for every query row
+// What it computes (kernels/attention.hpp, docs/model.md "Who sees whom"): for every query row
 // (b, h, i) of q [B, H, Lq, Dh], softmax(q.k / sqrt(Dh)) over the keys the row may see, times v,
 // written to out [B, H, Lq, Dh], and the natural-log LSE to lse [B, H, Lq]. A row that sees no
 // key gets (0, -inf). float32 FMA throughout: no TF32, no tensor cores, expf/logf, IEEE division.
@@ -57,7 +57,8 @@
 //
 // Why this design (cp.async staging, lazy rescaling, 8 warps a tile, 2-8 lanes a row, the
 // all-thread merge, exact-Dh instances, the context prefetch; and what was measured slower): the
-// measurements are in bench/engine/NOTES.md. See also properties/gpu_attention/README.md.
+// measurements are in bench/engine/NOTES.md; measured error ratios in docs/accuracy.md, "The
+// tolerance rule".
 //
 // The online softmax (scores, per-key update, merge, normalisation) is online_softmax.cuh's, the
 // one definition every float32 attention path uses. The mutation tests' fault hooks

@@ -1,5 +1,5 @@
-// The mixture head's last stage (SPEC.md, "Head"), from r [rows, 3K] (component k: r[3k] mean,
-// r[3k+1] std, r[3k+2] weight logit) and the biases [K]:
+// The mixture head's last stage (docs/model.md, "The mixture head"), from r [rows, 3K]
+// (component k: r[3k] mean, r[3k+1] std, r[3k+2] weight logit) and the biases [K]:
 //   mixture_params       mean, std_dev, log_weight [rows, K]
 //   mixture_log_density  log p(y) [rows]
 //   mixture_sample       y [rows] and optionally the chosen component [rows] (int32)

@@ -22,7 +22,7 @@ __device__ __forceinline__ double gelu_exact(double u) {
   return 0.5 * u * (u < 0.0 ? erfc(-z) : 1.0 + erf(z));
 }
 
-// softplus(u) = u for u > 20, else log1p(exp(u)) (SPEC.md, "Head").
+// softplus(u) = u for u > 20, else log1p(exp(u)) (docs/model.md, "The mixture head").
 __device__ __forceinline__ float softplus(float u) { return u > 20.0f ? u : log1pf(expf(u)); }
 
 // Sum over the 32 lanes of a warp, butterfly over lane offsets 16, 8, 4, 2, 1 (a fixed order;

@@ -1,5 +1,5 @@
 // layer_norm: y[r, :] = LN(x[r, :] + residual[r, :]) * weight + bias over D = width components,
-// biased variance, eps 1e-5 (SPEC.md, "One layer").   x, residual, y [rows, D]; weight, bias [D]
+// biased variance, eps 1e-5 (docs/model.md, "One layer").   x, residual, y [rows, D]; weight, bias [D]
 //
 // One warp per row, 8 rows per 256-thread block. Lane l owns the components j = l + 32 i.
 // Variants (chosen by D): the row held in registers, 1, 2, 4 or 8 values per lane (D <= 256);

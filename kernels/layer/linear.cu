@@ -22,8 +22,9 @@
 // accumulator in block order and rounded to float once at the end. Padded k (past in_features)
 // are skipped rather than multiplied by zero. A float chain's rounding error grows with its length
 // and with the size of its running sum; chains of 32 keep both small for the model's k = 128 and
-// 256 (the engine's float32 density error is mostly the products' accumulation: README, "Where
-// the float32 error comes from"), for 2 conversions and 2 double adds per 64 FMAs.
+// 256 (the engine's float32 density error is mostly the products' accumulation:
+// docs/accuracy.md, "Where the float32 error comes from"), for 2 conversions and 2 double adds
+// per 64 FMAs.
 // Why the order is fixed: nothing in that sequence depends on how many rows the launch has, on
 // which tile or thread the row lands in, or on the other rows, so a row's output is bitwise
 // identical for any batch (batch invariance); rows past the end are loaded as zeros and never

@@ -16,7 +16,7 @@ unsigned blocks_for(std::int64_t n) {
   return static_cast<unsigned>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 1 << 20));
 }
 
-// Component c of one embedded row (SPEC.md, "Rows") in T arithmetic (float; double for the
+// Component c of one embedded row (docs/model.md, "Rows") in T arithmetic (float; double for the
 // mixed-precision path); y null: no y term; p < 0: no AR token.
 template <class T = float>
 __device__ __forceinline__ T embed_value(const EmbeddingWeights& w, const float* x, int features, const float* y,

@@ -1,4 +1,4 @@
-// The reference attention primitives' contracts, checked two ways (STYLE.md, flashinfer):
+// The reference attention primitives' contracts, checked two ways (as flashinfer's cascade tests do):
 // attention over a key set equals the merge of attention over any split of it; merging is
 // symmetric with (0, -inf) as identity; empty key sets give (0, -inf); nothing is NaN even for
 // score ranges of +-1e4.

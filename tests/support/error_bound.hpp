@@ -1,7 +1,8 @@
 #pragma once
-// The tolerance rule of the suite (flash-attention's, STYLE.md): a result under test must be
-// within `factor` times the error of a plain float32 implementation of the same formula, plus a
-// tiny absolute floor, both measured against the double (or multiprecision) reference.
+// The tolerance rule of the suite (flash-attention's; docs/accuracy.md, "The tolerance rule"): a
+// result under test must be within `factor` times the error of a plain float32 implementation of
+// the same formula, plus a tiny absolute floor, both measured against the double (or
+// multiprecision) reference.
 // Non-finite values must match exactly (an LSE of -inf is -inf); NaN never passes.
 #include <cmath>
 #include <span>

@@ -154,7 +154,7 @@ TEST(WeightsLoader, PaperFixtureHasThePaperConfig) {
   const ModelWeights w = load_weights(path, notices.options());
   EXPECT_EQ(w.config, paper_config());
   EXPECT_TRUE(notices.lines.empty()) << notices.lines.front();
-  // The file holds exactly the tensors SPEC.md names, no more.
+  // The file holds exactly the tensors docs/model.md names ("The weights file"), no more.
   std::set<std::string> in_file;
   const auto file = safetensors::File::read(path);
   for (const auto& t : file.tensors()) in_file.insert(t.name);

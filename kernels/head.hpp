@@ -1,5 +1,5 @@
 #pragma once
-// The mixture head's kernels (SPEC.md, "Head"; kernels/head/mixture.cu): the K-component Gaussian
+// The mixture head's kernels (docs/model.md, "The mixture head"; kernels/head/mixture.cu): the K-component Gaussian
 // mixture's parameters, log density and sampling from the head's last product r [rows, 3K].
 // float32 in and out; the per-component scalar work (softplus, log-softmax, log density: K exp/log
 // per row) runs in double from the float inputs and is rounded once to float, and the sampler's

@@ -13,6 +13,7 @@
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
+#include "artabpfn/random_weights.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/generators.hpp"
 
@@ -404,27 +405,6 @@ OutputSpec float_output(const std::string& case_name, const std::string& name, c
 }
 
 }  // namespace
-
-// Weights drawn like the peer fixtures': N(0, 2/sqrt(fan_in)) matrices, LayerNorm weights
-// 1 + 0.1 N(0,1), biases 0.1 N(0,1), AR tokens 0.5 N(0,1), markers N(0,1).
-ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  ModelWeights w;
-  w.config = c;
-  for (const TensorSpec& spec : expected_tensors(c)) {
-    HostTensor<float> t(spec.shape);
-    const bool norm = spec.name.find("norm") != std::string::npos;
-    const bool weight = spec.name.size() > 7 && spec.name.compare(spec.name.size() - 7, 7, ".weight") == 0;
-    double mean = 0, sd = 0.1;
-    if (norm && weight) mean = 1;
-    else if (spec.name == "ar_tokens") sd = 0.5;
-    else if (spec.name == "embedder.marker_embed.weight") sd = 1.0;
-    else if (spec.shape.size() == 2) sd = 2.0 / std::sqrt(double(spec.shape[1]));
-    for (float& v : t.data) v = float(mean + sd * rng.normal());
-    w.tensors.emplace(spec.name, std::move(t));
-  }
-  return w;
-}
 
 std::vector<std::string> planned_cases(const std::string& set) {
   // The plan only needs the models' configurations; weights are drawn when generating.

@@ -1,20 +1,18 @@
 #pragma once
-// Random small models and tasks for property tests. Values come from a seeded engine, so a
-// RapidCheck case is reproduced by its generated sizes and seed.
+// Random small models (their weights: artabpfn::random_weights) and tasks for property tests.
+// Values come from a seeded engine, so a RapidCheck case is reproduced by its generated sizes and
+// seed.
 #include <cstdint>
 #include <ostream>
 #include <random>
 
 #include <rapidcheck.h>
 
-#include "artabpfn/model_weights.hpp"
-#include "conformance/vectors.hpp"
+#include "artabpfn/model_config.hpp"
+#include "artabpfn/random_weights.hpp"
 #include "reference/task.hpp"
 
 namespace artabpfn::testing {
-
-// Weights drawn like the peer fixtures' (the conformance vectors' generator).
-using conformance::random_weights;
 
 // A task with nc context rows, nt targets and `features` features, values N(0,1).
 reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features);

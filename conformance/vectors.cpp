@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -16,6 +15,7 @@
 #include "artabpfn/random_weights.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/generators.hpp"
+#include "tolerance/constants.hpp"
 
 namespace artabpfn::conformance {
 namespace {
@@ -103,7 +103,7 @@ class Planner {
     if (c.contract == "buffer_attention_teacher_forcing") c.teacher_forcing = true;
     p.factor = contract(c.contract).factor;
     if (c.values != ScoreValues::kNormal) {
-      p.factor = 4.0;
+      p.factor = tolerance::kExtremeScoreFactor;
       p.spec.labels["scores"] = c.values == ScoreValues::kContextDominates ? "context_dominates" : "buffer_dominates";
       p.spec.note += (p.spec.note.empty() ? "" : " ") +
                      std::string("Scores ~1e3: factor 4, as the GPU property ExtremeScoreRanges (both errors are set by "
@@ -369,13 +369,6 @@ std::map<std::string, ModelWeights> model_weights(const std::string& set, std::u
   return out;
 }
 
-double max_abs_finite(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(x));
-  return m;
-}
-
 // The frozen tolerance of one float output, and the multiprecision comparison.
 OutputSpec float_output(const std::string& case_name, const std::string& name, const Tensor& expected,
                         const Tensor& float32, double factor) {
@@ -396,11 +389,9 @@ OutputSpec float_output(const std::string& case_name, const std::string& name, c
     }
     err = std::max(err, std::abs(f - e));
   }
-  o.max_abs_expected = max_abs_finite(expected.values);
-  o.tolerance.factor = factor;
-  o.tolerance.float32_error = err;
-  o.tolerance.floor = kFloorUlps * double(FLT_EPSILON) * std::max(1.0, o.max_abs_expected);
-  o.tolerance.limit = factor * err + o.tolerance.floor;
+  o.max_abs_expected = tolerance::max_abs_finite(expected.values);
+  const tolerance::Bound bound{factor, err, tolerance::kConformanceFloor.at(o.max_abs_expected)};
+  o.tolerance = {bound.factor, bound.plain_error, bound.floor, bound.limit()};
   return o;
 }
 

@@ -1,7 +1,8 @@
 // Named, deterministic edge cases of the GPU attention kernels (kernels/attention.hpp): empty
 // context and buffer, one key, every listed head dim, key counts just off the tile boundaries,
 // tasks alternating inside one tile, a launch of more than 65535 blocks, the instance for many
-// tiles, adversarial merge LSEs, and argument errors. Same harness and tolerance rule as properties/gpu_attention.
+// tiles, adversarial merge LSEs, and argument errors. Same harness (tests/support/gpu/) and
+// tolerance rule as properties/gpu_attention.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,14 +13,16 @@
 #include <vector>
 
 #include "kernels/device_buffer.hpp"
-#include "properties/gpu_attention/attention_harness.hpp"
 #include "reference/attention.hpp"
+#include "tests/support/gpu/attention_harness.hpp"
 #include "tests/support/gpu_available.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace {
 
 using namespace artabpfn::gpu_attention_test;
 namespace kernels = artabpfn::kernels;
+namespace tolerance = artabpfn::tolerance;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 #define EXPECT_VERDICT(v)          \
@@ -241,7 +244,7 @@ TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
     const SubBatch sub = pick_samples(in, run_gpu(k, in), picked);
     const Outputs<float> alone = run_gpu(k, sub.inputs);
     std::string where;
-    EXPECT_TRUE(bitwise_equal(sub.got.out, alone.out, &where) && bitwise_equal(sub.got.lse, alone.lse, &where))
+    EXPECT_TRUE(tolerance::bitwise_equal(sub.got.out, alone.out, &where) && tolerance::bitwise_equal(sub.got.lse, alone.lse, &where))
         << kernel_name(k) << ": B " << s.batch << " (4 blocks an SM) vs the same samples alone (2) differ at " << where;
     EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, sub.inputs), reference<float>(k, sub.inputs), sub.got));
   }
@@ -276,8 +279,8 @@ TEST(GpuAttentionEdgeCases, MergeBothEmptyAndInPlace) {
     EXPECT_EQ(a.lse[r], kNegInf);
     for (int d = 0; d < 32; ++d) EXPECT_EQ(a.out[r * 32 + static_cast<std::size_t>(d)], 0.f);
   }
-  EXPECT_TRUE(bitwise_equal(a.out, b.out));
-  EXPECT_TRUE(bitwise_equal(a.lse, b.lse));
+  EXPECT_TRUE(tolerance::bitwise_equal(a.out, b.out));
+  EXPECT_TRUE(tolerance::bitwise_equal(a.lse, b.lse));
   EXPECT_VERDICT(check("merge", merge_reference<double>(in), merge_reference<float>(in), a));
 }
 

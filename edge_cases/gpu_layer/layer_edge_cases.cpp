@@ -1,8 +1,8 @@
 // Edge cases of the layer kernels (kernels/layer.hpp) on the GPU: no rows, one row, widths off
 // the tile sizes, K = 2, extreme mixture inputs, in-place launches, and row counts whose grids
 // exceed 65535 blocks in one dimension. Every launch writes into a poisoned, guard-banded
-// GuardedOutput checked after the launch (the harness's launchers do this). Accuracy uses the
-// tolerance rule and factors of properties/gpu_layer (layer_harness.hpp).
+// GuardedOutput checked after the launch (the launchers of tests/support/gpu/ do this). Accuracy
+// uses the tolerance rule with the layer kernels' factors (tolerance/constants.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,25 +10,35 @@
 #include <stdexcept>
 #include <vector>
 
-#include "properties/gpu_layer/layer_harness.hpp"
+#include "artabpfn/random_stream.hpp"
+#include "kernels/wide.hpp"
+#include "tests/support/gpu/device_calls.hpp"
+#include "tests/support/gpu/gelu_harness.hpp"
+#include "tests/support/gpu/layer_norm_harness.hpp"
+#include "tests/support/gpu/layer_rule.hpp"
+#include "tests/support/gpu/linear_harness.hpp"
+#include "tests/support/gpu/mixture_harness.hpp"
+#include "tests/support/gpu/wide_harness.hpp"
 #include "tests/support/gpu_available.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace {
 
 using namespace artabpfn::gpu_layer_test;
 namespace random_stream = artabpfn::random_stream;
 namespace reference = artabpfn::reference;
+namespace tolerance = artabpfn::tolerance;
 
-void expect_rule(const RuleCheck& check) { EXPECT_TRUE(check.ok) << check.text; }
+void expect_rule(const tolerance::Check& check) { EXPECT_TRUE(check.ok) << check.text; }
 
 void expect_linear_accurate(const LinearCase& c) {
-  expect_rule(check_rule("linear", flat_double(reference_linear<double>(c)), gpu_linear(c),
-                         flat_float(reference_linear<float>(c)), kLinearFactor, linear_floor(c)));
+  expect_rule(tolerance::check("linear", flat_double(reference_linear<double>(c)), gpu_linear(c),
+                         flat_float(reference_linear<float>(c)), tolerance::kLinearFactor, linear_floor(c)));
 }
 
 void expect_layer_norm_accurate(const LayerNormCase& c) {
   expect_rule(check_rule("layer_norm", flat_double(reference_layer_norm<double>(c)), gpu_layer_norm(c),
-                         flat_float(reference_layer_norm<float>(c)), kLayerNormFactor));
+                         flat_float(reference_layer_norm<float>(c)), tolerance::kLayerNormFactor));
 }
 
 LayerNormCase make_layer_norm(Rng& rng, std::int64_t rows, int width, bool with_residual) {
@@ -78,16 +88,16 @@ void expect_mixture_accurate(const MixtureCase& c, const std::vector<float>& y, 
     f_sample.push_back(mf[i].mean(kd) + mf[i].std(kd) * static_cast<float>(draw.normal));
   }
   EXPECT_LE(boundary, md.size() / 100 + 1);
-  expect_rule(check_rule("mixture mean", ref_mean, gpu.mean, f_mean, kMixtureFactor));
-  expect_rule(check_rule("mixture std", ref_std, gpu.std_dev, f_std, kMixtureFactor));
-  expect_rule(check_rule("mixture log_weight", ref_lw, gpu.log_weight, f_lw, kMixtureFactor));
+  expect_rule(check_rule("mixture mean", ref_mean, gpu.mean, f_mean, tolerance::kMixtureFactor));
+  expect_rule(check_rule("mixture std", ref_std, gpu.std_dev, f_std, tolerance::kMixtureFactor));
+  expect_rule(check_rule("mixture log_weight", ref_lw, gpu.log_weight, f_lw, tolerance::kMixtureFactor));
   const std::vector<float> density = gpu_mixture_log_density(c, y);
   for (std::size_t i = 0; i < density.size(); ++i)
     if (std::isfinite(ref_density[i])) {
       EXPECT_TRUE(std::isfinite(density[i])) << "row " << i;
     }
-  expect_rule(check_rule("mixture log density", ref_density, density, f_density, kDensityFactor));
-  expect_rule(check_rule("mixture sample", ref_sample, g_sample, f_sample, kSampleFactor));
+  expect_rule(check_rule("mixture log density", ref_density, density, f_density, tolerance::kDensityFactor));
+  expect_rule(check_rule("mixture sample", ref_sample, g_sample, f_sample, tolerance::kSampleFactor));
 }
 
 // ---- no rows, one row ---------------------------------------------------------------------------
@@ -218,14 +228,14 @@ TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
     GuardedOutput xy = holding(ln.x);
     artabpfn::kernels::layer_norm(xy.data(), r.data(), w.data(), b.data(), xy.data(), ln.rows, ln.width, nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(xy.checked_download("layer_norm in place"), gpu_layer_norm(ln)));
+    EXPECT_TRUE(tolerance::bitwise_equal(xy.checked_download("layer_norm in place"), gpu_layer_norm(ln)));
   }
   {
     const std::vector<float> x = rng.normals(1000, 0.0, 3.0);
     GuardedOutput xy = holding(x);
     artabpfn::kernels::gelu(xy.data(), xy.data(), 1000, nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(xy.checked_download("gelu in place"), gpu_gelu(x)));
+    EXPECT_TRUE(tolerance::bitwise_equal(xy.checked_download("gelu in place"), gpu_gelu(x)));
   }
   {
     const LinearCase lin = random_linear(rng, 70, 40, 90, true, true, Epilogue::kGelu);
@@ -234,7 +244,7 @@ TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
     artabpfn::kernels::linear(x.data(), w.data(), b.data(), ry.data(), ry.data(), lin.rows, lin.in, lin.out, lin.act,
                               nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(ry.checked_download("linear residual in place"), gpu_linear(lin)));
+    EXPECT_TRUE(tolerance::bitwise_equal(ry.checked_download("linear residual in place"), gpu_linear(lin)));
   }
 }
 
@@ -288,7 +298,7 @@ TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
     small.rows = static_cast<std::int64_t>(rows.size());
     small.x = gather_rows(c.x, rows, c.in);
     small.residual = gather_rows(c.residual, rows, c.out);
-    EXPECT_TRUE(bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
+    EXPECT_TRUE(tolerance::bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
     expect_linear_accurate(small);
   }
 }
@@ -306,7 +316,7 @@ TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
   LayerNormCase small = c;
   small.rows = static_cast<std::int64_t>(rows.size());
   small.x = gather_rows(c.x, rows, c.width);
-  EXPECT_TRUE(bitwise_equal(gpu_layer_norm(small), gather_rows(y, rows, c.width)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_layer_norm(small), gather_rows(y, rows, c.width)));
   expect_layer_norm_accurate(small);
 }
 
@@ -317,11 +327,11 @@ TEST(GpuLayerEdgeCases, GeluWithMoreThan65535Blocks) {
   const std::vector<float> y = gpu_gelu(x);
   const std::vector<std::int64_t> picks = sampled_rows(count);
   const std::vector<float> small_x = gather_rows(x, picks, 1);
-  EXPECT_TRUE(bitwise_equal(gpu_gelu(small_x), gather_rows(y, picks, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_gelu(small_x), gather_rows(y, picks, 1)));
   const auto n = static_cast<std::int64_t>(small_x.size());
   const std::vector<double> ref = flat_double(Matrix<double>(reference::gelu(to_matrix<double>(small_x, 1, n))));
-  expect_rule(check_rule("gelu", ref, gpu_gelu(small_x), flat_float(Matrix<float>(reference::gelu(to_matrix<float>(small_x, 1, n)))),
-                         kGeluFactor, gelu_floor(small_x, ref)));
+  expect_rule(tolerance::check("gelu", ref, gpu_gelu(small_x), flat_float(Matrix<float>(reference::gelu(to_matrix<float>(small_x, 1, n)))),
+                         tolerance::kGeluFactor, gelu_floor(small_x, ref)));
 }
 
 TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
@@ -348,16 +358,16 @@ TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
   small.rows = static_cast<std::int64_t>(rows.size());
   small.r = gather_rows(c.r, rows, 3 * c.k);
   const GpuMixtureParams small_params = gpu_mixture_params(small);
-  EXPECT_TRUE(bitwise_equal(small_params.mean, gather_rows(params.mean, rows, c.k)));
-  EXPECT_TRUE(bitwise_equal(small_params.std_dev, gather_rows(params.std_dev, rows, c.k)));
-  EXPECT_TRUE(bitwise_equal(small_params.log_weight, gather_rows(params.log_weight, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.mean, gather_rows(params.mean, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.std_dev, gather_rows(params.std_dev, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.log_weight, gather_rows(params.log_weight, rows, c.k)));
   const std::vector<float> small_y = gather_rows(y, rows, 1);
-  EXPECT_TRUE(bitwise_equal(gpu_mixture_log_density(small, small_y), gather_rows(density, rows, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_mixture_log_density(small, small_y), gather_rows(density, rows, 1)));
   const GpuSamples small_samples =
       gpu_mixture_sample(small, 77, gather_rows(task, rows, 1), gather_rows(sample, rows, 1), 3);
-  EXPECT_TRUE(bitwise_equal(small_samples.y, gather_rows(samples.y, rows, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_samples.y, gather_rows(samples.y, rows, 1)));
   EXPECT_EQ(small_samples.component, gather_rows(samples.component, rows, 1));
-  EXPECT_TRUE(bitwise_equal(gpu_mixture_sample(c, 77, task, sample, 3, false).y, samples.y))
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_mixture_sample(c, 77, task, sample, 3, false).y, samples.y))
       << "the component output changes the samples";
 }
 

@@ -6,7 +6,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/random_model.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::InputMatrix;
@@ -59,4 +59,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<EdgeCase>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -37,7 +37,7 @@
 #include "tolerance/constants.hpp"
 #include "tolerance/ratio_log.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::InputMatrix;
@@ -601,4 +601,4 @@ TEST(EngineProgress, CountsStepsOverChunksAndChangesNoResult) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

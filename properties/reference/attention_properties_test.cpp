@@ -9,7 +9,7 @@
 
 #include "reference/attention.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::AttentionState;
@@ -74,4 +74,4 @@ TEST(AttentionPrimitives, FullyMaskedQueryGivesZeroAndMinusInfinity) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -21,7 +21,7 @@
 #include "tests/support/peer_fixture.hpp"
 #include "tolerance/constants.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 double max_gap(const HostTensor<float>& got, const PeerFixture& f) {
@@ -98,4 +98,4 @@ TEST(GpuFixtureParity, EngineSamplesMatchPeerSamplesInDistribution) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

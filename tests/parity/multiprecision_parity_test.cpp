@@ -9,7 +9,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/peer_fixture.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -55,4 +55,4 @@ TEST_P(MultiprecisionParity, AgreesWithDouble) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, MultiprecisionParity, ::testing::Values("paper", "shared"));
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/peer_fixture.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -86,4 +86,4 @@ TEST_P(PeerParity, DoubleReferenceMatchesPeerFloat64) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, PeerParity, ::testing::Values("paper", "shared"));
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "tests/support/distribution_check.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -41,4 +41,4 @@ TEST(SamplerDistribution, ReferenceSamplerMatchesPeerSamples) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

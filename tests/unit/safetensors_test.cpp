@@ -80,7 +80,7 @@ TEST(SafetensorsRoundTrip, EveryDtypeAndMetadata) {
   w.set_metadata("format", "pt");
   w.set_metadata("n_heads", "4");
 
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   const auto path = dir / "round_trip.safetensors";
   w.write(path);
   const File file = File::read(path);
@@ -192,7 +192,7 @@ TEST(SafetensorsReader, MissingTensorIsNamed) {
 }
 
 TEST(SafetensorsReader, UnreadablePathIsNamed) {
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   for (const auto& path : {dir / "does_not_exist.safetensors", dir.path()}) {
     try {
       (void)File::read(path);

@@ -27,7 +27,7 @@ TEST(Sha256, FileMatchesMemoryAcrossChunks) {
   // 2.5 MiB of varied bytes: more than one read chunk, and a partial last chunk.
   std::string text(5 << 19, '\0');
   for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>((i * 2654435761u) >> 13);
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   for (const std::string& content : {std::string(), std::string("abc"), text}) {
     const auto path = dir / "data.bin";
     std::ofstream(path, std::ios::binary).write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -36,7 +36,7 @@ TEST(Sha256, FileMatchesMemoryAcrossChunks) {
 }
 
 TEST(Sha256, UnreadableFileIsNamed) {
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   for (const auto& path : {dir / "missing.bin", dir.path()}) {
     try {
       (void)sha256_file_hex(path);

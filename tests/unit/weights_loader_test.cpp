@@ -129,7 +129,7 @@ TEST(WeightsLoader, InfersConfigAndLoadsEveryValue) {
 
 TEST(WeightsLoader, SaveThenLoadRoundTrips) {
   const ModelWeights original = weights_from_file(build(tiny_entries()), Notices().options());
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   const auto path = dir / "saved.safetensors";
   save_weights(original, path);
 
@@ -149,7 +149,7 @@ TEST(WeightsLoader, SaveThenLoadRoundTrips) {
 }
 
 TEST(WeightsLoader, PaperFixtureHasThePaperConfig) {
-  const auto path = artabpfn::testing::fixtures_dir() / "peer" / "paper_weights.safetensors";
+  const auto path = artabpfn::test_support::fixtures_dir() / "peer" / "paper_weights.safetensors";
   Notices notices;
   const ModelWeights w = load_weights(path, notices.options());
   EXPECT_EQ(w.config, paper_config());

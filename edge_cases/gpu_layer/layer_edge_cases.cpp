@@ -102,7 +102,7 @@ void expect_mixture_accurate(const MixtureCase& c, const std::vector<float>& y, 
 
 // ---- no rows, one row ---------------------------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, ZeroRowsWriteNothing) {
+TEST(LayerEdgeCases, ZeroRowsWriteNothing) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(1);
   // Each launcher checks that its (empty) payload's guard bands are untouched.
@@ -119,7 +119,7 @@ TEST(GpuLayerEdgeCases, ZeroRowsWriteNothing) {
 }
 
 // The mixed-precision path's kernels refuse bad sizes with a message, and launch nothing.
-TEST(GpuLayerEdgeCases, WideKernelsRefuseBadArguments) {
+TEST(LayerEdgeCases, WideKernelsRefuseBadArguments) {
   ARTABPFN_REQUIRE_GPU();
   namespace wide = artabpfn::kernels::wide;
   using artabpfn::kernels::BufferKV;
@@ -137,7 +137,7 @@ TEST(GpuLayerEdgeCases, WideKernelsRefuseBadArguments) {
   EXPECT_THROW(wide::attention(wide_head, {}, {}, {nullptr, nullptr}, nullptr), std::invalid_argument);
 }
 
-TEST(GpuLayerEdgeCases, OneRow) {
+TEST(LayerEdgeCases, OneRow) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(2);
   expect_linear_accurate(random_linear(rng, 1, 128, 256, true, false, Epilogue::kGelu));
@@ -151,7 +151,7 @@ TEST(GpuLayerEdgeCases, OneRow) {
 
 // ---- widths off the tiles ----------------------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, LinearShapesOffTheTiles) {
+TEST(LayerEdgeCases, LinearShapesOffTheTiles) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(3);
   // k % 4 == 0 (32, 128) takes the whole-k kernel, whose tiles are 8, 16 and 64 rows for up to 64,
@@ -165,7 +165,7 @@ TEST(GpuLayerEdgeCases, LinearShapesOffTheTiles) {
       }
 }
 
-TEST(GpuLayerEdgeCases, LayerNormWidthsOffTheWarp) {
+TEST(LayerEdgeCases, LayerNormWidthsOffTheWarp) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(4);
   for (const int width : {1, 2, 3, 31, 32, 33, 63, 65, 127, 128, 129, 255, 256, 257, 300, 513})
@@ -176,7 +176,7 @@ TEST(GpuLayerEdgeCases, LayerNormWidthsOffTheWarp) {
 }
 
 // Width 1: the centred value is 0, so every output is the bias (the reference gives the same).
-TEST(GpuLayerEdgeCases, LayerNormWidthOneGivesTheBias) {
+TEST(LayerEdgeCases, LayerNormWidthOneGivesTheBias) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(5);
   const LayerNormCase c = make_layer_norm(rng, 50, 1, true);
@@ -186,14 +186,14 @@ TEST(GpuLayerEdgeCases, LayerNormWidthOneGivesTheBias) {
 
 // ---- mixture: K = 2 and extreme inputs ----------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, MixtureWithTwoComponents) {
+TEST(LayerEdgeCases, MixtureWithTwoComponents) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(6);
   const MixtureCase mix = random_mixture(rng, 1000, 2, 8.0);
   expect_mixture_accurate(mix, rng.normals(1000, 0.0, 4.0), 12);
 }
 
-TEST(GpuLayerEdgeCases, MixtureExtremeInputsStayFinite) {
+TEST(LayerEdgeCases, MixtureExtremeInputsStayFinite) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(7);
   MixtureCase mix = random_mixture(rng, 200, 5, 50.0);
@@ -219,7 +219,7 @@ GuardedOutput holding(const std::vector<float>& values) {
   return out;
 }
 
-TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
+TEST(LayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(8);
   const LayerNormCase ln = make_layer_norm(rng, 37, 300, true);
@@ -278,7 +278,7 @@ std::vector<T> gather_rows(const std::vector<T>& all, const std::vector<std::int
   return out;
 }
 
-TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
+TEST(LayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
   ARTABPFN_REQUIRE_GPU();
   for (const int in : {3, 4}) {  // the k-tiled kernel (65537 row tiles of 64), the whole-k kernel (the same)
     SCOPED_TRACE("in " + std::to_string(in));
@@ -303,7 +303,7 @@ TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
   }
 }
 
-TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   LayerNormCase c;
   c.rows = 8LL * 65536 + 5;  // 65537 blocks of 8 rows
@@ -320,7 +320,7 @@ TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
   expect_layer_norm_accurate(small);
 }
 
-TEST(GpuLayerEdgeCases, GeluWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, GeluWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   const std::int64_t count = 256LL * 65536 + 7;  // 65537 blocks of 256
   const std::vector<float> x = cheap_values(static_cast<std::size_t>(count), 41, -8.0f, 8.0f);
@@ -334,7 +334,7 @@ TEST(GpuLayerEdgeCases, GeluWithMoreThan65535Blocks) {
                          tolerance::kGeluFactor, gelu_floor(small_x, ref)));
 }
 
-TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, MixtureWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   MixtureCase c;
   c.rows = 128LL * 65536 + 1;  // 65537 blocks of 128 rows
@@ -373,7 +373,7 @@ TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
 
 // linear_layer_norm reads the residual and x rows of a tile in every block of its cluster before
 // any block writes y, but its two-launch fallback does not: aliasing is refused with a message.
-TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
+TEST(LayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
   ARTABPFN_REQUIRE_GPU();
   DeviceBuffer<float> x(std::vector<float>(64, 1.0f)), w(std::vector<float>(64, 0.5f)),
       ln(std::vector<float>(8, 1.0f));
@@ -388,7 +388,7 @@ TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
 
 // linear_append_kv refuses an odd row count (rows come 2 a sample), a null step or buffer and
 // sizes below 1, with a message, before launching anything.
-TEST(GpuLayerEdgeCases, LinearAppendKvRefusesBadArguments) {
+TEST(LayerEdgeCases, LinearAppendKvRefusesBadArguments) {
   ARTABPFN_REQUIRE_GPU();
   DeviceBuffer<float> x(std::vector<float>(16, 1.0f)), w(std::vector<float>(96, 0.5f)), y(std::vector<float>(24, 0.0f)),
       kb(std::vector<float>(16, 0.0f)), vb(std::vector<float>(16, 0.0f));

@@ -84,7 +84,7 @@ void report() { tolerance::RatioLog::global().print(::testing::UnitTest::GetInst
 
 // A property as a GoogleTest test that skips without a GPU (RC_GTEST_PROP cannot skip).
 #define GPU_PROPERTY(name, description, ...)               \
-  TEST(GpuAttentionProperties, name) {                     \
+  TEST(AttentionProperties, name) {                        \
     ARTABPFN_REQUIRE_GPU();                                \
     EXPECT_TRUE(rc::check(description, __VA_ARGS__));      \
     report();                                              \

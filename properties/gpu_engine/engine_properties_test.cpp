@@ -401,7 +401,7 @@ ModelConfig cluster_shape(int layers, int buffer_size, int components) {
 // context passes), 1-300 samples (partial clusters and blocks), one to three tasks (several tasks
 // leave blocks whose samples mix tasks: the per-layer fallback, also checked). Counts the cases
 // whose sampling ran the cluster step (decode_plan) and fails if none did.
-TEST(EngineProperties, ClusterStepChangesNoBit) {
+TEST(DecodeProperties, ClusterStepChangesNoBit) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) {
     int device = 0, major = 0;
@@ -439,7 +439,7 @@ TEST(EngineProperties, ClusterStepChangesNoBit) {
 // halves of every block busy, one sample, and the 18-sample tile (its ninth warp and ff.2's input in
 // two halves) with a further pass and a partial last cluster. The sanitize tests run these
 // (tests/sanitize).
-TEST(EngineProperties, ClusterStepFixedCases) {
+TEST(DecodeProperties, ClusterStepFixedCases) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
   const ModelConfig config = cluster_shape(2, 3, 3);
@@ -467,7 +467,7 @@ TEST(EngineProperties, ClusterStepFixedCases) {
 // sets), then two tasks whose second one's samples run partly beside the wave (the per-layer part's
 // task and buffer offsets); graph replay and eager launches. Last, two tasks that only 16-sample
 // clusters keep apart.
-TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
+TEST(DecodeProperties, ClusterStepWithLayeredBesideChangesNoBit) {
   ARTABPFN_REQUIRE_GPU();
   if (!kernels::cluster_decode_available()) GTEST_SKIP() << "the cluster step needs thread block clusters (sm_90)";
   const std::int64_t one_wave = std::int64_t(kernels::kClusterDecodeMaxSamples) * kernels::cluster_decode_resident_clusters();
@@ -514,7 +514,7 @@ TEST(EngineProperties, ClusterStepWithLayeredBesideChangesNoBit) {
 
 // The cluster step's host checks: the shape it serves, the batches whose blocks share a task, and
 // arguments it refuses with a message before launching anything.
-TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
+TEST(DecodeProperties, ClusterStepRefusesWhatItDoesNotServe) {
   EXPECT_TRUE(kernels::cluster_decode_fits(128, 4, 256, 12));
   EXPECT_FALSE(kernels::cluster_decode_fits(64, 4, 256, 12));
   EXPECT_FALSE(kernels::cluster_decode_fits(128, 8, 256, 12));
@@ -567,7 +567,7 @@ TEST(EngineProperties, ClusterStepRefusesWhatItDoesNotServe) {
 
 // ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes
 // back, and changes no result.
-TEST(EngineProgress, CountsStepsOverChunksAndChangesNoResult) {
+TEST(EngineProperties, ProgressCountsStepsOverChunksAndChangesNoResult) {
   ARTABPFN_REQUIRE_GPU();
   ModelConfig config;
   config.d_model = 12;

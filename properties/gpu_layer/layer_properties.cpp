@@ -46,7 +46,7 @@ Epilogue any_epilogue() { return *rc::gen::arbitrary<bool>() ? Epilogue::kGelu :
 
 // ---- linear ---------------------------------------------------------------------------------------
 
-TEST(GpuLayerProperties, LinearMatchesDoubleReference) {
+TEST(LayerProperties, LinearMatchesDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear vs double reference, factor rule", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 160);
@@ -68,7 +68,7 @@ TEST(GpuLayerProperties, LinearMatchesDoubleReference) {
 
 // kernels::wide::linear (the mixed-precision path) in each of its input/output types: the double
 // reference to double rounding (wide_linear_floor), plus the rounding to float32 of a float output.
-TEST(GpuLayerProperties, WideLinearIsDoubleArithmetic) {
+TEST(LayerProperties, WideLinearIsDoubleArithmetic) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("wide::linear vs double reference", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 160);
@@ -88,7 +88,7 @@ TEST(GpuLayerProperties, WideLinearIsDoubleArithmetic) {
 }
 
 // Row r's output is bitwise the same whatever the number of rows and whatever the other rows are.
-TEST(GpuLayerProperties, LinearIsBitwiseBatchInvariant) {
+TEST(LayerProperties, LinearIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear batch invariance", [] {
     const int in = *rc::gen::inRange(1, 300);
@@ -124,7 +124,7 @@ TEST(GpuLayerProperties, LinearIsBitwiseBatchInvariant) {
 }
 
 // The fused GELU epilogue equals the linear map followed by the gelu kernel, bit for bit.
-TEST(GpuLayerProperties, LinearGeluEpilogueEqualsGeluKernel) {
+TEST(LayerProperties, LinearGeluEpilogueEqualsGeluKernel) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear(kGelu) == gelu(linear(kNone))", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(1, 100);
@@ -168,7 +168,7 @@ AppendResult gpu_linear_append(const LinearCase& c, int heads, int head_dim, int
 // buffer element (the ones it must not touch keep their random values): 0 to 1200 samples (tiles
 // of 8, 16 and 64 rows), steps 0 (no append) to capacity, head dims that are not multiples of 4,
 // and k that is not (the fallback: the two launches).
-TEST(GpuLayerProperties, LinearAppendKvEqualsLinearThenAppend) {
+TEST(LayerProperties, LinearAppendKvEqualsLinearThenAppend) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear_append_kv == linear + append_buffer_kv_step, bitwise", [] {
     const int heads = *rc::gen::inRange(1, 5), head_dim = *rc::gen::inRange(1, 41);
@@ -233,7 +233,7 @@ std::vector<float> gpu_linear_then_layer_norm(const LinearLayerNormCase& c) {
 // below. Widths up to 300 and k up to 300 reach the one-launch kernel (width <= 256, k % 4 == 0,
 // k <= 256) and its fallback; 1 to 300 rows include partial row tiles and, with partial output
 // tiles (width % 32 != 0), clusters of 1 to 8 blocks.
-TEST(GpuLayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
+TEST(LayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear_layer_norm == layer_norm(residual + linear), bitwise", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 300);
@@ -249,7 +249,7 @@ TEST(GpuLayerProperties, LinearLayerNormEqualsLinearThenLayerNorm) {
 // A row gets the same bits from launches of 1-40 rows (one launch, tiles of 8 rows, chains split
 // over 4 threads), 65-256 (tiles of 16, split), 257-2048 (16, not split) and 2049-4000 and 20000
 // (two launches: the whole-k product with 64-row tiles, then layer_norm).
-TEST(GpuLayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
+TEST(LayerProperties, LinearLayerNormIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("linear_layer_norm batch invariance", [] {
     const int in = 4 * *rc::gen::inRange(1, 65);
@@ -294,7 +294,7 @@ LayerNormCase random_layer_norm(Rng& rng, std::int64_t rows, int width, bool wit
   return c;
 }
 
-TEST(GpuLayerProperties, LayerNormMatchesDoubleReference) {
+TEST(LayerProperties, LayerNormMatchesDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("layer_norm vs double reference, factor rule", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 100);
@@ -315,7 +315,7 @@ TEST(GpuLayerProperties, LayerNormMatchesDoubleReference) {
 
 // kernels::wide::layer_norm: the double reference to double rounding (wide_layer_norm_floor), in
 // place or not, on rows with offsets up to 1e2 and spreads down to 1e-2.
-TEST(GpuLayerProperties, WideLayerNormIsDoubleArithmetic) {
+TEST(LayerProperties, WideLayerNormIsDoubleArithmetic) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("wide::layer_norm vs double reference", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 100);
@@ -336,7 +336,7 @@ TEST(GpuLayerProperties, WideLayerNormIsDoubleArithmetic) {
 // Rows with mean ~1e3 and a spread of 1e-3..1e-1: the float32 baseline loses digits to the
 // rounding of its mean; the kernel must stay within 2^-16 of the largest output (relative) and
 // within the factor rule.
-TEST(GpuLayerProperties, LayerNormLargeOffsetRowsStayAccurate) {
+TEST(LayerProperties, LayerNormLargeOffsetRowsStayAccurate) {
   ARTABPFN_REQUIRE_GPU();
   static double worst_relative = 0.0;
   EXPECT_TRUE(rc::check("layer_norm with mean 1e3 and small variance", [] {
@@ -363,7 +363,7 @@ TEST(GpuLayerProperties, LayerNormLargeOffsetRowsStayAccurate) {
               worst_relative, std::ldexp(1.0, -16));
 }
 
-TEST(GpuLayerProperties, LayerNormIsBitwiseBatchInvariant) {
+TEST(LayerProperties, LayerNormIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("layer_norm batch invariance", [] {
     const int width = *rc::gen::inRange(1, 600);
@@ -383,7 +383,7 @@ TEST(GpuLayerProperties, LayerNormIsBitwiseBatchInvariant) {
 
 // ---- gelu ------------------------------------------------------------------------------------------
 
-TEST(GpuLayerProperties, GeluMatchesDoubleReference) {
+TEST(LayerProperties, GeluMatchesDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("gelu vs double reference, factor rule", [] {
     const auto count = *rc::gen::inRange<std::int64_t>(0, 5000);
@@ -423,7 +423,7 @@ double& worst_ulps_seen() {
   return worst;
 }
 
-TEST(GpuLayerProperties, MixtureParamsMatchDoubleReference) {
+TEST(LayerProperties, MixtureParamsMatchDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("mixture params vs double reference (logits up to +-50)", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 300);
@@ -462,7 +462,7 @@ TEST(GpuLayerProperties, MixtureParamsMatchDoubleReference) {
               worst_ulps_seen());
 }
 
-TEST(GpuLayerProperties, MixtureLogDensityMatchesDoubleReference) {
+TEST(LayerProperties, MixtureLogDensityMatchesDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("mixture log density vs double reference (extreme logits, tails)", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 300);
@@ -504,7 +504,7 @@ TEST(GpuLayerProperties, MixtureLogDensityMatchesDoubleReference) {
 // rule on it is not robust: one sensitive row (y far from a narrow component) dominates both the
 // GPU's and the float32 baseline's error, and the ratio of two such rounding errors is heavy-tailed
 // (a host emulation over 20000 cases failed factor 16 twice).
-TEST(GpuLayerProperties, HeadStagesMatchDoubleReference) {
+TEST(LayerProperties, HeadStagesMatchDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   static double worst_nats = 0.0;
   EXPECT_TRUE(rc::check("head z -> log p(y): every stage vs the double reference", [] {
@@ -580,7 +580,7 @@ struct SamplerTally {
   std::size_t samples = 0, boundary_mismatches = 0, float_reference_mismatches = 0, crafted = 0;
 };
 
-TEST(GpuLayerProperties, SamplerDrawsTheDoubleReferenceSamples) {
+TEST(LayerProperties, SamplerDrawsTheDoubleReferenceSamples) {
   ARTABPFN_REQUIRE_GPU();
   static SamplerTally tally;
   EXPECT_TRUE(rc::check("sampler vs reference::sample_mixture<double>, same draws", [] {
@@ -659,7 +659,7 @@ TEST(GpuLayerProperties, SamplerDrawsTheDoubleReferenceSamples) {
 }
 
 // The device's Philox words equal the host's, bit for bit (the one random_stream header).
-TEST(GpuLayerProperties, RandomStreamWordsAreBitwiseEqualToHost) {
+TEST(LayerProperties, RandomStreamWordsAreBitwiseEqualToHost) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("random_stream::draw words, device == host", [] {
     const auto count = *rc::gen::inRange<std::int64_t>(1, 3000);
@@ -689,7 +689,7 @@ TEST(GpuLayerProperties, RandomStreamWordsAreBitwiseEqualToHost) {
 
 // ---- determinism -----------------------------------------------------------------------------------
 
-TEST(GpuLayerProperties, EveryKernelIsBitwiseDeterministic) {
+TEST(LayerProperties, EveryKernelIsBitwiseDeterministic) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("two launches give the same bits", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(1, 300);

@@ -26,7 +26,7 @@ std::string quoted(const fs::path& p) {
   return out.str();
 }
 
-TEST(E2eBenchSmoke, DriverWritesACompleteResultFile) {
+TEST(BenchTests, E2eDriverWritesACompleteResultFile) {
   ARTABPFN_REQUIRE_GPU();
   const fs::path fixtures = artabpfn::test_support::fixtures_dir();
   const fs::path script = fixtures.parent_path() / "bench" / "run_e2e.sh";

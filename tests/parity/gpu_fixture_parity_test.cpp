@@ -36,9 +36,9 @@ double max_gap(const HostTensor<float>& got, const PeerFixture& f) {
   return m;
 }
 
-class GpuFixtureParity : public ::testing::TestWithParam<std::string> {};
+class EngineParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(GpuFixtureParity, EngineDensitiesWithinTwiceFloat32Error) {
+TEST_P(EngineParity, EngineDensitiesWithinTwiceFloat32Error) {
   ARTABPFN_REQUIRE_GPU();
   const PeerFixture f = load_peer_fixture(GetParam());
   // The rule at the paper's size: no floor (tolerance::kEngineFixtureFactor says why).
@@ -60,7 +60,7 @@ TEST_P(GpuFixtureParity, EngineDensitiesWithinTwiceFloat32Error) {
 // The accuracy goal of the engine issue: below 2e-5 nats of the peer's float64 densities.
 constexpr double kMixedGoal = 2e-5;
 
-TEST_P(GpuFixtureParity, MixedPrecisionDensitiesWithinTheGoal) {
+TEST_P(EngineParity, MixedPrecisionDensitiesWithinTheGoal) {
   ARTABPFN_REQUIRE_GPU();
   const PeerFixture f = load_peer_fixture(GetParam());
   const engine::DeviceModel model(f.weights);
@@ -74,9 +74,9 @@ TEST_P(GpuFixtureParity, MixedPrecisionDensitiesWithinTheGoal) {
   EXPECT_LE(tf, kMixedGoal);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, GpuFixtureParity, ::testing::Values("paper", "shared"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, EngineParity, ::testing::Values("paper", "shared"));
 
-TEST(GpuFixtureParity, EngineSamplesMatchPeerSamplesInDistribution) {
+TEST(EngineParity, EngineSamplesMatchPeerSamplesInDistribution) {
   ARTABPFN_REQUIRE_GPU();
   const PeerSamples peer = load_peer_samples();
   const engine::DeviceModel model(load_weights(fixtures_dir() / "peer" / "paper_weights.safetensors",

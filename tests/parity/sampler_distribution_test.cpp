@@ -18,7 +18,7 @@ using reference::Matrix;
 
 constexpr std::uint64_t kSeed = 20261125;
 
-TEST(SamplerDistribution, ReferenceSamplerMatchesPeerSamples) {
+TEST(ReferenceParity, SamplerMatchesPeerSamplesInDistribution) {
   const auto params = reference::ModelParams<double>::from_weights(load_weights(
       fixtures_dir() / "peer" / "paper_weights.safetensors", {std::nullopt, [](const std::string&) {}}));
   const PeerSamples peer_samples = load_peer_samples();

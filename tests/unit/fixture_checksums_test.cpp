@@ -31,7 +31,7 @@ std::vector<Listed> read_sums(const std::filesystem::path& sums) {
   return listed;
 }
 
-TEST(FixtureChecksums, EveryListedFileMatches) {
+TEST(IoTests, FixtureChecksumsEveryListedFileMatches) {
   const std::filesystem::path root = artabpfn::test_support::fixtures_dir();
   ASSERT_TRUE(std::filesystem::exists(root / "peer" / "SHA256SUMS")) << "fixtures not found under " << root;
   int verified = 0;

@@ -94,4 +94,19 @@ Check check(const std::string& what, std::span<const double> reference, std::spa
   return judge(what, compare(reference, got), compare(reference, plain), factor, floor);
 }
 
+Check check_agreement(const std::string& what, std::span<const float> a, const Check& a_check,
+                      std::span<const float> b, const Check& b_check) {
+  const std::vector<double> a_wide(a.begin(), a.end());
+  Check c;
+  c.got = compare(a_wide, b);
+  c.plain.count = c.got.count;
+  c.bound = Bound{0.0, 0.0, a_check.bound.limit() + b_check.bound.limit()};
+  c.ok = c.got.mismatched_nonfinite == 0 && within_limit(c.got.max_abs, c.bound.limit());
+  char limit[256];
+  std::snprintf(limit, sizeof limit, "limit %.3g = the two paths' limits %.3g + %.3g", c.bound.limit(),
+                a_check.bound.limit(), b_check.bound.limit());
+  c.text = describe(what, c.got, limit);
+  return c;
+}
+
 }  // namespace artabpfn::tolerance

@@ -96,4 +96,11 @@ Check check(const std::string& what, std::span<const double> reference, std::spa
 Check check(const std::string& what, std::span<const double> reference, std::span<const float> got,
             std::span<const double> plain, double factor, double floor);
 
+// Two results of one computation by two paths (a and b), each checked against its reference:
+// since both references are the double result of the same function, the two results may differ
+// by at most the sum of their limits, element by element (triangle inequality); non-finite values
+// must be equal. Fails where both paths share an error that their references share too.
+Check check_agreement(const std::string& what, std::span<const float> a, const Check& a_check,
+                      std::span<const float> b, const Check& b_check);
+
 }  // namespace artabpfn::tolerance

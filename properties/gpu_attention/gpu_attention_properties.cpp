@@ -16,7 +16,8 @@
 //                            fused equals the buffer part
 //   NonPowerOfTwoHeadDims    Dh in {24, 30, 40, 48, 72, 80, 96, 100} (the listed non-powers of 2)
 //   BatchSmallerThanTile     every B from 1 to two tiles plus one
-//   SplitEqualsFused         context + buffer + merge and fused, both against the reference
+//   SplitEqualsFused         context + buffer + merge and fused, each against the reference and
+//                            against each other
 //   ExtremeScoreRanges       one source's scores ~1e3 above the other's, both ways
 //                            (tolerance::kExtremeScoreFactor)
 //   Determinism              same inputs twice: bitwise equal
@@ -162,10 +163,19 @@ GPU_PROPERTY(BatchSmallerThanTile, "every B from 1 to two tiles plus one", [] {
   }
 })
 
-GPU_PROPERTY(SplitEqualsFused, "context + buffer + merge and fused both match the reference", [] {
+// Each path against its reference, then the two against each other within the sum of their
+// limits: this also fails where the split kernels and reference::merge share an error.
+GPU_PROPERTY(SplitEqualsFused, "context + buffer + merge equals fused, and both match the reference", [] {
   const Inputs in = random_inputs(draw_shape(draw_mask()), draw_seed());
-  require_ok(run_and_check(Kernel::kFused, in));
-  require_ok(run_and_check(Kernel::kSplit, in));
+  const Outputs<float> fused = run_gpu(Kernel::kFused, in), split = run_gpu(Kernel::kSplit, in);
+  const Verdict fused_verdict = check(kernel_name(Kernel::kFused), reference<double>(Kernel::kFused, in),
+                                      reference<float>(Kernel::kFused, in), fused);
+  const Verdict split_verdict = check(kernel_name(Kernel::kSplit), reference<double>(Kernel::kSplit, in),
+                                      reference<float>(Kernel::kSplit, in), split);
+  RC_LOG() << in.shape.describe() << "\n";
+  require_ok(fused_verdict);
+  require_ok(split_verdict);
+  require_ok(check_agreement("split vs fused", split, split_verdict, fused, fused_verdict));
 })
 
 // Factor tolerance::kExtremeScoreFactor: with scores ~1e3 both errors are set by the float32

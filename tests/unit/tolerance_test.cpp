@@ -1,6 +1,6 @@
-// The tolerance rule (tolerance/rule.hpp): floors, limits, the per-output check, the rule for
-// double arithmetic, bitwise equality and the ratio log; and the constants the conformance
-// vectors freeze.
+// The tolerance rule (tolerance/rule.hpp): floors, limits, the per-output check and the agreement
+// of two paths, the rule for double arithmetic, bitwise equality and the ratio log; and the
+// constants the conformance vectors freeze.
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -89,6 +89,23 @@ TEST(ToleranceTests, CheckWantsInfinitiesExactlyAndNeverPassesNaN) {
   EXPECT_FALSE(check("lse", std::vector<double>{kNaN}, std::vector<float>{std::nanf("")},
                      std::vector<float>{std::nanf("")}, 2.0, 1.0).ok);
   EXPECT_FALSE(check("lse", reference, std::vector<float>{-kInfF}, plain, 2.0, 1.0).ok);  // one element short
+}
+
+TEST(ToleranceTests, TwoPathsAgreeWithinTheSumOfTheirLimits) {
+  const std::vector<double> reference{1.0, 2.0};
+  const std::vector<float> plain{1.0f + 0x1p-20f, 2.0f};
+  const std::vector<float> a{1.0f + 0x1p-20f, 2.0f}, b{1.0f - 0x1p-20f, 2.0f};
+  const Check a_check = check("a", reference, a, plain, 1.0, 0.0), b_check = check("b", reference, b, plain, 1.0, 0.0);
+  ASSERT_TRUE(a_check.ok && b_check.ok);
+  const Check agree = check_agreement("a vs b", a, a_check, b, b_check);
+  EXPECT_TRUE(agree.ok) << agree.text;
+  EXPECT_EQ(agree.bound.limit(), 2 * 0x1p-20);
+  // A path further from the other than both limits together fails.
+  const std::vector<float> c{1.0f - 0x1p-18f, 2.0f};
+  EXPECT_FALSE(check_agreement("a vs c", a, a_check, c, b_check).ok);
+  const std::vector<float> inf_a{kInfF, 2.0f}, inf_b{-kInfF, 2.0f};
+  EXPECT_TRUE(check_agreement("inf", inf_a, a_check, inf_a, b_check).ok);
+  EXPECT_FALSE(check_agreement("inf", inf_a, a_check, inf_b, b_check).ok);
 }
 
 TEST(ToleranceTests, DoubleRoundingAllowsTheFloatRoundingOnlyWhereTheKernelRounds) {

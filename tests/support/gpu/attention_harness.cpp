@@ -246,14 +246,16 @@ std::string ratio_name() {
   return test ? test->name() : "attention";
 }
 
-void check_one(const std::string& what, const std::vector<double>& truth, const std::vector<double>& float32,
-               const std::vector<float>& got, double factor, Verdict& verdict) {
-  const tolerance::Check c = tolerance::check(what, truth, got, float32, factor, tolerance::kAttentionFloor.of(truth));
+tolerance::Check check_one(const std::string& what, const std::vector<double>& truth,
+                           const std::vector<double>& float32, const std::vector<float>& got, double factor,
+                           Verdict& verdict) {
+  tolerance::Check c = tolerance::check(what, truth, got, float32, factor, tolerance::kAttentionFloor.of(truth));
   tolerance::RatioLog::global().add(ratio_name(), c);
   if (!c.ok) {
     verdict.ok = false;
     verdict.text += c.text + "\n";
   }
+  return c;
 }
 
 }  // namespace
@@ -261,8 +263,8 @@ void check_one(const std::string& what, const std::vector<double>& truth, const 
 Verdict check(const std::string& what, const Outputs<double>& truth, const Outputs<double>& float32,
               const Outputs<float>& got, double factor) {
   Verdict v;
-  check_one(what + " out", truth.out, float32.out, got.out, factor, v);
-  check_one(what + " lse", truth.lse, float32.lse, got.lse, factor, v);
+  v.out = check_one(what + " out", truth.out, float32.out, got.out, factor, v);
+  v.lse = check_one(what + " lse", truth.lse, float32.lse, got.lse, factor, v);
   return v;
 }
 
@@ -270,6 +272,19 @@ Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor) {
   const Outputs<float> got = run_gpu(kernel, inputs);
   Verdict v = check(kernel_name(kernel), reference<double>(kernel, inputs), reference<float>(kernel, inputs), got, factor);
   if (!v.ok) v.text = inputs.shape.describe() + "\n" + v.text;
+  return v;
+}
+
+Verdict check_agreement(const std::string& what, const Outputs<float>& a, const Verdict& a_verdict,
+                        const Outputs<float>& b, const Verdict& b_verdict) {
+  Verdict v;
+  v.out = tolerance::check_agreement(what + " out", a.out, a_verdict.out, b.out, b_verdict.out);
+  v.lse = tolerance::check_agreement(what + " lse", a.lse, a_verdict.lse, b.lse, b_verdict.lse);
+  for (const tolerance::Check* c : {&v.out, &v.lse})
+    if (!c->ok) {
+      v.ok = false;
+      v.text += c->text + "\n";
+    }
   return v;
 }
 

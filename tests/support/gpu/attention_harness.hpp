@@ -75,7 +75,8 @@ Outputs<double> reference(Kernel kernel, const Inputs& inputs);
 
 struct Verdict {
   bool ok = true;
-  std::string text;  // every failing comparison, described
+  std::string text;              // every failing comparison, described
+  tolerance::Check out, lse;     // the rule's checks, where check() made them
 };
 
 // out and lse of `got` against the double reference, within factor x the float32 baseline's
@@ -84,6 +85,12 @@ Verdict check(const std::string& what, const Outputs<double>& truth, const Outpu
               const Outputs<float>& got, double factor = tolerance::kAttentionFactor);
 // run_gpu + both references + check, in one call.
 Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = tolerance::kAttentionFactor);
+
+// Two results of the same inputs by two kernels (`a`, `b`: split and fused), each checked against
+// its reference (their verdicts): out and lse agree within the sum of the two limits
+// (tolerance::check_agreement).
+Verdict check_agreement(const std::string& what, const Outputs<float>& a, const Verdict& a_verdict,
+                        const Outputs<float>& b, const Verdict& b_verdict);
 
 // kernels::wide::attention against the double reference: each output must be the double
 // result rounded once to float32, |got - truth| <= 2^-24 |truth| + tolerance::kWideAttentionFloor

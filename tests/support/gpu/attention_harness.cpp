@@ -64,20 +64,18 @@ std::string Shape::describe() const {
   return o.str();
 }
 
-std::size_t Inputs::q_index(int b, int h, int i) const {
-  const Shape& s = shape;
-  return ((static_cast<std::size_t>(b) * static_cast<std::size_t>(s.heads) + static_cast<std::size_t>(h)) *
-              static_cast<std::size_t>(s.queries) +
-          static_cast<std::size_t>(i)) *
-         static_cast<std::size_t>(s.head_dim);
+namespace {
+
+// First element of row `row` of (sample b, head h) in a [B, H, rows, Dh] tensor.
+std::size_t row_start(const Shape& s, int b, int h, int rows, int row) {
+  const auto at = [](int v) { return static_cast<std::size_t>(v); };
+  return ((at(b) * at(s.heads) + at(h)) * at(rows) + at(row)) * at(s.head_dim);
 }
-std::size_t Inputs::buffer_index(int b, int h, int j) const {
-  const Shape& s = shape;
-  return ((static_cast<std::size_t>(b) * static_cast<std::size_t>(s.heads) + static_cast<std::size_t>(h)) *
-              static_cast<std::size_t>(s.capacity) +
-          static_cast<std::size_t>(j)) *
-         static_cast<std::size_t>(s.head_dim);
-}
+
+}  // namespace
+
+std::size_t Inputs::q_index(int b, int h, int i) const { return row_start(shape, b, h, shape.queries, i); }
+std::size_t Inputs::buffer_index(int b, int h, int j) const { return row_start(shape, b, h, shape.capacity, j); }
 std::size_t Inputs::context_index(int t, int h, int j) const {
   const Shape& s = shape;
   const auto nc = static_cast<std::size_t>(s.context_len[static_cast<std::size_t>(t)]);

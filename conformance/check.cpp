@@ -9,6 +9,8 @@
 #include <set>
 
 #include "artabpfn/error.hpp"
+#include "tolerance/quantile.hpp"
+#include "tolerance/rule.hpp"
 
 namespace artabpfn::conformance {
 namespace {
@@ -102,7 +104,7 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
                                       : got->values[std::size_t(first_nonfinite)];
       o.problem = fmt::format("{} non-finite mismatches (NaN, or an infinity not matched), first at {}",
                               o.nonfinite_mismatches, position_text(position_of(first_nonfinite, expected.shape)));
-    } else if (o.max_error > o.limit) {
+    } else if (!tolerance::within_limit(o.max_error, o.limit)) {
       o.ok = false;
       o.problem = fmt::format("max |err| {:.3g} > limit {:.3g} ({:.3g} x float32 error {:.3g} + floor {:.3g})",
                               o.max_error, o.limit, spec.tolerance.factor, spec.tolerance.float32_error,
@@ -157,13 +159,7 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-double nearest_rank_quantile(std::vector<float>& values, double q) {
-  if (values.empty()) return 0.0;
-  const std::size_t rank = static_cast<std::size_t>(std::ceil(q * double(values.size())));
-  const auto at = values.begin() + static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(rank, 1, values.size()) - 1);
-  std::nth_element(values.begin(), at, values.end());
-  return *at;
-}
+double nearest_rank_quantile(std::vector<float>& values, double q) { return tolerance::nearest_rank_quantile(values, q); }
 
 CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors) {
   CaseCheck c;

@@ -32,10 +32,8 @@ inline constexpr const char* kMultiprecisionPrefix = "multiprecision.";
 // In a results directory: the cases the implementation declined, one name per line.
 inline constexpr const char* kSkippedList = "skipped.txt";
 
-// The floor of every tolerance: this many float32 ulps (FLT_EPSILON) of max(1, max |expected|).
-inline constexpr double kFloorUlps = 4.0;
-
-// What a contract is and how its float32 results are held to the reference.
+// What a contract is and how its float32 results are held to the reference (the rule of
+// tolerance/rule.hpp, with tolerance::kConformanceFloor).
 struct ContractInfo {
   std::string name;
   std::string description;

@@ -4,15 +4,14 @@
 // generate_model.cpp (the only translation units that include the Eigen reference) fill the
 // inputs, the double reference, the plain float32 reference (the tolerance baseline) and, for
 // small model cases, the 50-digit reference.
-#include <cmath>
 #include <cstdint>
 #include <map>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "artabpfn/model_weights.hpp"
+#include "artabpfn/portable_random.hpp"
 #include "conformance/format.hpp"
 
 namespace artabpfn::conformance::detail {
@@ -24,21 +23,8 @@ struct Generated {
   std::map<std::string, Tensor> multiprecision;          // 50-digit reference rounded to double
 };
 
-// Portable draws (std::normal_distribution differs between standard libraries; mt19937_64 does not).
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : engine_(seed) {}
-  double uniform() { return (static_cast<double>(engine_() >> 11) + 0.5) * 0x1p-53; }  // (0, 1)
-  double normal() {
-    const double u1 = uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-  float normal_float(double scale = 1.0) { return static_cast<float>(scale * normal()); }
-  std::uint64_t bits() { return engine_(); }
-
- private:
-  std::mt19937_64 engine_;
-};
+// Portable draws: the same values from a seed on every platform.
+using Rng = PortableRandom;
 
 enum class ScoreValues { kNormal, kContextDominates, kBufferDominates };
 

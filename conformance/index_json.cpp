@@ -8,6 +8,7 @@
 #include "artabpfn/error.hpp"
 #include "conformance/check.hpp"
 #include "conformance/format.hpp"
+#include "tolerance/constants.hpp"
 
 namespace artabpfn::conformance {
 namespace {
@@ -60,7 +61,7 @@ void write_index(const Index& index, const std::filesystem::path& path) {
       "case against the double reference, and floor = floor_ulps x FLT_EPSILON x max(1, max |expected|); all frozen "
       "here at generation. Expected NaN (I64: -1) marks elements that are not compared; infinities must match "
       "exactly; NaN in a result never passes. Integer outputs must be equal.";
-  j["floor_ulps"] = kFloorUlps;
+  j["floor_ulps"] = tolerance::kConformanceFloor.ulps;
   json cs = json::object();
   for (const ContractInfo& c : contracts())
     cs[c.name] = {{"description", c.description}, {"factor", c.factor}, {"inputs", c.inputs},

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -13,8 +12,10 @@
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
+#include "artabpfn/random_weights.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/generators.hpp"
+#include "tolerance/constants.hpp"
 
 namespace artabpfn::conformance {
 namespace {
@@ -102,7 +103,7 @@ class Planner {
     if (c.contract == "buffer_attention_teacher_forcing") c.teacher_forcing = true;
     p.factor = contract(c.contract).factor;
     if (c.values != ScoreValues::kNormal) {
-      p.factor = 4.0;
+      p.factor = tolerance::kExtremeScoreFactor;
       p.spec.labels["scores"] = c.values == ScoreValues::kContextDominates ? "context_dominates" : "buffer_dominates";
       p.spec.note += (p.spec.note.empty() ? "" : " ") +
                      std::string("Scores ~1e3: factor 4, as the GPU property ExtremeScoreRanges (both errors are set by "
@@ -368,13 +369,6 @@ std::map<std::string, ModelWeights> model_weights(const std::string& set, std::u
   return out;
 }
 
-double max_abs_finite(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v)
-    if (std::isfinite(x)) m = std::max(m, std::abs(x));
-  return m;
-}
-
 // The frozen tolerance of one float output, and the multiprecision comparison.
 OutputSpec float_output(const std::string& case_name, const std::string& name, const Tensor& expected,
                         const Tensor& float32, double factor) {
@@ -395,36 +389,13 @@ OutputSpec float_output(const std::string& case_name, const std::string& name, c
     }
     err = std::max(err, std::abs(f - e));
   }
-  o.max_abs_expected = max_abs_finite(expected.values);
-  o.tolerance.factor = factor;
-  o.tolerance.float32_error = err;
-  o.tolerance.floor = kFloorUlps * double(FLT_EPSILON) * std::max(1.0, o.max_abs_expected);
-  o.tolerance.limit = factor * err + o.tolerance.floor;
+  o.max_abs_expected = tolerance::max_abs_finite(expected.values);
+  const tolerance::Bound bound{factor, err, tolerance::kConformanceFloor.at(o.max_abs_expected)};
+  o.tolerance = {bound.factor, bound.plain_error, bound.floor, bound.limit()};
   return o;
 }
 
 }  // namespace
-
-// Weights drawn like the peer fixtures': N(0, 2/sqrt(fan_in)) matrices, LayerNorm weights
-// 1 + 0.1 N(0,1), biases 0.1 N(0,1), AR tokens 0.5 N(0,1), markers N(0,1).
-ModelWeights random_weights(const ModelConfig& c, std::uint64_t seed) {
-  detail::Rng rng(seed);
-  ModelWeights w;
-  w.config = c;
-  for (const TensorSpec& spec : expected_tensors(c)) {
-    HostTensor<float> t(spec.shape);
-    const bool norm = spec.name.find("norm") != std::string::npos;
-    const bool weight = spec.name.size() > 7 && spec.name.compare(spec.name.size() - 7, 7, ".weight") == 0;
-    double mean = 0, sd = 0.1;
-    if (norm && weight) mean = 1;
-    else if (spec.name == "ar_tokens") sd = 0.5;
-    else if (spec.name == "embedder.marker_embed.weight") sd = 1.0;
-    else if (spec.shape.size() == 2) sd = 2.0 / std::sqrt(double(spec.shape[1]));
-    for (float& v : t.data) v = float(mean + sd * rng.normal());
-    w.tensors.emplace(spec.name, std::move(t));
-  }
-  return w;
-}
 
 std::vector<std::string> planned_cases(const std::string& set) {
   // The plan only needs the models' configurations; weights are drawn when generating.

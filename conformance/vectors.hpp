@@ -9,8 +9,6 @@
 
 #include "conformance/format.hpp"
 
-#include "artabpfn/model_weights.hpp"
-
 namespace artabpfn::conformance {
 
 inline constexpr std::uint64_t kDefaultSeed = 20261125;
@@ -27,11 +25,6 @@ struct VectorSummary {
   std::uintmax_t bytes = 0;  // all files written
   double seconds = 0.0;
 };
-
-// Weights drawn like the peer fixtures': N(0, 2/sqrt(fan_in)) matrices, LayerNorm weights
-// 1 + 0.1 N(0,1), biases 0.1 N(0,1), AR tokens 0.5 N(0,1), markers N(0,1). The vectors' models
-// and the property tests' random models both come from here.
-ModelWeights random_weights(const ModelConfig& config, std::uint64_t seed);
 
 // Names of the cases of a set, in index order (no generation).
 std::vector<std::string> planned_cases(const std::string& set);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "conformance/vectors.hpp"
+#include "tolerance/rule.hpp"
 #include "verify/verify.hpp"
 
 namespace artabpfn::verify {
@@ -74,7 +75,7 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
       for (const conformance::OutputCheck& o : c.outputs) {
         errors.insert(errors.end(), o.errors.begin(), o.errors.end());
         row.max_error = std::max(row.max_error, o.max_error);
-        const double ratio = o.limit > 0 ? o.max_error / o.limit : (o.max_error > 0 ? INFINITY : 0.0);
+        const double ratio = tolerance::fraction_of_limit(o.max_error, o.limit);
         if (row.worst_case.empty() || ratio > row.worst_ratio) {
           row.worst_ratio = ratio;
           row.tolerance = o.limit;

@@ -30,7 +30,7 @@ CaseFile vectors_with(const std::string& output, Tensor expected) {
   return f;
 }
 
-TEST(ConformanceCheck, WithinTheLimitPassesAndTheWorstElementIsNamed) {
+TEST(ConformanceTests, CheckWithinTheLimitPassesAndTheWorstElementIsNamed) {
   const CaseSpec spec = spec_with("out", 1e-3);
   const CaseFile vectors = vectors_with("out", Tensor::f64({2, 2}, {1.0, 2.0, 3.0, 4.0}));
   const CaseCheck pass = check_case(spec, vectors, {{"out", Tensor::f64({2, 2}, {1.0, 2.0005, 3.0, 4.0})}});
@@ -41,7 +41,7 @@ TEST(ConformanceCheck, WithinTheLimitPassesAndTheWorstElementIsNamed) {
   EXPECT_DOUBLE_EQ(fail.outputs[0].worst_got, 3.01);
 }
 
-TEST(ConformanceCheck, ExpectedNaNIsNotComparedButResultNaNFails) {
+TEST(ConformanceTests, CheckExpectedNaNIsNotComparedButResultNaNFails) {
   const CaseSpec spec = spec_with("logpdf", 1e-3);
   const CaseFile vectors = vectors_with("logpdf", Tensor::f64({3}, {1.0, kNaN, 2.0}));
   EXPECT_EQ(check_case(spec, vectors, {{"logpdf", Tensor::f64({3}, {1.0, 123.0, 2.0})}}).status, "pass");
@@ -50,7 +50,7 @@ TEST(ConformanceCheck, ExpectedNaNIsNotComparedButResultNaNFails) {
   EXPECT_EQ(c.outputs[0].nonfinite_mismatches, 1);
 }
 
-TEST(ConformanceCheck, InfinitiesMustMatchExactly) {
+TEST(ConformanceTests, CheckInfinitiesMustMatchExactly) {
   const CaseSpec spec = spec_with("lse", 1e-3);
   const CaseFile vectors = vectors_with("lse", Tensor::f64({2}, {-kInf, 0.5}));
   EXPECT_EQ(check_case(spec, vectors, {{"lse", Tensor::f64({2}, {-kInf, 0.5})}}).status, "pass");
@@ -58,21 +58,21 @@ TEST(ConformanceCheck, InfinitiesMustMatchExactly) {
   EXPECT_EQ(check_case(spec, vectors, {{"lse", Tensor::f64({2}, {kInf, 0.5})}}).status, "fail");
 }
 
-TEST(ConformanceCheck, ShapeAndMissingTensorFail) {
+TEST(ConformanceTests, CheckShapeAndMissingTensorFail) {
   const CaseSpec spec = spec_with("out", 1e-3);
   const CaseFile vectors = vectors_with("out", Tensor::f64({2, 2}, {1, 2, 3, 4}));
   EXPECT_EQ(check_case(spec, vectors, {{"out", Tensor::f64({4}, {1, 2, 3, 4})}}).status, "fail");
   EXPECT_EQ(check_case(spec, vectors, {{"other", Tensor::f64({2, 2}, {1, 2, 3, 4})}}).status, "fail");
 }
 
-TEST(ConformanceCheck, IntegersMustBeEqualExceptWhereExpectedIsMinusOne) {
+TEST(ConformanceTests, CheckIntegersMustBeEqualExceptWhereExpectedIsMinusOne) {
   const CaseSpec spec = spec_with("component", 0.0, "I64");
   const CaseFile vectors = vectors_with("component", Tensor::i64({3}, {2, -1, 0}));
   EXPECT_EQ(check_case(spec, vectors, {{"component", Tensor::i64({3}, {2, 7, 0})}}).status, "pass");
   EXPECT_EQ(check_case(spec, vectors, {{"component", Tensor::i64({3}, {1, 7, 0})}}).status, "fail");
 }
 
-TEST(ConformanceCheck, ResultFilesRoundTripThroughSafetensors) {
+TEST(ConformanceTests, CheckResultFilesRoundTripThroughSafetensors) {
   const std::filesystem::path path = std::filesystem::temp_directory_path() / "artabpfn_conformance_check_test.safetensors";
   write_result_file(path, {{"out", Tensor::f32({2}, {0.5, -kInf})}, {"component", Tensor::i64({1}, {3})}});
   const ResultFile r = read_result_file(path);

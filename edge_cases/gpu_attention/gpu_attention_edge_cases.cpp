@@ -1,7 +1,8 @@
 // Named, deterministic edge cases of the GPU attention kernels (kernels/attention.hpp): empty
 // context and buffer, one key, every listed head dim, key counts just off the tile boundaries,
 // tasks alternating inside one tile, a launch of more than 65535 blocks, the instance for many
-// tiles, adversarial merge LSEs, and argument errors. Same harness and tolerance rule as properties/gpu_attention.
+// tiles, adversarial merge LSEs, and argument errors. Same harness (tests/support/gpu/) and
+// tolerance rule as properties/gpu_attention.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,14 +13,16 @@
 #include <vector>
 
 #include "kernels/device_buffer.hpp"
-#include "properties/gpu_attention/attention_harness.hpp"
 #include "reference/attention.hpp"
+#include "tests/support/gpu/attention_harness.hpp"
 #include "tests/support/gpu_available.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace {
 
 using namespace artabpfn::gpu_attention_test;
 namespace kernels = artabpfn::kernels;
+namespace tolerance = artabpfn::tolerance;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 #define EXPECT_VERDICT(v)          \
@@ -42,7 +45,7 @@ Shape shape(int batch, int heads, int queries, int head_dim, std::vector<int> co
   return s;
 }
 
-TEST(GpuAttentionEdgeCases, EmptyContextGivesZeroAndNegativeInfinity) {
+TEST(AttentionEdgeCases, EmptyContextGivesZeroAndNegativeInfinity) {
   ARTABPFN_REQUIRE_GPU();
   const Inputs in = random_inputs(shape(5, 3, 2, 30, {0}, 4), 1);
   const Outputs<float> got = run_gpu(Kernel::kShared, in);
@@ -52,7 +55,7 @@ TEST(GpuAttentionEdgeCases, EmptyContextGivesZeroAndNegativeInfinity) {
   EXPECT_VERDICT(run_and_check(Kernel::kSplit, in));
 }
 
-TEST(GpuAttentionEdgeCases, EmptyContextTeacherForcingTargetZeroSeesNothing) {
+TEST(AttentionEdgeCases, EmptyContextTeacherForcingTargetZeroSeesNothing) {
   ARTABPFN_REQUIRE_GPU();
   const int length = 5;
   const Inputs in = random_inputs(shape(3, 2, 2 * length, 24, {0}, length, BufferMask::kTeacherForcing), 2);
@@ -72,7 +75,7 @@ TEST(GpuAttentionEdgeCases, EmptyContextTeacherForcingTargetZeroSeesNothing) {
 // shared memory (teacher forcing, Lq 2 x 9 = 18), the others read them per warp (decode, Lq 2);
 // odd and vector head dims, empty and ragged contexts, key counts off the 32-key steps; every
 // output the double reference rounded once.
-TEST(GpuAttentionEdgeCases, WideAttentionBothPaths) {
+TEST(AttentionEdgeCases, WideAttentionBothPaths) {
   ARTABPFN_REQUIRE_GPU();
   for (const int dh : {33, 64})
     for (const auto& nc : {std::vector<int>{0}, std::vector<int>{31, 65}}) {
@@ -84,7 +87,7 @@ TEST(GpuAttentionEdgeCases, WideAttentionBothPaths) {
     }
 }
 
-TEST(GpuAttentionEdgeCases, EmptyBufferDecodeGivesZeroAndNegativeInfinity) {
+TEST(AttentionEdgeCases, EmptyBufferDecodeGivesZeroAndNegativeInfinity) {
   ARTABPFN_REQUIRE_GPU();
   const Inputs in = random_inputs(shape(4, 2, 3, 40, {17, 3}, 0), 3);
   const Outputs<float> got = run_gpu(Kernel::kBuffer, in);
@@ -94,7 +97,7 @@ TEST(GpuAttentionEdgeCases, EmptyBufferDecodeGivesZeroAndNegativeInfinity) {
   EXPECT_VERDICT(run_and_check(Kernel::kSplit, in));
 }
 
-TEST(GpuAttentionEdgeCases, OneKeyGivesTheValueExactly) {
+TEST(AttentionEdgeCases, OneKeyGivesTheValueExactly) {
   ARTABPFN_REQUIRE_GPU();
   for (int dh : {8, 30, 100, 256}) {
     const Inputs in = random_inputs(shape(3, 2, 2, dh, {1}, 0), 4);
@@ -110,7 +113,7 @@ TEST(GpuAttentionEdgeCases, OneKeyGivesTheValueExactly) {
   }
 }
 
-TEST(GpuAttentionEdgeCases, EveryListedHeadDim) {
+TEST(AttentionEdgeCases, EveryListedHeadDim) {
   ARTABPFN_REQUIRE_GPU();
   for (int dh : {8, 16, 24, 30, 32, 40, 48, 64, 72, 80, 96, 100, 128, 256}) {
     SCOPED_TRACE("Dh=" + std::to_string(dh));
@@ -127,7 +130,7 @@ TEST(GpuAttentionEdgeCases, EveryListedHeadDim) {
   }
 }
 
-TEST(GpuAttentionEdgeCases, KeyCountsOffTileBoundaries) {
+TEST(AttentionEdgeCases, KeyCountsOffTileBoundaries) {
   ARTABPFN_REQUIRE_GPU();
   for (int dh : {32, 100})
     for (int nc : {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 37, 63, 64, 65, 97, 127, 128, 129, 255, 256, 257, 1025}) {
@@ -143,7 +146,7 @@ TEST(GpuAttentionEdgeCases, KeyCountsOffTileBoundaries) {
   }
 }
 
-TEST(GpuAttentionEdgeCases, TasksAlternatingInsideOneTile) {
+TEST(AttentionEdgeCases, TasksAlternatingInsideOneTile) {
   ARTABPFN_REQUIRE_GPU();
   Shape s = shape(70, 2, 1, 32, {0, 5, 200}, 3);
   s.task_of_sample.resize(70);
@@ -205,7 +208,7 @@ std::vector<int> spread_samples(int batch, int count) {
 // 300000 samples x 8 heads, one query each, Dh 8: 2.4M query rows, 32 rows per block, so 75000
 // blocks (more than 65535) for attention and 300000 for the merge. Checked against the reference
 // on a spread of 4000 rows (all of them: finite, written, guards intact).
-TEST(GpuAttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
+TEST(AttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   Shape s = shape(300000, 8, 1, 8, {3, 0, 2}, 2);
   s.capacity = s.length;
@@ -225,7 +228,7 @@ TEST(GpuAttentionEdgeCases, LaunchOfMoreThan65535Blocks) {
 // and 4 heads, a decode step of at least 8 samples an SM: 1056 on an H100); its rows must be
 // bitwise what the instance of two blocks an SM computes for the same samples in a small launch,
 // and match the reference.
-TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
+TEST(AttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
   ARTABPFN_REQUIRE_GPU();
   int device = 0, sms = 0;
   ASSERT_EQ(cudaGetDevice(&device), cudaSuccess);
@@ -241,7 +244,7 @@ TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
     const SubBatch sub = pick_samples(in, run_gpu(k, in), picked);
     const Outputs<float> alone = run_gpu(k, sub.inputs);
     std::string where;
-    EXPECT_TRUE(bitwise_equal(sub.got.out, alone.out, &where) && bitwise_equal(sub.got.lse, alone.lse, &where))
+    EXPECT_TRUE(tolerance::bitwise_equal(sub.got.out, alone.out, &where) && tolerance::bitwise_equal(sub.got.lse, alone.lse, &where))
         << kernel_name(k) << ": B " << s.batch << " (4 blocks an SM) vs the same samples alone (2) differ at " << where;
     EXPECT_VERDICT(check(kernel_name(k), reference<double>(k, sub.inputs), reference<float>(k, sub.inputs), sub.got));
   }
@@ -249,7 +252,7 @@ TEST(GpuAttentionEdgeCases, ManyTilesTakeFourBlocksAnSmWithTheSameBits) {
 
 // flashinfer's adversarial merge inputs: LSE +-1e4 chosen by prime index, padding at -5e4, empty
 // parts, and the extreme pair (1e4, -1e4).
-TEST(GpuAttentionEdgeCases, MergeAdversarialLse) {
+TEST(AttentionEdgeCases, MergeAdversarialLse) {
   ARTABPFN_REQUIRE_GPU();
   MergeInputs in = random_merge_inputs(997, 37, 12, 1.0, 0.0);
   for (std::size_t r = 0; r < in.lse1.size(); ++r) {
@@ -264,7 +267,7 @@ TEST(GpuAttentionEdgeCases, MergeAdversarialLse) {
   EXPECT_VERDICT(check("merge", merge_reference<double>(in), merge_reference<float>(in), got));
 }
 
-TEST(GpuAttentionEdgeCases, MergeBothEmptyAndInPlace) {
+TEST(AttentionEdgeCases, MergeBothEmptyAndInPlace) {
   ARTABPFN_REQUIRE_GPU();
   MergeInputs in = random_merge_inputs(64, 32, 13, 3.0, 0.0);
   for (std::size_t r = 0; r < 64; r += 4) {
@@ -276,12 +279,12 @@ TEST(GpuAttentionEdgeCases, MergeBothEmptyAndInPlace) {
     EXPECT_EQ(a.lse[r], kNegInf);
     for (int d = 0; d < 32; ++d) EXPECT_EQ(a.out[r * 32 + static_cast<std::size_t>(d)], 0.f);
   }
-  EXPECT_TRUE(bitwise_equal(a.out, b.out));
-  EXPECT_TRUE(bitwise_equal(a.lse, b.lse));
+  EXPECT_TRUE(tolerance::bitwise_equal(a.out, b.out));
+  EXPECT_TRUE(tolerance::bitwise_equal(a.lse, b.lse));
   EXPECT_VERDICT(check("merge", merge_reference<double>(in), merge_reference<float>(in), a));
 }
 
-TEST(GpuAttentionEdgeCases, ZeroBatchWritesNothing) {
+TEST(AttentionEdgeCases, ZeroBatchWritesNothing) {
   ARTABPFN_REQUIRE_GPU();
   kernels::GuardedOutput out(0), lse(0);
   std::vector<std::int64_t> offsets{0};
@@ -300,7 +303,7 @@ TEST(GpuAttentionEdgeCases, ZeroBatchWritesNothing) {
   EXPECT_NO_THROW(lse.checked_download("lse"));
 }
 
-TEST(GpuAttentionEdgeCases, InvalidArgumentsThrow) {
+TEST(AttentionEdgeCases, InvalidArgumentsThrow) {
   ARTABPFN_REQUIRE_GPU();
   kernels::DeviceBuffer<float> buf(64);
   const kernels::AttentionOut out{buf.data(), buf.data()};

@@ -1,8 +1,8 @@
 // Edge cases of the layer kernels (kernels/layer.hpp) on the GPU: no rows, one row, widths off
 // the tile sizes, K = 2, extreme mixture inputs, in-place launches, and row counts whose grids
 // exceed 65535 blocks in one dimension. Every launch writes into a poisoned, guard-banded
-// GuardedOutput checked after the launch (the harness's launchers do this). Accuracy uses the
-// tolerance rule and factors of properties/gpu_layer (layer_harness.hpp).
+// GuardedOutput checked after the launch (the launchers of tests/support/gpu/ do this). Accuracy
+// uses the tolerance rule with the layer kernels' factors (tolerance/constants.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,25 +10,35 @@
 #include <stdexcept>
 #include <vector>
 
-#include "properties/gpu_layer/layer_harness.hpp"
+#include "artabpfn/random_stream.hpp"
+#include "kernels/wide.hpp"
+#include "tests/support/gpu/device_calls.hpp"
+#include "tests/support/gpu/gelu_harness.hpp"
+#include "tests/support/gpu/layer_norm_harness.hpp"
+#include "tests/support/gpu/layer_rule.hpp"
+#include "tests/support/gpu/linear_harness.hpp"
+#include "tests/support/gpu/mixture_harness.hpp"
+#include "tests/support/gpu/wide_harness.hpp"
 #include "tests/support/gpu_available.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace {
 
 using namespace artabpfn::gpu_layer_test;
 namespace random_stream = artabpfn::random_stream;
 namespace reference = artabpfn::reference;
+namespace tolerance = artabpfn::tolerance;
 
-void expect_rule(const RuleCheck& check) { EXPECT_TRUE(check.ok) << check.text; }
+void expect_rule(const tolerance::Check& check) { EXPECT_TRUE(check.ok) << check.text; }
 
 void expect_linear_accurate(const LinearCase& c) {
-  expect_rule(check_rule("linear", flat_double(reference_linear<double>(c)), gpu_linear(c),
-                         flat_float(reference_linear<float>(c)), kLinearFactor, linear_floor(c)));
+  expect_rule(tolerance::check("linear", flat_double(reference_linear<double>(c)), gpu_linear(c),
+                         flat_float(reference_linear<float>(c)), tolerance::kLinearFactor, linear_floor(c)));
 }
 
 void expect_layer_norm_accurate(const LayerNormCase& c) {
   expect_rule(check_rule("layer_norm", flat_double(reference_layer_norm<double>(c)), gpu_layer_norm(c),
-                         flat_float(reference_layer_norm<float>(c)), kLayerNormFactor));
+                         flat_float(reference_layer_norm<float>(c)), tolerance::kLayerNormFactor));
 }
 
 LayerNormCase make_layer_norm(Rng& rng, std::int64_t rows, int width, bool with_residual) {
@@ -78,21 +88,21 @@ void expect_mixture_accurate(const MixtureCase& c, const std::vector<float>& y, 
     f_sample.push_back(mf[i].mean(kd) + mf[i].std(kd) * static_cast<float>(draw.normal));
   }
   EXPECT_LE(boundary, md.size() / 100 + 1);
-  expect_rule(check_rule("mixture mean", ref_mean, gpu.mean, f_mean, kMixtureFactor));
-  expect_rule(check_rule("mixture std", ref_std, gpu.std_dev, f_std, kMixtureFactor));
-  expect_rule(check_rule("mixture log_weight", ref_lw, gpu.log_weight, f_lw, kMixtureFactor));
+  expect_rule(check_rule("mixture mean", ref_mean, gpu.mean, f_mean, tolerance::kMixtureFactor));
+  expect_rule(check_rule("mixture std", ref_std, gpu.std_dev, f_std, tolerance::kMixtureFactor));
+  expect_rule(check_rule("mixture log_weight", ref_lw, gpu.log_weight, f_lw, tolerance::kMixtureFactor));
   const std::vector<float> density = gpu_mixture_log_density(c, y);
   for (std::size_t i = 0; i < density.size(); ++i)
     if (std::isfinite(ref_density[i])) {
       EXPECT_TRUE(std::isfinite(density[i])) << "row " << i;
     }
-  expect_rule(check_rule("mixture log density", ref_density, density, f_density, kDensityFactor));
-  expect_rule(check_rule("mixture sample", ref_sample, g_sample, f_sample, kSampleFactor));
+  expect_rule(check_rule("mixture log density", ref_density, density, f_density, tolerance::kDensityFactor));
+  expect_rule(check_rule("mixture sample", ref_sample, g_sample, f_sample, tolerance::kSampleFactor));
 }
 
 // ---- no rows, one row ---------------------------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, ZeroRowsWriteNothing) {
+TEST(LayerEdgeCases, ZeroRowsWriteNothing) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(1);
   // Each launcher checks that its (empty) payload's guard bands are untouched.
@@ -109,7 +119,7 @@ TEST(GpuLayerEdgeCases, ZeroRowsWriteNothing) {
 }
 
 // The mixed-precision path's kernels refuse bad sizes with a message, and launch nothing.
-TEST(GpuLayerEdgeCases, WideKernelsRefuseBadArguments) {
+TEST(LayerEdgeCases, WideKernelsRefuseBadArguments) {
   ARTABPFN_REQUIRE_GPU();
   namespace wide = artabpfn::kernels::wide;
   using artabpfn::kernels::BufferKV;
@@ -127,7 +137,7 @@ TEST(GpuLayerEdgeCases, WideKernelsRefuseBadArguments) {
   EXPECT_THROW(wide::attention(wide_head, {}, {}, {nullptr, nullptr}, nullptr), std::invalid_argument);
 }
 
-TEST(GpuLayerEdgeCases, OneRow) {
+TEST(LayerEdgeCases, OneRow) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(2);
   expect_linear_accurate(random_linear(rng, 1, 128, 256, true, false, Epilogue::kGelu));
@@ -141,7 +151,7 @@ TEST(GpuLayerEdgeCases, OneRow) {
 
 // ---- widths off the tiles ----------------------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, LinearShapesOffTheTiles) {
+TEST(LayerEdgeCases, LinearShapesOffTheTiles) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(3);
   // k % 4 == 0 (32, 128) takes the whole-k kernel, whose tiles are 8, 16 and 64 rows for up to 64,
@@ -155,7 +165,7 @@ TEST(GpuLayerEdgeCases, LinearShapesOffTheTiles) {
       }
 }
 
-TEST(GpuLayerEdgeCases, LayerNormWidthsOffTheWarp) {
+TEST(LayerEdgeCases, LayerNormWidthsOffTheWarp) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(4);
   for (const int width : {1, 2, 3, 31, 32, 33, 63, 65, 127, 128, 129, 255, 256, 257, 300, 513})
@@ -166,7 +176,7 @@ TEST(GpuLayerEdgeCases, LayerNormWidthsOffTheWarp) {
 }
 
 // Width 1: the centred value is 0, so every output is the bias (the reference gives the same).
-TEST(GpuLayerEdgeCases, LayerNormWidthOneGivesTheBias) {
+TEST(LayerEdgeCases, LayerNormWidthOneGivesTheBias) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(5);
   const LayerNormCase c = make_layer_norm(rng, 50, 1, true);
@@ -176,14 +186,14 @@ TEST(GpuLayerEdgeCases, LayerNormWidthOneGivesTheBias) {
 
 // ---- mixture: K = 2 and extreme inputs ----------------------------------------------------------
 
-TEST(GpuLayerEdgeCases, MixtureWithTwoComponents) {
+TEST(LayerEdgeCases, MixtureWithTwoComponents) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(6);
   const MixtureCase mix = random_mixture(rng, 1000, 2, 8.0);
   expect_mixture_accurate(mix, rng.normals(1000, 0.0, 4.0), 12);
 }
 
-TEST(GpuLayerEdgeCases, MixtureExtremeInputsStayFinite) {
+TEST(LayerEdgeCases, MixtureExtremeInputsStayFinite) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(7);
   MixtureCase mix = random_mixture(rng, 200, 5, 50.0);
@@ -209,7 +219,7 @@ GuardedOutput holding(const std::vector<float>& values) {
   return out;
 }
 
-TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
+TEST(LayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(8);
   const LayerNormCase ln = make_layer_norm(rng, 37, 300, true);
@@ -218,14 +228,14 @@ TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
     GuardedOutput xy = holding(ln.x);
     artabpfn::kernels::layer_norm(xy.data(), r.data(), w.data(), b.data(), xy.data(), ln.rows, ln.width, nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(xy.checked_download("layer_norm in place"), gpu_layer_norm(ln)));
+    EXPECT_TRUE(tolerance::bitwise_equal(xy.checked_download("layer_norm in place"), gpu_layer_norm(ln)));
   }
   {
     const std::vector<float> x = rng.normals(1000, 0.0, 3.0);
     GuardedOutput xy = holding(x);
     artabpfn::kernels::gelu(xy.data(), xy.data(), 1000, nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(xy.checked_download("gelu in place"), gpu_gelu(x)));
+    EXPECT_TRUE(tolerance::bitwise_equal(xy.checked_download("gelu in place"), gpu_gelu(x)));
   }
   {
     const LinearCase lin = random_linear(rng, 70, 40, 90, true, true, Epilogue::kGelu);
@@ -234,7 +244,7 @@ TEST(GpuLayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
     artabpfn::kernels::linear(x.data(), w.data(), b.data(), ry.data(), ry.data(), lin.rows, lin.in, lin.out, lin.act,
                               nullptr);
     device_sync();
-    EXPECT_TRUE(bitwise_equal(ry.checked_download("linear residual in place"), gpu_linear(lin)));
+    EXPECT_TRUE(tolerance::bitwise_equal(ry.checked_download("linear residual in place"), gpu_linear(lin)));
   }
 }
 
@@ -268,7 +278,7 @@ std::vector<T> gather_rows(const std::vector<T>& all, const std::vector<std::int
   return out;
 }
 
-TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
+TEST(LayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
   ARTABPFN_REQUIRE_GPU();
   for (const int in : {3, 4}) {  // the k-tiled kernel (65537 row tiles of 64), the whole-k kernel (the same)
     SCOPED_TRACE("in " + std::to_string(in));
@@ -288,12 +298,12 @@ TEST(GpuLayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
     small.rows = static_cast<std::int64_t>(rows.size());
     small.x = gather_rows(c.x, rows, c.in);
     small.residual = gather_rows(c.residual, rows, c.out);
-    EXPECT_TRUE(bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
+    EXPECT_TRUE(tolerance::bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
     expect_linear_accurate(small);
   }
 }
 
-TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   LayerNormCase c;
   c.rows = 8LL * 65536 + 5;  // 65537 blocks of 8 rows
@@ -306,25 +316,25 @@ TEST(GpuLayerEdgeCases, LayerNormWithMoreThan65535Blocks) {
   LayerNormCase small = c;
   small.rows = static_cast<std::int64_t>(rows.size());
   small.x = gather_rows(c.x, rows, c.width);
-  EXPECT_TRUE(bitwise_equal(gpu_layer_norm(small), gather_rows(y, rows, c.width)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_layer_norm(small), gather_rows(y, rows, c.width)));
   expect_layer_norm_accurate(small);
 }
 
-TEST(GpuLayerEdgeCases, GeluWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, GeluWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   const std::int64_t count = 256LL * 65536 + 7;  // 65537 blocks of 256
   const std::vector<float> x = cheap_values(static_cast<std::size_t>(count), 41, -8.0f, 8.0f);
   const std::vector<float> y = gpu_gelu(x);
   const std::vector<std::int64_t> picks = sampled_rows(count);
   const std::vector<float> small_x = gather_rows(x, picks, 1);
-  EXPECT_TRUE(bitwise_equal(gpu_gelu(small_x), gather_rows(y, picks, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_gelu(small_x), gather_rows(y, picks, 1)));
   const auto n = static_cast<std::int64_t>(small_x.size());
   const std::vector<double> ref = flat_double(Matrix<double>(reference::gelu(to_matrix<double>(small_x, 1, n))));
-  expect_rule(check_rule("gelu", ref, gpu_gelu(small_x), flat_float(Matrix<float>(reference::gelu(to_matrix<float>(small_x, 1, n)))),
-                         kGeluFactor, gelu_floor(small_x, ref)));
+  expect_rule(tolerance::check("gelu", ref, gpu_gelu(small_x), flat_float(Matrix<float>(reference::gelu(to_matrix<float>(small_x, 1, n)))),
+                         tolerance::kGeluFactor, gelu_floor(small_x, ref)));
 }
 
-TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
+TEST(LayerEdgeCases, MixtureWithMoreThan65535Blocks) {
   ARTABPFN_REQUIRE_GPU();
   MixtureCase c;
   c.rows = 128LL * 65536 + 1;  // 65537 blocks of 128 rows
@@ -348,22 +358,22 @@ TEST(GpuLayerEdgeCases, MixtureWithMoreThan65535Blocks) {
   small.rows = static_cast<std::int64_t>(rows.size());
   small.r = gather_rows(c.r, rows, 3 * c.k);
   const GpuMixtureParams small_params = gpu_mixture_params(small);
-  EXPECT_TRUE(bitwise_equal(small_params.mean, gather_rows(params.mean, rows, c.k)));
-  EXPECT_TRUE(bitwise_equal(small_params.std_dev, gather_rows(params.std_dev, rows, c.k)));
-  EXPECT_TRUE(bitwise_equal(small_params.log_weight, gather_rows(params.log_weight, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.mean, gather_rows(params.mean, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.std_dev, gather_rows(params.std_dev, rows, c.k)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_params.log_weight, gather_rows(params.log_weight, rows, c.k)));
   const std::vector<float> small_y = gather_rows(y, rows, 1);
-  EXPECT_TRUE(bitwise_equal(gpu_mixture_log_density(small, small_y), gather_rows(density, rows, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_mixture_log_density(small, small_y), gather_rows(density, rows, 1)));
   const GpuSamples small_samples =
       gpu_mixture_sample(small, 77, gather_rows(task, rows, 1), gather_rows(sample, rows, 1), 3);
-  EXPECT_TRUE(bitwise_equal(small_samples.y, gather_rows(samples.y, rows, 1)));
+  EXPECT_TRUE(tolerance::bitwise_equal(small_samples.y, gather_rows(samples.y, rows, 1)));
   EXPECT_EQ(small_samples.component, gather_rows(samples.component, rows, 1));
-  EXPECT_TRUE(bitwise_equal(gpu_mixture_sample(c, 77, task, sample, 3, false).y, samples.y))
+  EXPECT_TRUE(tolerance::bitwise_equal(gpu_mixture_sample(c, 77, task, sample, 3, false).y, samples.y))
       << "the component output changes the samples";
 }
 
 // linear_layer_norm reads the residual and x rows of a tile in every block of its cluster before
 // any block writes y, but its two-launch fallback does not: aliasing is refused with a message.
-TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
+TEST(LayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
   ARTABPFN_REQUIRE_GPU();
   DeviceBuffer<float> x(std::vector<float>(64, 1.0f)), w(std::vector<float>(64, 0.5f)),
       ln(std::vector<float>(8, 1.0f));
@@ -378,7 +388,7 @@ TEST(GpuLayerEdgeCases, LinearLayerNormRefusesAnAliasedOutput) {
 
 // linear_append_kv refuses an odd row count (rows come 2 a sample), a null step or buffer and
 // sizes below 1, with a message, before launching anything.
-TEST(GpuLayerEdgeCases, LinearAppendKvRefusesBadArguments) {
+TEST(LayerEdgeCases, LinearAppendKvRefusesBadArguments) {
   ARTABPFN_REQUIRE_GPU();
   DeviceBuffer<float> x(std::vector<float>(16, 1.0f)), w(std::vector<float>(96, 0.5f)), y(std::vector<float>(24, 0.0f)),
       kb(std::vector<float>(16, 0.0f)), vb(std::vector<float>(16, 0.0f));

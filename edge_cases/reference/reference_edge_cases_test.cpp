@@ -6,7 +6,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/random_model.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::InputMatrix;
@@ -29,9 +29,9 @@ ModelConfig config(int heads, int head_dim, int layers, int buffer) {
 
 void PrintTo(const EdgeCase& e, std::ostream* os) { *os << e.name; }
 
-class ReferenceEdgeCase : public ::testing::TestWithParam<EdgeCase> {};
+class ReferenceEdgeCases : public ::testing::TestWithParam<EdgeCase> {};
 
-TEST_P(ReferenceEdgeCase, BothJobsFiniteAndEqual) {
+TEST_P(ReferenceEdgeCases, BothJobsFiniteAndEqual) {
   const SmallCase& c = GetParam().c;
   std::mt19937_64 engine(c.seed);
   const auto params = reference::ModelParams<double>::from_weights(random_weights(c.config, c.seed));
@@ -47,7 +47,7 @@ TEST_P(ReferenceEdgeCase, BothJobsFiniteAndEqual) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Shapes, ReferenceEdgeCase,
+    Shapes, ReferenceEdgeCases,
     ::testing::Values(EdgeCase{"EmptyContext", {config(2, 3, 2, 4), 11, 0, 5, 2}},
                       EdgeCase{"EmptyContextSingleTarget", {config(1, 4, 1, 2), 12, 0, 1, 1}},
                       EdgeCase{"SingleContextRow", {config(2, 5, 2, 3), 13, 1, 4, 3}},
@@ -59,4 +59,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<EdgeCase>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

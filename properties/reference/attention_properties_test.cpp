@@ -9,7 +9,7 @@
 
 #include "reference/attention.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::AttentionState;
@@ -22,7 +22,7 @@ Matrix<double> random_matrix(std::mt19937_64& engine, Eigen::Index rows, Eigen::
 
 double max_abs(const Matrix<double>& m) { return m.size() == 0 ? 0.0 : m.cwiseAbs().maxCoeff(); }
 
-RC_GTEST_PROP(AttentionPrimitives, MergeOfSplitEqualsWholeKeySet, ()) {
+RC_GTEST_PROP(ReferenceProperties, MergeOfSplitEqualsWholeKeySet, ()) {
   const int nq = *rc::gen::inRange(1, 5), nk = *rc::gen::inRange(0, 12), dh = *rc::gen::inRange(1, 40);
   const int split = *rc::gen::inRange(0, nk + 1);
   const double scale = *rc::gen::element(0.1, 1.0, 10.0);
@@ -39,7 +39,7 @@ RC_GTEST_PROP(AttentionPrimitives, MergeOfSplitEqualsWholeKeySet, ()) {
   }
 }
 
-RC_GTEST_PROP(AttentionPrimitives, MergeIsSymmetricWithEmptyIdentity, ()) {
+RC_GTEST_PROP(ReferenceProperties, MergeIsSymmetricWithEmptyIdentity, ()) {
   const int nq = *rc::gen::inRange(1, 6), dh = *rc::gen::inRange(1, 16);
   std::mt19937_64 engine(*rc::gen::arbitrary<std::uint64_t>());
   // Adversarial LSE values up to +-1e4, as in flashinfer's merge tests.
@@ -61,7 +61,7 @@ RC_GTEST_PROP(AttentionPrimitives, MergeIsSymmetricWithEmptyIdentity, ()) {
   RC_ASSERT(ee.lse.array().isInf().all() && (ee.lse.array() < 0).all());
 }
 
-TEST(AttentionPrimitives, FullyMaskedQueryGivesZeroAndMinusInfinity) {
+TEST(ReferenceProperties, FullyMaskedQueryGivesZeroAndMinusInfinity) {
   std::mt19937_64 engine(7);
   const Matrix<double> q = random_matrix(engine, 3, 5, 1.0), k = random_matrix(engine, 4, 5, 1.0),
                        v = random_matrix(engine, 4, 5, 1.0);
@@ -74,4 +74,4 @@ TEST(AttentionPrimitives, FullyMaskedQueryGivesZeroAndMinusInfinity) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/random_model.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::InputMatrix;
@@ -114,4 +114,4 @@ RC_GTEST_PROP(ReferenceProperties, ResultsAreFinite, (const SmallCase& c)) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -26,15 +26,15 @@ std::string quoted(const fs::path& p) {
   return out.str();
 }
 
-TEST(E2eBenchSmoke, DriverWritesACompleteResultFile) {
+TEST(BenchTests, E2eDriverWritesACompleteResultFile) {
   ARTABPFN_REQUIRE_GPU();
-  const fs::path fixtures = artabpfn::testing::fixtures_dir();
+  const fs::path fixtures = artabpfn::test_support::fixtures_dir();
   const fs::path script = fixtures.parent_path() / "bench" / "run_e2e.sh";
   fs::path bench = ARTABPFN_E2E_BENCH_PATH;
   if (const char* env = std::getenv("ARTABPFN_E2E_BENCH"); env && *env) bench = env;
   ASSERT_TRUE(fs::exists(script)) << script;
   ASSERT_TRUE(fs::exists(bench)) << bench << " (set ARTABPFN_E2E_BENCH)";
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   std::ostringstream command;
   command << "ARTABPFN_E2E_BENCH=" << quoted(bench) << " ARTABPFN_WEIGHTS="
           << quoted(fixtures / "peer" / "paper_weights.safetensors") << " bash " << quoted(script) << ' '

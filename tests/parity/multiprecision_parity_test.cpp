@@ -9,7 +9,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/peer_fixture.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -26,9 +26,9 @@ double max_gap(const A& d, const B& mp) {
   return m;
 }
 
-class MultiprecisionParity : public ::testing::TestWithParam<std::string> {};
+class ReferenceParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(MultiprecisionParity, AgreesWithDouble) {
+TEST_P(ReferenceParity, MultiprecisionAgreesWithDouble) {
   const PeerFixture f = load_peer_fixture(GetParam());
   const auto p = ModelParams<double>::from_weights(f.weights);
   const auto p_mp = ModelParams<Multiprecision>::from_weights(f.weights);
@@ -52,7 +52,7 @@ TEST_P(MultiprecisionParity, AgreesWithDouble) {
   EXPECT_LE(ar_gap, kAgreement);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, MultiprecisionParity, ::testing::Values("paper", "shared"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceParity, ::testing::Values("paper", "shared"));
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "reference/reference.hpp"
 #include "tests/support/peer_fixture.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -38,9 +38,9 @@ std::vector<double> heads_first(const Matrix<double>& kv, int heads) {
   return out;
 }
 
-class PeerParity : public ::testing::TestWithParam<std::string> {};
+class ReferenceParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(PeerParity, DoubleReferenceMatchesPeerFloat64) {
+TEST_P(ReferenceParity, DoubleReferenceMatchesPeerFloat64) {
   const PeerFixture f = load_peer_fixture(GetParam());
   const auto p = ModelParams<double>::from_weights(f.weights);
   const int last = p.config.n_layers - 1;
@@ -83,7 +83,7 @@ TEST_P(PeerParity, DoubleReferenceMatchesPeerFloat64) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, PeerParity, ::testing::Values("paper", "shared"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, ReferenceParity, ::testing::Values("paper", "shared"));
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

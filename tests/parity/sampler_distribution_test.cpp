@@ -11,14 +11,14 @@
 #include "tests/support/distribution_check.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
 
 constexpr std::uint64_t kSeed = 20261125;
 
-TEST(SamplerDistribution, ReferenceSamplerMatchesPeerSamples) {
+TEST(ReferenceParity, SamplerMatchesPeerSamplesInDistribution) {
   const auto params = reference::ModelParams<double>::from_weights(load_weights(
       fixtures_dir() / "peer" / "paper_weights.safetensors", {std::nullopt, [](const std::string&) {}}));
   const PeerSamples peer_samples = load_peer_samples();
@@ -41,4 +41,4 @@ TEST(SamplerDistribution, ReferenceSamplerMatchesPeerSamples) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

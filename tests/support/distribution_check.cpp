@@ -9,7 +9,7 @@
 #include "reference/task_batch.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using reference::Matrix;
@@ -99,4 +99,4 @@ PeerSamples load_peer_samples() {
   return out;
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

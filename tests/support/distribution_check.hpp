@@ -9,7 +9,7 @@
 #include "reference/scalar.hpp"
 #include "reference/task.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 struct DistributionVerdict {
   int failing_targets = 0, failing_pairs = 0;
@@ -24,4 +24,4 @@ struct PeerSamples {
 };
 PeerSamples load_peer_samples();
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 std::filesystem::path fixtures_dir() {
   // The environment wins so that an installed test binary can be pointed at a copy of the fixtures.
@@ -10,4 +10,4 @@ std::filesystem::path fixtures_dir() {
   return ARTABPFN_DEFAULT_FIXTURES_DIR;
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -2,8 +2,10 @@
 // Where the test fixtures live: $ARTABPFN_FIXTURES_DIR if set, else the source tree's fixtures/.
 #include <filesystem>
 
-namespace artabpfn::testing {
+#include "tests/support/cli_namespace_bridge.hpp"
+
+namespace artabpfn::test_support {
 
 std::filesystem::path fixtures_dir();
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

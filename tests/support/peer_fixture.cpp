@@ -8,7 +8,7 @@
 #include "reference/task_batch.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 std::vector<double> PeerFixture::expected(const std::string& tensor, std::int64_t task) const {
   const HostTensor<double> t = io.to_f64(tensor);
@@ -40,4 +40,4 @@ double plain_float32_tf_error(const PeerFixture& f) {
   return error;
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -8,8 +8,9 @@
 #include "artabpfn/safetensors.hpp"
 #include "artabpfn/task_tensors.hpp"
 #include "reference/task.hpp"
+#include "tests/support/cli_namespace_bridge.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 struct PeerFixture {
   std::string name;  // "paper" or "shared"
@@ -29,4 +30,4 @@ PeerFixture load_peer_fixture(const std::string& name);
 // of the plain float32 CPU implementation (reference<float>) - the peer's float64 tf_logpdf|.
 double plain_float32_tf_error(const PeerFixture& f);
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

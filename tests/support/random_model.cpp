@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features) {
   std::normal_distribution<double> n01;
   reference::TaskInputs task;
@@ -46,4 +46,4 @@ void showValue(const SmallCase& c, std::ostream& os) {
   os << c.config.to_string() << " seed=" << c.seed << " Nc=" << c.nc << " Nt=" << c.nt << " C=" << c.features;
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -1,20 +1,18 @@
 #pragma once
-// Random small models and tasks for property tests. Values come from a seeded engine, so a
-// RapidCheck case is reproduced by its generated sizes and seed.
+// Random small models (their weights: artabpfn::random_weights) and tasks for property tests.
+// Values come from a seeded engine, so a RapidCheck case is reproduced by its generated sizes and
+// seed.
 #include <cstdint>
 #include <ostream>
 #include <random>
 
 #include <rapidcheck.h>
 
-#include "artabpfn/model_weights.hpp"
-#include "conformance/vectors.hpp"
+#include "artabpfn/model_config.hpp"
+#include "artabpfn/random_weights.hpp"
 #include "reference/task.hpp"
 
-namespace artabpfn::testing {
-
-// Weights drawn like the peer fixtures' (the conformance vectors' generator).
-using conformance::random_weights;
+namespace artabpfn::test_support {
 
 // A task with nc context rows, nt targets and `features` features, values N(0,1).
 reference::TaskInputs random_task(std::mt19937_64& engine, Eigen::Index nc, Eigen::Index nt, Eigen::Index features);
@@ -34,10 +32,10 @@ rc::Gen<SmallCase> small_case();
 // How RapidCheck prints a case in a failure report.
 void showValue(const SmallCase& c, std::ostream& os);
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support
 
 // Lets properties take a SmallCase argument directly.
 template <>
-struct rc::Arbitrary<artabpfn::testing::SmallCase> {
-  static rc::Gen<artabpfn::testing::SmallCase> arbitrary() { return artabpfn::testing::small_case(); }
+struct rc::Arbitrary<artabpfn::test_support::SmallCase> {
+  static rc::Gen<artabpfn::test_support::SmallCase> arbitrary() { return artabpfn::test_support::small_case(); }
 };

@@ -3,7 +3,7 @@
 #include <random>
 #include <stdexcept>
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 TempDir::TempDir() {
   // A random name, so that test processes running in parallel never share a directory.
@@ -24,4 +24,4 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <string>
 
-namespace artabpfn::testing {
+#include "tests/support/cli_namespace_bridge.hpp"
+
+namespace artabpfn::test_support {
 
 class TempDir {
  public:
@@ -19,4 +21,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -28,7 +28,7 @@ Shapes tiny() {
 //   head per row: D d_ff + d_ff 3K = 32 + 48 = 80 MAC = 160 FLOP
 //   weights: layer 160 + biases (8 + 4) + LayerNorms 3 x 2 x 4 = 196; head 32 + 8 + 48 + 6 = 94;
 //            final LayerNorm 8; total 298 floats
-TEST(BenchCostModel, PerRowTermsOfTheTinyConfig) {
+TEST(BenchTests, CostModelPerRowTermsOfTheTinyConfig) {
   const Shapes s = tiny();
   EXPECT_EQ(artabpfn::bench::row_layer_flops(s), 320.0);
   EXPECT_EQ(artabpfn::bench::attention_key_flops(s), 16.0);
@@ -38,7 +38,7 @@ TEST(BenchCostModel, PerRowTermsOfTheTinyConfig) {
 
 // Prefill of Nc 2: rows 2 x 320 = 640, pairs 2 x 2 x 16 = 64 -> 704 FLOP.
 // Bytes: 4 x (weights 298 + values 2 x (1 feature + y) = 4 + context K/V 2 x 1 x 2 x 4 = 16) = 1272.
-TEST(BenchCostModel, PrefillHandCount) {
+TEST(BenchTests, CostModelPrefillHandCount) {
   const Cost c = artabpfn::bench::prefill_cost(tiny(), 2);
   EXPECT_EQ(c.flops, 704.0);
   EXPECT_EQ(c.bytes, 1272.0);
@@ -52,7 +52,7 @@ TEST(BenchCostModel, PrefillHandCount) {
 //   step 2: 6 rows x (320 + 4 x 16) = 2304, head 480                             -> 2784 FLOP
 //           bytes 4 x (298 + 16 + 3 x 8 x 2 + 24 + 9) = 4 x 395 = 1580
 //   with the prefill: 704 + 1536 + 2688 + 2784 = 7712 FLOP; 1272 + 1292 + 1484 + 1580 = 5628 bytes
-TEST(BenchCostModel, SampleSequenceHandCount) {
+TEST(BenchTests, CostModelSampleSequenceHandCount) {
   const Shapes s = tiny();
   EXPECT_EQ(artabpfn::bench::step_cost(s, 3, 2, 0).flops, 1536.0);
   EXPECT_EQ(artabpfn::bench::step_cost(s, 3, 2, 1).flops, 2688.0);
@@ -70,7 +70,7 @@ TEST(BenchCostModel, SampleSequenceHandCount) {
 //   16 x 16 x 3 = 768; head 3 x 3 x 160 = 1440; with the prefill 704 + 4800 + 768 + 1440 = 7712
 //   (the same arithmetic as sampling). Bytes: prefill 1272 + 4 x (weights 298 + context K/V 16
 //   + values in and log densities out 3 x 3 x 2 = 18 + features 3 x 1) = 1272 + 1340 = 2612.
-TEST(BenchCostModel, DensityHandCount) {
+TEST(BenchTests, CostModelDensityHandCount) {
   const Cost c = artabpfn::bench::density_cost(tiny(), 3, 2, 3);
   EXPECT_EQ(c.flops, 7712.0);
   EXPECT_EQ(c.bytes, 2612.0);
@@ -80,10 +80,10 @@ TEST(BenchCostModel, DensityHandCount) {
 //   row (2 x 320 = 640), pairs target 2 + buffer 3 = 5 (x 16 = 80), head 1 row (160): 1584;
 //   step 1: 704 + 4 x 320 = 1280 + pairs (2 + 3) + (3 + 4) = 12 (x 16 = 192) + head 2 rows 320
 //   = 2496; per sequence 4080, two sequences 8160.
-TEST(BenchCostModel, ReencodeHandCount) { EXPECT_EQ(artabpfn::bench::reencode_flops(tiny(), 2, 2, 2), 8160.0); }
+TEST(BenchTests, CostModelReencodeHandCount) { EXPECT_EQ(artabpfn::bench::reencode_flops(tiny(), 2, 2, 2), 8160.0); }
 
 // NOTES.md's decode step (paper config, B 256, Nc 256, t 32): 2.94 GFLOP and ~115 MB.
-TEST(BenchCostModel, PaperDecodeStepMatchesNotes) {
+TEST(BenchTests, CostModelPaperDecodeStepMatchesNotes) {
   const Cost c = artabpfn::bench::step_cost(Shapes{}, 256, 256, 32);
   // rows 512 x 12 x (327,680 + 288 x 512) + head 256 x 96,256
   EXPECT_EQ(c.flops, 512.0 * 12.0 * (327680.0 + 288.0 * 512.0) + 256.0 * 96256.0);
@@ -92,7 +92,7 @@ TEST(BenchCostModel, PaperDecodeStepMatchesNotes) {
 }
 
 // Floor: max of compute and memory time; fraction = floor / measured.
-TEST(BenchCostModel, FloorArithmetic) {
+TEST(BenchTests, CostModelFloorArithmetic) {
   const Ceilings ceil{1000.0, 500.0};  // 1000 FLOP/s, 500 B/s
   const auto compute = artabpfn::bench::time_floor(Cost{7712.0, 2612.0}, ceil);
   EXPECT_DOUBLE_EQ(compute.compute_s, 7.712);
@@ -110,7 +110,7 @@ TEST(BenchCostModel, FloorArithmetic) {
 //   floats per row; prefill 4 x (2 x 1 x 2 x 4 + 2 x 80) = 704 bytes; sampling per sequence
 //   1 x 2 x 3 x 4 + 2 x 80 + 2 x 3 + 8 = 198 floats -> B 3: 4 x 594 + 704 = 3080 bytes;
 //   density per sequence 2 x 3 x (80 + 8) + 24 = 552 floats -> 3 sets: 4 x 1656 + 704 = 7328.
-TEST(BenchCostModel, MemoryEstimates) {
+TEST(BenchTests, CostModelMemoryEstimates) {
   const Shapes s = tiny();
   EXPECT_EQ(artabpfn::bench::prefill_bytes(s, 2), 704.0);
   EXPECT_EQ(artabpfn::bench::sample_bytes(s, 3, 2, 3), 3080.0);

@@ -31,8 +31,8 @@ std::vector<Listed> read_sums(const std::filesystem::path& sums) {
   return listed;
 }
 
-TEST(FixtureChecksums, EveryListedFileMatches) {
-  const std::filesystem::path root = artabpfn::testing::fixtures_dir();
+TEST(IoTests, FixtureChecksumsEveryListedFileMatches) {
+  const std::filesystem::path root = artabpfn::test_support::fixtures_dir();
   ASSERT_TRUE(std::filesystem::exists(root / "peer" / "SHA256SUMS")) << "fixtures not found under " << root;
   int verified = 0;
   for (const auto& item : std::filesystem::recursive_directory_iterator(root)) {

@@ -22,7 +22,7 @@ constexpr KnownAnswer kKnownAnswers[] = {
      {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
 };
 
-TEST(RandomStream, PhiloxMatchesRandom123KnownAnswers) {
+TEST(ReferenceTests, RandomStreamPhiloxMatchesRandom123KnownAnswers) {
   for (const KnownAnswer& k : kKnownAnswers) {
     r123::Philox4x32 generator;
     const auto out = generator({{k.counter[0], k.counter[1], k.counter[2], k.counter[3]}}, {{k.key[0], k.key[1]}});
@@ -30,7 +30,7 @@ TEST(RandomStream, PhiloxMatchesRandom123KnownAnswers) {
   }
 }
 
-TEST(RandomStream, KeyIsSeedLowWordFirstAndCounterIsTaskSampleStep) {
+TEST(ReferenceTests, RandomStreamKeyIsSeedLowWordFirstAndCounterIsTaskSampleStep) {
   // The third known answer expressed through the contract's layout.
   const std::uint64_t seed = (std::uint64_t{0x299f31d0} << 32) | 0xa4093822;
   const auto words = random_stream::draw(seed, 0x243f6a88, 0x85a308d3, 0x13198a2e);
@@ -45,13 +45,13 @@ TEST(RandomStream, KeyIsSeedLowWordFirstAndCounterIsTaskSampleStep) {
   EXPECT_NE(random_stream::draw(1, 0, 0, 0).w[0], random_stream::draw(1ULL << 32, 0, 0, 0).w[0]);
 }
 
-TEST(RandomStream, UniformIsInOpenUnitIntervalAndExact) {
+TEST(ReferenceTests, RandomStreamUniformIsInOpenUnitIntervalAndExact) {
   EXPECT_EQ(random_stream::open_uniform(0), 0x1p-33);
   EXPECT_EQ(random_stream::open_uniform(0xffffffff), 1.0 - 0x1p-33);
   EXPECT_EQ(random_stream::open_uniform(0x80000000), 0.5 + 0x1p-33);
 }
 
-TEST(RandomStream, BoxMullerNormalHasUnitMomentsOverManyDraws) {
+TEST(ReferenceTests, RandomStreamBoxMullerNormalHasUnitMomentsOverManyDraws) {
   double sum = 0, sum_sq = 0;
   const int n = 200000;
   for (int i = 0; i < n; ++i) {

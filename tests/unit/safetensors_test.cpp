@@ -59,7 +59,7 @@ bool same_bits(float a, float b) { return std::bit_cast<std::uint32_t>(a) == std
 
 // --- Round trips -----------------------------------------------------------------------------
 
-TEST(SafetensorsRoundTrip, EveryDtypeAndMetadata) {
+TEST(IoTests, SafetensorsRoundTripEveryDtypeAndMetadata) {
   const HostTensor<float> f32({2, 3}, {1.0f, -2.5f, 3.25f, kInf, -0.0f, std::numeric_limits<float>::denorm_min()});
   const HostTensor<double> f64({3}, {3.141592653589793, -1e300, std::numeric_limits<double>::denorm_min()});
   const HostTensor<std::int64_t> i64(
@@ -80,7 +80,7 @@ TEST(SafetensorsRoundTrip, EveryDtypeAndMetadata) {
   w.set_metadata("format", "pt");
   w.set_metadata("n_heads", "4");
 
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   const auto path = dir / "round_trip.safetensors";
   w.write(path);
   const File file = File::read(path);
@@ -108,7 +108,7 @@ TEST(SafetensorsRoundTrip, EveryDtypeAndMetadata) {
   EXPECT_EQ(std::vector<std::byte>(raw.begin(), raw.end()), i32_bytes);
 }
 
-TEST(SafetensorsRoundTrip, LayoutIsContiguousAndAligned) {
+TEST(IoTests, SafetensorsRoundTripLayoutIsContiguousAndAligned) {
   Writer w;
   w.add("b", HostTensor<float>({3}, {1, 2, 3}));
   w.add("a", HostTensor<double>({1}, {4}));
@@ -126,7 +126,7 @@ TEST(SafetensorsRoundTrip, LayoutIsContiguousAndAligned) {
   EXPECT_EQ(file.tensors()[1].end, 20u);
 }
 
-TEST(SafetensorsRoundTrip, ScalarAndEmptyTensors) {
+TEST(IoTests, SafetensorsRoundTripScalarAndEmptyTensors) {
   Writer w;
   w.add("scalar", HostTensor<float>(Shape{}, {7.5f}));
   w.add("empty", HostTensor<float>(Shape{0, 3}));
@@ -139,7 +139,7 @@ TEST(SafetensorsRoundTrip, ScalarAndEmptyTensors) {
   EXPECT_TRUE(file.to_i64("also_empty").data.empty());
 }
 
-TEST(SafetensorsReader, AcceptsWhatTheFormatAllows) {
+TEST(IoTests, SafetensorsReaderAcceptsWhatTheFormatAllows) {
   // An empty header, whitespace padding after the JSON, and several empty tensors at one offset.
   EXPECT_TRUE(File::parse(image("{}", 0), "empty").tensors().empty());
   EXPECT_EQ(File::parse(image("{\"__metadata__\":{}}  \t\n\r ", 0), "padded").metadata().size(), 0u);
@@ -150,7 +150,7 @@ TEST(SafetensorsReader, AcceptsWhatTheFormatAllows) {
   EXPECT_EQ(file.to_f32("a").data, std::vector<float>{0.0f});
 }
 
-TEST(SafetensorsReader, ConversionsRefuseLossOrWrongKind) {
+TEST(IoTests, SafetensorsReaderConversionsRefuseLossOrWrongKind) {
   Writer w;
   w.add("f64", HostTensor<double>({1}, {0.1}));
   w.add("f32", HostTensor<float>({1}, {0.5f}));
@@ -173,7 +173,7 @@ TEST(SafetensorsReader, ConversionsRefuseLossOrWrongKind) {
   expect_error([&] { (void)file.to_i64("f32"); }, "f32", "not an integer tensor");
 }
 
-TEST(SafetensorsReader, MissingTensorIsNamed) {
+TEST(IoTests, SafetensorsReaderMissingTensorIsNamed) {
   Writer w;
   w.add("present", HostTensor<float>({1}, {1}));
   const File file = File::parse(w.to_bytes(), "lookup.safetensors");
@@ -191,8 +191,8 @@ TEST(SafetensorsReader, MissingTensorIsNamed) {
   }
 }
 
-TEST(SafetensorsReader, UnreadablePathIsNamed) {
-  const artabpfn::testing::TempDir dir;
+TEST(IoTests, SafetensorsReaderUnreadablePathIsNamed) {
+  const artabpfn::test_support::TempDir dir;
   for (const auto& path : {dir / "does_not_exist.safetensors", dir.path()}) {
     try {
       (void)File::read(path);
@@ -203,7 +203,7 @@ TEST(SafetensorsReader, UnreadablePathIsNamed) {
   }
 }
 
-TEST(SafetensorsWriter, RefusesWhatWouldNotReadBack) {
+TEST(IoTests, SafetensorsWriterRefusesWhatWouldNotReadBack) {
   Writer w;
   w.add("t", HostTensor<float>({1}, {1}));
   EXPECT_THROW(w.add("t", HostTensor<float>({1}, {2})), InputError);
@@ -216,7 +216,7 @@ TEST(SafetensorsWriter, RefusesWhatWouldNotReadBack) {
 
 // --- 16-bit floats -----------------------------------------------------------------------------
 
-TEST(HalfFloats, KnownF16Patterns) {
+TEST(IoTests, HalfFloatsKnownF16Patterns) {
   EXPECT_EQ(read_f16(0x3C00), 1.0f);
   EXPECT_EQ(read_f16(0xC100), -2.5f);
   EXPECT_EQ(read_f16(0x7BFF), 65504.0f);                 // largest finite
@@ -233,7 +233,7 @@ TEST(HalfFloats, KnownF16Patterns) {
   EXPECT_TRUE(std::signbit(read_f16(0xFE00)) && std::isnan(read_f16(0xFE00)));
 }
 
-TEST(HalfFloats, KnownBF16Patterns) {
+TEST(IoTests, HalfFloatsKnownBF16Patterns) {
   Writer w;
   w.add_raw("b", DType::BF16, {8}, halves({0x3F80, 0xC020, 0x7F7F, 0x0001, 0x8000, 0x7F80, 0xFF80, 0x7FC0}));
   const auto v = File::parse(w.to_bytes(), "bf16").to_f32("b").data;
@@ -278,8 +278,8 @@ void check_all_patterns(DType dtype, int exponent_bits, int mantissa_bits) {
   }
 }
 
-TEST(HalfFloats, EveryF16PatternIsExact) { check_all_patterns(DType::F16, 5, 10); }
-TEST(HalfFloats, EveryBF16PatternIsExact) { check_all_patterns(DType::BF16, 8, 7); }
+TEST(IoTests, HalfFloatsEveryF16PatternIsExact) { check_all_patterns(DType::F16, 5, 10); }
+TEST(IoTests, HalfFloatsEveryBF16PatternIsExact) { check_all_patterns(DType::BF16, 8, 7); }
 
 // --- Malformed files ---------------------------------------------------------------------------
 
@@ -372,9 +372,10 @@ std::vector<Malformed> malformed_cases() {
   };
 }
 
-class MalformedFile : public ::testing::TestWithParam<Malformed> {};
+// The fixture of the parametrized IoTests: one malformed file each.
+class IoTests : public ::testing::TestWithParam<Malformed> {};
 
-TEST_P(MalformedFile, ErrorNamesFileTensorAndFault) {
+TEST_P(IoTests, MalformedFileErrorNamesFileTensorAndFault) {
   const Malformed& m = GetParam();
   const std::string source = m.name + ".safetensors";
   try {
@@ -387,7 +388,7 @@ TEST_P(MalformedFile, ErrorNamesFileTensorAndFault) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Safetensors, MalformedFile, ::testing::ValuesIn(malformed_cases()),
+INSTANTIATE_TEST_SUITE_P(Safetensors, IoTests, ::testing::ValuesIn(malformed_cases()),
                          [](const ::testing::TestParamInfo<Malformed>& param) { return param.param.name; });
 
 }  // namespace

@@ -12,7 +12,7 @@
 namespace artabpfn::verify {
 namespace {
 
-TEST(VerifyReport, ParsesPropertiesPlainTestsSkipsAndFailures) {
+TEST(CliTests, VerifyParsesPropertiesPlainTestsSkipsAndFailures) {
   const std::string text =
       "[==========] Running 4 tests from 2 test suites.\n"
       "[ RUN      ] Props.Merge\n"
@@ -50,7 +50,7 @@ TEST(VerifyReport, ParsesPropertiesPlainTestsSkipsAndFailures) {
   EXPECT_EQ(tests[4].status, "failed");  // no result line: the process died
 }
 
-TEST(VerifyReport, NearestRankPercentile) {
+TEST(CliTests, VerifyNearestRankPercentile) {
   std::vector<float> v;
   for (int i = 100; i >= 1; --i) v.push_back(float(i));
   EXPECT_EQ(conformance::nearest_rank_quantile(v, 0.99), 99.0);
@@ -61,7 +61,7 @@ TEST(VerifyReport, NearestRankPercentile) {
   EXPECT_EQ(conformance::nearest_rank_quantile(none, 0.99), 0.0);
 }
 
-TEST(VerifyReport, FixtureChecksumsCatchAChangedFile) {
+TEST(CliTests, VerifyFixtureChecksumsCatchAChangedFile) {
   const testing::TempDir dir;
   std::ofstream(dir.path() / "a.bin") << "alpha";
   std::ofstream(dir.path() / "b.bin") << "beta";
@@ -81,7 +81,7 @@ TEST(VerifyReport, FixtureChecksumsCatchAChangedFile) {
   EXPECT_TRUE(check_fixtures(dir.path() / "absent").empty());
 }
 
-TEST(VerifyReport, ContractKinds) {
+TEST(CliTests, VerifyContractKinds) {
   EXPECT_EQ(contract_kind("shared_context_attention"), "kernel");
   EXPECT_EQ(contract_kind("merge_states"), "kernel");
   EXPECT_EQ(contract_kind("sample_sequence"), "engine job");

@@ -113,7 +113,7 @@ using ::testing::HasSubstr;
 
 // --- Configuration inference and values --------------------------------------------------------
 
-TEST(WeightsLoader, InfersConfigAndLoadsEveryValue) {
+TEST(IoTests, WeightsLoaderInfersConfigAndLoadsEveryValue) {
   const auto entries = tiny_entries();
   Notices notices;
   const ModelWeights w = weights_from_file(build(entries), notices.options());
@@ -127,9 +127,9 @@ TEST(WeightsLoader, InfersConfigAndLoadsEveryValue) {
   EXPECT_NO_THROW(w.validate());
 }
 
-TEST(WeightsLoader, SaveThenLoadRoundTrips) {
+TEST(IoTests, WeightsLoaderSaveThenLoadRoundTrips) {
   const ModelWeights original = weights_from_file(build(tiny_entries()), Notices().options());
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   const auto path = dir / "saved.safetensors";
   save_weights(original, path);
 
@@ -148,8 +148,8 @@ TEST(WeightsLoader, SaveThenLoadRoundTrips) {
   for (const auto& [name, tensor] : original.tensors) EXPECT_EQ(loaded.at(name).data, tensor.data) << name;
 }
 
-TEST(WeightsLoader, PaperFixtureHasThePaperConfig) {
-  const auto path = artabpfn::testing::fixtures_dir() / "peer" / "paper_weights.safetensors";
+TEST(IoTests, WeightsLoaderPaperFixtureHasThePaperConfig) {
+  const auto path = artabpfn::test_support::fixtures_dir() / "peer" / "paper_weights.safetensors";
   Notices notices;
   const ModelWeights w = load_weights(path, notices.options());
   EXPECT_EQ(w.config, paper_config());
@@ -166,7 +166,7 @@ TEST(WeightsLoader, PaperFixtureHasThePaperConfig) {
 
 // --- Errors that name the tensor ------------------------------------------------------------
 
-TEST(WeightsLoader, MissingTensorIsNamed) {
+TEST(IoTests, WeightsLoaderMissingTensorIsNamed) {
   auto entries = tiny_entries();
   std::erase_if(entries, [](const Entry& e) { return e.name == "backbone.layers.1.attn_rows.v_proj.weight"; });
   const std::string what = load_error(entries);
@@ -174,13 +174,13 @@ TEST(WeightsLoader, MissingTensorIsNamed) {
   EXPECT_THAT(what, HasSubstr("[6, 6]"));
 }
 
-TEST(WeightsLoader, FeatureAttentionQueryKeyAreRequired) {
+TEST(IoTests, WeightsLoaderFeatureAttentionQueryKeyAreRequired) {
   auto entries = tiny_entries();
   std::erase_if(entries, [](const Entry& e) { return e.name == "backbone.layers.0.attn_features.k_proj.weight"; });
   EXPECT_THAT(load_error(entries), HasSubstr("'backbone.layers.0.attn_features.k_proj.weight' is missing"));
 }
 
-TEST(WeightsLoader, MisShapedTensorIsNamed) {
+TEST(IoTests, WeightsLoaderMisShapedTensorIsNamed) {
   auto entries = tiny_entries();
   Entry& e = find(entries, "backbone.layers.1.norm2.bias");
   e.shape = {5};
@@ -189,14 +189,14 @@ TEST(WeightsLoader, MisShapedTensorIsNamed) {
   EXPECT_THAT(what, HasSubstr("tensor 'backbone.layers.1.norm2.bias' has shape [5], expected [6]"));
 }
 
-TEST(WeightsLoader, InferenceTensorWithWrongRankIsNamed) {
+TEST(IoTests, WeightsLoaderInferenceTensorWithWrongRankIsNamed) {
   auto entries = tiny_entries();
   Entry& e = find(entries, "head.mean_bias");
   e.shape = {1, 2};
   EXPECT_THAT(load_error(entries), HasSubstr("tensor 'head.mean_bias' has shape [1, 2], expected [K]"));
 }
 
-TEST(WeightsLoader, LayerIndexGapNamesTheMissingLayer) {
+TEST(IoTests, WeightsLoaderLayerIndexGapNamesTheMissingLayer) {
   auto entries = tiny_entries();
   // Layers 0 and 1 become 0 and 2.
   for (Entry& e : entries) {
@@ -207,13 +207,13 @@ TEST(WeightsLoader, LayerIndexGapNamesTheMissingLayer) {
   EXPECT_THAT(what, HasSubstr("found layers 0, 2"));
 }
 
-TEST(WeightsLoader, NoLayersIsAnError) {
+TEST(IoTests, WeightsLoaderNoLayersIsAnError) {
   auto entries = tiny_entries();
   std::erase_if(entries, [](const Entry& e) { return e.name.starts_with("backbone.layers."); });
   EXPECT_THAT(load_error(entries), HasSubstr("at least one layer"));
 }
 
-TEST(WeightsLoader, F64WeightsAreRejected) {
+TEST(IoTests, WeightsLoaderF64WeightsAreRejected) {
   auto entries = tiny_entries();
   find(entries, "backbone.norm.weight").dtype = DType::F64;
   const std::string what = load_error(entries);
@@ -221,13 +221,13 @@ TEST(WeightsLoader, F64WeightsAreRejected) {
   EXPECT_THAT(what, HasSubstr("save them as float32"));
 }
 
-TEST(WeightsLoader, DModelNotDivisibleByHeads) {
+TEST(IoTests, WeightsLoaderDModelNotDivisibleByHeads) {
   EXPECT_THAT(load_error(tiny_entries(), {{"n_heads", "4"}}), HasSubstr("d_model 6 is not divisible by n_heads 4"));
 }
 
 // --- Notices -----------------------------------------------------------------------------------
 
-TEST(WeightsLoader, StripsAPrefixEveryNameCarries) {
+TEST(IoTests, WeightsLoaderStripsAPrefixEveryNameCarries) {
   for (const std::string prefix : {"module.", "_orig_mod.", "_orig_mod.module."}) {
     auto entries = tiny_entries();
     for (Entry& e : entries) e.name = prefix + e.name;
@@ -241,13 +241,13 @@ TEST(WeightsLoader, StripsAPrefixEveryNameCarries) {
   }
 }
 
-TEST(WeightsLoader, PrefixOnSomeNamesIsNotStripped) {
+TEST(IoTests, WeightsLoaderPrefixOnSomeNamesIsNotStripped) {
   auto entries = tiny_entries();
   find(entries, "ar_tokens").name = "module.ar_tokens";
   EXPECT_THAT(load_error(entries), HasSubstr("tensor 'ar_tokens' is missing"));
 }
 
-TEST(WeightsLoader, Upcasts16BitTensorsWithOneNotice) {
+TEST(IoTests, WeightsLoaderUpcasts16BitTensorsWithOneNotice) {
   auto entries = tiny_entries();
   make_half(find(entries, "embedder.x_embed.weight"), DType::F16);
   make_half(find(entries, "backbone.layers.1.norm1.weight"), DType::BF16);
@@ -261,7 +261,7 @@ TEST(WeightsLoader, Upcasts16BitTensorsWithOneNotice) {
   EXPECT_EQ(w.at("head.mean_bias").data, (std::vector<float>{1, 1.25f}));
 }
 
-TEST(WeightsLoader, UnknownTensorsGetANoticeNamingThem) {
+TEST(IoTests, WeightsLoaderUnknownTensorsGetANoticeNamingThem) {
   auto entries = tiny_entries();
   entries.push_back(Entry{"head.extra_scale", {2}, {1, 2}});
   entries.push_back(Entry{"backbone.layers.0.attn_rows.q_proj.bias", {6}, std::vector<float>(6)});
@@ -275,7 +275,7 @@ TEST(WeightsLoader, UnknownTensorsGetANoticeNamingThem) {
   EXPECT_THAT(notices.lines[0], HasSubstr("'backbone.layers.0.attn_rows.q_proj.bias'"));
 }
 
-TEST(WeightsLoader, DefaultNoticesGoToStderr) {
+TEST(IoTests, WeightsLoaderDefaultNoticesGoToStderr) {
   auto entries = tiny_entries();
   entries.push_back(Entry{"stray", {1}, {1}});
   ::testing::internal::CaptureStderr();
@@ -286,55 +286,55 @@ TEST(WeightsLoader, DefaultNoticesGoToStderr) {
 
 // --- n_heads -----------------------------------------------------------------------------------
 
-TEST(WeightsLoaderHeads, FromMetadata) {
+TEST(IoTests, WeightsLoaderHeadsFromMetadata) {
   Notices notices;
   EXPECT_EQ(weights_from_file(build(tiny_entries(), {{"n_heads", "3"}}), notices.options()).config.n_heads, 3);
   EXPECT_TRUE(notices.lines.empty());
 }
 
-TEST(WeightsLoaderHeads, FromCallerWhenMetadataHasNone) {
+TEST(IoTests, WeightsLoaderHeadsFromCallerWhenMetadataHasNone) {
   Notices notices;
   EXPECT_EQ(weights_from_file(build(tiny_entries(), {}), notices.options(6)).config.n_heads, 6);
   EXPECT_TRUE(notices.lines.empty());
 }
 
-TEST(WeightsLoaderHeads, AgreeingValuesGiveNoNotice) {
+TEST(IoTests, WeightsLoaderHeadsAgreeingValuesGiveNoNotice) {
   Notices notices;
   EXPECT_EQ(weights_from_file(build(tiny_entries()), notices.options(2)).config.n_heads, 2);
   EXPECT_TRUE(notices.lines.empty());
 }
 
-TEST(WeightsLoaderHeads, CallerWinsWithANotice) {
+TEST(IoTests, WeightsLoaderHeadsCallerWinsWithANotice) {
   Notices notices;
   EXPECT_EQ(weights_from_file(build(tiny_entries(), {{"n_heads", "2"}}), notices.options(3)).config.n_heads, 3);
   ASSERT_EQ(notices.lines.size(), 1u);
   EXPECT_THAT(notices.lines[0], HasSubstr("using n_heads 3 given by the caller instead of 2"));
 }
 
-TEST(WeightsLoaderHeads, NeitherSaysPassNHeads) {
+TEST(IoTests, WeightsLoaderHeadsNeitherSaysPassNHeads) {
   EXPECT_THAT(load_error(tiny_entries(), {}), HasSubstr("pass it with --n-heads"));
 }
 
-TEST(WeightsLoaderHeads, MalformedMetadataIsAnError) {
+TEST(IoTests, WeightsLoaderHeadsMalformedMetadataIsAnError) {
   for (const std::string bad : {"two", "2.0", "0", "-2", " 2", "", "99999999999"}) {
     EXPECT_THAT(load_error(tiny_entries(), {{"n_heads", bad}}),
                 HasSubstr("n_heads '" + bad + "' is not a positive integer"));
   }
 }
 
-TEST(WeightsLoaderHeads, NonPositiveCallerValueIsAnError) {
+TEST(IoTests, WeightsLoaderHeadsNonPositiveCallerValueIsAnError) {
   EXPECT_THAT(load_error(tiny_entries(), {}, 0), HasSubstr("n_heads must be positive"));
 }
 
 // --- ModelConfig and ModelWeights --------------------------------------------------------------
 
-TEST(ModelConfig, PaperConfigAndToString) {
+TEST(IoTests, ModelConfigPaperConfigAndToString) {
   EXPECT_EQ(paper_config().to_string(), "D=128 H=4 layers=12 d_ff=256 L=32 K=20");
   EXPECT_NO_THROW(paper_config().validate());
   EXPECT_EQ(paper_config().head_dim(), 32);
 }
 
-TEST(ModelConfig, ValidateNamesTheField) {
+TEST(IoTests, ModelConfigValidateNamesTheField) {
   const auto error_for = [](auto change) {
     ModelConfig c = kTiny;
     change(c);
@@ -350,7 +350,7 @@ TEST(ModelConfig, ValidateNamesTheField) {
   EXPECT_THAT(error_for([](ModelConfig& c) { c.n_heads = 4; }), HasSubstr("d_model 6 is not divisible by n_heads 4"));
 }
 
-TEST(ModelWeights, ExpectedTensorsFollowTheSpecList) {
+TEST(IoTests, ModelWeightsExpectedTensorsFollowTheSpecList) {
   const auto specs = expected_tensors(kTiny);
   ASSERT_EQ(specs.size(), 5u + 18u * 2u + 10u);
   EXPECT_EQ(specs.front().name, "embedder.x_embed.weight");
@@ -369,7 +369,7 @@ TEST(ModelWeights, ExpectedTensorsFollowTheSpecList) {
   }
 }
 
-TEST(ModelWeights, AtAndValidateNameTheTensor) {
+TEST(IoTests, ModelWeightsAtAndValidateNameTheTensor) {
   ModelWeights w = weights_from_file(build(tiny_entries()), Notices().options());
   EXPECT_THAT(error_of([&] { (void)w.at("nope"); }), HasSubstr("tensor 'nope' is missing"));
   w.tensors.at("ar_tokens") = HostTensor<float>({6, 3});

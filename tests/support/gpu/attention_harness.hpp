@@ -8,26 +8,20 @@
 //   into GuardedOutput buffers poisoned before the launch, and returns checked_download() of them
 //   (throws if a guard band changed or an element was never written).
 // - reference<T>(): the same attention through reference::attend / merge, T = double (the truth)
-//   or float (the plain float32 baseline of the 2x rule).
-// - check(): the suite's tolerance rule (tests/support/error_bound.hpp) for out and lse, NaN and
-//   infinity mismatches first, and records the measured ratio gpu_err / float32_err.
+//   or float (the plain float32 baseline of the tolerance rule).
+// - check(): the tolerance rule (tolerance/rule.hpp) for out and lse, NaN and infinity mismatches
+//   first, with tolerance::kAttentionFloor; records the measured ratios in
+//   tolerance::RatioLog::global() under the running test's name.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kernels/attention.hpp"
-#include "tests/support/error_bound.hpp"
+#include "tolerance/constants.hpp"
 
 namespace artabpfn::gpu_attention_test {
 
 using kernels::BufferMask;
-
-// The factor of the 2x rule for every attention kernel and the merge, and the absolute floor
-// (relative to the largest reference magnitude). See the comment in attention_harness.cpp for
-// the measured ratios that justify them.
-extern const double kErrorFactor;         // inputs of ordinary size (scores O(1))
-extern const double kExtremeErrorFactor;  // scores ~1e3 (ExtremeScoreRanges)
-extern const double kFloorUlps;
 
 struct Shape {
   int batch = 1, heads = 1, queries = 1, head_dim = 8;
@@ -79,36 +73,29 @@ Outputs<float> run_gpu(Kernel kernel, const Inputs& inputs);
 template <class T>
 Outputs<double> reference(Kernel kernel, const Inputs& inputs);
 
-// Measured gpu_err / float32_err, per check, for the test's report.
-struct RatioLog {
-  std::vector<double> ratios;     // where the float32 error is > 0
-  std::size_t exact_baseline = 0;  // checks where the float32 baseline had zero error
-  double worst_ratio = 0.0;
-  void clear() { *this = RatioLog{}; }
-  std::string summary(const std::string& name) const;
-};
-RatioLog& ratio_log();
-
 struct Verdict {
   bool ok = true;
-  std::string text;  // every failing comparison, described
+  std::string text;              // every failing comparison, described
+  tolerance::Check out, lse;     // the rule's checks, where check() made them
 };
 
 // out and lse of `got` against the double reference, within factor x the float32 baseline's
-// error + floor; records the ratios in ratio_log().
+// error + tolerance::kAttentionFloor; records the ratios (see above).
 Verdict check(const std::string& what, const Outputs<double>& truth, const Outputs<double>& float32,
-              const Outputs<float>& got, double factor = kErrorFactor);
+              const Outputs<float>& got, double factor = tolerance::kAttentionFactor);
 // run_gpu + both references + check, in one call.
-Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = kErrorFactor);
+Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = tolerance::kAttentionFactor);
+
+// Two results of the same inputs by two kernels (`a`, `b`: split and fused), each checked against
+// its reference (their verdicts): out and lse agree within the sum of the two limits
+// (tolerance::check_agreement).
+Verdict check_agreement(const std::string& what, const Outputs<float>& a, const Verdict& a_verdict,
+                        const Outputs<float>& b, const Verdict& b_verdict);
 
 // kernels::wide::attention against the double reference: each output must be the double
-// result rounded once to float32, |got - truth| <= 2^-24 |truth| + 2^-40 max(1, max |truth|) (the
-// second term: the double arithmetic's own error), and non-finite values (an empty row's -inf
-// LSE) equal.
+// result rounded once to float32, |got - truth| <= 2^-24 |truth| + tolerance::kWideAttentionFloor
+// (the double arithmetic's own error), and non-finite values (an empty row's -inf LSE) equal.
 Verdict run_and_check_wide(const Inputs& inputs);
-
-// Bitwise equality of two float vectors (NaN payloads included); the first difference described.
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b, std::string* where = nullptr);
 
 // --- merge ---------------------------------------------------------------------------------------
 struct MergeInputs {

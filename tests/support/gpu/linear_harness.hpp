@@ -1,0 +1,39 @@
+#pragma once
+// kernels::linear in tests: a case (x, W, optional bias and residual, epilogue), its random
+// inputs, the launch into a poisoned, guard-banded GuardedOutput checked after the launch, the
+// reference (double: the oracle; float: the plain float32 baseline of the tolerance rule) and the
+// rule's floor for it.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/layer.hpp"
+#include "tests/support/gpu/host_values.hpp"
+
+namespace artabpfn::gpu_layer_test {
+
+using kernels::Epilogue;
+
+struct LinearCase {
+  std::int64_t rows = 0;
+  int in = 0, out = 0;
+  std::vector<float> x, weight, bias, residual;  // bias, residual empty when absent
+  Epilogue act = Epilogue::kNone;
+};
+
+// x ~ N(m, s) with m ~ N(0, 0.5) and s 10^U(-2, 2); W ~ N(0, 1/sqrt(in)); bias, residual N(0, 1).
+LinearCase random_linear(Rng& rng, std::int64_t rows, int in, int out, bool with_bias, bool with_residual,
+                         Epilogue act);
+
+// tolerance::kLinearFloor (kLinearGeluFloor with the GELU epilogue) at the largest sum of term
+// magnitudes |bias| + sum_k |x w| + |residual| over the outputs.
+double linear_floor(const LinearCase& c);
+// That largest sum of term magnitudes.
+double largest_term_sum(const LinearCase& c);
+
+std::vector<float> gpu_linear(const LinearCase& c);
+
+// Instantiated for double and float.
+template <class T>
+Matrix<T> reference_linear(const LinearCase& c);
+
+}  // namespace artabpfn::gpu_layer_test

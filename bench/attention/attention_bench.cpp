@@ -36,7 +36,8 @@
 #include "bench/stamp/stamp.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
-#include "properties/gpu_attention/attention_harness.hpp"
+#include "tests/support/gpu/attention_harness.hpp"
+#include "tolerance/ratio_log.hpp"
 
 namespace {
 
@@ -147,7 +148,7 @@ int run(Mode mode, const std::vector<int>& head_dims, const std::string& json_pa
       "up to 8 samples a case (evenly spread, first and last included) against reference<double>: max |err| of out "
       "and of lse within {} x that of the plain float32 reference + {} float32 ulps of the largest magnitude; "
       "expanded bitwise equal to shared",
-      gpu_attention_test::kErrorFactor, gpu_attention_test::kFloorUlps);
+      tolerance::kAttentionFactor, tolerance::kAttentionFloor.ulps);
   const auto fail = [&](const std::string& status, const std::string& message) {
     out["status"] = status;
     write_json(json_path, out);
@@ -185,7 +186,7 @@ int run(Mode mode, const std::vector<int>& head_dims, const std::string& json_pa
   }
   if (const std::string missing = missing_instances(head_dims, validated); !missing.empty())
     return fail("instances not validated", missing);
-  out["error_ratios"] = gpu_attention_test::ratio_log().summary("gpu error / float32 error");
+  out["error_ratios"] = tolerance::RatioLog::global().summary("attention");
   fmt::print("{}\n", out["error_ratios"].get<std::string>());
   if (mode == Mode::kValidateOnly) {
     out["status"] = "validated";

@@ -7,7 +7,8 @@
 
 #include "bench/attention/device_fill.hpp"
 #include "kernels/cuda_check.hpp"
-#include "properties/gpu_attention/attention_harness.hpp"
+#include "tests/support/gpu/attention_harness.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace artabpfn::bench {
 namespace {
@@ -253,8 +254,8 @@ Validation CaseData::validate() {
   }
   if (c_.kernel == Kernel::kExpanded) {
     std::string where;
-    const bool same = harness::bitwise_equal(got.out, download_samples(context_out_, rows * dh, v.samples), &where) &&
-                      harness::bitwise_equal(got.lse, download_samples(context_lse_, rows, v.samples), &where);
+    const bool same = tolerance::bitwise_equal(got.out, download_samples(context_out_, rows * dh, v.samples), &where) &&
+                      tolerance::bitwise_equal(got.lse, download_samples(context_lse_, rows, v.samples), &where);
     if (!same) {
       verdict.ok = false;
       verdict.text += c_.describe() + ": not bitwise shared_context_attention's result: " + where + "\n";

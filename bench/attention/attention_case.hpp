@@ -87,8 +87,8 @@ class CaseData {
   void launch();
   // Fills the outputs with NaN, launches once, and checks up to 8 samples spread over the batch
   // (the first and the last among them) against the double reference under the suite's rule:
-  // within kErrorFactor x the error of a plain float32 implementation + a floor, through the GPU
-  // attention test harness (properties/gpu_attention). expanded must also equal shared bitwise.
+  // within tolerance::kAttentionFactor x the error of a plain float32 implementation + a floor, through the GPU
+  // attention test harness (tests/support/gpu). expanded must also equal shared bitwise.
   Validation validate();
   // The hash of Validation::bits for these samples' current outputs.
   std::uint64_t output_bits(const std::vector<int>& samples) const;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "artabpfn/error.hpp"
@@ -84,12 +85,14 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
         if (g != e) {
           ++o.nonfinite_mismatches;
           if (first_nonfinite < 0) first_nonfinite = i;
+          o.max_error = worse_error(o.max_error, std::abs(g - e));  // NaN, or an unmatched infinity
         }
         continue;
       }
       const double err = std::abs(g - e);
       errors.push_back(static_cast<float>(err));
-      if (o.worst_index < 0 || err > o.max_error) {
+      // After a non-finite mismatch, max_error stays NaN or infinite.
+      if (o.nonfinite_mismatches == 0 && (o.worst_index < 0 || err > o.max_error)) {
         o.max_error = err;
         o.worst_index = i;
         o.worst_expected = e;
@@ -113,7 +116,8 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
   }
   if (o.worst_index >= 0) o.worst_position = position_of(o.worst_index, expected.shape);
   // Errors are kept as float: rounding must not lift the percentile above the (double) maximum.
-  o.p99_error = std::min(o.max_error, nearest_rank_quantile(errors, 0.99));
+  const double p99 = nearest_rank_quantile(errors, 0.99);
+  o.p99_error = std::isnan(o.max_error) ? p99 : std::min(o.max_error, p99);
   if (keep_errors) o.errors = std::move(errors);
   return o;
 }
@@ -125,6 +129,8 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
+std::string value_text(double v) { return std::isnan(v) ? "NaN" : fmt::format("{:.9g}", v); }
+
 std::string details(const CaseCheck& c) {
   const bool per_output = std::any_of(c.outputs.begin(), c.outputs.end(), [](const OutputCheck& o) { return !o.ok; });
   std::string text = per_output ? "\n" : c.message + "\n";
@@ -132,8 +138,8 @@ std::string details(const CaseCheck& c) {
     if (o.ok) continue;
     text += fmt::format("  {}: {}", o.output, o.problem);
     if (o.worst_index >= 0)
-      text += fmt::format("; worst element {} expected {:.9g} got {:.9g}", position_text(o.worst_position),
-                          o.worst_expected, o.worst_got);
+      text += fmt::format("; worst element {} expected {} got {}", position_text(o.worst_position),
+                          value_text(o.worst_expected), value_text(o.worst_got));
     text += "\n";
   }
   text += "  reproduce: " + c.reproduce + "\n  regenerate: " + c.regenerate + "\n";
@@ -141,6 +147,18 @@ std::string details(const CaseCheck& c) {
 }
 
 }  // namespace
+
+double worse_error(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return std::max(a, b);
+}
+
+std::string error_text(double error) { return std::isnan(error) ? "NaN" : fmt::format("{:.3g}", error); }
+
+bool is_worse_ratio(double ratio, double than) {
+  if (std::isnan(than)) return false;
+  return std::isnan(ratio) || ratio > than;
+}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
@@ -189,7 +207,14 @@ CheckReport run_check(const CheckOptions& options) {
   report.set = index.set;
   report.seed = index.seed;
   report.generator = index.generator;
-  for (const std::string& name : options.contracts) contract(name);  // unknown names are an error
+  for (const std::string& name : options.contracts) {
+    const auto& known = contracts();
+    if (std::none_of(known.begin(), known.end(), [&](const ContractInfo& c) { return c.name == name; })) {
+      std::string names;
+      for (const ContractInfo& c : known) names += (names.empty() ? "" : ", ") + c.name;
+      throw InputError("unknown contract '" + name + "'; the contracts are: " + names);
+    }
+  }
   for (const std::string& name : options.cases)
     if (!index.find(name)) throw InputError("no case named '" + name + "' in " + (options.vectors / "index.json").string());
   auto selected = [&](const CaseSpec& c) {
@@ -246,17 +271,15 @@ void print_table(const CheckReport& report, std::FILE* out) {
              report.seed, report.results);
   fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", "case", "status", "max error", "limit", "ratio");
   for (const CaseCheck& c : report.cases) {
-    double worst_ratio = 0.0, err = 0.0, limit = 0.0;
-    for (const OutputCheck& o : c.outputs) {
-      const double r = o.limit > 0 ? o.max_error / o.limit : (o.max_error > 0 ? INFINITY : 0.0);
-      if (r >= worst_ratio) {
-        worst_ratio = r;
-        err = o.max_error;
-        limit = o.limit;
-      }
-    }
-    if (c.outputs.empty()) fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", c.name, c.status, "-", "-", "-");
-    else fmt::print(out, "{:<58} {:<8} {:>11.3g} {:>11.3g} {:>7.3f}\n", c.name, c.status, err, limit, worst_ratio);
+    // The output with the worst error / limit ratio (NaN is the worst), its error and limit.
+    const OutputCheck* worst = nullptr;
+    for (const OutputCheck& o : c.outputs)
+      if (!worst || is_worse_ratio(tolerance::fraction_of_limit(o.max_error, o.limit), tolerance::fraction_of_limit(worst->max_error, worst->limit)))
+        worst = &o;
+    if (!worst) fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", c.name, c.status, "-", "-", "-");
+    else
+      fmt::print(out, "{:<58} {:<8} {:>11} {:>11.3g} {:>7}\n", c.name, c.status, error_text(worst->max_error),
+                 worst->limit, std::isnan(worst->max_error) ? "NaN" : fmt::format("{:.3f}", tolerance::fraction_of_limit(worst->max_error, worst->limit)));
   }
   bool header = false;
   for (const CaseCheck& c : report.cases) {

@@ -24,7 +24,7 @@ struct OutputCheck {
   std::string output;
   bool ok = true;
   std::string problem;  // empty when ok
-  double max_error = 0.0;
+  double max_error = 0.0;  // NaN when a result element is NaN, infinite for an unmatched infinity
   double p99_error = 0.0;  // 99th percentile (nearest rank) of |result - expected| over finite compared elements
   double limit = 0.0;
   double float32_error = 0.0;
@@ -69,6 +69,13 @@ CheckReport run_check(const CheckOptions& options);
 CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors = false);
 // The q-quantile (0 < q <= 1, nearest rank) of `values`; 0 for none. Reorders `values`.
 double nearest_rank_quantile(std::vector<float>& values, double q);
+
+// Errors where NaN means a NaN result: the larger of two errors, NaN if either is; the error / limit
+// ratio (NaN for a NaN error); whether a ratio is worse than another (NaN is the worst); an error
+// as the tables print it ("NaN", else 3 significant digits).
+double worse_error(double a, double b);
+bool is_worse_ratio(double ratio, double than);
+std::string error_text(double error);
 
 // Human-readable table, one line per case, failures with their worst element.
 void print_table(const CheckReport& report, std::FILE* out);

@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <set>
 
 #include "artabpfn/error.hpp"
@@ -21,6 +22,9 @@ using safetensors::TensorInfo;
 // ("module.") and torch.compile ("_orig_mod."); they can be stacked.
 constexpr std::array<std::string_view, 2> kWrapperPrefixes = {"module.", "_orig_mod."};
 constexpr std::string_view kLayerPrefix = "backbone.layers.";
+// __metadata__ keys that carry no configuration: the feature count the model was trained with
+// (informational: the weights do not depend on it) and the format tag of PyTorch's safetensors writer.
+constexpr std::array<std::string_view, 2> kInformationalKeys = {"num_features", "format"};
 
 // Spec name (prefix stripped) -> the file's tensor.
 using TensorsByName = std::map<std::string, const TensorInfo*>;
@@ -37,6 +41,7 @@ class Loader {
     index_names();
     ModelWeights weights;
     weights.config = infer_config();
+    check_metadata(weights.config);
     const std::vector<TensorSpec> specs = expected_tensors(weights.config);
     report_unknown(specs);
     int upcast = 0;
@@ -63,15 +68,42 @@ class Loader {
           fail(fmt::format("tensor '{}' is {}, but weights are a float32 state_dict", spec.name,
                            safetensors::dtype_name(t.dtype)));
       }
-      weights.tensors.emplace(spec.name, file_.to_f32(t.name));
+      const HostTensor<float>& loaded = weights.tensors.emplace(spec.name, file_.to_f32(t.name)).first->second;
+      expect_finite(t, loaded.data);
     }
     if (upcast > 0) notify(fmt::format("upcast {} F16/BF16 tensor(s) to float32", upcast));
+    for (const TensorInfo& t : file_.tensors())  // the tensors that are not used must be finite too
+      if (!weights.tensors.contains(spec_name(t)) && is_floating(t.dtype)) expect_finite(t, file_.to_f64(t.name).data);
     return weights;
   }
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw InputError(source_ + ": " + what); }
   void notify(const std::string& what) const { notify_(source_ + ": " + what); }
+
+  static bool is_floating(DType dtype) {
+    return dtype == DType::F16 || dtype == DType::BF16 || dtype == DType::F32 || dtype == DType::F64;
+  }
+
+  // The name a file's tensor has after the wrapper prefix is stripped.
+  std::string spec_name(const TensorInfo& t) const { return t.name.substr(prefix_.size()); }
+
+  // Weights must be finite, used or not: a NaN would only show up later as a NaN result.
+  template <class T>
+  void expect_finite(const TensorInfo& t, const std::vector<T>& values) const {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::isfinite(values[i])) continue;
+      Shape position(t.shape.size());
+      for (std::size_t d = t.shape.size(), rest = i; d-- > 0;) {
+        const auto n = static_cast<std::size_t>(std::max<std::int64_t>(t.shape[d], 1));
+        position[d] = static_cast<std::int64_t>(rest % n);
+        rest /= n;
+      }
+      fail(fmt::format("tensor '{}' holds {} at {} (flat index {} of shape {}): weights must be finite", t.name,
+                       std::isnan(values[i]) ? "NaN" : values[i] > 0 ? "Inf" : "-Inf", shape_to_string(position), i,
+                       shape_to_string(t.shape)));
+    }
+  }
 
   // Strips the wrapper prefixes that every name carries (only then: a prefix on some names is no
   // wrapper's doing) and indexes the tensors by the remaining name.
@@ -91,7 +123,8 @@ class Loader {
         }
       }
     }
-    for (const TensorInfo& t : tensors) by_name_.emplace(t.name.substr(prefix.size()), &t);
+    prefix_ = prefix;
+    for (const TensorInfo& t : tensors) by_name_.emplace(spec_name(t), &t);
     if (!prefix.empty()) notify(fmt::format("stripped the prefix '{}' carried by every tensor name", prefix));
   }
 
@@ -145,13 +178,8 @@ class Loader {
   int infer_heads() const {
     std::optional<int> from_file;
     if (const auto it = file_.metadata().find("n_heads"); it != file_.metadata().end()) {
-      const std::string& text = it->second;
-      int value = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-        fail(fmt::format("__metadata__ n_heads '{}' is not a positive integer", text));
-      }
-      from_file = value;
+      from_file = parse_positive(it->second);
+      if (!from_file) fail(fmt::format("__metadata__ n_heads '{}' is not a positive integer", it->second));
     }
     if (caller_heads_) {
       if (from_file && *from_file != *caller_heads_) {
@@ -180,6 +208,52 @@ class Loader {
     return config;
   }
 
+  // A metadata value that the shapes determine must agree with them; informational keys are
+  // accepted; n_heads is infer_heads()'s; any other key gets a notice.
+  void check_metadata(const ModelConfig& config) const {
+    const std::string layers = fmt::format("backbone.layers.0..{}", config.n_layers - 1);
+    const std::string d_ff = layer_tensor(0, "ff.0.weight");
+    const struct {
+      std::string_view key;
+      int value;
+      std::string evidence;
+    } determined[] = {
+        {"d_model", config.d_model, "embedder.x_embed.weight " + shape_of("embedder.x_embed.weight")},
+        {"n_layers", config.n_layers, "the tensors hold layers " + layers},
+        {"d_ff", config.d_ff, d_ff + " " + shape_of(d_ff)},
+        {"buffer_size", config.buffer_size, "ar_tokens " + shape_of("ar_tokens")},
+        {"num_components", config.num_components, "head.mean_bias " + shape_of("head.mean_bias")},
+    };
+    std::vector<std::string> unknown;
+    for (const auto& item : file_.metadata()) {
+      const std::string& key = item.first;  // not a structured binding: clang 14's lambdas cannot capture one
+      const std::string& text = item.second;
+      if (key == "n_heads" ||
+          std::find(kInformationalKeys.begin(), kInformationalKeys.end(), key) != kInformationalKeys.end())
+        continue;
+      const auto* field = std::find_if(std::begin(determined), std::end(determined),
+                                       [&](const auto& d) { return d.key == key; });
+      if (field == std::end(determined)) {
+        unknown.push_back(fmt::format("'{}'", key));
+        continue;
+      }
+      if (parse_positive(text) != field->value)
+        fail(fmt::format("__metadata__ {} is '{}', but {}: {} {}", key, text, field->evidence, key, field->value));
+    }
+    if (!unknown.empty())
+      notify(fmt::format("ignoring __metadata__ key(s) that the model does not define: {}", fmt::join(unknown, ", ")));
+  }
+
+  std::string shape_of(const std::string& name) const { return shape_to_string(by_name_.at(name)->shape); }
+
+  // A positive decimal integer, or nullopt.
+  static std::optional<int> parse_positive(const std::string& text) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+    return value;
+  }
+
   void report_unknown(const std::vector<TensorSpec>& specs) const {
     std::set<std::string> known;
     for (const TensorSpec& spec : specs) known.insert(spec.name);
@@ -197,6 +271,7 @@ class Loader {
   const std::string& source_;
   NoticeSink notify_;
   std::optional<int> caller_heads_;
+  std::string prefix_;  // the wrapper prefix every name carries ("" for none)
   TensorsByName by_name_;
 };
 

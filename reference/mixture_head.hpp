@@ -20,11 +20,14 @@ T softplus(const T& u) {
   return u > T(20) ? u : log1p(exp(u));
 }
 
+// -inf when every term is -inf (a value so far outside the mixture that every component's log
+// density overflows to -inf): exp(-inf - -inf) would be NaN.
 template <class T>
 T log_sum_exp(const Vector<T>& v) {
   using std::exp;
   using std::log;
   const T m = v.maxCoeff();
+  if (m == negative_infinity<T>()) return m;
   T sum = T(0);
   for (Eigen::Index i = 0; i < v.size(); ++i) sum += exp(v(i) - m);
   return m + log(sum);

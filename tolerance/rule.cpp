@@ -71,6 +71,7 @@ double max_abs_finite(std::span<const double> values) {
 }
 
 double fraction_of_limit(double error, double limit) {
+  if (std::isnan(error)) return error;
   if (limit > 0) return error / limit;
   return error > 0 ? std::numeric_limits<double>::infinity() : 0.0;
 }

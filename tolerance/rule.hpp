@@ -64,7 +64,7 @@ struct Bound {
 inline bool within_limit(double error, double limit) { return error <= limit; }
 
 // How much of its limit an error uses: error / limit, infinite where the limit is 0 (an exact
-// output) and the error is not.
+// output) and the error is not, NaN where the error is NaN (so a NaN result is never hidden).
 double fraction_of_limit(double error, double limit);
 
 // Errors of one output against the reference.

@@ -74,17 +74,21 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
       }
       for (const conformance::OutputCheck& o : c.outputs) {
         errors.insert(errors.end(), o.errors.begin(), o.errors.end());
-        row.max_error = std::max(row.max_error, o.max_error);
+        row.max_error = conformance::worse_error(row.max_error, o.max_error);
         const double ratio = tolerance::fraction_of_limit(o.max_error, o.limit);
-        if (row.worst_case.empty() || ratio > row.worst_ratio) {
+        if (row.worst_case.empty() || conformance::is_worse_ratio(ratio, row.worst_ratio)) {
           row.worst_ratio = ratio;
+          row.worst_error = o.max_error;
           row.tolerance = o.limit;
           row.worst_case = c.name;
+          row.worst_output = o.output;
+          row.worst_position = o.worst_position;
         }
       }
     }
     row.shapes = int(shapes.size());
-    row.p99_error = std::min(row.max_error, conformance::nearest_rank_quantile(errors, 0.99));  // float rounding
+    const double p99 = conformance::nearest_rank_quantile(errors, 0.99);
+    row.p99_error = std::isnan(row.max_error) ? p99 : std::min(row.max_error, p99);  // float rounding
     if (row.cases > 0) rows.push_back(std::move(row));
   }
   return rows;

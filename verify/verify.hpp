@@ -37,11 +37,15 @@ struct ContractRow {
   int cases = 0, passed = 0, failed = 0, skipped = 0;  // failed: failing, missing or unreadable
   int shapes = 0;  // distinct combinations of input shapes among the run cases
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> param_ranges;  // size parameters: min, max
-  double max_error = 0.0;  // over every output element of every run case
+  double max_error = 0.0;  // over every output element of every run case (NaN if any result is NaN)
   double p99_error = 0.0;  // 99th percentile (nearest rank) over the same elements
-  double tolerance = 0.0;  // the frozen limit of the output with the largest error / limit ratio
+  // The output with the largest error / limit ratio (NaN the worst): its case, name, worst element,
+  // that element's error, the output's frozen limit, and the ratio of the two.
+  std::string worst_case, worst_output;
+  std::vector<std::int64_t> worst_position;
+  double worst_error = 0.0;
+  double tolerance = 0.0;
   double worst_ratio = 0.0;
-  std::string worst_case;
   std::vector<std::string> failing;  // case names
   std::string status() const;        // "pass", "fail" or "skipped" (no case run)
 };

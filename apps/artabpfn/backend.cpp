@@ -5,38 +5,46 @@
 #include "reference_backend.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "cuda_backend.hpp"
-#include "kernels/device.hpp"
 #endif
 
 namespace artabpfn::cli {
 
-std::string resolve_backend(const JobOptions& options) {
-  if (options.backend != "cuda") return options.backend;
+std::string gpu_unavailable() {
 #if ARTABPFN_HAS_ENGINE
-  const std::string reason = kernels::gpu_unavailable_reason();
-  if (reason.empty()) return "cuda";
+  return cuda_unavailable_reason();
 #else
-  const std::string reason = "this build has no CUDA engine";
+  return "this build has no CUDA engine";
 #endif
+}
+
+Combination resolve_backend(const Combination& asked) {
+  if (asked.backend != "cuda") return asked;
+  const std::string reason = gpu_unavailable();
+  if (reason.empty()) return asked;
   fmt::print(stderr, "artabpfn: no usable CUDA GPU ({}); running the CPU reference (double) instead\n", reason);
-  return "reference";
+  return check_combination(std::string(asked.job), "reference", "", "");
 }
 
-Table run_density(const JobOptions& options, const ModelWeights& weights, const TaskTensors& tasks) {
-  const std::string& backend = options.backend;
+Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks) {
 #if ARTABPFN_HAS_ENGINE
-  if (backend == "cuda") return cuda_density(weights, tasks, options.attention, options.precision);
+  if (settings.backend == "cuda")
+    return cuda_density(weights, tasks, std::string(settings.attention), std::string(settings.precision));
 #endif
-  return reference_density(weights, tasks, parse_reference_backend(backend));
+  return reference_density(weights, tasks, parse_reference_backend(std::string(settings.backend)));
 }
 
-Table run_samples(const JobOptions& options, const ModelWeights& weights, const TaskTensors& tasks,
+Table run_samples(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
                   std::int64_t samples, std::uint64_t seed) {
-  const std::string& backend = options.backend;
 #if ARTABPFN_HAS_ENGINE
-  if (backend == "cuda") return cuda_samples(weights, tasks, samples, seed, options.attention, options.precision);
+  if (settings.backend == "cuda")
+    return cuda_samples(weights, tasks, samples, seed, std::string(settings.attention), std::string(settings.precision));
 #endif
-  return reference_samples(weights, tasks, samples, seed, parse_reference_backend(backend));
+  return reference_samples(weights, tasks, samples, seed, parse_reference_backend(std::string(settings.backend)));
+}
+
+double backend_bytes_per_value(const Combination& settings) {
+  if (settings.backend == "cuda") return sizeof(float);
+  return reference_bytes_per_value(parse_reference_backend(std::string(settings.backend)));
 }
 
 }  // namespace artabpfn::cli

@@ -3,20 +3,28 @@
 // double or multiprecision. Where the CUDA engine is asked for but no GPU is usable (or this
 // build has no CUDA), the double reference runs instead, with a one-line notice.
 #include <cstdint>
+#include <string>
 
 #include "artabpfn/model_weights.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "command_options.hpp"
-#include "result_writers.hpp"
+#include "result_files.hpp"
+#include "support_table.hpp"
 
 namespace artabpfn::cli {
 
-// The backend that will run: "cuda", "reference" or "reference-mp" (prints the fallback notice).
-std::string resolve_backend(const JobOptions& options);
+// Empty when a CUDA GPU is usable; otherwise why not ("no NVIDIA driver found", ...).
+std::string gpu_unavailable();
 
-// Run on options.backend, which resolve_backend() has settled.
-Table run_density(const JobOptions& options, const ModelWeights& weights, const TaskTensors& tasks);
-Table run_samples(const JobOptions& options, const ModelWeights& weights, const TaskTensors& tasks,
+// The combination that will run: `asked`, or the double reference's where `asked` is cuda and no
+// GPU is usable (then the one-line notice goes to stderr).
+Combination resolve_backend(const Combination& asked);
+
+// Run on `settings`, which resolve_backend() has settled.
+Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks);
+Table run_samples(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
                   std::int64_t samples, std::uint64_t seed);
+
+// How many bytes of host memory a backend holds per result value besides the result table.
+double backend_bytes_per_value(const Combination& settings);
 
 }  // namespace artabpfn::cli

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "conformance/check.hpp"
+#include "output_file.hpp"
 
 namespace artabpfn::cli {
 
@@ -21,14 +22,19 @@ void add_check_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand(
       "check", "check another implementation's results (same file names, output tensors only) against conformance vectors");
-  command->add_option("vectors", o->vectors, "conformance vectors directory (from `artabpfn vectors`)")->required();
-  command->add_option("--results", o->results, "results directory of the implementation under test")->required();
+  command->add_option("vectors", o->vectors, "conformance vectors directory (from `artabpfn vectors`)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  command->add_option("--results", o->results, "results directory of the implementation under test")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   command->add_option("--report-dir", o->report_dir, "write report.json and junit.xml here");
   command->add_option("--contracts", o->contracts, "check only these contracts (comma-separated)");
   command->add_option("--case", o->cases, "check only this case (repeatable)");
   command->add_flag("--allow-skipped", o->allow_skipped,
                     "report the cases listed in RESULTS/skipped.txt (declined by the adapter) as skipped, not missing");
   command->callback([o] {
+    if (!o->report_dir.empty()) prepare_output_folder(o->report_dir, "--report-dir");
     conformance::CheckOptions options;
     options.vectors = o->vectors;
     options.results = o->results;
@@ -40,7 +46,6 @@ void add_check_command(CLI::App& app) {
     const conformance::CheckReport report = conformance::run_check(options);
     conformance::print_table(report, stdout);
     if (!o->report_dir.empty()) {
-      std::filesystem::create_directories(o->report_dir);
       conformance::write_report_json(report, std::filesystem::path(o->report_dir) / "report.json");
       conformance::write_junit(report, std::filesystem::path(o->report_dir) / "junit.xml");
       fmt::print("reports: {}/report.json, {}/junit.xml\n", o->report_dir, o->report_dir);

@@ -1,6 +1,14 @@
 #include "cuda_backend.hpp"
 
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "artabpfn/error.hpp"
 #include "engine/inference_context.hpp"
+#include "kernels/device_info.hpp"
 #include "progress.hpp"
 
 namespace artabpfn::cli {
@@ -17,7 +25,36 @@ Table to_table(const HostTensor<float>& t, const TaskTensors& tasks) {
   return out;
 }
 
+std::string cuda_version(int version) { return fmt::format("{}.{}", version / 1000, version % 1000 / 10); }
+
+int driver_version() {
+  int driver = 0;  // 0: no driver installed (the runtime's documented answer)
+  return cudaDriverGetVersion(&driver) == cudaSuccess ? driver : 0;
+}
+
 }  // namespace
+
+std::string cuda_unavailable_reason() {
+  const std::string reason = kernels::gpu_unavailable_reason();
+  if (reason.empty()) return reason;
+  return driver_version() == 0 ? "no NVIDIA driver found" : reason;
+}
+
+std::string cuda_versions() {
+  int runtime = 0;
+  cudaRuntimeGetVersion(&runtime);
+  const int driver = driver_version();
+  return fmt::format("CUDA runtime {}, {}", cuda_version(runtime),
+                     driver == 0 ? "no NVIDIA driver found" : "driver supports CUDA " + cuda_version(driver));
+}
+
+void check_float32_range(const TaskTensors& tasks, const std::string& source) {
+  const UsedValue largest = largest_used_value(tasks);
+  if (std::abs(largest.value) > std::numeric_limits<float>::max())
+    throw InputError(fmt::format("{}: {} of task {} holds {:.6g}, beyond float32's range (about 3.4e38) in which the "
+                                 "cuda backend computes: use --backend reference",
+                                 source, largest.tensor, largest.task, largest.value));
+}
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
                    const std::string& precision) {
@@ -33,7 +70,7 @@ Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::i
                    const std::string& attention, const std::string& precision) {
   const engine::DeviceModel model(weights);
   engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
-  options.precision = engine::parse_precision(precision);  // sample_sequence refuses mixed
+  options.precision = engine::parse_precision(precision);
   options.progress = terminal_progress("sample", "steps");  // AR steps over all chunks; empty unless a terminal
   engine::InferenceContext context(model, options);
   return to_table(context.sample_sequence(tasks, samples, seed), tasks);

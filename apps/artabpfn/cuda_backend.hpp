@@ -1,13 +1,24 @@
 #pragma once
-// Runs the jobs on the CUDA engine (float32).
+// Runs the jobs on the CUDA engine (float32, or mixed precision for density), and says whether it
+// can run here.
 #include <cstdint>
 #include <string>
 
 #include "artabpfn/model_weights.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "result_writers.hpp"
+#include "result_files.hpp"
 
 namespace artabpfn::cli {
+
+// Empty when a CUDA device is usable; "no NVIDIA driver found" where the machine has no driver
+// (the CUDA runtime would say its version is insufficient); otherwise the runtime's reason.
+std::string cuda_unavailable_reason();
+// "CUDA runtime 13.0, driver supports CUDA 13.0" or "CUDA runtime 13.0, no NVIDIA driver found".
+std::string cuda_versions();
+
+// Refuses (InputError) inputs with a used value beyond float32's range, in which the engine
+// computes (it would become Inf, then NaN).
+void check_float32_range(const TaskTensors& tasks, const std::string& source);
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
                    const std::string& precision);

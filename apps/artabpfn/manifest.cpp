@@ -45,8 +45,9 @@ std::string environment_description(const std::string& backend) {
   return fmt::format("backend {}, gpu {}, artabpfn {} ({})", backend, gpu, ARTABPFN_VERSION, ARTABPFN_GIT_COMMIT);
 }
 
-void write_manifest(const JobSpec& spec, const JobResult& result, const std::string& command_line) {
+void write_manifest(const JobSpec& spec, const JobResult& result, const std::string& command_line, OutputFile& file) {
   const JobOptions& o = spec.options;
+  const std::string backend(result.ran.backend);
   json m = {{"schema_version", kManifestSchemaVersion},
             {"tool", "artabpfn"},
             {"version", ARTABPFN_VERSION},
@@ -54,10 +55,10 @@ void write_manifest(const JobSpec& spec, const JobResult& result, const std::str
             {"job", spec.job},
             {"command", command_line},
             {"weights", file_entry(o.weights)},
-            {"backend", result.backend},
-            {"attention", o.attention},
-            {"precision", precision_of(result.backend, o.precision)},
-            {"environment", environment_description(result.backend)},
+            {"backend", backend},
+            {"attention", result.ran.attention.empty() ? json(nullptr) : json(result.ran.attention)},
+            {"precision", result.ran.precision},
+            {"environment", environment_description(backend)},
             {"output", file_entry(o.out)}};
   if (!o.inputs.empty()) m["inputs"] = file_entry(o.inputs);
   else m["inputs"] = {{"context_csv", file_entry(o.context_csv)}, {"targets_csv", file_entry(o.targets_csv)}};
@@ -67,21 +68,22 @@ void write_manifest(const JobSpec& spec, const JobResult& result, const std::str
     m["samples"] = spec.samples;
     m["random_stream"] = random_stream::kLayoutName;
   }
-  std::ofstream(manifest_path_for(o.out)) << m.dump(2) << '\n';
+  file.write(m.dump(2) + "\n");
 }
 
-JobSpec read_manifest(const std::string& path, const std::string& output, std::string& recorded_output_sha256,
-                      std::string& recorded_environment) {
+RecordedJob read_manifest(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("cannot open manifest '{}'", path));
-  json m;
   try {
-    m = json::parse(in);
+    const json m = json::parse(in);
     if (m.at("schema_version").get<int>() != kManifestSchemaVersion)
       throw InputError(fmt::format("{}: schema_version {} is not {}", path, m.at("schema_version").dump(),
                                    kManifestSchemaVersion));
-    JobSpec spec;
+    RecordedJob recorded;
+    JobSpec& spec = recorded.spec;
     spec.job = m.at("job").get<std::string>();
+    if (spec.job != "density" && spec.job != "sample")
+      throw InputError(fmt::format("{}: job '{}' is neither density nor sample", path, spec.job));
     JobOptions& o = spec.options;
     o.weights = checked_path(m.at("weights"), "weights");
     const json& inputs = m.at("inputs");
@@ -92,8 +94,8 @@ JobSpec read_manifest(const std::string& path, const std::string& output, std::s
       o.targets_csv = checked_path(inputs.at("targets_csv"), "targets CSV");
     }
     o.backend = m.at("backend").get<std::string>();
-    o.attention = m.at("attention").get<std::string>();
-    if (o.backend == "cuda") o.precision = m.at("precision").get<std::string>();
+    o.precision = m.at("precision").get<std::string>();
+    if (o.backend == "cuda") o.attention = m.at("attention").get<std::string>();  // no attention modes elsewhere
     if (!m.at("n_heads").is_null()) o.n_heads = m.at("n_heads").get<int>();
     if (spec.job == "sample") {
       spec.seed = m.at("seed").get<std::uint64_t>();
@@ -102,10 +104,10 @@ JobSpec read_manifest(const std::string& path, const std::string& output, std::s
         throw InputError(fmt::format("{}: random stream '{}' is not this build's '{}'", path,
                                      m.at("random_stream").get<std::string>(), random_stream::kLayoutName));
     }
-    o.out = output;
-    recorded_output_sha256 = m.at("output").at("sha256").get<std::string>();
-    recorded_environment = m.at("environment").get<std::string>();
-    return spec;
+    recorded.output = m.at("output").at("path").get<std::string>();
+    recorded.output_sha256 = m.at("output").at("sha256").get<std::string>();
+    recorded.environment = m.at("environment").get<std::string>();
+    return recorded;
   } catch (const json::exception& e) {
     throw InputError(fmt::format("{}: not a valid manifest: {}", path, e.what()));
   }

@@ -26,30 +26,31 @@ Table to_table(const std::vector<reference::Matrix<T>>& per_task) {
 // Task by task (the same results as one call: a task's sampling stream uses its position), so
 // that progress can be reported after each.
 template <class T>
-Table density(const ModelWeights& weights, const TaskTensors& tasks, const ProgressFn& progress) {
+Table density(const ModelWeights& weights, const TaskTensors& tasks) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
   const auto values = reference::split_target_values(tasks);
+  UnitProgress progress("density", "tasks", std::int64_t(split.size()));
   std::vector<reference::Matrix<T>> out;
   for (std::size_t i = 0; i < split.size(); ++i) {
     out.push_back(std::move(reference::evaluate_joint_density(params, {split[i]}, {values[i]}).front()));
-    if (progress) progress(std::int64_t(i + 1), std::int64_t(split.size()));
+    progress.finished(std::int64_t(i + 1));
   }
   return to_table(out);
 }
 
 template <class T>
-Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
-              const ProgressFn& progress) {
+Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
+  UnitProgress progress("sample", "tasks", std::int64_t(split.size()));
   std::vector<reference::Matrix<T>> out;
   for (std::size_t i = 0; i < split.size(); ++i) {
     reference::SamplingOptions options;
     options.seed = seed;
     options.task_id = static_cast<std::uint32_t>(i);
     out.push_back(reference::sample_sequence(params, split[i], count, options));
-    if (progress) progress(std::int64_t(i + 1), std::int64_t(split.size()));
+    progress.finished(std::int64_t(i + 1));
   }
   return to_table(out);
 }
@@ -65,22 +66,28 @@ Precision parse_reference_backend(const std::string& backend) {
 }
 
 Table reference_density(const ModelWeights& weights, const TaskTensors& tasks, Precision precision) {
-  const ProgressFn progress = terminal_progress("density", "tasks");
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks, progress);
+  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks);
 #endif
   (void)precision;
-  return density<double>(weights, tasks, progress);
+  return density<double>(weights, tasks);
 }
 
 Table reference_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
                         Precision precision) {
-  const ProgressFn progress = terminal_progress("sample", "tasks");
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return samples<reference::Multiprecision>(weights, tasks, count, seed, progress);
+  if (precision == Precision::kMultiprecision) return samples<reference::Multiprecision>(weights, tasks, count, seed);
 #endif
   (void)precision;
-  return samples<double>(weights, tasks, count, seed, progress);
+  return samples<double>(weights, tasks, count, seed);
+}
+
+double reference_bytes_per_value(Precision precision) {
+#if ARTABPFN_HAS_MULTIPRECISION
+  if (precision == Precision::kMultiprecision) return sizeof(reference::Multiprecision);
+#endif
+  (void)precision;
+  return sizeof(double);
 }
 
 }  // namespace artabpfn::cli

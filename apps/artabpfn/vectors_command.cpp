@@ -6,6 +6,8 @@
 
 #include "commands.hpp"
 #include "conformance/vectors.hpp"
+#include "output_file.hpp"
+#include "value_checks.hpp"
 
 namespace artabpfn::cli {
 
@@ -23,10 +25,12 @@ void add_vectors_command(CLI::App& app) {
   CLI::Option* quick = command->add_flag("--quick", o->quick, "the quick set (the default; a few MB, what CI runs)");
   CLI::Option* full = command->add_flag("--full", o->full, "the full set (more batch sizes, head dims, the paper model)");
   quick->excludes(full);
-  command->add_option("--seed", o->seed, "seed of the set (each case's seed derives from it and the case name)");
+  command->add_option("--seed", o->seed, "seed of the set (each case's seed derives from it and the case name)")
+      ->check(seed_value());
   command->add_option("--case", o->cases, "write only this case (repeatable); the index then lists only these");
   command->add_flag("--verbose", o->verbose, "print each case as it is written");
   command->callback([o] {
+    prepare_output_folder(o->out, "--out");
     conformance::VectorOptions options;
     options.set = o->full ? "full" : "quick";
     options.seed = o->seed;

@@ -6,17 +6,21 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 
 #include "artabpfn/error.hpp"
+#include "backend.hpp"
 #include "command_options.hpp"
 #include "commands.hpp"
 #include "conformance/float32_cpu/implementation.hpp"
 #include "conformance/float32_cpu/mutants.hpp"
 #include "conformance/vectors.hpp"
+#include "output_file.hpp"
+#include "value_checks.hpp"
 #include "verify/verify.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "conformance/cuda/cuda_implementation.hpp"
@@ -32,15 +36,6 @@ struct VerifyOptions {
   std::string report_dir, tests_dir, work_dir, fixtures, implementation = "auto";
   int max_success = 0;  // 0: 10 with --quick, 100 otherwise
 };
-
-// Empty when a CUDA GPU is usable; otherwise why not.
-std::string gpu_unavailable() {
-#if ARTABPFN_HAS_ENGINE
-  return kernels::gpu_unavailable_reason();
-#else
-  return "this build has no CUDA engine";
-#endif
-}
 
 void describe_gpu(verify::Environment& e, const std::string& unavailable) {
   e.nvidia_driver = verify::nvidia_driver_version();
@@ -74,6 +69,7 @@ std::filesystem::path make_work_dir() {
 
 void run_verify(const VerifyOptions& o, const std::string& command) {
   const auto start = std::chrono::steady_clock::now();
+  if (!o.report_dir.empty()) prepare_output_folder(o.report_dir, "--report-dir");
   verify::Report report;
   report.quick = o.quick;
   report.seed = o.seed;
@@ -91,13 +87,12 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
                expect_gpu ? " but ARTABPFN_EXPECT_GPU=1" : " and --implementation cuda was asked for");
     throw CLI::RuntimeError(1);
   }
-  if (implementation == "auto") {
-    implementation = unavailable.empty() ? "cuda" : "float32-cpu";
-    if (!unavailable.empty())
-      fmt::print("verify: no usable CUDA GPU ({}); checking the float32 CPU implementation "
-                 "(conformance/float32_cpu) instead, GPU properties not run\n",
-                 unavailable);
-  }
+  // The one line that says why there is no GPU (the tables below say only "not run").
+  if (!unavailable.empty())
+    fmt::print("verify: no usable CUDA GPU ({}); {}GPU properties not run\n", unavailable,
+               implementation == "auto" ? "checking the float32 CPU implementation (conformance/float32_cpu) instead, "
+                                        : "");
+  if (implementation == "auto") implementation = unavailable.empty() ? "cuda" : "float32-cpu";
   conformance::Implementation functions;
 #if ARTABPFN_HAS_ENGINE
   if (implementation == "cuda") functions = conformance::cuda_implementation();
@@ -138,7 +133,7 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
   property_options.seed = o.seed;
   property_options.max_success = o.max_success > 0 ? o.max_success : (o.quick ? 10 : 100);
   property_options.gpu = unavailable.empty();
-  property_options.gpu_skip_reason = "no usable CUDA GPU (" + unavailable + ")";
+  property_options.gpu_skip_reason = "no usable CUDA GPU";  // why not: said once, above
   if (o.skip_properties) {
     report.properties.tests_dir = property_options.tests_dir.string();
     report.properties.seed = o.seed;
@@ -164,7 +159,6 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
 
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!o.report_dir.empty()) {
-    std::filesystem::create_directories(o.report_dir);
     const std::filesystem::path dir = o.report_dir;
     verify::write_json(report, dir / "verify.json");
     verify::write_junit(report, dir / "verify.junit.xml");
@@ -186,11 +180,12 @@ void add_verify_command(CLI::App& app) {
       "verify", "verification report: conformance per kernel and engine job, properties, environment (exit 1 on any failure)");
   command->add_flag("--quick", o->quick, "quick conformance vectors and 10 cases per property (under a minute on one GPU)");
   command->add_option("--report-dir", o->report_dir, "write verify.json and verify.junit.xml here");
-  command->add_option("--seed", o->seed, "seed of the conformance vectors and of RapidCheck (RC_PARAMS seed)");
+  command->add_option("--seed", o->seed, "seed of the conformance vectors and of RapidCheck (RC_PARAMS seed)")
+      ->check(seed_value());
   command->add_option("--tests-dir", o->tests_dir,
                       "build tree holding properties/*/ and edge_cases/*/ test executables (default: the one of this binary)");
   command->add_option("--max-success", o->max_success, "cases per property (default 10 with --quick, else 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, INT_MAX));
   command->add_option("--implementation", o->implementation,
                       "auto (CUDA where a GPU is usable, else the float32 CPU implementation), cuda or float32-cpu");
   command->add_flag("--skip-properties", o->skip_properties, "do not run the property executables (the report then fails)");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "artabpfn/host_tensor.hpp"
@@ -28,5 +29,13 @@ TaskTensors load_task_tensors(const std::filesystem::path& path);
 
 // The same checks on tensors built in memory; `source` names them in errors.
 TaskTensors validate_task_tensors(TaskTensors tensors, const std::string& source);
+
+// The used value (rows past a length are not used) of largest magnitude in validated tensors.
+struct UsedValue {
+  std::string tensor;  // "" when there is no nonzero value
+  std::int64_t task = 0;
+  double value = 0.0;
+};
+UsedValue largest_used_value(const TaskTensors& tensors);
 
 }  // namespace artabpfn

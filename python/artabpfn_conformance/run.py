@@ -12,7 +12,9 @@ The adapter is called once per case of the index:
 (numpy float32 arrays) for the model jobs, else None. Returning None means "not implemented":
 no result is written and the case is listed in RESULTS_DIR/skipped.txt (``artabpfn check
 --allow-skipped`` reports it as skipped rather than missing). Results go to RESULTS_DIR/<case file>
-(safetensors, the output tensors only). Then:
+(safetensors, the output tensors only). A missing vectors folder, a bad adapter spec or an
+unwritable results folder is reported on one line with exit status 2; a case whose adapter call
+fails is reported with its traceback and the run goes on (exit status 1 at the end). Then:
 
     artabpfn check VECTORS_DIR --results RESULTS_DIR --contracts <what the adapter implements>
 """
@@ -30,15 +32,47 @@ from safetensors.numpy import save_file
 from .vectors import load_case, load_index, load_weights
 
 
+PROG = "python3 -m artabpfn_conformance.run"
+
+
+class UsageError(Exception):
+    """Bad input: reported on one line, exit status 2."""
+
+
 def _resolve(spec):
     module, _, name = spec.partition(":")
     if not module or not name:
-        raise SystemExit(f"--adapter must be module:function, not {spec!r}")
-    return getattr(importlib.import_module(module), name)
+        raise UsageError(f"--adapter must be module:function, not {spec!r}")
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except ImportError as e:
+        raise UsageError(f"--adapter {spec!r}: cannot import module {module!r}: {e}") from None
+    except AttributeError:
+        raise UsageError(f"--adapter {spec!r}: module {module!r} has no {name!r}") from None
+    if not callable(function):
+        raise UsageError(f"--adapter {spec!r}: {name!r} is not a function")
+    return function
+
+
+def _load_index(vectors):
+    if not os.path.isdir(vectors):
+        raise UsageError(f"vectors folder {vectors!r} does not exist (write one with `artabpfn vectors --out DIR`)")
+    try:
+        return load_index(vectors)
+    except (OSError, ValueError) as e:  # a missing or malformed index.json (JSONDecodeError is a ValueError)
+        raise UsageError(f"{vectors}: not a conformance vectors folder: {e}") from None
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m artabpfn_conformance.run", description=__doc__.split("\n")[0])
+    try:
+        return _run(argv)
+    except UsageError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(argv):
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("vectors")
     parser.add_argument("results")
     parser.add_argument("--adapter", required=True, help="module:function")
@@ -47,10 +81,13 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
+    index = _load_index(args.vectors)
     adapter = _resolve(args.adapter)
-    index = load_index(args.vectors)
     contracts = [c for c in args.contracts.split(",") if c]
-    os.makedirs(args.results, exist_ok=True)
+    try:
+        os.makedirs(args.results, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"results folder {args.results!r}: {e.strerror}") from None
     weights_cache = {}
     written = skipped = failed = 0
     declined = []

@@ -1,7 +1,7 @@
 #pragma once
 // Runs the artabpfn command line (ARTABPFN_CLI, else the build's binary) with arguments through
-// the shell and returns its exit status and its stdout and stderr together; reads the files it
-// writes.
+// the shell and returns its exit status (-1 when a signal ended it) and its stdout and stderr
+// together; reads the files it writes.
 #include <sys/wait.h>
 
 #include <array>
@@ -25,11 +25,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
-// `prefix` goes before the program (environment assignments, e.g. "ARTABPFN_MUTANT=x").
-inline CommandResult run_cli(const std::string& arguments, const std::string& prefix = "") {
-  const char* env = std::getenv("ARTABPFN_CLI");
-  const std::string command =
-      prefix + (prefix.empty() ? "" : " ") + std::string(env && *env ? env : ARTABPFN_CLI_PATH) + " " + arguments + " 2>&1";
+// Runs a shell command line and captures what it writes to the pipe.
+inline CommandResult run_shell(const std::string& command) {
   std::FILE* pipe = popen(command.c_str(), "r");
   CommandResult r{-1, {}};
   if (!pipe) return r;
@@ -38,6 +35,21 @@ inline CommandResult run_cli(const std::string& arguments, const std::string& pr
   const int status = pclose(pipe);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline std::string cli_path() {
+  const char* env = std::getenv("ARTABPFN_CLI");
+  return env && *env ? env : ARTABPFN_CLI_PATH;
+}
+
+// `prefix` goes before the program (environment assignments, e.g. "ARTABPFN_MUTANT=x").
+inline CommandResult run_cli(const std::string& arguments, const std::string& prefix = "") {
+  return run_shell(prefix + (prefix.empty() ? "" : " ") + cli_path() + " " + arguments + " 2>&1");
+}
+
+// The same with standard output sent to `stdout_target` (e.g. /dev/full); the result holds stderr.
+inline CommandResult run_cli_with_stdout(const std::string& arguments, const std::string& stdout_target) {
+  return run_shell(cli_path() + " " + arguments + " 2>&1 >" + stdout_target);
 }
 
 #ifdef ARTABPFN_BUILD_DIR

@@ -14,14 +14,13 @@
 #include "artabpfn/safetensors.hpp"
 #include "tests/support/fixtures_dir.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/cli/cli_inputs.hpp"
 #include "tests/cli/cli_run.hpp"
 
 namespace artabpfn::testing {
 namespace {
 
 CommandResult run(const std::string& arguments) { return run_cli(arguments); }
-
-std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
 
 std::vector<std::vector<double>> read_csv_values(const std::string& path) {
   std::ifstream in(path);
@@ -140,8 +139,8 @@ TEST(Cli, ShapeMismatchMissingFileAndUnknownOptionFail) {
   const CommandResult shape = run("sample --samples 1 --seed 1 --weights " + peer("paper_weights.safetensors") + " --inputs " + bad);
   EXPECT_EQ(shape.status, 2);
   EXPECT_NE(shape.output.find("y_context"), std::string::npos) << shape.output;
-  EXPECT_NE(run("density --weights does-not-exist.safetensors --inputs " + bad).status, 0);
-  EXPECT_NE(run("density --no-such-option").status, 0);
+  EXPECT_EQ(run("density --weights does-not-exist.safetensors --inputs " + bad).status, 2);
+  EXPECT_EQ(run("density --no-such-option").status, 2);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "artabpfn/sha256.hpp"
+#include "tests/cli/cli_inputs.hpp"
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/fixtures_dir.hpp"
 #include "tests/support/gpu_available.hpp"
@@ -24,8 +25,6 @@ namespace artabpfn::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
 
 TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
   ARTABPFN_REQUIRE_GPU();
@@ -155,8 +154,43 @@ TEST(GpuCli, SampleRefusesMixedPrecisionWithAClearError) {
   ARTABPFN_REQUIRE_GPU();
   const CommandResult r = run_cli("sample --samples 2 --seed 1 --precision mixed --weights " +
                                   peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors"));
-  EXPECT_EQ(r.status, 2) << r.output;  // InputError: bad input, not a crash
-  EXPECT_NE(r.output.find("serves evaluate_joint_density only"), std::string::npos) << r.output;
+  EXPECT_EQ(r.status, 2) << r.output;  // refused by the support table before the engine starts
+  EXPECT_NE(r.output.find("sample --backend cuda --precision mixed is not supported"), std::string::npos) << r.output;
+}
+
+// The engine computes in float32: a used input beyond its range is refused before the run.
+TEST(GpuCli, InputsBeyondFloat32AreRefused) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  TaskTensors t = paper_task0();
+  t.y_target->data[3] = 1e155;
+  const CommandResult r = run_cli("density --backend cuda --weights " + peer("paper_weights.safetensors") +
+                                  " --inputs " + write_task(dir / "far.safetensors", t));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("y_target of task 0 holds 1e+155, beyond float32's range"), std::string::npos) << r.output;
+}
+
+// A value far outside the mixture but within float32: a density of -inf or a finite one, never
+// NaN (or, should the float32 arithmetic overflow, exit status 2 and nothing written).
+TEST(GpuCli, AFarValueNeverGivesNan) {
+  ARTABPFN_REQUIRE_GPU();
+  const TempDir dir;
+  for (const double y : {1e20, 1e30, 3e38}) {
+    TaskTensors t = paper_task0();
+    t.y_target->data[3] = y;
+    const std::string out = (dir / "far.csv").string();
+    std::filesystem::remove(out);
+    const CommandResult r = run_cli("density --backend cuda --weights " + peer("paper_weights.safetensors") +
+                                    " --inputs " + write_task(dir / "far.safetensors", t) + " --out " + out);
+    std::cout << "y " << y << ": " << r.output;
+    if (r.status == 0) {
+      EXPECT_EQ(read_text(out).find("nan"), std::string::npos) << read_text(out);
+    } else {
+      EXPECT_EQ(r.status, 2) << r.output;
+      EXPECT_NE(r.output.find("overflowed"), std::string::npos) << r.output;
+      EXPECT_FALSE(std::filesystem::exists(out));
+    }
+  }
 }
 
 }  // namespace

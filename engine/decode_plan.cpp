@@ -4,7 +4,7 @@
 
 namespace artabpfn::engine {
 
-bool cluster_step_serves(const ContextOptions& options, const ModelConfig& c) {
+bool cluster_step_serves(const SessionOptions& options, const ModelConfig& c) {
   return options.decode_layers != DecodeLayers::kPerLayer && options.attention == AttentionMode::kFused &&
          kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers);
 }
@@ -22,7 +22,7 @@ std::int64_t clustered_samples(DecodeLayers how, std::int64_t samples, std::int6
   return 0;
 }
 
-std::int64_t clustered_samples(const ContextOptions& options, const ModelConfig& config,
+std::int64_t clustered_samples(const SessionOptions& options, const ModelConfig& config,
                                const std::vector<std::int32_t>& task_of_sample) {
   if (!cluster_step_serves(options, config) || !kernels::cluster_decode_available()) return 0;
   const auto first_fit = [&](std::int64_t n) {

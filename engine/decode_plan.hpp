@@ -1,5 +1,5 @@
 #pragma once
-// How a decode step of a batch runs its layers (ContextOptions::decode_layers): which samples the
+// How a decode step of a batch runs its layers (SessionOptions::decode_layers): which samples the
 // cluster step (kernels/decode.hpp: every layer in one launch) decodes, and which the per-layer
 // launches. Both give bitwise the same results; the rule only picks the faster.
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "artabpfn/model_config.hpp"
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "kernels/decode.hpp"
 
 namespace artabpfn::engine {
@@ -29,7 +29,7 @@ constexpr std::int64_t kFewestClusteredSamples = 32;
 // Whether the options and the model's shape let the cluster step serve at all: not with
 // kPerLayer, not with split attention (or the reencode baseline), only for the shape it is
 // compiled for (kernels::cluster_decode_fits).
-bool cluster_step_serves(const ContextOptions& options, const ModelConfig& config);
+bool cluster_step_serves(const SessionOptions& options, const ModelConfig& config);
 
 // How many of `samples` samples, from the first, the cluster step decodes, where it serves, on a
 // device that holds `resident_clusters` clusters at once; first_fit(n): whether the blocks of the
@@ -44,7 +44,7 @@ std::int64_t clustered_samples(DecodeLayers how, std::int64_t samples, std::int6
 // The same for the samples of a batch (task_of_sample: each one's task) with these options and
 // model, on the current device: none where the cluster step does not serve or the device cannot
 // run it.
-std::int64_t clustered_samples(const ContextOptions& options, const ModelConfig& config,
+std::int64_t clustered_samples(const SessionOptions& options, const ModelConfig& config,
                                const std::vector<std::int32_t>& task_of_sample);
 
 }  // namespace artabpfn::engine

@@ -15,7 +15,7 @@ namespace {
 // The cluster step's arguments (all layers of a decode step in one launch, bitwise the same as
 // the per-layer launches with fused attention) for st's samples [0, args.batch), or nothing
 // (clustered_samples, or unaligned memory).
-std::optional<kernels::ClusterDecodeArgs> cluster_step(const DeviceModel& model, const ContextOptions& options,
+std::optional<kernels::ClusterDecodeArgs> cluster_step(const DeviceModel& model, const SessionOptions& options,
                                                        const TaskData& d, const ContextCache& cache, DecodeState& st) {
   const ModelConfig& c = model.config();
   const std::int64_t samples = clustered_samples(options, c, st.task_host);
@@ -30,7 +30,7 @@ std::optional<kernels::ClusterDecodeArgs> cluster_step(const DeviceModel& model,
                    st.kb[i].data(), st.vb[i].data()};
   }
   a.n_layers = c.n_layers;
-  a.x = st.w.x.data();
+  a.x = st.w.residual.data();
   a.batch = samples;
   a.context_offset = d.context_offset.data();
   a.context_len = d.context_len.data();
@@ -45,7 +45,7 @@ std::optional<kernels::ClusterDecodeArgs> cluster_step(const DeviceModel& model,
 }
 
 // The per-layer launches of a decode step's layers for st's samples [first, first + count) on
-// run's stream: their rows of st.w.x, st.w's other buffers as scratch.
+// run's stream: their rows of st.w.residual, st.w's other buffers as scratch.
 template <class Marks>
 void layered_step(LayerRunner<Marks>& run, const TaskData& d, const ContextCache& cache, DecodeState& st,
                   std::int64_t first, std::int64_t count) {
@@ -59,7 +59,7 @@ void layered_step(LayerRunner<Marks>& run, const TaskData& d, const ContextCache
   for (int l = 0; l < c.n_layers; ++l)
     appends.push_back({st.kb[std::size_t(l)].data() + buffer_offset, st.vb[std::size_t(l)].data() + buffer_offset,
                        st.cap, step, H, Dh});
-  run.layers(st.w, st.w.x.data() + first * 2 * D, 2 * count, [&](int l, Workspace& ws) {
+  run.layers(st.w, st.w.residual.data() + first * 2 * D, 2 * count, [&](int l, Workspace& ws) {
     const kernels::QueryBlock q{ws.qkv.data(), static_cast<int>(count), H, 2, Dh, 3 * D};
     // The cache (prefill) and st.task (the call's setup) were complete before the step began.
     const kernels::ContextKV ctx{cache.k[std::size_t(l)].data(), cache.v[std::size_t(l)].data(),
@@ -84,7 +84,7 @@ void decode_step(LayerRunner<Marks>& run, const TaskData& d, const ContextCache&
   int* step = st.step.data();
   run.mark(Stage::kEmbed);
   kernels::embed_decode_step(model.embedding(), d.x_target.data(), st.x_base.data(), d.features, st.values.data(),
-                             step, batch, w.x.data(), s);
+                             step, batch, w.residual.data(), s);
   const std::optional<kernels::ClusterDecodeArgs> clusters = cluster_step(model, run.options(), d, cache, st);
   const std::int64_t clustered = clusters ? clusters->batch : 0;
   const std::span<const std::int32_t> clustered_tasks(st.task_host.data(), static_cast<std::size_t>(clustered));
@@ -95,19 +95,19 @@ void decode_step(LayerRunner<Marks>& run, const TaskData& d, const ContextCache&
   } else {  // the clusters' launch first, so that its blocks find their SMs free
     const cudaStream_t side = st.side.fork(s);
     kernels::cluster_decode_layers(*clusters, clustered_tasks, s);
-    LayerRunner<> beside(model, run.options(), side, /*norms_in_products=*/false);
+    LayerRunner<> beside(model, run.options(), side, /*fuse_epilogues=*/false);
     layered_step(beside, d, cache, st, clustered, batch - clustered);
     st.side.join(s);
   }
   run.mark(Stage::kHead);
-  kernels::gather_rows(w.x.data(), w.t1.data(), batch, D, 1, 2, 1, s);
-  run.head(w.t1.data(), w.f.data(), w.mix.data(), batch);
+  kernels::gather_rows(w.residual.data(), w.head_rows.data(), batch, D, 1, 2, 1, s);
+  run.head(w.head_rows.data(), w.hidden.data(), w.mixture.data(), batch);
   run.mark(Stage::kSampling);
   if (st.sample) {
     const kernels::SampleCounters counters{st.seed, st.task_id.data(), st.sample_index.data(), 0, step};
-    kernels::mixture_sample(w.mix.data(), model.mixture_biases(), counters, batch, st.values.data(), nullptr, s);
+    kernels::mixture_sample(w.mixture.data(), model.mixture_biases(), counters, batch, st.values.data(), nullptr, s);
   } else {
-    kernels::mixture_log_density_step(w.mix.data(), model.mixture_biases(), st.values.data(), step, batch,
+    kernels::mixture_log_density_step(w.mixture.data(), model.mixture_biases(), st.values.data(), step, batch,
                                       st.logp.data(), s);
   }
   kernels::increment_device_int(step, s);

@@ -41,7 +41,7 @@ std::vector<float> decode(LayerRunner<>& run, const TaskData& d, const ContextCa
 
 }  // namespace
 
-HostTensor<float> decode_in_chunks(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
+HostTensor<float> decode_in_chunks(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream,
                                    const char* job, const TaskTensors& tasks, std::int64_t per_task, bool sample,
                                    std::uint64_t seed) {
   const TaskData d(tasks, model.config().d_model, stream);

@@ -1,6 +1,6 @@
 #pragma once
 // The model's weights in device memory: loaded once, immutable, shared by any number of
-// inference contexts (and threads). All tensors live in one allocation.
+// sessions (and threads). All tensors live in one allocation.
 #include <map>
 #include <string>
 

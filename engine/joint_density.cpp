@@ -12,7 +12,7 @@
 
 namespace artabpfn::engine {
 
-HostTensor<float> teacher_forcing_density(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
+HostTensor<float> teacher_forcing_density(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream,
                                           const TaskTensors& tasks) {
   const bool mixed = options.precision == Precision::kMixed;
   const ModelConfig& c = model.config();
@@ -38,7 +38,7 @@ HostTensor<float> teacher_forcing_density(const DeviceModel& model, const Contex
     } else {
       Workspace w(batch * 2 * nt, c, true);
       teacher_forcing_pass(run, d, cache, seq_task, y.data(), nt, w);
-      kernels::mixture_log_density(w.mix.data(), model.mixture_biases(), y.data(), batch * nt, log_density.data(),
+      kernels::mixture_log_density(w.mixture.data(), model.mixture_biases(), y.data(), batch * nt, log_density.data(),
                                    stream);
       ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(stream));  // w is freed at the end of this block
     }

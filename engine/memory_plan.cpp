@@ -23,7 +23,7 @@ std::int64_t reencode_floats_per_sequence(const ModelConfig& c, std::int64_t nc,
   return nc * (Workspace::floats_per_row(c) + 2 * c.n_layers * c.d_model) + teacher_forcing_floats_per_sequence(c, nt);
 }
 
-std::int64_t plan_chunk(const ContextOptions& options, const char* job, std::int64_t sequences,
+std::int64_t plan_chunk(const SessionOptions& options, const char* job, std::int64_t sequences,
                         std::int64_t floats_per_sequence) {
   std::size_t budget = options.memory_budget_bytes;
   if (budget == 0) {

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "artabpfn/model_config.hpp"
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 
 namespace artabpfn::engine {
 
@@ -19,7 +19,7 @@ std::int64_t reencode_floats_per_sequence(const ModelConfig& c, std::int64_t nc,
 // Sequences per chunk so that `floats_per_sequence` floats each fit options.memory_budget_bytes
 // (0: 90% of the device memory free now); at least 1. Where that takes more than one chunk, says
 // so through options.notices (stderr where empty), naming `job`.
-std::int64_t plan_chunk(const ContextOptions& options, const char* job, std::int64_t sequences,
+std::int64_t plan_chunk(const SessionOptions& options, const char* job, std::int64_t sequences,
                         std::int64_t floats_per_sequence);
 
 }  // namespace artabpfn::engine

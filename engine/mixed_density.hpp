@@ -1,6 +1,6 @@
 #pragma once
-// Teacher forcing in mixed precision (ContextOptions::precision == Precision::kMixed): the
-// float32 path's sequence of operations with the kernels of kernels/wide.hpp. Weights, q, k, v,
+// Teacher forcing in mixed precision (SessionOptions::precision == Precision::kMixed): the
+// float32 path's sequence of operations with the kernels of kernels/mixed.hpp. Weights, q, k, v,
 // the K/V caches, the attention output and the head's mixture rows are float32; the residual
 // stream, every LayerNorm output and the feed-forward and head hidden rows are double, and
 // every product, LayerNorm, GELU and softmax sums in double. The feature attention's two maps
@@ -15,7 +15,7 @@ namespace artabpfn::engine {
 
 class MixedDensity {
  public:
-  MixedDensity(const DeviceModel& model, cudaStream_t stream) : m_(model), c_(model.config()), s_(stream) {}
+  MixedDensity(const DeviceModel& model, cudaStream_t stream) : model_(model), config_(model.config()), stream_(stream) {}
 
   // Every task's context rows through the network once: their per-layer K/V (float32).
   ContextCache prefill(const TaskData& d);
@@ -33,9 +33,9 @@ class MixedDensity {
   template <class Attend>
   void layers(Workspace& w, std::int64_t n, Attend&& attend);
 
-  const DeviceModel& m_;
-  const ModelConfig& c_;
-  cudaStream_t s_;
+  const DeviceModel& model_;
+  const ModelConfig& config_;
+  cudaStream_t stream_;
 };
 
 }  // namespace artabpfn::engine

@@ -11,10 +11,10 @@ ContextCache prefill(LayerRunner<>& run, const TaskData& d) {
   ContextCache cache(c.n_layers, n, c.d_model);
   if (n == 0) return cache;
   Workspace w(n, c, false);
-  embed_context_rows(run.model().embedding(), d, w.x.data(), s);
-  run.layers(w, w.x.data(), n, [&](int l, Workspace& ws) {
+  embed_context_rows(run.model().embedding(), d, w.residual.data(), s);
+  run.layers(w, w.residual.data(), n, [&](int l, Workspace& ws) {
     const LayerAttention job = store_prefill_kv(ws.qkv.data(), cache, l, d, c.n_heads, c.head_dim(), s);
-    kernels::shared_context_attention(job.q, job.context, {ws.a.data(), ws.lse.data(), true}, s);
+    kernels::shared_context_attention(job.q, job.context, {ws.attention_out.data(), ws.attention_lse.data(), true}, s);
   });
   ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));  // w is freed on return
   return cache;
@@ -27,14 +27,14 @@ void teacher_forcing_pass(LayerRunner<>& run, const TaskData& d, const ContextCa
   const std::int64_t batch = static_cast<std::int64_t>(seq_task.size()), L = 2 * nt, n = batch * L;
   const int D = c.d_model;
   const TeacherForcingIndex index(d, seq_task, nt, s);
-  embed_teacher_forcing_rows(run.model().embedding(), d, index, y, nt, w.x.data(), s);
-  run.layers(w, w.x.data(), n, [&](int l, Workspace& ws) {
-    const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.kh.data(), ws.vh.data(), cache, l, d,
+  embed_teacher_forcing_rows(run.model().embedding(), d, index, y, nt, w.residual.data(), s);
+  run.layers(w, w.residual.data(), n, [&](int l, Workspace& ws) {
+    const LayerAttention job = teacher_forcing_attention(ws.qkv.data(), ws.buffer_k_heads.data(), ws.buffer_v_heads.data(), cache, l, d,
                                                          index, nt, c.n_heads, c.head_dim(), s);
     run.attend(job.q, job.context, job.buffer, ws);
   });
-  kernels::gather_rows(w.x.data(), w.t1.data(), batch * nt, D, nt, L, nt, s);
-  run.head(w.t1.data(), w.f.data(), w.mix.data(), batch * nt);
+  kernels::gather_rows(w.residual.data(), w.head_rows.data(), batch * nt, D, nt, L, nt, s);
+  run.head(w.head_rows.data(), w.hidden.data(), w.mixture.data(), batch * nt);
   ARTABPFN_CUDA_CHECK(cudaStreamSynchronize(s));  // index is freed on return
 }
 

@@ -17,7 +17,7 @@ ContextCache prefill(LayerRunner<>& run, const TaskData& d);
 
 // Teacher-forcing pass over `batch` sequences of nt buffer rows then nt target rows: sequence b
 // reads the context of task seq_task[b], feature rows seq_task[b] * Nt_max + j and values
-// y[b * nt + j] (device). Leaves the targets' mixture rows in w.mix [batch * nt, 3K]. Waits for
+// y[b * nt + j] (device). Leaves the targets' mixture rows in w.mixture [batch * nt, 3K]. Waits for
 // the stream before returning (its index arrays are freed on return).
 void teacher_forcing_pass(LayerRunner<>& run, const TaskData& d, const ContextCache& cache,
                           const std::vector<std::int32_t>& seq_task, const float* y, std::int64_t nt, Workspace& w);

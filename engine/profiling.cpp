@@ -93,7 +93,7 @@ void check_step(const char* job, const TaskData& d, int step, int replays) {
 
 }  // namespace
 
-StepTiming time_decode_step(const DeviceModel& model, const ContextOptions& options, const TaskTensors& tasks,
+StepTiming time_decode_step(const DeviceModel& model, const SessionOptions& options, const TaskTensors& tasks,
                             std::int64_t samples, int step, int replays) {
   const Stream stream;
   const TaskData d(tasks, model.config().d_model, stream.get());
@@ -118,14 +118,14 @@ StepTiming time_decode_step(const DeviceModel& model, const ContextOptions& opti
 
 // Per replay, on one decode state at step `step`: the marked eager step (queued behind a gate),
 // the unmarked eager step and the graph replay; medians after the warm-up replays.
-StepProfile profile_decode_step(const DeviceModel& model, const ContextOptions& options, const TaskTensors& tasks,
+StepProfile profile_decode_step(const DeviceModel& model, const SessionOptions& options, const TaskTensors& tasks,
                                 std::int64_t samples, int step, int replays) {
   const Stream stream;
   const cudaStream_t s = stream.get();
   const TaskData d(tasks, model.config().d_model, s);
   check_step("profile_decode_step", d, step, replays);
   if (options.attention == AttentionMode::kReencode) throw InputError("profile_decode_step: split or fused attention only");
-  ContextOptions plain = options;
+  SessionOptions plain = options;
   plain.fuse_epilogues = false;  // the stages are marked on the sequence of separate launches
   plain.decode_layers = DecodeLayers::kPerLayer;
   LayerRunner<> run(model, plain, s);

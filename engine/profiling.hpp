@@ -1,6 +1,6 @@
 #pragma once
 // Benchmark helpers (bench/engine, bench/e2e): one decode step timed, and split into stages. They
-// run on a stream of their own; no job of InferenceContext uses them, and the jobs' launch code
+// run on a stream of their own; no job of Session uses them, and the jobs' launch code
 // carries no stage marks (engine/stage.hpp).
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "artabpfn/task_tensors.hpp"
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "engine/device_model.hpp"
 
 namespace artabpfn::engine {
@@ -37,7 +37,7 @@ struct StepProfile {
 // Prefills `tasks`, decodes steps 0..step-1 of `samples` samples per task (one chunk; throws if it
 // does not fit), then times step `step` (sampling included) `replays` times eagerly and as a CUDA
 // graph replay, after 5 warm-up replays, with `options`. Needs 0 <= step < Nt_max, replays >= 1.
-StepTiming time_decode_step(const DeviceModel& model, const ContextOptions& options, const TaskTensors& tasks,
+StepTiming time_decode_step(const DeviceModel& model, const SessionOptions& options, const TaskTensors& tasks,
                             std::int64_t samples, int step, int replays);
 
 // As time_decode_step, and one more eager timing with a CUDA event between stage groups (always
@@ -45,7 +45,7 @@ StepTiming time_decode_step(const DeviceModel& model, const ContextOptions& opti
 // behind a host gate before the GPU starts it, so each interval is the stages' GPU time (kernels
 // back to back, no host launch gaps); eager_us - staged_us is what host launches cost. Split or
 // fused attention.
-StepProfile profile_decode_step(const DeviceModel& model, const ContextOptions& options, const TaskTensors& tasks,
+StepProfile profile_decode_step(const DeviceModel& model, const SessionOptions& options, const TaskTensors& tasks,
                                 std::int64_t samples, int step, int replays);
 
 }  // namespace artabpfn::engine

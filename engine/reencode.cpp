@@ -12,7 +12,7 @@
 
 namespace artabpfn::engine {
 
-HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
+HostTensor<float> reencode(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream,
                            const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed, bool sample) {
   using kernels::DeviceBuffer;
   const ModelConfig& c = model.config();
@@ -48,7 +48,7 @@ HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& optio
       const DeviceBuffer<float> dev_y(y, stream);
       Workspace w(batch * 2 * (t + 1), c, true);
       teacher_forcing_pass(run, d, cache, seq_task, dev_y.data(), t + 1, w);
-      kernels::gather_rows(w.mix.data(), mix_t.data(), batch, k3, 1, t + 1, t, stream);
+      kernels::gather_rows(w.mixture.data(), mix_t.data(), batch, k3, 1, t + 1, t, stream);
       std::vector<float> y_t;  // the values of step t: its copy may read it until the download below
       if (sample) {
         const kernels::SampleCounters counters{seed, dev_task_id.data(), dev_sample.data(), static_cast<std::uint32_t>(t)};

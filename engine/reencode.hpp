@@ -6,7 +6,7 @@
 
 #include "artabpfn/host_tensor.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "engine/device_model.hpp"
 
 namespace artabpfn::engine {
@@ -14,7 +14,7 @@ namespace artabpfn::engine {
 // sample: `samples` samples per task, drawn with the random-stream contract (seed); else the log
 // densities of y_target's value sets. Runs on `stream`. Returns [T, rows, Nt_max], NaN past a
 // task's target count.
-HostTensor<float> reencode(const DeviceModel& model, const ContextOptions& options, cudaStream_t stream,
+HostTensor<float> reencode(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream,
                            const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed, bool sample);
 
 }  // namespace artabpfn::engine

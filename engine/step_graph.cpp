@@ -6,7 +6,7 @@
 
 namespace artabpfn::engine {
 
-StepGraph::StepGraph(const DeviceModel& model, const ContextOptions& options, const TaskData& d,
+StepGraph::StepGraph(const DeviceModel& model, const SessionOptions& options, const TaskData& d,
                      const ContextCache& cache, DecodeState& st) {
   const Stream capture;
   LayerRunner<> run(model, options, capture.get());

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "engine/decode_state.hpp"
 #include "engine/device_model.hpp"
 #include "engine/task_data.hpp"
@@ -16,7 +16,7 @@ class StepGraph {
  public:
   // Captures decode_step for st on a private stream in thread-local capture mode, so that other
   // threads' contexts are undisturbed.
-  StepGraph(const DeviceModel& model, const ContextOptions& options, const TaskData& d, const ContextCache& cache,
+  StepGraph(const DeviceModel& model, const SessionOptions& options, const TaskData& d, const ContextCache& cache,
             DecodeState& st);
   ~StepGraph();
   StepGraph(const StepGraph&) = delete;

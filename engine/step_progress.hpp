@@ -1,5 +1,5 @@
 #pragma once
-// ContextOptions::progress for one call: counts AR steps over the call's chunks and reports at
+// SessionOptions::progress for one call: counts AR steps over the call's chunks and reports at
 // most every 0.25 s, after the stream has caught up (so the count is what has run), and at the end.
 #include <cuda_runtime.h>
 
@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <functional>
 
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "kernels/cuda_check.hpp"
 
 namespace artabpfn::engine {
 
 class StepProgress {
  public:
-  StepProgress(const ContextOptions& options, cudaStream_t stream, std::int64_t total)
+  StepProgress(const SessionOptions& options, cudaStream_t stream, std::int64_t total)
       : report_(options.progress), stream_(stream), total_(total) {}
 
   // One more step queued; without a progress callback, nothing else.

@@ -41,12 +41,12 @@ struct BasicEmbeddingJob {
   std::int64_t out_group, out_group_stride, out_group_offset;
 };
 using EmbeddingJob = BasicEmbeddingJob<float>;
-// The mixed-precision density path's rows (kernels/wide.hpp): the same sum in double arithmetic,
+// The mixed-precision density path's rows (kernels/mixed.hpp): the same sum in double arithmetic,
 // stored in double.
-using WideEmbeddingJob = BasicEmbeddingJob<double>;
+using MixedEmbeddingJob = BasicEmbeddingJob<double>;
 
 void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
-void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
+void embed_rows(const EmbeddingWeights& weights, const MixedEmbeddingJob& job, std::int64_t rows, cudaStream_t stream);
 
 // One decode step's rows, the step index t read from device memory (so one launch, or one CUDA
 // graph node, serves every step): out [B, 2, D] holds per sample b its buffer row t-1 (value

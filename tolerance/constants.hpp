@@ -25,9 +25,9 @@ inline constexpr double kExtremeScoreFactor = 4.0;
 // the plain float32 result is (nearly) exact, e.g. one visible key: out = v exactly, lse = the
 // score, whose rounding depends on the order of the dot product's Dh terms.
 inline constexpr Floor kAttentionFloor{4.0, Magnitude::kLargestOrOne, UlpFormat::kFloat32};
-// kernels::wide::attention (double arithmetic, rounded once to float32): the double arithmetic's
+// kernels::mixed::attention (double arithmetic, rounded once to float32): the double arithmetic's
 // own error, 2^-40 max(1, max |expected|), far below the float32 rounding it is held to.
-inline constexpr Floor kWideAttentionFloor{0x1p12, Magnitude::kLargestOrOne, UlpFormat::kFloat64};
+inline constexpr Floor kMixedAttentionFloor{0x1p12, Magnitude::kLargestOrOne, UlpFormat::kFloat64};
 
 // ---- layer kernels (kernels/layer.hpp) ------------------------------------------------------------
 // Measured on an H100 over 400 cases (100 with RapidCheck seed 14354007320307525075, 300 with

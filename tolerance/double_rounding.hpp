@@ -1,5 +1,5 @@
 #pragma once
-// The rule for kernels that compute in double (the mixed-precision path, kernels/wide.hpp), per
+// The rule for kernels that compute in double (the mixed-precision path, kernels/mixed.hpp), per
 // element: each value within `floor` (a bound of the double arithmetic's own error) of the double
 // reference, plus 2^-24 |reference| where the kernel rounds its output to float32 once;
 // non-finite values equal, NaN never passes.

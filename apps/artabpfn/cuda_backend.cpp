@@ -7,8 +7,8 @@
 #include <limits>
 
 #include "artabpfn/error.hpp"
-#include "engine/inference_context.hpp"
-#include "kernels/device_info.hpp"
+#include "engine/session.hpp"
+#include "kernels/device.hpp"
 #include "progress.hpp"
 
 namespace artabpfn::cli {
@@ -59,21 +59,21 @@ void check_float32_range(const TaskTensors& tasks, const std::string& source) {
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
                    const std::string& precision) {
   const engine::DeviceModel model(weights);
-  engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  engine::SessionOptions options{engine::parse_attention_mode(attention), 0, {}};
   options.precision = engine::parse_precision(precision);
   options.progress = terminal_progress("density", "steps");  // the reencode baseline's steps
-  engine::InferenceContext context(model, options);
-  return to_table(context.evaluate_joint_density(tasks), tasks);
+  engine::Session session(model, options);
+  return to_table(session.evaluate_joint_density(tasks), tasks);
 }
 
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
                    const std::string& attention, const std::string& precision) {
   const engine::DeviceModel model(weights);
-  engine::ContextOptions options{engine::parse_attention_mode(attention), 0, {}};
+  engine::SessionOptions options{engine::parse_attention_mode(attention), 0, {}};
   options.precision = engine::parse_precision(precision);
   options.progress = terminal_progress("sample", "steps");  // AR steps over all chunks; empty unless a terminal
-  engine::InferenceContext context(model, options);
-  return to_table(context.sample_sequence(tasks, samples, seed), tasks);
+  engine::Session session(model, options);
+  return to_table(session.sample_sequence(tasks, samples, seed), tasks);
 }
 
 }  // namespace artabpfn::cli

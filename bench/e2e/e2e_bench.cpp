@@ -31,7 +31,7 @@
 #include "bench/e2e/cost_model.hpp"
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 #include "engine/profiling.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
@@ -368,13 +368,13 @@ class Bench {
       return rec;
     }
     try {
-      engine::InferenceContext context(model_, {mode, 0, [&rec](const std::string& m) { rec["notices"].push_back(m); }});
+      engine::Session session(model_, {mode, 0, [&rec](const std::string& m) { rec["notices"].push_back(m); }});
       const TaskTensors task = bench::random_task(nc, nt, sample ? 0 : b, sample ? 1 : 2);
       const auto call = [&] {
         if (sample)
-          context.sample_sequence(task, b, 7);
+          session.sample_sequence(task, b, 7);
         else
-          context.evaluate_joint_density(task);
+          session.evaluate_joint_density(task);
       };
       std::vector<double> event_ms, host_ms;
       const std::size_t live_before = bench::live_device_bytes();

@@ -3,11 +3,11 @@
 // Each point: device-event median over --replays replays of the same step after 5 warm-up
 // replays, launched eagerly (one launch per kernel) and as the context's CUDA graph replay,
 // for fused and split attention, with the layers as one launch of thread block clusters
-// (ContextOptions::decode_layers kClusters, "cluster"; the default, kAuto, takes it from 32 samples
+// (SessionOptions::decode_layers kClusters, "cluster"; the default, kAuto, takes it from 32 samples
 // up to one wave of clusters, with up to 18 more samples on per-layer launches beside the wave;
 // the "clustered" column: samples on the cluster step), as per-layer launches
 // with each LayerNorm and the K/V append in the launch of the product before it
-// (ContextOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches
+// (SessionOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches
 // ("plain"). First checks that graph replay of the default path and eager launches of the plain
 // path give bitwise the same samples and densities.
 #include <CLI/CLI.hpp>
@@ -18,7 +18,7 @@
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 #include "engine/profiling.hpp"
 #include "kernels/decode.hpp"
 
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   app.add_option("--batches", batches, "sample counts B");
   app.add_option("--modes", modes, "attention modes (fused, split)");
   app.add_flag("--no-check", no_check, "skip the graph-vs-eager sample_sequence check");
-  app.add_flag("--default-only", default_only, "time only the default path (ContextOptions' defaults)");
+  app.add_flag("--default-only", default_only, "time only the default path (SessionOptions' defaults)");
   CLI11_PARSE(app, argc, argv);
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     engine::DecodeLayers layers;
   };
   const auto options = [](engine::AttentionMode mode, bool graphs, const Variant& v) {
-    engine::ContextOptions o{mode, 0, [](const std::string&) {}, graphs, v.fuse_epilogues};
+    engine::SessionOptions o{mode, 0, [](const std::string&) {}, graphs, v.fuse_epilogues};
     o.decode_layers = v.layers;
     return o;
   };
@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
   // launches of separate LayerNorm and append kernels agree bit for bit.
   for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
     if (no_check) break;
-    engine::InferenceContext graph(model, options(mode, true, cluster));
-    engine::InferenceContext eager(model, options(mode, false, plain));
+    engine::Session graph(model, options(mode, true, cluster));
+    engine::Session eager(model, options(mode, false, plain));
     const bool same = same_bits(graph.sample_sequence(task, 256, 11), eager.sample_sequence(task, 256, 11));
     const bool same_density = same_bits(graph.evaluate_joint_density(density_task), eager.evaluate_joint_density(density_task));
     fmt::print("B 256 {}: sample_sequence graph+cluster vs eager+plain bitwise {}; density {}\n",
@@ -100,9 +100,9 @@ int main(int argc, char** argv) {
         // Over 2048 rows the LayerNorms and the append fall back to separate launches: the "fused"
         // row then has as many nodes as the "plain" one.
         if (default_only != (variant == &automatic) || (variant == &cluster && !clusters)) continue;
-        const engine::ContextOptions o = options(mode, true, v);
+        const engine::SessionOptions o = options(mode, true, v);
         const engine::StepTiming t = engine::time_decode_step(model, o, task, b, step, replays);
-        const engine::DecodePlan plan = engine::InferenceContext(model, o).decode_plan(task, b);
+        const engine::DecodePlan plan = engine::Session(model, o).decode_plan(task, b);
         fmt::print("{:>6} {:>7} {:>8} {:>11.1f} {:>11.1f} {:>7} {:>9}\n", b, engine::attention_mode_name(mode), v.name,
                    t.eager_us, t.graph_us, t.graph_nodes, plan.clustered);
         std::fflush(stdout);

@@ -1,6 +1,6 @@
 // End-to-end engine calls on the paper configuration (weights from a file, random task values):
 // sample_sequence and evaluate_joint_density, one factor at a time around B 256, Nc 256, Nt 64;
-// the density also in mixed precision (ContextOptions::precision, row mode "mixed").
+// the density also in mixed precision (SessionOptions::precision, row mode "mixed").
 // Each point: median of --repeats synchronised calls after one warm-up call. A call includes
 // uploading the task, the prefill and copying results back; the per-step figure divides the
 // sampling call by Nt, so it is an upper bound of one decode step's time.
@@ -14,7 +14,7 @@
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 
 namespace {
 
@@ -57,25 +57,25 @@ int main(int argc, char** argv) {
     for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit, engine::AttentionMode::kReencode}) {
       // The reencode baseline is quadratic in Nt: timed once, and only up to B 256.
       if (mode == engine::AttentionMode::kReencode && p.b > 256) continue;
-      engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}});
+      engine::Session session(model, {mode, 0, [](const std::string&) {}});
       const TaskTensors sampling = bench::random_task(p.nc, p.nt, 1, 1);
       const int reps = p.b >= 65536 || mode == engine::AttentionMode::kReencode ? 1 : repeats;
-      const double sample_ms = median_ms(reps, [&] { context.sample_sequence(sampling, p.b, 7); });
+      const double sample_ms = median_ms(reps, [&] { session.sample_sequence(sampling, p.b, 7); });
       fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14.4f}\n", "sample", p.b, p.nc, p.nt,
                  engine::attention_mode_name(mode), sample_ms, sample_ms / double(p.nt));
       if (p.b >= 65536) continue;
       const TaskTensors density = bench::random_task(p.nc, p.nt, p.b, 2);
-      const double density_ms = median_ms(reps, [&] { context.evaluate_joint_density(density); });
+      const double density_ms = median_ms(reps, [&] { session.evaluate_joint_density(density); });
       fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt,
                  engine::attention_mode_name(mode), density_ms, "-");
     }
   for (const Point& p : points) {
     if (p.b >= 65536) continue;
-    engine::ContextOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
+    engine::SessionOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
     options.precision = engine::Precision::kMixed;
-    engine::InferenceContext context(model, options);
+    engine::Session session(model, options);
     const TaskTensors density = bench::random_task(p.nc, p.nt, p.b, 2);
-    const double density_ms = median_ms(repeats, [&] { context.evaluate_joint_density(density); });
+    const double density_ms = median_ms(repeats, [&] { session.evaluate_joint_density(density); });
     fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12.3f} {:>14}\n", "density", p.b, p.nc, p.nt, "mixed", density_ms, "-");
   }
   return 0;

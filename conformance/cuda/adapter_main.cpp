@@ -1,5 +1,5 @@
 // conformance_cuda_adapter VECTORS RESULTS: the CUDA kernels (kernels/attention.hpp,
-// kernels/layer.hpp) and the engine's jobs (engine/inference_context.hpp) run on every
+// kernels/layer.hpp) and the engine's jobs (engine/session.hpp) run on every
 // conformance case of a contract they expose:
 //   attention contracts and merge_states   the kernels, one launch per case (the padded
 //                                          [T, H, Nc_max, Dh] context repacked into the kernels'
@@ -8,7 +8,7 @@
 //                                          mixture_sample (the kernel draws its own Philox stream,
 //                                          so the 'given' sampler cases are skipped)
 //   teacher_forcing_density, forced_ar_density, sample_sequence
-//                                          InferenceContext (ARTABPFN_CONFORMANCE_ATTENTION=split
+//                                          Session (ARTABPFN_CONFORMANCE_ATTENTION=split
 //                                          or fused, default fused)
 // prefill_kv and buffer_kv_append are not exposed by the engine: skipped. The per-contract code
 // is cuda_implementation.cpp (artabpfn_conformance_cuda, also run by `artabpfn verify`).

@@ -1,5 +1,5 @@
 // The CUDA kernels (kernels/attention.hpp, kernels/layer.hpp) and the engine's jobs
-// (engine/inference_context.hpp) on every conformance case of a contract they expose:
+// (engine/session.hpp) on every conformance case of a contract they expose:
 //   attention contracts and merge_states   the kernels, one launch per case (the padded
 //                                          [T, H, Nc_max, Dh] context repacked into the kernels'
 //                                          per-task [H, Nc_t, Dh] blocks)
@@ -7,7 +7,7 @@
 //                                          mixture_sample (the kernel draws its own Philox stream,
 //                                          so the 'given' sampler cases are skipped)
 //   teacher_forcing_density, forced_ar_density, sample_sequence
-//                                          InferenceContext (ARTABPFN_CONFORMANCE_ATTENTION=split
+//                                          Session (ARTABPFN_CONFORMANCE_ATTENTION=split
 //                                          or fused, default fused)
 // prefill_kv and buffer_kv_append are not exposed by the engine: skipped.
 // Shared by conformance_cuda_adapter(_mutants) and `artabpfn verify`.
@@ -21,7 +21,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/task_tensors.hpp"
 #include "engine/device_model.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/head.hpp"
@@ -152,8 +152,8 @@ TaskTensors task_tensors(const CaseInput& in, bool with_y) {
   return validate_task_tensors(std::move(t), in.spec.file);
 }
 
-engine::ContextOptions engine_options() {
-  engine::ContextOptions options;
+engine::SessionOptions engine_options() {
+  engine::SessionOptions options;
   const char* mode = std::getenv("ARTABPFN_CONFORMANCE_ATTENTION");
   if (mode && *mode) options.attention = engine::parse_attention_mode(mode);
   options.notices = [](const std::string&) {};
@@ -203,17 +203,17 @@ Implementation cuda_implementation() {
   for (const char* c : {"teacher_forcing_density", "forced_ar_density"})
     impl[c] = [](const CaseInput& in) {
       const engine::DeviceModel model(*in.weights);
-      engine::InferenceContext context(model, engine_options());
+      engine::Session session(model, engine_options());
       const TaskTensors t = task_tensors(in, true);
-      const HostTensor<float> logpdf = in.spec.contract == "teacher_forcing_density" ? context.evaluate_joint_density(t)
-                                                                                    : context.forced_ar_density(t);
+      const HostTensor<float> logpdf = in.spec.contract == "teacher_forcing_density" ? session.evaluate_joint_density(t)
+                                                                                    : session.forced_ar_density(t);
       return ResultFile{{"logpdf", float_tensor(logpdf.shape, logpdf.data)}};
     };
   impl["sample_sequence"] = [](const CaseInput& in) {
     const engine::DeviceModel model(*in.weights);
-    engine::InferenceContext context(model, engine_options());
+    engine::Session session(model, engine_options());
     const TaskTensors t = task_tensors(in, false);
-    const HostTensor<float> s = context.sample_sequence(t, in.scalar("samples"), std::uint64_t(in.scalar("seed")));
+    const HostTensor<float> s = session.sample_sequence(t, in.scalar("samples"), std::uint64_t(in.scalar("seed")));
     return ResultFile{{"samples", float_tensor(s.shape, s.data)}};
   };
   return impl;

@@ -71,19 +71,19 @@ TEST(AttentionEdgeCases, EmptyContextTeacherForcingTargetZeroSeesNothing) {
   }
 }
 
-// kernels::wide::attention on both of its paths: blocks whose 8 rows share (b, h) stage the keys in
+// kernels::mixed::attention on both of its paths: blocks whose 8 rows share (b, h) stage the keys in
 // shared memory (teacher forcing, Lq 2 x 9 = 18), the others read them per warp (decode, Lq 2);
 // odd and vector head dims, empty and ragged contexts, key counts off the 32-key steps; every
 // output the double reference rounded once.
-TEST(AttentionEdgeCases, WideAttentionBothPaths) {
+TEST(AttentionEdgeCases, MixedAttentionBothPaths) {
   ARTABPFN_REQUIRE_GPU();
   for (const int dh : {33, 64})
     for (const auto& nc : {std::vector<int>{0}, std::vector<int>{31, 65}}) {
       Shape tf = shape(3, 2, 18, dh, nc, 9, BufferMask::kTeacherForcing);
       Shape decode = shape(3, 2, 2, dh, nc, 33);
       if (nc.size() > 1) tf.task_of_sample = decode.task_of_sample = {1, 0, 1};
-      EXPECT_VERDICT(run_and_check_wide(random_inputs(tf, 11)));
-      EXPECT_VERDICT(run_and_check_wide(random_inputs(decode, 12)));
+      EXPECT_VERDICT(run_and_check_mixed(random_inputs(tf, 11)));
+      EXPECT_VERDICT(run_and_check_mixed(random_inputs(decode, 12)));
     }
 }
 

@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "artabpfn/random_stream.hpp"
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tests/support/gpu/gelu_harness.hpp"
 #include "tests/support/gpu/layer_norm_harness.hpp"
 #include "tests/support/gpu/layer_rule.hpp"
 #include "tests/support/gpu/linear_harness.hpp"
 #include "tests/support/gpu/mixture_harness.hpp"
-#include "tests/support/gpu/wide_harness.hpp"
+#include "tests/support/gpu/mixed_harness.hpp"
 #include "tests/support/gpu_available.hpp"
 #include "tolerance/bitwise.hpp"
 
@@ -113,28 +113,28 @@ TEST(LayerEdgeCases, ZeroRowsWriteNothing) {
   EXPECT_TRUE(gpu_mixture_params(mix).mean.empty());
   EXPECT_TRUE(gpu_mixture_log_density(mix, {}).empty());
   EXPECT_TRUE(gpu_mixture_sample(mix, 9, {}, {}, 0).y.empty());
-  for (const auto io : {WideIo::kDoubleToDouble, WideIo::kDoubleToFloat, WideIo::kFloatToDouble})
-    EXPECT_TRUE(gpu_wide_linear(random_linear(rng, 0, 17, 9, true, true, Epilogue::kGelu), io).empty());
-  EXPECT_TRUE(gpu_wide_layer_norm(make_layer_norm(rng, 0, 33, true), false).empty());
+  for (const auto io : {MixedIo::kDoubleToDouble, MixedIo::kDoubleToFloat, MixedIo::kFloatToDouble})
+    EXPECT_TRUE(gpu_mixed_linear(random_linear(rng, 0, 17, 9, true, true, Epilogue::kGelu), io).empty());
+  EXPECT_TRUE(gpu_mixed_layer_norm(make_layer_norm(rng, 0, 33, true), false).empty());
 }
 
 // The mixed-precision path's kernels refuse bad sizes with a message, and launch nothing.
-TEST(LayerEdgeCases, WideKernelsRefuseBadArguments) {
+TEST(LayerEdgeCases, MixedKernelsRefuseBadArguments) {
   ARTABPFN_REQUIRE_GPU();
-  namespace wide = artabpfn::kernels::wide;
+  namespace mixed = artabpfn::kernels::mixed;
   using artabpfn::kernels::BufferKV;
   using artabpfn::kernels::BufferMask;
   using artabpfn::kernels::QueryBlock;
   const auto negative_rows = [] {
-    wide::linear<double, double>(nullptr, nullptr, nullptr, nullptr, nullptr, -1, 4, 4, Epilogue::kNone, nullptr);
+    mixed::linear<double, double>(nullptr, nullptr, nullptr, nullptr, nullptr, -1, 4, 4, Epilogue::kNone, nullptr);
   };
   EXPECT_THROW(negative_rows(), std::invalid_argument);
-  EXPECT_THROW(wide::layer_norm(nullptr, nullptr, nullptr, nullptr, nullptr, 4, 0, nullptr), std::invalid_argument);
+  EXPECT_THROW(mixed::layer_norm(nullptr, nullptr, nullptr, nullptr, nullptr, 4, 0, nullptr), std::invalid_argument);
   const QueryBlock q{nullptr, 1, 1, 3, 8};  // teacher forcing needs Lq = 2 x buffer length
   const BufferKV buffer{nullptr, nullptr, 2, 2, BufferMask::kTeacherForcing};
-  EXPECT_THROW(wide::attention(q, {}, buffer, {nullptr, nullptr}, nullptr), std::invalid_argument);
+  EXPECT_THROW(mixed::attention(q, {}, buffer, {nullptr, nullptr}, nullptr), std::invalid_argument);
   const QueryBlock wide_head{nullptr, 1, 1, 1, 257};
-  EXPECT_THROW(wide::attention(wide_head, {}, {}, {nullptr, nullptr}, nullptr), std::invalid_argument);
+  EXPECT_THROW(mixed::attention(wide_head, {}, {}, {nullptr, nullptr}, nullptr), std::invalid_argument);
 }
 
 TEST(LayerEdgeCases, OneRow) {

@@ -1,6 +1,6 @@
 #pragma once
 // The attention kernels' argument checks (kernels/attention.hpp), shared by the row-tiled kernels
-// and the mixed-precision path's wide::attention. Each throws std::invalid_argument as
+// and the mixed-precision path's mixed::attention. Each throws std::invalid_argument as
 // "<what>: <problem>".
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 #pragma once
 // How many of a sample's buffer rows query row i sees (kernels/attention.hpp, "Buffer
-// visibility"), shared by the row-tiled kernels and the mixed-precision path's wide::attention.
+// visibility"), shared by the row-tiled kernels and the mixed-precision path's mixed::attention.
 
 namespace artabpfn::kernels::detail {
 

@@ -4,8 +4,8 @@
 // the warps' states of a row, and the final normalisation and LSE. Every float32 attention path
 // uses it: the row-tiled kernels (row_tile_attention.cu: shared-context, buffer and fused) and the
 // cluster decode step's attention (kernels/decode/cluster_layers.cu), which must round exactly as
-// they do. (The mixed-precision path's wide::attention computes in double, a block of 32 keys at
-// a time: kernels/wide/attention.cu has its own update.)
+// they do. (The mixed-precision path's mixed::attention computes in double, a block of 32 keys at
+// a time: kernels/mixed/attention.cu has its own update.)
 #include <cuda_runtime.h>
 
 #include <cmath>

@@ -1,5 +1,5 @@
 #pragma once
-// Device helpers shared by the layer kernels (and the mixed-precision path's, kernels/wide/): the
+// Device helpers shared by the layer kernels (and the mixed-precision path's, kernels/mixed/): the
 // exact GELU, warp sums, the LayerNorm input, the mixture components' formulas, and grid sizing
 // (x dimension only, 64-bit rows).
 #include <cuda_runtime.h>

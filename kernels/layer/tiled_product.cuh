@@ -1,6 +1,6 @@
 #pragma once
 // The k-tiled product kernel shared by kernels::linear (kernels/layer/linear.cu: a float32 FMA
-// chain per k-tile, the chains added in double) and kernels::wide::linear (kernels/wide/linear.cu:
+// chain per k-tile, the chains added in double) and kernels::mixed::linear (kernels/mixed/linear.cu:
 // one double fma a term). What is shared: the staging, the tiles and the epilogue's loop; the Sum
 // policy says how a k-tile is summed and how an output is finished:
 //   In, Out, Residual            element types of x, y and the residual

@@ -162,7 +162,7 @@ void embed_rows(const EmbeddingWeights& weights, const EmbeddingJob& job, std::i
   detail::launch(embed_kernel<float>, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
 }
 
-void embed_rows(const EmbeddingWeights& weights, const WideEmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
+void embed_rows(const EmbeddingWeights& weights, const MixedEmbeddingJob& job, std::int64_t rows, cudaStream_t stream) {
   if (rows <= 0) return;
   detail::launch(embed_kernel<double>, blocks_for(rows * weights.d_model), kThreads, 0, stream, weights, job, rows);
 }

@@ -111,15 +111,15 @@ GPU_PROPERTY(FusedTeacherForcingMatchesReference, "fused_attention (teacher forc
   require_ok(run_and_check(Kernel::kFused, random_inputs(draw_shape(BufferMask::kTeacherForcing), draw_seed())));
 })
 
-GPU_PROPERTY(WideDecodeIsDoubleRoundedOnce, "wide::attention (decode) = double reference rounded to float32", [] {
-  require_ok(run_and_check_wide(random_inputs(draw_shape(BufferMask::kDecode), draw_seed())));
+GPU_PROPERTY(MixedDecodeIsDoubleRoundedOnce, "mixed::attention (decode) = double reference rounded to float32", [] {
+  require_ok(run_and_check_mixed(random_inputs(draw_shape(BufferMask::kDecode), draw_seed())));
 })
 
-GPU_PROPERTY(WideTeacherForcingIsDoubleRoundedOnce,
-             "wide::attention (teacher forcing, empty contexts and odd head dims included) = double rounded once", [] {
+GPU_PROPERTY(MixedTeacherForcingIsDoubleRoundedOnce,
+             "mixed::attention (teacher forcing, empty contexts and odd head dims included) = double rounded once", [] {
   Shape s = draw_shape(BufferMask::kTeacherForcing, 1, 16, kNonPowerOfTwoHeadDims);
   if (*rc::gen::arbitrary<bool>()) for (int& nc : s.context_len) nc = 0;
-  require_ok(run_and_check_wide(random_inputs(s, draw_seed())));
+  require_ok(run_and_check_mixed(random_inputs(s, draw_seed())));
 })
 
 GPU_PROPERTY(EmptyContext, "Nc = 0 for every task: context part (0, -inf), fused = buffer part", [] {

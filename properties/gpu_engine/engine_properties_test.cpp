@@ -10,11 +10,11 @@
 //     reference mixture at that step (given the engine's earlier values), to float32 rounding; a component pick may differ
 //     only where its uniform lies within rounding of a cumulative boundary (counted, printed);
 //   - sampling is bitwise reproducible: across runs, sample counts, chunkings and threads;
-//   - mixed precision (ContextOptions::precision): teacher-forcing densities equal to the double
+//   - mixed precision (SessionOptions::precision): teacher-forcing densities equal to the double
 //     reference with the mixed path's float32 roundings (inputs, q, k, v, attention output,
 //     mixture rows, the result) and nothing else rounded, to the result's float32 rounding;
 //     bitwise the same in chunks; the decode jobs refuse it;
-//   - the cluster decode step (ContextOptions::decode_layers) is bitwise the per-layer step.
+//   - the cluster decode step (SessionOptions::decode_layers) is bitwise the per-layer step.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "artabpfn/error.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 #include "kernels/decode.hpp"
 #include "kernels/device_buffer.hpp"
 #include "reference/reference.hpp"
@@ -148,7 +148,7 @@ rc::Gen<SmallCase> engine_case() {
   return rc::gen::suchThat(small_case(), [](const SmallCase& c) { return c.config.d_model >= 8; });
 }
 
-engine::ContextOptions quiet(engine::AttentionMode mode, std::size_t budget = 0) {
+engine::SessionOptions quiet(engine::AttentionMode mode, std::size_t budget = 0) {
   return {mode, budget, [](const std::string&) {}};
 }
 
@@ -164,9 +164,9 @@ TEST(EngineProperties, DensitiesMatchReferenceForBothAttentionModes) {
     double baseline = 0;
     for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit,
                              engine::AttentionMode::kReencode}) {
-      engine::InferenceContext context(model, quiet(mode));
-      const HostTensor<float> tf = context.evaluate_joint_density(b.tensors);
-      const HostTensor<float> ar = context.forced_ar_density(b.tensors);
+      engine::Session session(model, quiet(mode));
+      const HostTensor<float> tf = session.evaluate_joint_density(b.tensors);
+      const HostTensor<float> ar = session.forced_ar_density(b.tensors);
       const Errors e_tf = density_errors(tf, b, [](const auto& p, const auto& task, const auto& y) {
         return teacher_forcing_rows(p, task, y);
       });
@@ -241,10 +241,10 @@ TEST(EngineProperties, MixedPrecisionDensitiesMatchTheirEmulationAndChunkBitwise
     const SmallCase c = *engine_case();
     const Batch b = random_batch(c, *rc::gen::inRange(1, 4), *rc::gen::inRange(1, 3));
     const engine::DeviceModel model(b.weights);
-    engine::ContextOptions options = quiet(engine::AttentionMode::kFused);
+    engine::SessionOptions options = quiet(engine::AttentionMode::kFused);
     options.precision = engine::Precision::kMixed;
-    engine::InferenceContext context(model, options);
-    const HostTensor<float> tf = context.evaluate_joint_density(b.tensors);
+    engine::Session session(model, options);
+    const HostTensor<float> tf = session.evaluate_joint_density(b.tensors);
     const Errors e = density_errors(tf, b, [](const auto& p, const auto& task, const auto& y) {
       return teacher_forcing_rows(p, task, y);
     });
@@ -266,10 +266,10 @@ TEST(EngineProperties, MixedPrecisionDensitiesMatchTheirEmulationAndChunkBitwise
       }
     // A budget of about one sequence: one chunk per value set and task, the same bits.
     options.memory_budget_bytes = 1;
-    engine::InferenceContext chunked(model, options);
+    engine::Session chunked(model, options);
     RC_ASSERT(same_bits(chunked.evaluate_joint_density(b.tensors), tf));
-    RC_ASSERT_THROWS_AS(context.sample_sequence(b.tensors, 2, 1), InputError);
-    RC_ASSERT_THROWS_AS(context.forced_ar_density(b.tensors), InputError);
+    RC_ASSERT_THROWS_AS(session.sample_sequence(b.tensors, 2, 1), InputError);
+    RC_ASSERT_THROWS_AS(session.forced_ar_density(b.tensors), InputError);
   }));
   // Printed, not asserted: on models this small the float32 error is a maximum over a handful of
   // targets (see tolerance::kEngineFactor); on the fixtures the mixed path is ~1/15 of it
@@ -288,8 +288,8 @@ TEST(EngineProperties, SamplesFollowTheReferenceSamplerStepByStep) {
     const engine::DeviceModel model(b.weights);
     const auto mode = *rc::gen::element(engine::AttentionMode::kFused, engine::AttentionMode::kSplit,
                                         engine::AttentionMode::kReencode);
-    engine::InferenceContext context(model, quiet(mode));
-    const HostTensor<float> got = context.sample_sequence(b.tensors, samples, seed);
+    engine::Session session(model, quiet(mode));
+    const HostTensor<float> got = session.sample_sequence(b.tensors, samples, seed);
     const auto p = reference::ModelParams<double>::from_weights(b.weights);
     const auto task_inputs = reference::split_tasks(b.tensors);
     for (int i = 0; i < tasks; ++i) {
@@ -334,7 +334,7 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   config.num_components = 5;
   const Batch b = random_batch(SmallCase{config, 99, 17, 9, 2}, 3, 1);
   const engine::DeviceModel model(b.weights);
-  engine::InferenceContext a(model, quiet(engine::AttentionMode::kFused));
+  engine::Session a(model, quiet(engine::AttentionMode::kFused));
   const HostTensor<float> reference_run = a.sample_sequence(b.tensors, 40, 5);
   EXPECT_TRUE(same_bits(a.sample_sequence(b.tensors, 40, 5), reference_run)) << "same inputs twice";
   // Fewer samples: the first 25 of each task are the same values.
@@ -347,7 +347,7 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
                   0);
   // A tiny memory budget forces many chunks.
   std::vector<std::string> notices;
-  engine::InferenceContext chunked(
+  engine::Session chunked(
       model, {engine::AttentionMode::kFused, 200000, [&](const std::string& m) { notices.push_back(m); }});
   EXPECT_TRUE(same_bits(chunked.sample_sequence(b.tensors, 40, 5), reference_run)) << "chunked";
   ASSERT_EQ(notices.size(), 1u);
@@ -357,14 +357,14 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   std::vector<std::thread> threads;
   for (int i = 0; i < 2; ++i)
     threads.emplace_back([&, i] {
-      engine::InferenceContext own(model, quiet(engine::AttentionMode::kFused));
+      engine::Session own(model, quiet(engine::AttentionMode::kFused));
       results[std::size_t(i)] = own.sample_sequence(b.tensors, 40, 5);
     });
   for (auto& t : threads) t.join();
   for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
 }
 
-// ContextOptions::fuse_epilogues (the default: each LayerNorm and the decode step's K/V append in
+// SessionOptions::fuse_epilogues (the default: each LayerNorm and the decode step's K/V append in
 // the launch of the product before it) changes no bit of samples or densities against separate
 // launches, with graphs and without.
 TEST(EngineProperties, FusedEpiloguesChangeNoBit) {
@@ -376,8 +376,8 @@ TEST(EngineProperties, FusedEpiloguesChangeNoBit) {
     const auto mode = *rc::gen::element(engine::AttentionMode::kFused, engine::AttentionMode::kSplit);
     const bool graphs = *rc::gen::arbitrary<bool>();
     const auto quiet_with = [](std::string) {};
-    engine::InferenceContext fused(model, {mode, 0, quiet_with, graphs, true});
-    engine::InferenceContext plain(model, {mode, 0, quiet_with, graphs, false});
+    engine::Session fused(model, {mode, 0, quiet_with, graphs, true});
+    engine::Session plain(model, {mode, 0, quiet_with, graphs, false});
     const int samples = *rc::gen::inRange(1, 40);
     RC_ASSERT(same_bits(fused.sample_sequence(b.tensors, samples, 3), plain.sample_sequence(b.tensors, samples, 3)));
     RC_ASSERT(same_bits(fused.evaluate_joint_density(b.tensors), plain.evaluate_joint_density(b.tensors)));
@@ -396,7 +396,7 @@ ModelConfig cluster_shape(int layers, int buffer_size, int components) {
   return config;
 }
 
-// ContextOptions::decode_layers: the cluster step (a decode step's layers in one launch of
+// SessionOptions::decode_layers: the cluster step (a decode step's layers in one launch of
 // kernels/decode.hpp where the model has the paper's shape; kClusters, and the default kAuto)
 // changes no bit of samples or forced AR densities against the per-layer launches: models of that
 // shape with random weights, 1-3 layers, contexts of 0 to 300 rows (over 256: the kernel's further
@@ -422,11 +422,11 @@ TEST(DecodeProperties, ClusterStepChangesNoBit) {
     const Batch b = random_batch(c, tasks, 1);
     const engine::DeviceModel model(b.weights);
     const bool graphs = *rc::gen::arbitrary<bool>();
-    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    engine::SessionOptions on = quiet(engine::AttentionMode::kFused), off = on;
     on.decode_graphs = off.decode_graphs = graphs;
     on.decode_layers = *rc::gen::element(engine::DecodeLayers::kClusters, engine::DecodeLayers::kAuto);
     off.decode_layers = engine::DecodeLayers::kPerLayer;
-    engine::InferenceContext cluster(model, on), layered(model, off);
+    engine::Session cluster(model, on), layered(model, off);
     const int samples = *rc::gen::inRange(1, 301);
     clustered += cluster.decode_plan(b.tensors, samples).clustered > 0 ? 1 : 0;
     RC_ASSERT(same_bits(cluster.sample_sequence(b.tensors, samples, 11), layered.sample_sequence(b.tensors, samples, 11)));
@@ -454,10 +454,10 @@ TEST(DecodeProperties, ClusterStepFixedCases) {
     SCOPED_TRACE(::testing::Message() << "Nc " << k.nc << ", " << k.samples << " samples");
     const Batch b = random_batch(SmallCase{config, 41, k.nc, 3, 2}, 1, 1);
     const engine::DeviceModel model(b.weights);
-    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    engine::SessionOptions on = quiet(engine::AttentionMode::kFused), off = on;
     on.decode_layers = engine::DecodeLayers::kClusters;
     off.decode_layers = engine::DecodeLayers::kPerLayer;
-    engine::InferenceContext cluster(model, on), layered(model, off);
+    engine::Session cluster(model, on), layered(model, off);
     EXPECT_TRUE(same_bits(cluster.sample_sequence(b.tensors, k.samples, 5), layered.sample_sequence(b.tensors, k.samples, 5)));
     EXPECT_TRUE(same_bits(cluster.forced_ar_density(b.tensors), layered.forced_ar_density(b.tensors)));
   }
@@ -486,10 +486,10 @@ TEST(DecodeProperties, ClusterStepWithLayeredBesideChangesNoBit) {
     SCOPED_TRACE(::testing::Message() << k.tasks << " tasks of " << k.per_task << (k.graphs ? ", graphs" : ", eager"));
     const Batch b = random_batch(SmallCase{config, 43, 40, 3, 2}, k.tasks, static_cast<int>(k.per_task));
     const engine::DeviceModel model(b.weights);
-    engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+    engine::SessionOptions on = quiet(engine::AttentionMode::kFused), off = on;
     on.decode_graphs = off.decode_graphs = k.graphs;
     off.decode_layers = engine::DecodeLayers::kPerLayer;
-    engine::InferenceContext automatic(model, on), layered(model, off);
+    engine::Session automatic(model, on), layered(model, off);
     const engine::DecodePlan plan = automatic.decode_plan(b.tensors, k.per_task);
     EXPECT_EQ(plan.clustered, one_wave);
     EXPECT_EQ(layered.decode_plan(b.tensors, k.per_task).clustered, 0);
@@ -505,9 +505,9 @@ TEST(DecodeProperties, ClusterStepWithLayeredBesideChangesNoBit) {
   const std::int64_t resident = kernels::cluster_decode_resident_clusters(), per_task = 8 * (resident + 1);
   const Batch b = random_batch(SmallCase{config, 47, 40, 3, 2}, 2, static_cast<int>(per_task));
   const engine::DeviceModel model(b.weights);
-  engine::ContextOptions on = quiet(engine::AttentionMode::kFused), off = on;
+  engine::SessionOptions on = quiet(engine::AttentionMode::kFused), off = on;
   off.decode_layers = engine::DecodeLayers::kPerLayer;
-  engine::InferenceContext automatic(model, on), layered(model, off);
+  engine::Session automatic(model, on), layered(model, off);
   const engine::DecodePlan plan = automatic.decode_plan(b.tensors, per_task);
   EXPECT_GE(plan.clustered, kernels::kClusterDecodeHalvesOf8 * resident);
   EXPECT_TRUE(same_bits(automatic.sample_sequence(b.tensors, per_task, 5), layered.sample_sequence(b.tensors, per_task, 5)));
@@ -634,7 +634,7 @@ TEST(DecodeProperties, ClusterStepRefusesMixedTasksOnTheDevice) {
   }
 }
 
-// ContextOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes
+// SessionOptions::progress: counts AR steps over every chunk, ends at (total, total), never goes
 // back, and changes no result.
 TEST(EngineProperties, ProgressCountsStepsOverChunksAndChangesNoResult) {
   ARTABPFN_REQUIRE_GPU();
@@ -651,11 +651,11 @@ TEST(EngineProperties, ProgressCountsStepsOverChunksAndChangesNoResult) {
     SCOPED_TRACE(engine::attention_mode_name(mode));
     // 30 kB: the fused path's ~2.4 kB per sequence gives chunks of 12 of the 60 sequences, the
     // reencode baseline's ~18 kB chunks of 1.
-    engine::InferenceContext plain(model, quiet(mode, 30000));
+    engine::Session plain(model, quiet(mode, 30000));
     std::vector<std::pair<std::int64_t, std::int64_t>> calls;
-    engine::ContextOptions options = quiet(mode, 30000);
+    engine::SessionOptions options = quiet(mode, 30000);
     options.progress = [&](std::int64_t done, std::int64_t total) { calls.emplace_back(done, total); };
-    engine::InferenceContext reporting(model, options);
+    engine::Session reporting(model, options);
     EXPECT_TRUE(same_bits(reporting.sample_sequence(b.tensors, 30, 9), plain.sample_sequence(b.tensors, 30, 9)));
     ASSERT_FALSE(calls.empty());
     const std::int64_t total = calls.back().second;

@@ -27,7 +27,7 @@
 #include "tests/support/gpu/layer_rule.hpp"
 #include "tests/support/gpu/linear_harness.hpp"
 #include "tests/support/gpu/mixture_harness.hpp"
-#include "tests/support/gpu/wide_harness.hpp"
+#include "tests/support/gpu/mixed_harness.hpp"
 #include "tests/support/gpu_available.hpp"
 #include "tolerance/bitwise.hpp"
 #include "tolerance/double_rounding.hpp"
@@ -66,21 +66,21 @@ TEST(LayerProperties, LinearMatchesDoubleReference) {
   tolerance::RatioLog::global().print("linear");
 }
 
-// kernels::wide::linear (the mixed-precision path) in each of its input/output types: the double
-// reference to double rounding (wide_linear_floor), plus the rounding to float32 of a float output.
-TEST(LayerProperties, WideLinearIsDoubleArithmetic) {
+// kernels::mixed::linear (the mixed-precision path) in each of its input/output types: the double
+// reference to double rounding (mixed_linear_floor), plus the rounding to float32 of a float output.
+TEST(LayerProperties, MixedLinearIsDoubleArithmetic) {
   ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("wide::linear vs double reference", [] {
+  EXPECT_TRUE(rc::check("mixed::linear vs double reference", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 160);
     const int in = *rc::gen::inRange(1, 300);
     const int out = *rc::gen::inRange(1, 200);
     const Epilogue act = any_epilogue();
-    const auto io = *rc::gen::element(WideIo::kDoubleToDouble, WideIo::kDoubleToFloat, WideIo::kFloatToDouble);
+    const auto io = *rc::gen::element(MixedIo::kDoubleToDouble, MixedIo::kDoubleToFloat, MixedIo::kFloatToDouble);
     Rng rng(any_seed());
     const LinearCase c = random_linear(rng, rows, in, out, *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(), act);
     std::string where;
     const bool ok = tolerance::within_double_rounding(
-        flat_double(reference_linear<double>(c)), gpu_wide_linear(c, io), wide_linear_floor(c), io == WideIo::kDoubleToFloat,
+        flat_double(reference_linear<double>(c)), gpu_mixed_linear(c, io), mixed_linear_floor(c), io == MixedIo::kDoubleToFloat,
         where);
     RC_LOG() << where << "\n";
     RC_ASSERT(ok);
@@ -313,11 +313,11 @@ TEST(LayerProperties, LayerNormMatchesDoubleReference) {
   tolerance::RatioLog::global().print("layer_norm");
 }
 
-// kernels::wide::layer_norm: the double reference to double rounding (wide_layer_norm_floor), in
+// kernels::mixed::layer_norm: the double reference to double rounding (mixed_layer_norm_floor), in
 // place or not, on rows with offsets up to 1e2 and spreads down to 1e-2.
-TEST(LayerProperties, WideLayerNormIsDoubleArithmetic) {
+TEST(LayerProperties, MixedLayerNormIsDoubleArithmetic) {
   ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("wide::layer_norm vs double reference", [] {
+  EXPECT_TRUE(rc::check("mixed::layer_norm vs double reference", [] {
     const auto rows = *rc::gen::inRange<std::int64_t>(0, 100);
     const int width = *rc::gen::inRange(1, 600);
     Rng rng(any_seed());
@@ -326,8 +326,8 @@ TEST(LayerProperties, WideLayerNormIsDoubleArithmetic) {
     const LayerNormCase c = random_layer_norm(rng, rows, width, *rc::gen::arbitrary<bool>(), offset, spread);
     std::string where;
     const bool ok = tolerance::within_double_rounding(flat_double(reference_layer_norm<double>(c)),
-                                                              gpu_wide_layer_norm(c, *rc::gen::arbitrary<bool>()),
-                                                              wide_layer_norm_floor(c), false, where);
+                                                              gpu_mixed_layer_norm(c, *rc::gen::arbitrary<bool>()),
+                                                              mixed_layer_norm_floor(c), false, where);
     RC_LOG() << where << "\n";
     RC_ASSERT(ok);
   }));

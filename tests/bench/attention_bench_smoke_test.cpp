@@ -28,7 +28,7 @@ struct BenchRun {
 };
 
 BenchRun run_bench(const std::string& environment, const fs::path& binary, const std::string& arguments) {
-  const artabpfn::testing::TempDir dir;
+  const artabpfn::test_support::TempDir dir;
   std::ostringstream command;
   command << environment << " '" << binary.string() << "' " << arguments << " --json '" << (dir / "out.json").string()
           << "' > '" << (dir / "log").string() << "' 2>&1";
@@ -48,7 +48,7 @@ void expect_stamp(const json& j) {
   EXPECT_FALSE(j.at("date").get<std::string>().empty());
 }
 
-TEST(AttentionBenchSmoke, ValidatesEveryKernelAtEveryHeadDimClassAndInstance) {
+TEST(BenchTests, AttentionSmokeValidatesEveryKernelAtEveryHeadDimClassAndInstance) {
   ARTABPFN_REQUIRE_GPU();
   const BenchRun r = run_bench("", ARTABPFN_ATTENTION_BENCH_PATH, "--validate-only");
   ASSERT_EQ(r.exit_status, 0) << r.log;
@@ -78,7 +78,7 @@ TEST(AttentionBenchSmoke, ValidatesEveryKernelAtEveryHeadDimClassAndInstance) {
   }
 }
 
-TEST(AttentionBenchSmoke, APlantedKernelFaultStopsItBeforeTiming) {
+TEST(BenchTests, AttentionSmokeAPlantedKernelFaultStopsItBeforeTiming) {
   ARTABPFN_REQUIRE_GPU();
   const fs::path mutants = ARTABPFN_ATTENTION_BENCH_MUTANTS_PATH;
   if (mutants.empty()) GTEST_SKIP() << "attention_bench_mutants not built (ARTABPFN_CUDA_MUTATIONS=OFF)";

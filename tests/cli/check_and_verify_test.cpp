@@ -15,7 +15,7 @@
 #include "tests/support/temp_dir.hpp"
 #include "verify/verify.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -37,7 +37,7 @@ struct OneCase {
   }
 };
 
-TEST(CliCheck, AMissingResultsFolderIsAPathErrorAndAnUnknownContractListsTheValidOnes) {
+TEST(CliTests, CheckAMissingResultsFolderIsAPathErrorAndAnUnknownContractListsTheValidOnes) {
   const OneCase c;
   const CommandResult missing = run_cli("check " + c.vectors.string() + " --results " + (c.dir / "nope").string());
   EXPECT_EQ(missing.status, 2) << missing.output;
@@ -51,7 +51,7 @@ TEST(CliCheck, AMissingResultsFolderIsAPathErrorAndAnUnknownContractListsTheVali
   EXPECT_THAT(contract.output, HasSubstr("sample_sequence"));
 }
 
-TEST(CliCheck, ANanResultShowsAsNanAndNamesTheElement) {
+TEST(CliTests, CheckANanResultShowsAsNanAndNamesTheElement) {
   const OneCase c;
   const conformance::Index index = conformance::read_index(c.vectors / "index.json");
   const conformance::CaseSpec& spec = *index.find(c.name);
@@ -71,7 +71,7 @@ TEST(CliCheck, ANanResultShowsAsNanAndNamesTheElement) {
   EXPECT_THAT(r.output, HasSubstr(output + ": 1 non-finite mismatches"));
 }
 
-TEST(VerifyTable, TheWorstElementIsShownWithItsOwnErrorAndTolerance) {
+TEST(CliTests, VerifyTableTheWorstElementIsShownWithItsOwnErrorAndTolerance) {
   // Two cases of one contract: the largest error has a loose tolerance, the worst ratio a tight one.
   conformance::Index index;
   conformance::CheckReport report;
@@ -127,7 +127,7 @@ std::filesystem::path tests_tree_with_a_gpu_executable(const std::filesystem::pa
   return root;
 }
 
-TEST(VerifyCli, TheNoGpuReasonIsPrintedOnce) {
+TEST(CliTests, VerifyTheNoGpuReasonIsPrintedOnce) {
   const TempDir dir;
   const std::filesystem::path tests = tests_tree_with_a_gpu_executable(dir / "tests");
   const CommandResult r = run_cli("verify --quick --max-success 2 --tests-dir " + tests.string(),
@@ -145,4 +145,4 @@ TEST(VerifyCli, TheNoGpuReasonIsPrintedOnce) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

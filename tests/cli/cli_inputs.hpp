@@ -9,10 +9,10 @@
 #include "artabpfn/safetensors.hpp"
 #include "artabpfn/task_tensors.hpp"
 #include "artabpfn/weights_loader.hpp"
-#include "conformance/vectors.hpp"
+#include "artabpfn/random_weights.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 inline std::string peer(const std::string& file) { return (fixtures_dir() / "peer" / file).string(); }
 
@@ -25,7 +25,7 @@ inline std::string write_text(const std::filesystem::path& path, const std::stri
 // L 4, K 3), with weights drawn by the conformance vectors' generator.
 inline std::string tiny_weights(const std::filesystem::path& path, std::uint64_t seed = 1) {
   const ModelConfig config{.d_model = 8, .n_heads = 2, .n_layers = 1, .d_ff = 8, .buffer_size = 4, .num_components = 3};
-  save_weights(conformance::random_weights(config, seed), path);
+  save_weights(random_weights(config, seed), path);
   return path.string();
 }
 
@@ -76,4 +76,4 @@ inline std::string csv_rows(const HostTensor<double>& x, const HostTensor<double
   return text;
 }
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -12,7 +12,7 @@
 #include <iterator>
 #include <string>
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 
 // The whole of a text file ("" if it cannot be read).
 inline std::string read_text(const std::filesystem::path& path) {
@@ -61,4 +61,4 @@ inline std::string build_dir() {
 }
 #endif
 
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -17,7 +17,7 @@
 #include "tests/cli/cli_inputs.hpp"
 #include "tests/cli/cli_run.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 CommandResult run(const std::string& arguments) { return run_cli(arguments); }
@@ -38,7 +38,7 @@ std::vector<std::vector<double>> read_csv_values(const std::string& path) {
   return rows;
 }
 
-TEST(Cli, DensityCsvMatchesPeerAndSafetensorsOutput) {
+TEST(CliTests, DensityCsvMatchesPeerAndSafetensorsOutput) {
   const TempDir dir;
   const std::string csv = (dir.path() / "d.csv").string(), st = (dir.path() / "d.safetensors").string();
   // The double reference (the default cuda backend is float32 where a GPU exists).
@@ -58,7 +58,7 @@ TEST(Cli, DensityCsvMatchesPeerAndSafetensorsOutput) {
     }
 }
 
-TEST(Cli, SamplingIsReproducibleForASeed) {
+TEST(CliTests, SamplingIsReproducibleForASeed) {
   const TempDir dir;
   const std::string args = "sample --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " +
                            peer("paper_io.safetensors") + " --samples 3 --seed 7 --out ";
@@ -69,7 +69,7 @@ TEST(Cli, SamplingIsReproducibleForASeed) {
   EXPECT_EQ(a.size(), 4u * 3u);
 }
 
-TEST(Cli, ReplayReproducesARecordedRunAndDetectsChangedInputs) {
+TEST(CliTests, ReplayReproducesARecordedRunAndDetectsChangedInputs) {
   const TempDir dir;
   const std::string inputs = (dir.path() / "inputs.safetensors").string();
   std::filesystem::copy_file(peer("paper_io.safetensors"), inputs);
@@ -91,7 +91,7 @@ TEST(Cli, ReplayReproducesARecordedRunAndDetectsChangedInputs) {
   EXPECT_NE(changed.output.find("changed since the run"), std::string::npos) << changed.output;
 }
 
-TEST(Cli, ReplayReportsADifferentOutput) {
+TEST(CliTests, ReplayReportsADifferentOutput) {
   const TempDir dir;
   const std::string out = (dir.path() / "d.csv").string();
   ASSERT_EQ(run("density --backend reference --weights " + peer("paper_weights.safetensors") + " --inputs " +
@@ -113,7 +113,7 @@ TEST(Cli, ReplayReportsADifferentOutput) {
   EXPECT_NE(r.output.find("DIFFERENT"), std::string::npos) << r.output;
 }
 
-TEST(Cli, NanInputIsRejectedWithAMessage) {
+TEST(CliTests, NanInputIsRejectedWithAMessage) {
   const TempDir dir;
   const std::string bad = (dir.path() / "nan.safetensors").string();
   safetensors::Writer w;
@@ -128,7 +128,7 @@ TEST(Cli, NanInputIsRejectedWithAMessage) {
   EXPECT_NE(r.output.find("NaN"), std::string::npos) << r.output;
 }
 
-TEST(Cli, ShapeMismatchMissingFileAndUnknownOptionFail) {
+TEST(CliTests, ShapeMismatchMissingFileAndUnknownOptionFail) {
   const TempDir dir;
   const std::string bad = (dir.path() / "shape.safetensors").string();
   safetensors::Writer w;
@@ -144,4 +144,4 @@ TEST(Cli, ShapeMismatchMissingFileAndUnknownOptionFail) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -10,7 +10,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -26,7 +26,7 @@ std::string parse_error(const std::string& text) {
   return {};
 }
 
-TEST(CsvTable, FirstLineIsAHeaderOnlyWhenNoCellIsANumber) {
+TEST(IoTests, CsvTableFirstLineIsAHeaderOnlyWhenNoCellIsANumber) {
   const CsvTable with_header = parse_csv_table("x0, x1 ,y\n1,2,3\n", "t.csv");
   EXPECT_EQ(with_header.header, (std::vector<std::string>{"x0", "x1", "y"}));
   EXPECT_EQ(with_header.rows, 1);
@@ -40,13 +40,13 @@ TEST(CsvTable, FirstLineIsAHeaderOnlyWhenNoCellIsANumber) {
   EXPECT_THAT(parse_error("1,2,1e400\n"), HasSubstr("t.csv:1:3: '1e400' is beyond the range of a double"));
 }
 
-TEST(CsvTable, PlusSignsSpacesCrlfAndBlankLinesAreAccepted) {
+TEST(IoTests, CsvTablePlusSignsSpacesCrlfAndBlankLinesAreAccepted) {
   const CsvTable t = parse_csv_table("+1 ,\t-2.5e-1, +.5\r\n\n   \n3,4,5e-400\n", "t.csv");
   EXPECT_EQ(t.rows, 2);
   EXPECT_EQ(t.values, (std::vector<double>{1, -0.25, 0.5, 3, 4, 0}));  // 5e-400 rounds to 0
 }
 
-TEST(CsvTable, EveryBadCellIsLocatedByLineAndColumn) {
+TEST(IoTests, CsvTableEveryBadCellIsLocatedByLineAndColumn) {
   const std::string what = parse_error("x,y\n1,nan\n2,\n3,4,5\ninf,abc\n");
   EXPECT_THAT(what, HasSubstr("5 bad cell(s) or line(s)"));
   EXPECT_THAT(what, HasSubstr("t.csv:2:2: 'nan' is not finite"));
@@ -59,7 +59,7 @@ TEST(CsvTable, EveryBadCellIsLocatedByLineAndColumn) {
   EXPECT_THAT(parse_error(many), HasSubstr("and 15 more"));
 }
 
-TEST(CsvTask, EmptyContextIsSaidAndTargetFormatsFollowTheJob) {
+TEST(IoTests, CsvTaskEmptyContextIsSaidAndTargetFormatsFollowTheJob) {
   std::vector<std::string> notices;
   const NoticeSink sink = [&](const std::string& line) { notices.push_back(line); };
   const CsvTable empty = parse_csv_table("x0,x1,y\n", "c.csv");
@@ -96,7 +96,7 @@ struct PaperCsv {
   }
 };
 
-TEST(CliCsv, DensityFromCsvEqualsTheSameDataInSafetensorsBitwise) {
+TEST(CliTests, CsvDensityFromCsvEqualsTheSameDataInSafetensorsBitwise) {
   const PaperCsv f;
   for (const std::string ext : {".csv", ".safetensors"}) {
     const std::string from_csv = (f.dir / ("csv" + ext)).string(), from_st = (f.dir / ("st" + ext)).string();
@@ -110,7 +110,7 @@ TEST(CliCsv, DensityFromCsvEqualsTheSameDataInSafetensorsBitwise) {
   }
 }
 
-TEST(CliCsv, SampleFromCsvEqualsTheSameDataInSafetensorsBitwise) {
+TEST(CliTests, CsvSampleFromCsvEqualsTheSameDataInSafetensorsBitwise) {
   const PaperCsv f;
   const std::string job = "sample --backend reference --samples 3 --seed 5 --weights " + f.weights;
   const std::string from_csv = (f.dir / "csv.csv").string(), from_st = (f.dir / "st.csv").string();
@@ -120,7 +120,7 @@ TEST(CliCsv, SampleFromCsvEqualsTheSameDataInSafetensorsBitwise) {
   EXPECT_EQ(read_text(from_csv), read_text(from_st));
 }
 
-TEST(CliCsv, TargetsInTheOtherJobsFormatAreExplained) {
+TEST(CliTests, CsvTargetsInTheOtherJobsFormatAreExplained) {
   const PaperCsv f;
   const CommandResult density = run_cli("density --backend reference --weights " + f.weights + " --context " + f.context +
                                         " --targets " + f.sample_targets);
@@ -132,7 +132,7 @@ TEST(CliCsv, TargetsInTheOtherJobsFormatAreExplained) {
   EXPECT_THAT(sample.output, HasSubstr("x_0..x_{F-1} (features only)"));
 }
 
-TEST(CliCsv, BadCellsAreReportedByFileLineAndColumnAndNoRowIsDropped) {
+TEST(CliTests, CsvBadCellsAreReportedByFileLineAndColumnAndNoRowIsDropped) {
   const PaperCsv f;
   const std::string job = "density --backend reference --weights " + f.weights + " --targets " + f.density_targets;
   const std::string nan = write_text(f.dir / "nan.csv", "x0,x1,y\n1,2,3\n4,nan,6\n");
@@ -147,7 +147,7 @@ TEST(CliCsv, BadCellsAreReportedByFileLineAndColumnAndNoRowIsDropped) {
   EXPECT_THAT(one_line.output, HasSubstr(huge + ":1:3"));
 }
 
-TEST(CliCsv, EmptyContextIsSaidAndPlusSignsAreNumbers) {
+TEST(CliTests, CsvEmptyContextIsSaidAndPlusSignsAreNumbers) {
   const PaperCsv f;
   const std::string header_only = write_text(f.dir / "empty.csv", "x0,x1,y\n");
   const std::string targets = write_text(f.dir / "plus.csv", "+0.5,-1,+2\n1,+1,0\n");
@@ -159,4 +159,4 @@ TEST(CliCsv, EmptyContextIsSaidAndPlusSignsAreNumbers) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -21,12 +21,12 @@
 #include "tests/support/peer_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using nlohmann::json;
 
-TEST(GpuVerify, QuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
+TEST(CliTests, GpuVerifyQuickReportChecksTheCudaImplementationAndRunsGpuProperties) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   const CommandResult r = run_cli("verify --quick --implementation cuda --tests-dir " + build_dir() +
@@ -106,7 +106,7 @@ void check_replay(const std::string& job, const std::filesystem::path& out, cons
 // `artabpfn demo` with a GPU: the CUDA engine, no fallback notice, and every task's per-target
 // gap to the peer's float64 densities within the parity criterion of gpu_parity_tests (2x the
 // plain float32 reference's largest error on this fixture, 1.525e-4 measured on the H100).
-TEST(GpuDemo, RunsOnTheCudaEngineWithinTheParityBound) {
+TEST(CliTests, GpuDemoRunsOnTheCudaEngineWithinTheParityBound) {
   ARTABPFN_REQUIRE_GPU();
   const CommandResult r = run_cli("demo");
   std::cout << r.output;
@@ -132,25 +132,25 @@ TEST(GpuDemo, RunsOnTheCudaEngineWithinTheParityBound) {
   EXPECT_EQ(rows, 4) << r.output;
 }
 
-TEST(GpuReplay, CudaSamplesReplayBitForBitAndATamperedOutputIsReported) {
+TEST(CliTests, GpuReplayCudaSamplesReplayBitForBitAndATamperedOutputIsReported) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   check_replay("sample --samples 16 --seed 11", dir.path() / "samples.csv");
 }
 
-TEST(GpuReplay, CudaDensitiesReplayBitForBitAndATamperedOutputIsReported) {
+TEST(CliTests, GpuReplayCudaDensitiesReplayBitForBitAndATamperedOutputIsReported) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   check_replay("density --attention split", dir.path() / "density.csv");
 }
 
-TEST(GpuReplay, MixedPrecisionDensitiesReplayBitForBit) {
+TEST(CliTests, GpuReplayMixedPrecisionDensitiesReplayBitForBit) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   check_replay("density --precision mixed", dir.path() / "density.csv", "mixed");
 }
 
-TEST(GpuCli, SampleRefusesMixedPrecisionWithAClearError) {
+TEST(CliTests, GpuSampleRefusesMixedPrecisionWithAClearError) {
   ARTABPFN_REQUIRE_GPU();
   const CommandResult r = run_cli("sample --samples 2 --seed 1 --precision mixed --weights " +
                                   peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors"));
@@ -159,7 +159,7 @@ TEST(GpuCli, SampleRefusesMixedPrecisionWithAClearError) {
 }
 
 // The engine computes in float32: a used input beyond its range is refused before the run.
-TEST(GpuCli, InputsBeyondFloat32AreRefused) {
+TEST(CliTests, GpuInputsBeyondFloat32AreRefused) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   TaskTensors t = paper_task0();
@@ -172,7 +172,7 @@ TEST(GpuCli, InputsBeyondFloat32AreRefused) {
 
 // A value far outside the mixture but within float32: a density of -inf or a finite one, never
 // NaN (or, should the float32 arithmetic overflow, exit status 2 and nothing written).
-TEST(GpuCli, AFarValueNeverGivesNan) {
+TEST(CliTests, GpuAFarValueNeverGivesNan) {
   ARTABPFN_REQUIRE_GPU();
   const TempDir dir;
   for (const double y : {1e20, 1e30, 3e38}) {
@@ -194,4 +194,4 @@ TEST(GpuCli, AFarValueNeverGivesNan) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -14,7 +14,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 namespace gen = rc::gen;
@@ -146,7 +146,7 @@ bool output_free_of_nan(const std::filesystem::path& out) {
   return true;
 }
 
-RC_GTEST_PROP(InputLayer, ExitsZeroWithoutNanOrTwoWithAMessage, ()) {
+RC_GTEST_PROP(CliProperties, InputLayerExitsZeroWithoutNanOrTwoWithAMessage, ()) {
   static const TempDir model_dir;
   static const std::string weights = tiny_weights(model_dir / "w.safetensors");
   const TempDir dir;
@@ -189,4 +189,4 @@ RC_GTEST_PROP(InputLayer, ExitsZeroWithoutNanOrTwoWithAMessage, ()) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -34,7 +34,7 @@ struct TinyJob {
   }
 };
 
-TEST(CliOutputs, AnOutputThatIsAnInputIsRefused) {
+TEST(CliTests, OutputsAnOutputThatIsAnInputIsRefused) {
   const TinyJob job;
   const std::string before = sha256_file_hex(job.inputs);
   for (const std::string& out : {job.inputs, (job.dir / "." / "in.safetensors").string(), job.weights}) {
@@ -45,7 +45,7 @@ TEST(CliOutputs, AnOutputThatIsAnInputIsRefused) {
   EXPECT_EQ(sha256_file_hex(job.inputs), before);
 }
 
-TEST(CliOutputs, UnknownExtensionsAreRefusedAndNothingIsWritten) {
+TEST(CliTests, OutputsUnknownExtensionsAreRefusedAndNothingIsWritten) {
   const TinyJob job;
   const auto before = files_in(job.dir.path());
   for (const std::string name : {"out.txt", "out", "out.CSV.bak"}) {
@@ -56,7 +56,7 @@ TEST(CliOutputs, UnknownExtensionsAreRefusedAndNothingIsWritten) {
   EXPECT_EQ(files_in(job.dir.path()), before);
 }
 
-TEST(CliOutputs, WriteErrorsAreReported) {
+TEST(CliTests, OutputsWriteErrorsAreReported) {
   const TinyJob job;
   const CommandResult full = run_cli_with_stdout(job.density(""), "/dev/full");
   EXPECT_EQ(full.status, 2) << full.output;
@@ -66,7 +66,7 @@ TEST(CliOutputs, WriteErrorsAreReported) {
   EXPECT_THAT(folder.output, HasSubstr("cannot create a file in"));
 }
 
-TEST(CliOutputs, AFailedRunLeavesTheOldOutputAndNoTemporaryFile) {
+TEST(CliTests, OutputsAFailedRunLeavesTheOldOutputAndNoTemporaryFile) {
   const TinyJob job;
   const std::string out = write_text(job.dir / "d.csv", "the previous output\n");
   const auto before = files_in(job.dir.path());
@@ -87,7 +87,7 @@ TEST(CliOutputs, AFailedRunLeavesTheOldOutputAndNoTemporaryFile) {
   EXPECT_TRUE(std::filesystem::exists(out + ".manifest.json"));
 }
 
-TEST(CliOutputs, ReportFoldersThatCannotBeWrittenFailAtOnce) {
+TEST(CliTests, OutputsReportFoldersThatCannotBeWrittenFailAtOnce) {
   const TempDir dir;
   const std::string file = write_text(dir / "a-file", "x");
   const CommandResult vectors = run_cli("vectors --quick --out " + file);
@@ -103,7 +103,7 @@ TEST(CliOutputs, ReportFoldersThatCannotBeWrittenFailAtOnce) {
   EXPECT_THAT(check.output, HasSubstr("is a file, not a folder"));
 }
 
-TEST(CliOutputs, ResultsThatCannotFitInMemoryAreRefusedWithWhatTheyNeed) {
+TEST(CliTests, OutputsResultsThatCannotFitInMemoryAreRefusedWithWhatTheyNeed) {
   const CommandResult r = run_cli("sample --backend reference --samples 4294967295 --seed 1 --weights " +
                                   peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors"));
   EXPECT_EQ(r.status, 2) << r.output;
@@ -113,4 +113,4 @@ TEST(CliOutputs, ResultsThatCannotFitInMemoryAreRefusedWithWhatTheyNeed) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

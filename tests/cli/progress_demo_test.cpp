@@ -6,16 +6,16 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
-TEST(Progress, FormatsCountPercentAndEstimate) {
+TEST(CliTests, ProgressFormatsCountPercentAndEstimate) {
   EXPECT_EQ(cli::format_progress("sample", "tasks", 0, 8, 0.0), "sample: 0/8 tasks (0%), 0.0 s");
   EXPECT_EQ(cli::format_progress("sample", "tasks", 2, 8, 3.0), "sample: 2/8 tasks (25%), 3.0 s, about 9 s left");
   EXPECT_EQ(cli::format_progress("density", "tasks", 4, 4, 1.25), "density: 4/4 tasks (100%), 1.2 s");
 }
 
-TEST(Progress, NothingWhenStderrIsNotATerminal) {
+TEST(CliTests, ProgressNothingWhenStderrIsNotATerminal) {
   // ctest and popen give the process a pipe: no sink, and the jobs print no progress line.
   EXPECT_FALSE(cli::terminal_progress("density", "tasks") && !isatty(STDERR_FILENO));
   const std::string peer = (fixtures_dir() / "peer").string();
@@ -27,7 +27,7 @@ TEST(Progress, NothingWhenStderrIsNotATerminal) {
   EXPECT_NE(r.output.find("density: 4 task(s), backend reference"), std::string::npos) << r.output;
 }
 
-TEST(Demo, FallsBackToTheReferenceWithOneNoticeWithoutAGpu) {
+TEST(CliTests, DemoFallsBackToTheReferenceWithOneNoticeWithoutAGpu) {
   // No visible CUDA device (also on a GPU machine): the double reference runs, with the notice.
   const CommandResult r = run_cli("demo", "CUDA_VISIBLE_DEVICES=");
   ASSERT_EQ(r.status, 0) << r.output;
@@ -46,4 +46,4 @@ TEST(Demo, FallsBackToTheReferenceWithOneNoticeWithoutAGpu) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -13,7 +13,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -32,7 +32,7 @@ struct Recorded {
   }
 };
 
-TEST(CliReplay, AnUntouchedOutputReplaysIdentically) {
+TEST(CliTests, ReplayAnUntouchedOutputReplaysIdentically) {
   for (const std::string name : {"s.csv", "s.safetensors"}) {
     const Recorded run(name);
     const CommandResult r = run_cli("replay " + run.manifest);
@@ -41,7 +41,7 @@ TEST(CliReplay, AnUntouchedOutputReplaysIdentically) {
   }
 }
 
-TEST(CliReplay, AnEditedCsvOutputIsDifferentAndTheValueIsNamed) {
+TEST(CliTests, ReplayAnEditedCsvOutputIsDifferentAndTheValueIsNamed) {
   const Recorded run("s.csv");
   std::string text = read_text(run.out);
   // Line 2 is "0,0,<y_0>,<y_1>,...": y_1 of task 0, sample 0 becomes 12345.
@@ -56,7 +56,7 @@ TEST(CliReplay, AnEditedCsvOutputIsDifferentAndTheValueIsNamed) {
   EXPECT_THAT(r.output, HasSubstr("first at task 0, sample 0, target 1"));
 }
 
-TEST(CliReplay, AMissingOutputIsDifferent) {
+TEST(CliTests, ReplayAMissingOutputIsDifferent) {
   const Recorded run("s.csv");
   std::filesystem::remove(run.out);
   const CommandResult r = run_cli("replay " + run.manifest);
@@ -64,7 +64,7 @@ TEST(CliReplay, AMissingOutputIsDifferent) {
   EXPECT_THAT(r.output, HasSubstr("DIFFERENT: the recorded output '" + run.out + "' is missing"));
 }
 
-TEST(CliReplay, ASafetensorsOutputIsComparedValueByValue) {
+TEST(CliTests, ReplayASafetensorsOutputIsComparedValueByValue) {
   const Recorded run("d.safetensors", "density");
   // Change one value, and record the changed file's checksum: only the rerun can tell.
   safetensors::File file = safetensors::File::read(run.out);
@@ -84,7 +84,7 @@ TEST(CliReplay, ASafetensorsOutputIsComparedValueByValue) {
   EXPECT_THAT(r.output, HasSubstr("first at task 0, set 0, target 5"));
 }
 
-TEST(CliReplay, TheRecordedOutputPathIsUsedWhateverTheManifestIsCalled) {
+TEST(CliTests, ReplayTheRecordedOutputPathIsUsedWhateverTheManifestIsCalled) {
   const Recorded run("s.csv");
   const std::string renamed = (run.dir / "t1.json").string(), rerun = (run.dir / "t1.csv").string();
   std::filesystem::rename(run.manifest, renamed);
@@ -101,4 +101,4 @@ TEST(CliReplay, TheRecordedOutputPathIsUsedWhateverTheManifestIsCalled) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

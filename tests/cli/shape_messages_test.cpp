@@ -8,7 +8,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -34,7 +34,7 @@ TaskTensors batch() {  // 4 tasks, Nc 37, Nt 45, F 2
   return t;
 }
 
-TEST(ShapeMessages, EachNamesTheTensorAndItsShapeInTheFile) {
+TEST(CliTests, ShapeMessagesEachNamesTheTensorAndItsShapeInTheFile) {
   TaskTensors one_context = batch();
   one_context.x_context = zeros({37, 2});
   EXPECT_THAT(validation_error(one_context),
@@ -62,7 +62,7 @@ TEST(ShapeMessages, EachNamesTheTensorAndItsShapeInTheFile) {
   EXPECT_THAT(validation_error(single_rows), HasSubstr("tensor 'y_context' has shape [36] with 36 context rows, but x_context [37, 2] has 37"));
 }
 
-TEST(ShapeMessages, TheCommandLineReportsThemWithTheFile) {
+TEST(CliTests, ShapeMessagesTheCommandLineReportsThemWithTheFile) {
   const TempDir dir;
   TaskTensors t = batch();
   t.x_context = zeros({37, 2});
@@ -73,7 +73,7 @@ TEST(ShapeMessages, TheCommandLineReportsThemWithTheFile) {
   EXPECT_THAT(r.output, HasSubstr(inputs + ": tensor 'x_context' has shape [37, 2]"));
 }
 
-TEST(ShapeMessages, InputsWithoutATargetRowAreSaidToHaveNothingToDo) {
+TEST(CliTests, ShapeMessagesInputsWithoutATargetRowAreSaidToHaveNothingToDo) {
   const TempDir dir;
   TaskTensors t = paper_task0();
   t.x_target = zeros({0, 2});
@@ -85,4 +85,4 @@ TEST(ShapeMessages, InputsWithoutATargetRowAreSaidToHaveNothingToDo) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -15,7 +15,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -29,7 +29,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 
 const std::string kNoGpu = "CUDA_VISIBLE_DEVICES=";  // no visible device, also on a GPU machine
 
-TEST(CliNotice, TheNoGpuNoticeComesOnceAndOnlyAfterArgumentErrors) {
+TEST(CliTests, NoticeTheNoGpuNoticeComesOnceAndOnlyAfterArgumentErrors) {
   const TempDir dir;
   const std::string job = "density --weights " + peer("paper_weights.safetensors") + " --inputs ";
   const CommandResult ok = run_cli(job + peer("paper_io.safetensors"), kNoGpu);
@@ -47,7 +47,7 @@ TEST(CliNotice, TheNoGpuNoticeComesOnceAndOnlyAfterArgumentErrors) {
 }
 
 #if ARTABPFN_CLI_HAS_ENGINE
-TEST(CliNotice, AMachineWithoutADriverIsSaidToHaveNone) {
+TEST(CliTests, NoticeAMachineWithoutADriverIsSaidToHaveNone) {
   if (std::filesystem::exists("/proc/driver/nvidia/version")) GTEST_SKIP() << "this machine has an NVIDIA driver";
   const CommandResult r = run_cli("density --weights " + peer("paper_weights.safetensors") + " --inputs " +
                                   peer("paper_io.safetensors"));
@@ -57,7 +57,7 @@ TEST(CliNotice, AMachineWithoutADriverIsSaidToHaveNone) {
 }
 #endif
 
-TEST(CliDemo, FixturesMayNameTheFixturesFolderOrItsPeerFolder) {
+TEST(CliTests, DemoFixturesFixturesMayNameTheFixturesFolderOrItsPeerFolder) {
   for (const std::string& folder : {fixtures_dir().string(), (fixtures_dir() / "peer").string()}) {
     const CommandResult r = run_cli("demo --fixtures " + folder, kNoGpu);
     EXPECT_EQ(r.status, 0) << folder << "\n" << r.output;
@@ -68,7 +68,7 @@ TEST(CliDemo, FixturesMayNameTheFixturesFolderOrItsPeerFolder) {
   EXPECT_THAT(missing.output, HasSubstr("no paper fixture (paper_weights.safetensors) in '/nonexistent-fixtures/peer'"));
 }
 
-TEST(CliHelp, TheMultiprecisionBackendWarnsAboutTime) {
+TEST(CliTests, HelpTheMultiprecisionBackendWarnsAboutTime) {
   for (const char* job : {"density", "sample"}) {
     const CommandResult r = run_cli(std::string(job) + " --help");
     EXPECT_THAT(r.output, HasSubstr("reference-mp: the CPU reference in 50-digit multiprecision, about"));
@@ -76,7 +76,7 @@ TEST(CliHelp, TheMultiprecisionBackendWarnsAboutTime) {
   }
 }
 
-TEST(Progress, ALongUnitShowsThatItIsRunning) {
+TEST(CliTests, ProgressALongUnitShowsThatItIsRunning) {
   std::FILE* terminal = std::tmpfile();
   {
     cli::UnitProgress progress("density", "tasks", 2, terminal, std::chrono::milliseconds(5));
@@ -97,7 +97,7 @@ TEST(Progress, ALongUnitShowsThatItIsRunning) {
   EXPECT_EQ(text.back(), '\n');
 }
 
-TEST(PythonRunner, AMissingVectorsFolderOrABadAdapterIsOneLineAndExitTwo) {
+TEST(CliTests, PythonRunnerAMissingVectorsFolderOrABadAdapterIsOneLineAndExitTwo) {
   const std::string python = "PYTHONPATH=" ARTABPFN_SOURCE_DIR "/python PYTHONDONTWRITEBYTECODE=1 python3";
   if (run_shell(python + " -c 'import numpy, safetensors' 2>&1").status != 0)
     GTEST_SKIP() << "python3 cannot import numpy and safetensors";
@@ -126,4 +126,4 @@ TEST(PythonRunner, AMissingVectorsFolderOrABadAdapterIsOneLineAndExitTwo) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -9,7 +9,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -18,7 +18,7 @@ using ::testing::Not;
 const std::string kPaper =
     " --weights " + peer("paper_weights.safetensors") + " --inputs " + peer("paper_io.safetensors");
 
-TEST(CliUsage, ParserErrorsExitTwoWithTheParsersMessageAndAHint) {
+TEST(CliTests, UsageParserErrorsExitTwoWithTheParsersMessageAndAHint) {
   const struct {
     std::string arguments, message;
   } cases[] = {
@@ -39,7 +39,7 @@ TEST(CliUsage, ParserErrorsExitTwoWithTheParsersMessageAndAHint) {
   }
 }
 
-TEST(CliUsage, UnknownCommandsAndOptionsAreNamedWithTheNearestValidOne) {
+TEST(CliTests, UsageUnknownCommandsAndOptionsAreNamedWithTheNearestValidOne) {
   const CommandResult command = run_cli("dmeo");
   EXPECT_EQ(command.status, 2) << command.output;
   EXPECT_THAT(command.output, HasSubstr("unknown command 'dmeo' (did you mean 'demo'?)"));
@@ -54,7 +54,7 @@ TEST(CliUsage, UnknownCommandsAndOptionsAreNamedWithTheNearestValidOne) {
   EXPECT_THAT(far.output, Not(HasSubstr("did you mean")));
 }
 
-TEST(CliUsage, BareCommandListsTheCommandsAndVersionNamesCommitAndCuda) {
+TEST(CliTests, UsageBareCommandListsTheCommandsAndVersionNamesCommitAndCuda) {
   const CommandResult bare = run_cli("");
   EXPECT_EQ(bare.status, 2) << bare.output;
   for (const char* command : {"demo", "density", "sample", "vectors", "check", "replay", "verify"})
@@ -65,7 +65,7 @@ TEST(CliUsage, BareCommandListsTheCommandsAndVersionNamesCommitAndCuda) {
   EXPECT_THAT(version.output, ::testing::AnyOf(HasSubstr("CUDA runtime "), HasSubstr("built without CUDA")));
 }
 
-TEST(CliUsage, HelpShowsDefaultsAndReadableRanges) {
+TEST(CliTests, UsageHelpShowsDefaultsAndReadableRanges) {
   const CommandResult help = run_cli("sample --help");
   EXPECT_EQ(help.status, 0) << help.output;
   EXPECT_THAT(help.output, HasSubstr("integer in [1, 4294967295]"));
@@ -74,7 +74,7 @@ TEST(CliUsage, HelpShowsDefaultsAndReadableRanges) {
   EXPECT_THAT(help.output, Not(HasSubstr("1797693134862315")));  // no 300-digit bound
 }
 
-TEST(CliSeeds, AnythingButAnIntegerBelowTwoTo64IsRefused) {
+TEST(CliTests, SeedsAnythingButAnIntegerBelowTwoTo64IsRefused) {
   const TempDir dir;
   const std::string weights = tiny_weights(dir / "w.safetensors");
   const std::string sample = "sample --backend reference --samples 1 --weights " + weights + " --inputs " +
@@ -93,7 +93,7 @@ TEST(CliSeeds, AnythingButAnIntegerBelowTwoTo64IsRefused) {
   EXPECT_EQ(run_cli("verify --quick --seed -5").status, 2);
 }
 
-TEST(CliCombinations, OneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
+TEST(CliTests, CombinationsOneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
   // Refused before any work and before the no-GPU notice, wherever the job would run.
   for (const std::string refused : {"sample --samples 1 --seed 1 --precision mixed", "density --attention reencode --precision mixed",
                                     "density --backend reference --attention split",
@@ -112,4 +112,4 @@ TEST(CliCombinations, OneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

@@ -11,7 +11,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using nlohmann::json;
@@ -29,7 +29,7 @@ std::filesystem::path cpu_tests_tree(const std::filesystem::path& root) {
 
 constexpr const char* kCpuVerify = "verify --quick --implementation float32-cpu --max-success 3";
 
-TEST(VerifyCli, QuickCpuRunPrintsTablesAndWritesReportsWithSchema) {
+TEST(CliTests, VerifyQuickCpuRunPrintsTablesAndWritesReportsWithSchema) {
   const TempDir dir;
   const std::filesystem::path tests = cpu_tests_tree(dir.path() / "tests"), reports = dir.path() / "reports";
   const CommandResult r =
@@ -98,7 +98,7 @@ TEST(VerifyCli, QuickCpuRunPrintsTablesAndWritesReportsWithSchema) {
   EXPECT_EQ(junit.find("<failure"), std::string::npos) << junit;
 }
 
-TEST(VerifyCli, PlantedFaultFailsTheReportAndNamesTheContract) {
+TEST(CliTests, VerifyPlantedFaultFailsTheReportAndNamesTheContract) {
   const TempDir dir;
   const std::filesystem::path tests = cpu_tests_tree(dir.path() / "tests"), reports = dir.path() / "reports";
   const CommandResult r = run_cli(std::string(kCpuVerify) + " --tests-dir " + tests.string() + " --report-dir " +
@@ -121,7 +121,7 @@ TEST(VerifyCli, PlantedFaultFailsTheReportAndNamesTheContract) {
   EXPECT_NE(junit.find("<failure"), std::string::npos);
 }
 
-TEST(VerifyCli, MissingPropertyExecutablesAndBadOptionsFail) {
+TEST(CliTests, VerifyMissingPropertyExecutablesAndBadOptionsFail) {
   const TempDir dir;
   const CommandResult none = run_cli(std::string(kCpuVerify) + " --tests-dir " + (dir.path() / "empty").string());
   EXPECT_EQ(none.status, 1) << none.output;
@@ -136,7 +136,7 @@ TEST(VerifyCli, MissingPropertyExecutablesAndBadOptionsFail) {
 
 #if !ARTABPFN_CLI_HAS_ENGINE
 // Without a CUDA engine, auto falls back with one line; a GPU runner's ARTABPFN_EXPECT_GPU=1 fails.
-TEST(VerifyCli, WithoutAGpuSaysSoOrFailsWhenOneIsExpected) {
+TEST(CliTests, VerifyWithoutAGpuSaysSoOrFailsWhenOneIsExpected) {
   const TempDir dir;
   const std::filesystem::path tests = cpu_tests_tree(dir.path() / "tests");
   const CommandResult fallback = run_cli("verify --quick --max-success 2 --tests-dir " + tests.string());
@@ -152,4 +152,4 @@ TEST(VerifyCli, WithoutAGpuSaysSoOrFailsWhenOneIsExpected) {
 #endif
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

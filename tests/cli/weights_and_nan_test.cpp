@@ -14,7 +14,7 @@
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/temp_dir.hpp"
 
-namespace artabpfn::testing {
+namespace artabpfn::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -45,7 +45,7 @@ std::string load_error(const safetensors::File& file) {
   return {};
 }
 
-TEST(WeightsFinite, ANonFiniteValueInAnyTensorIsRefusedWithItsElement) {
+TEST(IoTests, WeightsFiniteANonFiniteValueInAnyTensorIsRefusedWithItsElement) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   // A tensor the model uses, one it loads but whose value never matters, and one it ignores.
   EXPECT_THAT(load_error(small_file({{"n_heads", "2"}}, [&](auto& t) { t.at("head.head.0.weight").data[5] = nan; })),
@@ -60,7 +60,7 @@ TEST(WeightsFinite, ANonFiniteValueInAnyTensorIsRefusedWithItsElement) {
               HasSubstr("tensor 'unused.scale' holds Inf at [1]"));
 }
 
-TEST(WeightsMetadata, AValueTheShapesContradictIsAnErrorNamingBothSides) {
+TEST(IoTests, WeightsMetadataAValueTheShapesContradictIsAnErrorNamingBothSides) {
   EXPECT_THAT(load_error(small_file({{"n_heads", "2"}, {"n_layers", "6"}})),
               HasSubstr("__metadata__ n_layers is '6', but the tensors hold layers backbone.layers.0..0: n_layers 1"));
   EXPECT_THAT(load_error(small_file({{"n_heads", "2"}, {"buffer_size", "16"}})),
@@ -72,7 +72,7 @@ TEST(WeightsMetadata, AValueTheShapesContradictIsAnErrorNamingBothSides) {
               HasSubstr("backbone.layers.0.ff.0.weight [3, 4]: d_ff 3"));
 }
 
-TEST(WeightsMetadata, InformationalKeysAreAcceptedAndUnknownOnesNoticed) {
+TEST(IoTests, WeightsMetadataInformationalKeysAreAcceptedAndUnknownOnesNoticed) {
   std::vector<std::string> notices;
   const LoadOptions options{std::nullopt, [&](const std::string& line) { notices.push_back(line); }};
   const std::map<std::string, std::string> agreeing = {{"n_heads", "2"}, {"d_model", "4"}, {"n_layers", "1"},
@@ -107,7 +107,7 @@ std::string edited_paper_weights(const std::filesystem::path& path, const std::s
   return path.string();
 }
 
-TEST(CliNan, WeightsWithANanExitTwo) {
+TEST(CliTests, NanWeightsWithANanExitTwo) {
   const TempDir dir;
   const std::string weights = edited_paper_weights(dir / "nan.safetensors", "backbone.layers.7.ff.2.bias",
                                                    std::numeric_limits<float>::quiet_NaN(), "", "");
@@ -116,7 +116,7 @@ TEST(CliNan, WeightsWithANanExitTwo) {
   EXPECT_THAT(r.output, HasSubstr("tensor 'backbone.layers.7.ff.2.bias' holds NaN at [3]"));
 }
 
-TEST(CliWeights, MetadataThatContradictsTheTensorsExitsTwo) {
+TEST(CliTests, WeightsMetadataThatContradictsTheTensorsExitsTwo) {
   const TempDir dir;
   const std::string weights = edited_paper_weights(dir / "six.safetensors", "", 0.0f, "n_layers", "6");
   const CommandResult r = run_cli("density --backend reference --weights " + weights + " --inputs " + peer("paper_io.safetensors"));
@@ -124,7 +124,7 @@ TEST(CliWeights, MetadataThatContradictsTheTensorsExitsTwo) {
   EXPECT_THAT(r.output, HasSubstr("__metadata__ n_layers is '6', but the tensors hold layers backbone.layers.0..11"));
 }
 
-TEST(CliNan, AValueFarOutsideTheMixtureHasLogDensityMinusInfinityNotNan) {
+TEST(CliTests, NanAValueFarOutsideTheMixtureHasLogDensityMinusInfinityNotNan) {
   const TempDir dir;
   for (const double y : {1e155, 1e300}) {
     TaskTensors t = paper_task0();
@@ -141,7 +141,7 @@ TEST(CliNan, AValueFarOutsideTheMixtureHasLogDensityMinusInfinityNotNan) {
   }
 }
 
-TEST(CliNan, SummariesOfHugeLogDensitiesAreShort) {
+TEST(CliTests, NanSummariesOfHugeLogDensitiesAreShort) {
   const TempDir dir;
   TaskTensors t = paper_task0();
   t.y_target->data[3] = 1e100;
@@ -157,4 +157,4 @@ TEST(CliNan, SummariesOfHugeLogDensitiesAreShort) {
 }
 
 }  // namespace
-}  // namespace artabpfn::testing
+}  // namespace artabpfn::test_support

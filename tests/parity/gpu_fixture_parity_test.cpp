@@ -4,7 +4,7 @@
 //     (reference<float>) on the same fixture;
 //   - forced AR densities against tf_logpdf within the same bound;
 //   - joint samples against the peer's samples in distribution;
-//   - mixed precision (ContextOptions::precision): teacher-forcing densities within the issue's
+//   - mixed precision (SessionOptions::precision): teacher-forcing densities within the issue's
 //     2e-5 nats of tf_logpdf.
 // The errors found are printed.
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <cstdio>
 
 #include "artabpfn/weights_loader.hpp"
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 #include "reference/reference.hpp"
 #include "tests/support/distribution_check.hpp"
 #include "tests/support/fixtures_dir.hpp"
@@ -45,9 +45,9 @@ TEST_P(EngineParity, EngineDensitiesWithinTwiceFloat32Error) {
   const tolerance::Bound bound{tolerance::kEngineFixtureFactor, plain_float32_tf_error(f), 0.0};
   const engine::DeviceModel model(f.weights);
   for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
-    engine::InferenceContext context(model, {mode, 0, [](const std::string&) {}});
-    const double tf = max_gap(context.evaluate_joint_density(f.task_tensors), f);
-    const double ar = max_gap(context.forced_ar_density(f.task_tensors), f);
+    engine::Session session(model, {mode, 0, [](const std::string&) {}});
+    const double tf = max_gap(session.evaluate_joint_density(f.task_tensors), f);
+    const double ar = max_gap(session.forced_ar_density(f.task_tensors), f);
     std::printf("[gpu parity %s, %s] max |engine - peer float64|: teacher forcing %.3e, forced AR %.3e; "
                 "plain float32 reference %.3e\n",
                 GetParam().c_str(), engine::attention_mode_name(mode).c_str(), tf, ar, bound.plain_error);
@@ -64,10 +64,10 @@ TEST_P(EngineParity, MixedPrecisionDensitiesWithinTheGoal) {
   ARTABPFN_REQUIRE_GPU();
   const PeerFixture f = load_peer_fixture(GetParam());
   const engine::DeviceModel model(f.weights);
-  engine::ContextOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
+  engine::SessionOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
   options.precision = engine::Precision::kMixed;
-  engine::InferenceContext context(model, options);
-  const double tf = max_gap(context.evaluate_joint_density(f.task_tensors), f);
+  engine::Session session(model, options);
+  const double tf = max_gap(session.evaluate_joint_density(f.task_tensors), f);
   std::printf("[gpu parity %s, mixed precision] max |engine - peer float64|: teacher forcing %.3e\n",
               GetParam().c_str(), tf);
   RecordProperty("tf_mixed", std::to_string(tf));
@@ -88,8 +88,8 @@ TEST(EngineParity, EngineSamplesMatchPeerSamplesInDistribution) {
   tensors.y_context = HostTensor<double>({1, nc}, std::vector<double>(task.y_context.data(), task.y_context.data() + nc));
   tensors.x_target = HostTensor<double>({1, nt, features}, std::vector<double>(task.x_target.data(), task.x_target.data() + nt * features));
   tensors = validate_task_tensors(std::move(tensors), "paper_samples");
-  engine::InferenceContext context(model, {engine::AttentionMode::kFused, 0, [](const std::string&) {}});
-  const HostTensor<float> got = context.sample_sequence(tensors, peer.samples.rows(), 20261125);
+  engine::Session session(model, {engine::AttentionMode::kFused, 0, [](const std::string&) {}});
+  const HostTensor<float> got = session.sample_sequence(tensors, peer.samples.rows(), 20261125);
   reference::Matrix<double> ours(peer.samples.rows(), nt);
   for (Eigen::Index i = 0; i < ours.size(); ++i) ours.data()[i] = got.data[std::size_t(i)];
   const DistributionVerdict v = compare_distributions(ours, peer.samples, true);

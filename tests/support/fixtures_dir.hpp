@@ -2,7 +2,6 @@
 // Where the test fixtures live: $ARTABPFN_FIXTURES_DIR if set, else the source tree's fixtures/.
 #include <filesystem>
 
-#include "tests/support/cli_namespace_bridge.hpp"
 
 namespace artabpfn::test_support {
 

@@ -8,7 +8,6 @@
 #include "artabpfn/safetensors.hpp"
 #include "artabpfn/task_tensors.hpp"
 #include "reference/task.hpp"
-#include "tests/support/cli_namespace_bridge.hpp"
 
 namespace artabpfn::test_support {
 

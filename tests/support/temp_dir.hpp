@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/support/cli_namespace_bridge.hpp"
 
 namespace artabpfn::test_support {
 

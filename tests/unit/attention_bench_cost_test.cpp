@@ -29,7 +29,7 @@ int visible_keys(Kernel kernel, int i, int nc) {
   return 0;
 }
 
-TEST(AttentionBenchCost, FlopsAreTwoMultiplyAddsADimensionForEveryVisiblePair) {
+TEST(BenchTests, AttentionCostFlopsAreTwoMultiplyAddsADimensionForEveryVisiblePair) {
   for (const Kernel kernel : b::kAllKernels) {
     if (kernel == Kernel::kMerge) continue;
     for (const int dh : {5, 32, 256})
@@ -43,7 +43,7 @@ TEST(AttentionBenchCost, FlopsAreTwoMultiplyAddsADimensionForEveryVisiblePair) {
   }
 }
 
-TEST(AttentionBenchCost, BytesReadEachInputOnceAndWriteEachOutputOnce) {
+TEST(BenchTests, AttentionCostBytesReadEachInputOnceAndWriteEachOutputOnce) {
   // B 2, Nc 3, Dh 4, H 4: decode rows 2 x 4 x 2 = 16, q and out 64 floats each, lse 16.
   const auto bytes = [](Kernel k) { return Case{k, 4, 2, 3}.cost().bytes / 4.0; };
   const double io = 64 + 64 + 16;

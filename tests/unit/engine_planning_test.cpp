@@ -21,8 +21,8 @@ constexpr std::int64_t kResident = 15;  // clusters an H100 or H200 holds at onc
 
 const auto all_fit = [](std::int64_t) { return true; };
 
-TEST(EnginePlanning, ClusterStepServesTheFusedPaperShapeOnly) {
-  engine::ContextOptions options;
+TEST(EngineTests, ClusterStepServesTheFusedPaperShapeOnly) {
+  engine::SessionOptions options;
   const ModelConfig paper = paper_config();
   EXPECT_TRUE(engine::cluster_step_serves(options, paper));
   options.decode_layers = DecodeLayers::kClusters;
@@ -40,7 +40,7 @@ TEST(EnginePlanning, ClusterStepServesTheFusedPaperShapeOnly) {
   EXPECT_FALSE(engine::cluster_step_serves(options, wider));
 }
 
-TEST(EnginePlanning, ClustersTakeEverySampleOrNone) {
+TEST(EngineTests, ClustersTakeEverySampleOrNone) {
   for (const std::int64_t samples : {1, 31, 270, 5000})
     EXPECT_EQ(engine::clustered_samples(DecodeLayers::kClusters, samples, kResident, all_fit), samples);
   EXPECT_EQ(engine::clustered_samples(DecodeLayers::kClusters, 40, kResident, [](std::int64_t) { return false; }), 0);
@@ -49,7 +49,7 @@ TEST(EnginePlanning, ClustersTakeEverySampleOrNone) {
 
 // kAuto: from 32 samples up to one wave of 18-sample clusters (270 with 15 resident), with up to
 // 18 samples beside the wave; over that, none.
-TEST(EnginePlanning, AutoTakesOneWaveWithAFewSamplesBeside) {
+TEST(EngineTests, AutoTakesOneWaveWithAFewSamplesBeside) {
   const auto automatic = [](std::int64_t samples) {
     return engine::clustered_samples(DecodeLayers::kAuto, samples, kResident, all_fit);
   };
@@ -68,7 +68,7 @@ TEST(EnginePlanning, AutoTakesOneWaveWithAFewSamplesBeside) {
 // Where the 18-sample wave's blocks would mix tasks, kAuto falls back to a wave of 16-sample
 // clusters (tasks of 128 samples at B 256: 240 in the wave, 16 beside), and to none if that mixes
 // tasks too.
-TEST(EnginePlanning, AutoFallsBackToSixteenSampleClusters) {
+TEST(EngineTests, AutoFallsBackToSixteenSampleClusters) {
   std::vector<std::int64_t> asked;
   const auto only_240 = [&](std::int64_t n) {
     asked.push_back(n);
@@ -81,14 +81,14 @@ TEST(EnginePlanning, AutoFallsBackToSixteenSampleClusters) {
   EXPECT_EQ(engine::clustered_samples(DecodeLayers::kAuto, 260, kResident, only_240), 0);
 }
 
-engine::ContextOptions budget_of(std::size_t bytes, std::vector<std::string>& notices) {
-  engine::ContextOptions options;
+engine::SessionOptions budget_of(std::size_t bytes, std::vector<std::string>& notices) {
+  engine::SessionOptions options;
   options.memory_budget_bytes = bytes;
   options.notices = [&](const std::string& m) { notices.push_back(m); };
   return options;
 }
 
-TEST(EnginePlanning, ChunksFitTheBudgetAndSaySo) {
+TEST(EngineTests, ChunksFitTheBudgetAndSaySo) {
   std::vector<std::string> notices;
   // 100 floats (400 bytes) a sequence, 4000 bytes: 10 sequences a chunk.
   EXPECT_EQ(engine::plan_chunk(budget_of(4000, notices), "job", 10, 100), 10);
@@ -105,7 +105,7 @@ TEST(EnginePlanning, ChunksFitTheBudgetAndSaySo) {
   EXPECT_TRUE(notices.empty());
 }
 
-TEST(EnginePlanning, FloatsPerSequenceGrowWithTheirSizes) {
+TEST(EngineTests, FloatsPerSequenceGrowWithTheirSizes) {
   const ModelConfig c = paper_config();
   EXPECT_LT(engine::teacher_forcing_floats_per_sequence(c, 16), engine::teacher_forcing_floats_per_sequence(c, 32));
   // The decode path keeps a buffer row of K/V per layer and target even at Nt 0.
@@ -131,12 +131,12 @@ TaskTensors two_tasks() {
   return t;
 }
 
-TEST(EnginePlanning, SequencesBelongToTasksInOrder) {
+TEST(EngineTests, SequencesBelongToTasksInOrder) {
   EXPECT_EQ(engine::sequence_tasks(0, 5, 2), (std::vector<std::int32_t>{0, 0, 1, 1, 2}));
   EXPECT_EQ(engine::sequence_tasks(3, 3, 2), (std::vector<std::int32_t>{1, 2, 2}));
 }
 
-TEST(EnginePlanning, GivenValuesStopAtEachTasksTargetCount) {
+TEST(EngineTests, GivenValuesStopAtEachTasksTargetCount) {
   const TaskTensors t = two_tasks();
   // Sequences 1..3: task 0 set 1, task 1 sets 0 and 1 (2 targets: the third is zero).
   const std::vector<float> y = engine::given_values(t, 1, 3, 3);
@@ -145,7 +145,7 @@ TEST(EnginePlanning, GivenValuesStopAtEachTasksTargetCount) {
   EXPECT_EQ(by_step, (std::vector<float>{1.0f, 10.0f, 11.0f, 1.1f, 10.1f, 11.1f, 1.2f, 0.0f, 0.0f}));
 }
 
-TEST(EnginePlanning, ResultsLandInThePaddedLayout) {
+TEST(EngineTests, ResultsLandInThePaddedLayout) {
   const TaskTensors t = two_tasks();
   HostTensor<float> steps = engine::padded_result(2, 2, 3);
   ASSERT_EQ(steps.shape, (Shape{2, 2, 3}));
@@ -170,7 +170,7 @@ TEST(EnginePlanning, ResultsLandInThePaddedLayout) {
   }
 }
 
-TEST(EnginePlanning, EachSequenceGetsItsOwnCopyOfItsTask) {
+TEST(EngineTests, EachSequenceGetsItsOwnCopyOfItsTask) {
   const TaskTensors t = two_tasks();
   const TaskTensors own = engine::one_task_per_sequence(t, 1, 3, 2);  // tasks 0, 1, 1
   EXPECT_EQ(own.x_context.shape, (Shape{3, 2, 1}));

@@ -32,7 +32,7 @@ TEST(ToleranceTests, FloorsScaleWithTheLargestFiniteExpectedValue) {
   EXPECT_EQ(kLayerFloor.of(small), 2 * 0x1p-23 * 0.25);
   EXPECT_EQ(kLayerFloor.of(std::vector<double>{}), 0.0);
   EXPECT_EQ(kGeluReferenceFloor.at(3.0), 0x1p-50 * 3.0);
-  EXPECT_EQ(kWideAttentionFloor.at(0.5), 0x1p-40);
+  EXPECT_EQ(kMixedAttentionFloor.at(0.5), 0x1p-40);
   EXPECT_EQ(kLinearGeluFloor.at(5.0), 2 * kLinearFloor.at(5.0));
 }
 
@@ -55,6 +55,8 @@ TEST(ToleranceTests, LimitIsFactorTimesPlainErrorPlusFloor) {
   EXPECT_EQ(fraction_of_limit(1.0, 4.0), 0.25);
   EXPECT_EQ(fraction_of_limit(0.0, 0.0), 0.0);
   EXPECT_EQ(fraction_of_limit(1e-9, 0.0), kInf);
+  EXPECT_TRUE(std::isnan(fraction_of_limit(kNaN, 0.0)));  // a NaN result is never hidden
+  EXPECT_TRUE(std::isnan(fraction_of_limit(kNaN, 1.0)));
 }
 
 TEST(ToleranceTests, CheckHoldsTheMaxErrorToFactorTimesThePlainErrorPlusFloor) {

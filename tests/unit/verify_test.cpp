@@ -62,7 +62,7 @@ TEST(CliTests, VerifyNearestRankPercentile) {
 }
 
 TEST(CliTests, VerifyFixtureChecksumsCatchAChangedFile) {
-  const testing::TempDir dir;
+  const test_support::TempDir dir;
   std::ofstream(dir.path() / "a.bin") << "alpha";
   std::ofstream(dir.path() / "b.bin") << "beta";
   const std::string a = sha256_file_hex(dir.path() / "a.bin");

@@ -11,7 +11,7 @@
 
 #include "kernels/cuda_check.hpp"
 #include "kernels/device_buffer.hpp"
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 #include "reference/attention.hpp"
 #include "tolerance/double_rounding.hpp"
 #include "tolerance/ratio_log.hpp"
@@ -147,7 +147,7 @@ const char* kernel_name(Kernel kernel) {
     case Kernel::kBuffer: return "buffer_attention";
     case Kernel::kFused: return "fused_attention";
     case Kernel::kSplit: return "split (context + buffer + merge)";
-    case Kernel::kWide: return "wide::attention";
+    case Kernel::kMixed: return "mixed::attention";
   }
   return "?";
 }
@@ -173,7 +173,7 @@ Outputs<float> run_gpu(Kernel kernel, const Inputs& in) {
     case Kernel::kShared: kernels::shared_context_attention(qb, ctx, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kBuffer: kernels::buffer_attention(qb, buf, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kFused: kernels::fused_attention(qb, ctx, buf, {out.data(), lse.data()}, nullptr); break;
-    case Kernel::kWide: kernels::wide::attention(qb, ctx, buf, {out.data(), lse.data()}, nullptr); break;
+    case Kernel::kMixed: kernels::mixed::attention(qb, ctx, buf, {out.data(), lse.data()}, nullptr); break;
     case Kernel::kSplit: {
       GuardedOutput out_c(rows * static_cast<std::size_t>(s.head_dim)), lse_c(rows);
       GuardedOutput out_b(rows * static_cast<std::size_t>(s.head_dim)), lse_b(rows);
@@ -217,7 +217,7 @@ Outputs<double> reference(Kernel kernel, const Inputs& in) {
                 h, result);
           break;
         case Kernel::kFused:
-        case Kernel::kWide: {
+        case Kernel::kMixed: {
           Matrix<T> k(nc + s.length, s.head_dim), v(nc + s.length, s.head_dim);
           k.topRows(nc) = ck;
           k.bottomRows(s.length) = bk;
@@ -286,16 +286,16 @@ Verdict check_agreement(const std::string& what, const Outputs<float>& a, const 
   return v;
 }
 
-Verdict run_and_check_wide(const Inputs& inputs) {
-  const Outputs<float> got = run_gpu(Kernel::kWide, inputs);
-  const Outputs<double> truth = reference<double>(Kernel::kWide, inputs);
+Verdict run_and_check_mixed(const Inputs& inputs) {
+  const Outputs<float> got = run_gpu(Kernel::kMixed, inputs);
+  const Outputs<double> truth = reference<double>(Kernel::kMixed, inputs);
   Verdict v;
   for (const auto& [what, t, g] : {std::tuple{"out", &truth.out, &got.out}, std::tuple{"lse", &truth.lse, &got.lse}}) {
     const std::vector<double> wide(g->begin(), g->end());
     std::string where;
-    if (tolerance::within_double_rounding(*t, wide, tolerance::kWideAttentionFloor.of(*t), true, where)) continue;
+    if (tolerance::within_double_rounding(*t, wide, tolerance::kMixedAttentionFloor.of(*t), true, where)) continue;
     v.ok = false;
-    v.text += std::string("wide::attention ") + what + ": " + where + "\n";
+    v.text += std::string("mixed::attention ") + what + ": " + where + "\n";
   }
   if (!v.ok) v.text = inputs.shape.describe() + "\n" + v.text;
   return v;

@@ -58,8 +58,8 @@ Inputs random_inputs(const Shape& shape, std::uint64_t seed, float q_scale = 1.f
 // context's: queries are u + 1e-3 n, dominant keys c u + n with c = 1e3 sqrt(Dh) (1 + 2e-3 z).
 Inputs dominated_inputs(const Shape& shape, std::uint64_t seed, bool context_dominates);
 
-// kWide: kernels::wide::attention (the mixed-precision path), fused_attention's job in double.
-enum class Kernel { kShared, kBuffer, kFused, kSplit, kWide };
+// kMixed: kernels::mixed::attention (the mixed-precision path), fused_attention's job in double.
+enum class Kernel { kShared, kBuffer, kFused, kSplit, kMixed };
 const char* kernel_name(Kernel kernel);
 
 template <class T>
@@ -92,10 +92,10 @@ Verdict run_and_check(Kernel kernel, const Inputs& inputs, double factor = toler
 Verdict check_agreement(const std::string& what, const Outputs<float>& a, const Verdict& a_verdict,
                         const Outputs<float>& b, const Verdict& b_verdict);
 
-// kernels::wide::attention against the double reference: each output must be the double
-// result rounded once to float32, |got - truth| <= 2^-24 |truth| + tolerance::kWideAttentionFloor
+// kernels::mixed::attention against the double reference: each output must be the double
+// result rounded once to float32, |got - truth| <= 2^-24 |truth| + tolerance::kMixedAttentionFloor
 // (the double arithmetic's own error), and non-finite values (an empty row's -inf LSE) equal.
-Verdict run_and_check_wide(const Inputs& inputs);
+Verdict run_and_check_mixed(const Inputs& inputs);
 
 // --- merge ---------------------------------------------------------------------------------------
 struct MergeInputs {

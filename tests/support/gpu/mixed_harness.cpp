@@ -1,53 +1,53 @@
-#include "tests/support/gpu/wide_harness.hpp"
+#include "tests/support/gpu/mixed_harness.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 
 namespace artabpfn::gpu_layer_test {
 
-std::vector<double> gpu_wide_linear(const LinearCase& c, WideIo io) {
+std::vector<double> gpu_mixed_linear(const LinearCase& c, MixedIo io) {
   DeviceBuffer<float> xf(c.x), w(c.weight), b(c.bias);
   DeviceBuffer<double> xd(widen(c.x)), r(widen(c.residual));
   const std::size_t n = static_cast<std::size_t>(c.rows * c.out);
   const float* bias = b.size() > 0 ? b.data() : nullptr;
   const double* residual = r.size() > 0 ? r.data() : nullptr;
-  if (io == WideIo::kDoubleToFloat) {
+  if (io == MixedIo::kDoubleToFloat) {
     GuardedOutput y(n);
-    kernels::wide::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+    kernels::mixed::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
     device_sync();
-    return widen(y.checked_download("wide::linear"));
+    return widen(y.checked_download("mixed::linear"));
   }
   kernels::GuardedDoubleOutput y(n);
-  if (io == WideIo::kFloatToDouble)
-    kernels::wide::linear(xf.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+  if (io == MixedIo::kFloatToDouble)
+    kernels::mixed::linear(xf.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
   else
-    kernels::wide::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
+    kernels::mixed::linear(xd.data(), w.data(), bias, residual, y.data(), c.rows, c.in, c.out, c.act, nullptr);
   device_sync();
-  return y.checked_download("wide::linear");
+  return y.checked_download("mixed::linear");
 }
 
-double wide_linear_floor(const LinearCase& c) { return linear_floor(c) * std::ldexp(double(c.in + 16), -29); }
+double mixed_linear_floor(const LinearCase& c) { return linear_floor(c) * std::ldexp(double(c.in + 16), -29); }
 
-std::vector<double> gpu_wide_layer_norm(const LayerNormCase& c, bool in_place) {
+std::vector<double> gpu_mixed_layer_norm(const LayerNormCase& c, bool in_place) {
   DeviceBuffer<float> w(c.weight), b(c.bias);
   DeviceBuffer<double> r(widen(c.residual));
   kernels::GuardedDoubleOutput y(static_cast<std::size_t>(c.rows * c.width));
   const double* residual = r.size() > 0 ? r.data() : nullptr;
   if (in_place) {
     ARTABPFN_CUDA_CHECK(cudaMemcpy(y.data(), widen(c.x).data(), c.x.size() * sizeof(double), cudaMemcpyHostToDevice));
-    kernels::wide::layer_norm(y.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
+    kernels::mixed::layer_norm(y.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
   } else {
     DeviceBuffer<double> x(widen(c.x));
-    kernels::wide::layer_norm(x.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
+    kernels::mixed::layer_norm(x.data(), residual, w.data(), b.data(), y.data(), c.rows, c.width, nullptr);
   }
   device_sync();
-  return y.checked_download("wide::layer_norm");
+  return y.checked_download("mixed::layer_norm");
 }
 
-double wide_layer_norm_floor(const LayerNormCase& c) {
+double mixed_layer_norm_floor(const LayerNormCase& c) {
   double condition = 1.0, w_max = 0.0, b_max = 0.0;
   for (std::int64_t i = 0; i < c.rows; ++i) {
     double sum = 0, top = 0;

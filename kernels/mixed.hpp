@@ -18,7 +18,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/layer.hpp"
 
-namespace artabpfn::kernels::wide {
+namespace artabpfn::kernels::mixed {
 
 // y[r, o] = act(sum_k x[r, k] * weight[o, k] + bias[o]) + residual[r, o], all in double: each
 // product of a float32 weight and a double (or float32) input, summed in ascending k from 0;
@@ -45,4 +45,4 @@ void layer_norm(const double* x, const double* residual, const float* weight, co
 void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
                cudaStream_t stream);
 
-}  // namespace artabpfn::kernels::wide
+}  // namespace artabpfn::kernels::mixed

@@ -1,4 +1,4 @@
-// wide::linear (kernels/wide.hpp): the shared-memory tiled product of kernels/layer/
+// mixed::linear (kernels/mixed.hpp): the shared-memory tiled product of kernels/layer/
 // tiled_product.cuh with double arithmetic; k is staged 16 at a time (x in its own type, W as
 // float32). Two tile shapes, 64 x 64 (16 x 16 threads, 4 x 4 each) and, where those give fewer
 // than 264 blocks, 16 x 32 (8 x 16 threads, 2 x 2). Both run the same per-output sum: acc = fma(double(x[r, k]), double(W[o, k]), acc) from 0 in
@@ -13,9 +13,9 @@
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
 #include "kernels/layer/tiled_product.cuh"
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 
-namespace artabpfn::kernels::wide {
+namespace artabpfn::kernels::mixed {
 namespace {
 
 // The tiled product's Sum policy (kernels/layer/tiled_product.cuh): one double fma a term, k
@@ -59,10 +59,10 @@ void dispatch(const TIn* x, const float* weight, const float* bias, const double
   using Sum = DoubleTerms<TIn, TOut>;
   if (((rows + 63) / 64) * ((out_features + 63) / 64) >= 264)  // two blocks an SM of an H100
     detail::launch_tiled_product<Sum, kAct, 16, 16, 4, 4>(x, weight, bias, residual, y, rows, in_features, out_features,
-                                                          stream, "wide::linear");
+                                                          stream, "mixed::linear");
   else
     detail::launch_tiled_product<Sum, kAct, 8, 16, 2, 2>(x, weight, bias, residual, y, rows, in_features, out_features,
-                                                         stream, "wide::linear");
+                                                         stream, "mixed::linear");
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ void dispatch(const TIn* x, const float* weight, const float* bias, const double
 template <class TIn, class TOut>
 void linear(const TIn* x, const float* weight, const float* bias, const double* residual, TOut* y, std::int64_t rows,
             int in_features, int out_features, Epilogue act, cudaStream_t stream) {
-  detail::require(rows >= 0 && in_features >= 0 && out_features >= 0, "wide::linear: negative size");
+  detail::require(rows >= 0 && in_features >= 0 && out_features >= 0, "mixed::linear: negative size");
   if (rows == 0 || out_features == 0) return;
   if (act == Epilogue::kGelu)
     dispatch<TIn, TOut, Epilogue::kGelu>(x, weight, bias, residual, y, rows, in_features, out_features, stream);
@@ -85,4 +85,4 @@ template void linear<double, float>(const double*, const float*, const float*, c
 template void linear<float, double>(const float*, const float*, const float*, const double*, double*, std::int64_t,
                                     int, int, Epilogue, cudaStream_t);
 
-}  // namespace artabpfn::kernels::wide
+}  // namespace artabpfn::kernels::mixed

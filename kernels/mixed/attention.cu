@@ -1,4 +1,4 @@
-// wide::attention (kernels/wide.hpp): one warp per query row (b, h, i), its q in shared memory
+// mixed::attention (kernels/mixed.hpp): one warp per query row (b, h, i), its q in shared memory
 // (double). Keys are visited 32 at a time, the context of task task_of_sample[b] first, then the
 // sample's buffer rows up to the row's limit (kernels/attention.hpp), with one online softmax
 // state in double:
@@ -26,9 +26,9 @@
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 
-namespace artabpfn::kernels::wide {
+namespace artabpfn::kernels::mixed {
 namespace {
 
 constexpr int kThreads = 256;
@@ -213,17 +213,17 @@ void launch(const Job& job, unsigned int grid, cudaStream_t stream) {
 
 void attention(const QueryBlock& q, const ContextKV& context, const BufferKV& buffer, const AttentionOut& out,
                cudaStream_t stream) {
-  constexpr const char* kWhat = "wide::attention";
+  constexpr const char* kWhat = "mixed::attention";
   const std::int64_t rows = detail::check_queries(q, out, kWhat);
   detail::check_buffer(q, buffer, kWhat);
   if (context.k != nullptr || context.v != nullptr) detail::check_context(context, kWhat);  // else no context keys
   if (rows == 0) return;
   const Job job{q, context, buffer, out, 1.0 / std::sqrt(static_cast<double>(q.head_dim))};
-  const unsigned int grid = detail::blocks_for(rows, kWarps, "wide::attention");
+  const unsigned int grid = detail::blocks_for(rows, kWarps, "mixed::attention");
   if (q.head_dim <= 32) launch<1>(job, grid, stream);
   else if (q.head_dim <= 64) launch<2>(job, grid, stream);
   else if (q.head_dim <= 128) launch<4>(job, grid, stream);
   else launch<8>(job, grid, stream);
 }
 
-}  // namespace artabpfn::kernels::wide
+}  // namespace artabpfn::kernels::mixed

@@ -1,6 +1,6 @@
 // The facade: each job checks its inputs and options, then runs on the context's stream
 // (joint_density, decoding, reencode; decode_plan for the plan).
-#include "engine/inference_context.hpp"
+#include "engine/session.hpp"
 
 #include <string>
 #include <utility>
@@ -16,7 +16,7 @@ namespace artabpfn::engine {
 
 namespace {
 
-void require_float32(const ContextOptions& options, const char* job) {
+void require_float32(const SessionOptions& options, const char* job) {
   if (options.precision != Precision::kFloat32)
     throw InputError(std::string(job) + ": precision '" + precision_name(options.precision) +
                      "' serves evaluate_joint_density only; the decode jobs run in float32");
@@ -24,10 +24,10 @@ void require_float32(const ContextOptions& options, const char* job) {
 
 }  // namespace
 
-InferenceContext::InferenceContext(const DeviceModel& model, ContextOptions options)
+Session::Session(const DeviceModel& model, SessionOptions options)
     : model_(model), options_(std::move(options)) {}
 
-HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
+HostTensor<float> Session::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
   if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
   if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
   require_float32(options_, "sample_sequence");
@@ -36,7 +36,7 @@ HostTensor<float> InferenceContext::sample_sequence(const TaskTensors& tasks, st
   return decode_in_chunks(model_, options_, stream_.get(), "sample_sequence", tasks, samples, true, seed);
 }
 
-DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t per_task) const {
+DecodePlan Session::decode_plan(const TaskTensors& tasks, std::int64_t per_task) const {
   if (per_task < 1 || per_task > std::int64_t(UINT32_MAX))
     throw InputError("decode_plan: per_task must be 1 to 2^32 - 1 sequences per task");
   const std::vector<std::int32_t> task_of_sample = sequence_tasks(0, tasks.task_count() * per_task, per_task);
@@ -44,7 +44,7 @@ DecodePlan InferenceContext::decode_plan(const TaskTensors& tasks, std::int64_t 
   return {clustered, std::int64_t(task_of_sample.size()) - clustered};
 }
 
-HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) {
+HostTensor<float> Session::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
   require_float32(options_, "forced_ar_density");
   if (options_.attention == AttentionMode::kReencode)
@@ -52,7 +52,7 @@ HostTensor<float> InferenceContext::forced_ar_density(const TaskTensors& tasks) 
   return decode_in_chunks(model_, options_, stream_.get(), "forced_ar_density", tasks, tasks.value_sets(), false, 0);
 }
 
-HostTensor<float> InferenceContext::evaluate_joint_density(const TaskTensors& tasks) {
+HostTensor<float> Session::evaluate_joint_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("evaluate_joint_density: inputs have no y_target");
   const bool mixed = options_.precision == Precision::kMixed;
   if (mixed && options_.attention == AttentionMode::kReencode)

@@ -1,4 +1,4 @@
-// wide::layer_norm (kernels/wide.hpp): one warp per row, 8 rows per 256-thread block, lane l
+// mixed::layer_norm (kernels/mixed.hpp): one warp per row, 8 rows per 256-thread block, lane l
 // owns the components j = l + 32 i and re-reads them at each pass (three passes: the sum for
 // the mean, the centred squares for the biased variance, the output). Sums per lane in
 // ascending j, then a butterfly over lane offsets 16, 8, 4, 2, 1: an order fixed by the width.
@@ -10,9 +10,9 @@
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch.cuh"
 #include "kernels/layer/device_math.cuh"
-#include "kernels/wide.hpp"
+#include "kernels/mixed.hpp"
 
-namespace artabpfn::kernels::wide {
+namespace artabpfn::kernels::mixed {
 namespace {
 
 constexpr int kThreads = 256;
@@ -47,10 +47,10 @@ __global__ void __launch_bounds__(kThreads)
 
 void layer_norm(const double* x, const double* residual, const float* weight, const float* bias, double* y,
                 std::int64_t rows, int width, cudaStream_t stream) {
-  detail::require(rows >= 0 && width >= 1, "wide::layer_norm: rows must be >= 0 and width >= 1");
+  detail::require(rows >= 0 && width >= 1, "mixed::layer_norm: rows must be >= 0 and width >= 1");
   if (rows == 0) return;
-  detail::launch(layer_norm_kernel, detail::blocks_for(rows, kRowsPerBlock, "wide::layer_norm"), kThreads, 0, stream,
+  detail::launch(layer_norm_kernel, detail::blocks_for(rows, kRowsPerBlock, "mixed::layer_norm"), kThreads, 0, stream,
                  x, residual, weight, bias, y, rows, width);
 }
 
-}  // namespace artabpfn::kernels::wide
+}  // namespace artabpfn::kernels::mixed

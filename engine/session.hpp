@@ -1,5 +1,5 @@
 #pragma once
-// One inference context: its own CUDA stream, caches and scratch memory, running the jobs of
+// One session: its own CUDA stream, caches and scratch memory, running the jobs of
 // docs/model.md ("The jobs") on a shared, immutable DeviceModel. Contexts are independent:
 // several threads may run their own contexts on one model at once, with results identical to
 // running them one by one. Each context's stream is non-blocking and every transfer of a job is
@@ -13,18 +13,18 @@
 
 #include "artabpfn/host_tensor.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 #include "engine/decode_plan.hpp"
 #include "engine/device_model.hpp"
 #include "engine/stream.hpp"
 
 namespace artabpfn::engine {
 
-class InferenceContext {
+class Session {
  public:
-  explicit InferenceContext(const DeviceModel& model, ContextOptions options = {});
-  InferenceContext(const InferenceContext&) = delete;
-  InferenceContext& operator=(const InferenceContext&) = delete;
+  explicit Session(const DeviceModel& model, SessionOptions options = {});
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Teacher forcing, one pass per call: log p(y_t | context, y_<t) for every value set.
   // Needs tasks.y_target. Returns [T, R, Nt_max].
@@ -41,11 +41,11 @@ class InferenceContext {
   // with this context's options and device.
   DecodePlan decode_plan(const TaskTensors& tasks, std::int64_t per_task) const;
 
-  const ContextOptions& options() const { return options_; }
+  const SessionOptions& options() const { return options_; }
 
  private:
   const DeviceModel& model_;
-  ContextOptions options_;
+  SessionOptions options_;
   Stream stream_;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// What an inference context is asked to do (ContextOptions) and the names of its choices.
+// What a session is asked to do (SessionOptions) and the names of its choices.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -38,7 +38,7 @@ enum class Precision { kFloat32, kMixed };
 Precision parse_precision(const std::string& name);  // "float32" or "mixed"
 std::string precision_name(Precision precision);
 
-struct ContextOptions {
+struct SessionOptions {
   AttentionMode attention = AttentionMode::kFused;
   // Device memory one call may use; 0 means 90% of what is free when the call starts. Samples
   // that do not fit run in chunks that do.

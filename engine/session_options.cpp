@@ -1,4 +1,4 @@
-#include "engine/context_options.hpp"
+#include "engine/session_options.hpp"
 
 #include "artabpfn/error.hpp"
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include "artabpfn/error.hpp"
@@ -15,6 +16,7 @@
 #include "artabpfn/random_weights.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/generators.hpp"
+#include "conformance/plain/implementation.hpp"
 #include "tolerance/constants.hpp"
 
 namespace artabpfn::conformance {
@@ -246,7 +248,7 @@ void plan_attention(Planner& p) {
   p.attention("dh30", buffer(false, 4, 2, 30, 6, 6), {"non_power_of_two_head_dim"});
   p.attention("b65", buffer(false, 65, 1, 8, 3, 3, 1), {"batch_tiles"});
   if (p.full())
-    for (int b = 1; b <= 65; ++b) p.attention(fmt::format("b{}", b), buffer(false, b, 1, 16, 4, 4, 1), {"batch_tiles"});
+    for (int b = 1; b <= 65; ++b) p.attention(fmt::format("dh16_b{}", b), buffer(false, b, 1, 16, 4, 4, 1), {"batch_tiles"});
 
   p.attention("basic", buffer(true, 3, 2, 8, 6, 5), {});
   p.attention("len1", buffer(true, 3, 2, 8, 1, 1), {"empty_buffer"});
@@ -359,7 +361,11 @@ std::vector<Planned> plan(const std::string& set, const std::map<std::string, Mo
   Planner p(set, weights);
   plan_attention(p);
   plan_model_jobs(p);
-  for (Planned& c : p.cases) c.spec.file = c.spec.name + ".safetensors";
+  std::set<std::string> names;
+  for (Planned& c : p.cases) {
+    if (!names.insert(c.spec.name).second) throw std::logic_error("two cases named " + c.spec.name);
+    c.spec.file = c.spec.name + ".safetensors";
+  }
   return std::move(p.cases);
 }
 
@@ -369,29 +375,64 @@ std::map<std::string, ModelWeights> model_weights(const std::string& set, std::u
   return out;
 }
 
-// The frozen tolerance of one float output, and the multiprecision comparison.
-OutputSpec float_output(const std::string& case_name, const std::string& name, const Tensor& expected,
-                        const Tensor& float32, double factor) {
-  OutputSpec o;
-  o.name = name;
-  o.dtype = "F64";
-  o.shape = expected.shape;
+// The plain implementation of every arithmetic, built once.
+const std::map<plain::Arithmetic, Implementation>& plain_implementations() {
+  static const std::map<plain::Arithmetic, Implementation> table = [] {
+    std::map<plain::Arithmetic, Implementation> t;
+    for (tolerance::Precision p : tolerance::kPrecisions)
+      for (plain::Arithmetic a : plain::arithmetics(p)) t.emplace(a, plain::plain_implementation(a));
+    return t;
+  }();
+  return table;
+}
+
+// max |plain - expected| over the compared elements of one output; the plain result must be
+// non-finite exactly where the expected value is.
+double plain_error(const std::string& case_name, const std::string& name, plain::Arithmetic arithmetic,
+                   const Tensor& expected, const Tensor& plain) {
+  if (plain.values.size() != expected.values.size())
+    throw std::logic_error(fmt::format("{}: {}: the plain {} result has {} elements, expected {}", case_name, name,
+                                       plain::arithmetic_name(arithmetic), plain.values.size(), expected.values.size()));
   double err = 0;
   for (std::size_t i = 0; i < expected.values.size(); ++i) {
-    const double e = expected.values[i], f = float32.values[i];
+    const double e = expected.values[i], f = plain.values[i];
     if (std::isnan(e)) continue;
-    ++o.compared;
     if (!std::isfinite(e) || !std::isfinite(f)) {
       if (e != f)
-        throw std::logic_error(fmt::format("{}: {}[{}]: the float32 reference gives {} where double gives {}", case_name,
-                                           name, i, f, e));
+        throw std::logic_error(fmt::format("{}: {}[{}]: the plain {} implementation gives {} where double gives {}",
+                                           case_name, name, i, plain::arithmetic_name(arithmetic), f, e));
       continue;
     }
     err = std::max(err, std::abs(f - e));
   }
+  return err;
+}
+
+// The frozen tolerances of one float output, one per precision the case serves: the factor
+// times the largest error of the precision's arithmetics, plus the floor in the output's format
+// (the LSE stays float32 in every precision).
+OutputSpec float_output(const CaseSpec& spec, const std::string& name, const Tensor& expected,
+                        const std::map<plain::Arithmetic, ResultFile>& plain_results, double factor) {
+  OutputSpec o;
+  o.name = name;
+  o.dtype = "F64";
+  o.shape = expected.shape;
+  o.compared = std::count_if(expected.values.begin(), expected.values.end(), [](double v) { return !std::isnan(v); });
   o.max_abs_expected = tolerance::max_abs_finite(expected.values);
-  const tolerance::Bound bound{factor, err, tolerance::kConformanceFloor.at(o.max_abs_expected)};
-  o.tolerance = {bound.factor, bound.plain_error, bound.floor, bound.limit()};
+  for (tolerance::Precision precision : spec.precisions) {
+    Tolerance t;
+    for (plain::Arithmetic a : plain::arithmetics(precision)) {
+      const double error = plain_error(spec.name, name, a, expected, plain_results.at(a).at(name));
+      t.plain_error = std::max(t.plain_error, error);
+      if (plain::arithmetics(precision).size() > 1) t.plain_errors[std::string(plain::arithmetic_name(a))] = error;
+    }
+    const tolerance::UlpFormat format = name == "lse" ? tolerance::UlpFormat::kFloat32 : tolerance::output_format(precision);
+    const tolerance::Bound bound{factor, t.plain_error, tolerance::conformance_floor(format).at(o.max_abs_expected)};
+    t.factor = bound.factor;
+    t.floor = bound.floor;
+    t.limit = bound.limit();
+    o.tolerances[precision] = t;
+  }
   return o;
 }
 
@@ -435,10 +476,16 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
   }
   for (Planned& c : cases) {
     c.spec.seed = case_seed(options.seed, c.spec.name);
+    c.spec.precisions = contract(c.spec.contract).precisions;
     const Generated g = c.make(c.spec.seed);
     CaseFile file;
     file.inputs = g.inputs;
     for (const auto& [name, t] : g.inputs) c.spec.shapes[name] = t.shape;
+    const CaseInput input{c.spec, file, c.spec.model.empty() ? nullptr : &weights.at(c.spec.model)};
+    std::map<plain::Arithmetic, ResultFile> plain_results;
+    for (tolerance::Precision precision : c.spec.precisions)
+      for (plain::Arithmetic a : plain::arithmetics(precision))
+        plain_results[a] = plain_implementations().at(a).at(c.spec.contract)(input);
     for (const auto& [name, expected] : g.expected) {
       file.expected[name] = expected;
       if (expected.is_integer()) {
@@ -447,11 +494,11 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
         o.dtype = "I64";
         o.shape = expected.shape;
         o.compared = std::count_if(expected.ints.begin(), expected.ints.end(), [](std::int64_t v) { return v != -1; });
-        o.tolerance.factor = 0.0;
+        for (tolerance::Precision precision : c.spec.precisions) o.tolerances[precision] = Tolerance{};
         c.spec.outputs.push_back(o);
         continue;
       }
-      OutputSpec o = float_output(c.spec.name, name, expected, g.float32.at(name), c.factor);
+      OutputSpec o = float_output(c.spec, name, expected, plain_results, c.factor);
       const auto mp = g.multiprecision.find(name);
       if (mp != g.multiprecision.end()) {
         double diff = 0;
@@ -462,10 +509,11 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
           o.multiprecision = true;
           file.multiprecision[name] = mp->second;
         }
-        // The oracle must be far more accurate than what it judges.
-        if (diff > 0.01 * o.tolerance.limit)
+        // The oracle must be far more accurate than what it judges (float32 has the tightest limits).
+        const double limit = o.tolerances.at(tolerance::Precision::kFloat32).limit;
+        if (diff > 0.01 * limit)
           throw std::logic_error(fmt::format("{}: {}: double reference is {} from multiprecision, limit {}", c.spec.name,
-                                             name, diff, o.tolerance.limit));
+                                             name, diff, limit));
       }
       c.spec.outputs.push_back(o);
     }

@@ -91,5 +91,10 @@ inline constexpr double kEngineFixtureFactor = 2.0;
 inline constexpr double kModelJobFactor = 4.0;
 // Every contract: the attention kernels' floor (index.json states it as floor_ulps).
 inline constexpr Floor kConformanceFloor = kAttentionFloor;
+// Every precision (precision.hpp): the same ulps at the same magnitude, counted in the format that
+// holds the output: float32 for float32 and tf32 results and every LSE, bfloat16 or binary16 for
+// the attention output of bf16 or fp16 (rounded to that format, so its ulps are what one rounding
+// can cost).
+constexpr Floor conformance_floor(UlpFormat format) { return {kConformanceFloor.ulps, kConformanceFloor.magnitude, format}; }
 
 }  // namespace artabpfn::tolerance

@@ -24,6 +24,7 @@ namespace {
 
 using detail::AttentionCase;
 using detail::Generated;
+using detail::InputGrid;
 using detail::MergeCase;
 using detail::ModelJobCase;
 using detail::ScoreValues;
@@ -104,12 +105,21 @@ class Planner {
     }
     if (c.contract == "buffer_attention_teacher_forcing") c.teacher_forcing = true;
     p.factor = contract(c.contract).factor;
-    if (c.values != ScoreValues::kNormal) {
+    if (c.grid == InputGrid::kBf16) p.spec.labels["input_grid"] = "bf16";
+    if (c.values == ScoreValues::kContextDominates || c.values == ScoreValues::kBufferDominates) {
       p.factor = tolerance::kExtremeScoreFactor;
       p.spec.labels["scores"] = c.values == ScoreValues::kContextDominates ? "context_dominates" : "buffer_dominates";
       p.spec.note += (p.spec.note.empty() ? "" : " ") +
                      std::string("Scores ~1e3: factor 4, as the GPU property ExtremeScoreRanges (both errors are set by "
                                  "the float32 rounding of the scores, and the ratio of two roundings has a tail past 2).");
+    }
+    if (c.values == ScoreValues::kBeyondFloat16) {
+      p.factor = tolerance::kExtremeScoreFactor;
+      p.spec.labels["scores"] = "beyond_fp16";
+      p.spec.note += (p.spec.note.empty() ? "" : " ") +
+                     std::string("Scores ~1.2e5 in magnitude, past binary16's largest value (65504): an fp16 "
+                                 "implementation must form them in float32. Factor 4: the errors are set by the "
+                                 "float32 rounding of the scores (ulp 0.0078), as with scores ~1e3.");
     }
     p.make = [c](std::uint64_t seed) { return detail::generate_attention(c, seed); };
     cases.push_back(std::move(p));
@@ -123,6 +133,7 @@ class Planner {
     p.spec.params = {{"rows", c.rows}, {"head_dim", c.head_dim}};
     p.spec.labels["lse_scale"] = fmt::format("{:g}", c.lse_scale);
     if (c.gap > 0) p.spec.labels["gap"] = fmt::format("{:g}", c.gap);
+    if (c.grid == InputGrid::kBf16) p.spec.labels["input_grid"] = "bf16";
     p.factor = contract("merge_states").factor;
     p.make = [c](std::uint64_t seed) { return detail::generate_merge(c, seed); };
     cases.push_back(std::move(p));
@@ -356,11 +367,157 @@ void plan_model_jobs(Planner& p) {
   }
 }
 
+AttentionCase on_bf16_grid(AttentionCase c) {
+  c.grid = InputGrid::kBf16;
+  return c;
+}
+
+// The shapes kernels are written for (docs/conformance_vectors.md, "Realistic cases"): the
+// paper's heads (H 4, Dh 32; "paper_" cases) and larger head dims, contexts and buffers that cross
+// key tiles of 16 to 256 keys with a partial last tile, batches across query tiles, tasks of very
+// different Nc in one batch; the same on inputs of the bf16 grid where a bf16 or fp16 kernel is
+// judged on rounding alone; scores past binary16's range. The quick set keeps one case per
+// contract that crosses a 128-key tile.
+void plan_realistic_attention(Planner& p) {
+  const std::vector<std::string> tiles = {"key_tiles", "paper_shape"};
+  const auto with = [](std::vector<std::string> families, const std::string& more) {
+    families.push_back(more);
+    return families;
+  };
+  const std::vector<std::string> grid = with(tiles, "bf16_grid");
+
+  p.attention("paper_nc1000_b17", shared(17, 4, 1, 32, {1000}), tiles, "Nc 1000: 7 full tiles of 128 keys and a partial one.");
+  p.attention("paper_nc1000_b17_bf16_grid", on_bf16_grid(shared(17, 4, 1, 32, {1000})), grid);
+  // Tasks of Nc 0 to 1000 in one batch: empty, one key, both sides of 128- and 256-key tiles.
+  const std::vector<int> task_sizes = {0, 1, 127, 129, 256, 1000};
+  auto spread = [&](int batch) {
+    std::vector<int> t(static_cast<std::size_t>(batch));
+    for (int b = 0; b < batch; ++b) t[std::size_t(b)] = (b * 5 + b / 3) % int(task_sizes.size());
+    return t;
+  };
+  p.attention("paper_tasks", shared(24, 4, 1, 32, task_sizes, spread(24)), with(tiles, "several_tasks"),
+              "Six tasks of Nc 0, 1, 127, 129, 256 and 1000 interleaved in one batch.");
+  p.attention("dh128_nc300", shared(3, 2, 2, 128, {300}), {"key_tiles"});
+  p.attention("paper_scores_beyond_fp16", on_bf16_grid([] {
+                AttentionCase c = shared(4, 4, 2, 32, {300});
+                c.values = ScoreValues::kBeyondFloat16;
+                return c;
+              }()),
+              with(grid, "scores_beyond_fp16"));
+  if (p.full()) {
+    for (int b : {1, 2, 15, 16, 17, 31, 32, 33, 64, 65, 128, 255, 256, 257, 511, 512})
+      p.attention(fmt::format("paper_nc256_b{}", b), shared(b, 4, 1, 32, {256}), with(tiles, "batch_tiles"));
+    p.attention("paper_nc1000_b257", shared(257, 4, 1, 32, {1000}), with(tiles, "batch_tiles"));
+    p.attention("paper_nc4097_b9", shared(9, 4, 1, 32, {4097}), tiles, "Nc 4097: one key past 16 full tiles of 256.");
+    p.attention("paper_nc4097_b9_bf16_grid", on_bf16_grid(shared(9, 4, 1, 32, {4097})), grid);
+    p.attention("paper_tasks_b512", shared(512, 4, 1, 32, {0, 1, 15, 16, 17, 127, 128, 129, 255, 256, 257, 600, 1000}, [] {
+                  std::vector<int> t(512);
+                  for (int b = 0; b < 512; ++b) t[std::size_t(b)] = (b * 7 + b / 5) % 13;
+                  return t;
+                }()),
+                with(with(tiles, "several_tasks"), "batch_tiles"), "13 tasks of Nc 0 to 1000 over 512 samples.");
+    p.attention("dh64_nc300", shared(5, 2, 2, 64, {300}), {"key_tiles"});
+    p.attention("dh64_nc300_bf16_grid", on_bf16_grid(shared(5, 2, 2, 64, {300})), {"key_tiles", "bf16_grid"});
+    p.attention("dh128_nc513", shared(3, 2, 2, 128, {513}), {"key_tiles"});
+    p.attention("dh128_nc513_bf16_grid", on_bf16_grid(shared(3, 2, 2, 128, {513})), {"key_tiles", "bf16_grid"});
+  }
+
+  p.attention("paper_cap129", buffer(false, 4, 4, 32, 129, 129), tiles, "129 buffer rows: one past a 128-key tile.");
+  p.attention("paper_len129", buffer(true, 2, 4, 32, 129, 129), tiles,
+              "129 buffer rows under the teacher-forcing mask: the mask's diagonal crosses 64- and 128-key tiles.");
+  if (p.full()) {
+    p.attention("paper_cap64", buffer(false, 8, 4, 32, 64, 64), {"paper_shape"});
+    p.attention("paper_cap200", buffer(false, 4, 4, 32, 200, 200), tiles, "Nt 200.");
+    p.attention("paper_cap200_bf16_grid", on_bf16_grid(buffer(false, 4, 4, 32, 200, 200)), grid);
+    p.attention("paper_len64", buffer(true, 4, 4, 32, 64, 64), {"paper_shape"});
+    p.attention("paper_len200", buffer(true, 2, 4, 32, 200, 200), tiles, "Nt 200.");
+    p.attention("paper_len200_bf16_grid", on_bf16_grid(buffer(true, 2, 4, 32, 200, 200)), grid);
+    p.attention("dh64_cap129", buffer(false, 3, 2, 64, 129, 129), {"key_tiles"});
+  }
+
+  p.attention("paper_nc1000_cap129", fused(false, 4, 4, 32, {1000}, 129, 100), tiles);
+  p.attention("paper_nc1000_cap129_bf16_grid", on_bf16_grid(fused(false, 4, 4, 32, {1000}, 129, 100)), grid);
+  p.attention("paper_nc256_len129_teacher_forcing", fused(true, 2, 4, 32, {256}, 129, 129), tiles);
+  p.attention("paper_scores_beyond_fp16", on_bf16_grid(fused(false, 2, 4, 32, {200}, 64, 64, {}, ScoreValues::kBeyondFloat16)),
+              with(grid, "scores_beyond_fp16"));
+  if (p.full()) {
+    p.attention("paper_tasks_b257", fused(false, 257, 4, 32, {0, 1, 127, 129, 256, 1000}, 64, 64, [] {
+                  std::vector<int> t(257);
+                  for (int b = 0; b < 257; ++b) t[std::size_t(b)] = (b * 5 + b / 3) % 6;
+                  return t;
+                }()),
+                with(with(tiles, "several_tasks"), "batch_tiles"));
+    p.attention("paper_nc1000_len200_teacher_forcing", fused(true, 2, 4, 32, {1000}, 200, 200), tiles);
+    p.attention("paper_nc1000_len200_teacher_forcing_bf16_grid", on_bf16_grid(fused(true, 2, 4, 32, {1000}, 200, 200)), grid);
+    p.attention("paper_context_dominates", fused(false, 4, 4, 32, {300}, 64, 64, {}, ScoreValues::kContextDominates),
+                with(tiles, "dominated_scores"));
+    p.attention("dh64_nc300_cap129", fused(false, 3, 2, 64, {300}, 129, 129), {"key_tiles"});
+    p.attention("dh128_nc300_len64_teacher_forcing", fused(true, 2, 2, 128, {300}, 64, 64), {"key_tiles"});
+  }
+
+  p.merge("paper_mixed_empty", {2048, 32, 1.0, 0.3, 0.0}, {"paper_shape", "mixed_empty_parts"});
+  MergeCase grid_merge{2048, 32, 1.0, 0.3, 0.0};
+  grid_merge.grid = InputGrid::kBf16;
+  p.merge("paper_mixed_empty_bf16_grid", grid_merge, {"paper_shape", "mixed_empty_parts", "bf16_grid"});
+  if (p.full()) p.merge("dh128_mixed_empty", {1024, 128, 2.0, 0.3, 0.0}, {"mixed_empty_parts"});
+}
+
+// Model jobs: in the quick set, contexts that cross a 128-key tile on the small model; in the
+// full set, the paper configuration (D 128, 12 layers, Nc 256, Nt 64) for every job.
+void plan_realistic_model_jobs(Planner& p) {
+  for (const char* contract : {"prefill_kv", "teacher_forcing_density", "forced_ar_density"}) {
+    ModelJobCase c = job(contract, {150, 3}, {5, 2});
+    p.model_job("nc150", "small", c, {"key_tiles", "several_tasks", "nt_exceeds_buffer_size"}, false);
+  }
+  {
+    ModelJobCase c = job("buffer_kv_append", {150}, {});
+    c.samples = 3;
+    c.step = 5;
+    p.model_job("nc150_step5", "small", c, {"key_tiles", "nt_exceeds_buffer_size"}, false);
+  }
+  {
+    ModelJobCase c = job("sample_sequence", {150}, {5});
+    c.samples = 3;
+    c.sampling_seed = 150;
+    p.model_job("nc150", "small", c, {"key_tiles", "nt_exceeds_buffer_size"}, false);
+  }
+  if (!p.full()) return;
+  const std::vector<std::string> paper = {"key_tiles", "paper_shape", "nt_exceeds_buffer_size"};
+  for (const char* contract : {"prefill_kv", "teacher_forcing_density", "forced_ar_density"}) {
+    ModelJobCase c = job(contract, {256}, {64});
+    c.value_sets = 2;
+    p.model_job("nc256_nt64", "paper", c, paper, false);
+  }
+  {
+    ModelJobCase c = job("mixture_parameters", {}, {});
+    c.rows = 257;
+    p.model_job("rows257", "paper", c, {"paper_shape"}, false);
+    c = job("sampler", {}, {});
+    c.rows = 257;
+    c.stream = "given";
+    p.model_job("given_rows257", "paper", c, {"paper_shape"}, false);
+  }
+  {
+    ModelJobCase c = job("buffer_kv_append", {256}, {});
+    c.samples = 2;
+    c.step = 64;
+    p.model_job("nc256_step64", "paper", c, paper, false);
+  }
+  {
+    ModelJobCase c = job("sample_sequence", {256}, {64});
+    c.samples = 4;
+    c.sampling_seed = 256;
+    p.model_job("nc256_nt64", "paper", c, paper, false);
+  }
+}
+
 std::vector<Planned> plan(const std::string& set, const std::map<std::string, ModelWeights>& weights) {
   if (set != "quick" && set != "full") throw InputError("vector set must be 'quick' or 'full', not '" + set + "'");
   Planner p(set, weights);
   plan_attention(p);
   plan_model_jobs(p);
+  plan_realistic_attention(p);
+  plan_realistic_model_jobs(p);
   std::set<std::string> names;
   for (Planned& c : p.cases) {
     if (!names.insert(c.spec.name).second) throw std::logic_error("two cases named " + c.spec.name);

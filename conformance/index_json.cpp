@@ -93,12 +93,13 @@ void write_index(const Index& index, const std::filesystem::path& path) {
       "a float output passes in precision P when max |result - expected| <= tolerances[P].limit, limit = factor x "
       "plain_error + floor, where plain_error is the max error, against the double reference, of the plain "
       "implementation that rounds as P says (float32: the reference instantiated with float; tf32: the larger of "
-      "its round-to-nearest and truncating emulations) on this case, and floor = floor_ulps ulps of max(1, max "
-      "|expected|) in the format of the output (float32; bf16 or fp16 for the 'out' of those precisions); all "
-      "frozen here at generation (docs/precisions.md). 'tolerance' repeats the float32 one (schema version 1). "
+      "its round-to-nearest and truncating emulations) on this case, and floor = floor_ulps float32 ulps of "
+      "max(1, max |expected|) (for the 'out' of bf16 and fp16: rounded_output_floor_ulps ulps of that format); "
+      "all frozen here at generation (docs/precisions.md). 'tolerance' repeats the float32 one (schema version 1). "
       "Expected NaN (I64: -1) marks elements that are not compared; infinities must match exactly; NaN in a "
       "result never passes. Integer outputs must be equal.";
   j["floor_ulps"] = tolerance::kConformanceFloor.ulps;
+  j["rounded_output_floor_ulps"] = tolerance::kRoundedOutputFloorUlps;
   j["precisions"] = {
       {"float32", "float32 arithmetic throughout"},
       {"tf32", "the operands of every matrix product rounded to TF32 (10 explicit mantissa bits, to nearest or "

@@ -122,12 +122,12 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
                  r.worst_position.empty() ? "" : fmt::format("[{}]", fmt::join(r.worst_position, ",")),
                  conformance::error_text(r.worst_error), r.tolerance);
   fmt::print(out, "worst error / limit per precision (the limits of docs/precisions.md; a float32 implementation passes each):\n");
-  fmt::print(out, "  {:<31}", "contract");
+  fmt::print(out, "  {:<33}", "contract");
   for (tolerance::Precision p : tolerance::kPrecisions) fmt::print(out, " {:>8}", tolerance::precision_name(p));
   fmt::print(out, "\n");
   for (const ContractRow& r : s.rows) {
     if (r.cases == r.skipped) continue;
-    fmt::print(out, "  {:<31}", r.contract);
+    fmt::print(out, "  {:<33}", r.contract);
     for (tolerance::Precision p : tolerance::kPrecisions) {
       const auto it = r.worst_ratio_by_precision.find(p);
       fmt::print(out, " {:>8}", it == r.worst_ratio_by_precision.end() ? "-"

@@ -94,8 +94,8 @@ inline constexpr double kModelJobFactor = 4.0;
 // same operations. Measured with key-blocked (flash-style) emulations, blocks of 16 and 64 keys,
 // the probabilities rounded against each block's running maximum, over the attention cases of
 // the quick and full sets (726 outputs): error / plain error of the precision max 1.76 (tf32
-// truncating), 1.66 (bf16), 1.87 (fp16), worst error / limit 0.574; a round-to-nearest TF32
-// implementation uses a median 0.36 of the tf32 plain error (the larger of the two arithmetics).
+// truncating), 1.66 (bf16), 1.87 (fp16), worst error / limit 0.576; a round-to-nearest TF32
+// implementation uses a median 0.35 of the tf32 plain error (the larger of the two arithmetics).
 // The float32 CPU implementation (conformance/float32_cpu), a float32 one, passes every precision.
 //
 // Every contract: the attention kernels' floor (index.json states it as floor_ulps).

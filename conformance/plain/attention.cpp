@@ -115,30 +115,29 @@ reference::AttentionState<float> attend_rounded(Arithmetic arithmetic, const ref
                                                 const reference::Matrix<float>& k, const reference::Matrix<float>& v,
                                                 const reference::Visibility& visible) {
   const Eigen::Index nq = q.rows(), nk = k.rows(), dh = q.cols();
-  const float inv_sqrt_dh = 1.0f / std::sqrt(float(dh));
+  // Products of rounded operands are exact in float32; the matrix products sum them in float32.
+  const reference::Matrix<float> scores = (q * k.transpose()) * (1.0f / std::sqrt(float(dh)));
+  reference::Matrix<float> p = reference::Matrix<float>::Zero(nq, nk);
+  reference::Vector<float> denominator = reference::Vector<float>::Zero(nq);
   reference::AttentionState<float> state{reference::Matrix<float>::Zero(nq, dh),
                                          reference::Vector<float>::Constant(nq, -std::numeric_limits<float>::infinity())};
-  reference::Vector<float> scores(nk);
   for (Eigen::Index i = 0; i < nq; ++i) {
-    float max_score = -std::numeric_limits<float>::infinity();
-    bool any = false;
-    for (Eigen::Index j = 0; j < nk; ++j) {
-      if (!visible(i, j)) continue;
-      scores(j) = q.row(i).dot(k.row(j)) * inv_sqrt_dh;
-      max_score = any ? std::max(max_score, scores(j)) : scores(j);
-      any = true;
+    std::vector<Eigen::Index> keys;
+    for (Eigen::Index j = 0; j < nk; ++j)
+      if (visible(i, j)) keys.push_back(j);
+    if (keys.empty()) continue;  // (0, -inf)
+    float max_score = scores(i, keys[0]);
+    for (Eigen::Index j : keys) max_score = std::max(max_score, scores(i, j));
+    for (Eigen::Index j : keys) {
+      p(i, j) = std::exp(scores(i, j) - max_score);
+      denominator(i) += p(i, j);
     }
-    if (!any) continue;  // (0, -inf)
-    float denominator = 0.0f;
-    for (Eigen::Index j = 0; j < nk; ++j) {
-      if (!visible(i, j)) continue;
-      const float p = std::exp(scores(j) - max_score);
-      denominator += p;
-      state.out.row(i) += round_operand(arithmetic, p) * v.row(j);
-    }
-    state.out.row(i) /= denominator;
-    for (Eigen::Index d = 0; d < dh; ++d) state.out(i, d) = round_stored(arithmetic, state.out(i, d));
-    state.lse(i) = max_score + std::log(denominator);
+    state.lse(i) = max_score + std::log(denominator(i));
+  }
+  const reference::Matrix<float> weighted = p.unaryExpr([arithmetic](float x) { return round_operand(arithmetic, x); }) * v;
+  for (Eigen::Index i = 0; i < nq; ++i) {
+    if (denominator(i) == 0.0f) continue;
+    for (Eigen::Index d = 0; d < dh; ++d) state.out(i, d) = round_stored(arithmetic, weighted(i, d) / denominator(i));
   }
   return state;
 }

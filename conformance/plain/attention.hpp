@@ -116,10 +116,11 @@ AttentionResult merge_contract(const MergeProblem& p) {
 }
 
 // One head's attention as the rounding arithmetics compute it (docs/precisions.md): q, k and v
-// already rounded as product operands; scores q.k / sqrt(Dh) summed in float32; the probabilities
-// exp(s - max) summed in float32 for the denominator and rounded as operands for the PV product,
-// accumulated in float32; the output divided in float32 and stored as the arithmetic stores it
-// (bf16, fp16: rounded to the format); the LSE in float32. A query with no visible key: (0, -inf).
+// already rounded as product operands; the scores q k^T / sqrt(Dh) a float32 matrix product; per
+// query the probabilities exp(s - max) over its visible keys, summed in float32 for the
+// denominator and rounded as operands for the product with v (float32); the output divided in
+// float32 and stored as the arithmetic stores it (bf16, fp16: rounded to the format); the LSE in
+// float32. A query with no visible key: (0, -inf).
 reference::AttentionState<float> attend_rounded(Arithmetic arithmetic, const reference::Matrix<float>& q,
                                                 const reference::Matrix<float>& k, const reference::Matrix<float>& v,
                                                 const reference::Visibility& visible);

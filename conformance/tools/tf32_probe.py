@@ -55,14 +55,22 @@ def verdict(path, a, got):
         print(f"tf32_probe.py: {path}: no rounding model explains the results: {pairs}")
 
 
-def probe_torch(a):
+def cuda_torch(path):
+    """torch with a usable CUDA device, or None after one "skipped" line."""
     try:
         import torch
     except ImportError:
-        print("tf32_probe.py: torch: skipped: torch is not installed")
-        return
+        print(f"tf32_probe.py: {path}: skipped: torch is not installed")
+        return None
     if not torch.cuda.is_available():
-        print("tf32_probe.py: torch: skipped: no CUDA device")
+        print(f"tf32_probe.py: {path}: skipped: no CUDA device")
+        return None
+    return torch
+
+
+def probe_torch(a):
+    torch = cuda_torch("torch")
+    if torch is None:
         return
     print(f"tf32_probe.py: torch {torch.__version__} on {torch.cuda.get_device_name(0)}")
     n = 256  # a size cuBLAS runs on tensor cores
@@ -78,26 +86,18 @@ def probe_torch(a):
 
 
 def probe_triton(a):
+    torch = cuda_torch("triton")
+    if torch is None:
+        return
     try:
-        import torch
         import triton
         import triton.language as tl
     except ImportError:
-        print("tf32_probe.py: triton: skipped: triton (or torch) is not installed")
-        return
-    if not torch.cuda.is_available():
-        print("tf32_probe.py: triton: skipped: no CUDA device")
+        print("tf32_probe.py: triton: skipped: triton is not installed")
         return
 
     @triton.jit
-    def dot_default(a_ptr, b_ptr, c_ptr):
-        i = tl.arange(0, 16)
-        x = tl.load(a_ptr + i[:, None] * 16 + i[None, :])
-        y = tl.load(b_ptr + i[:, None] * 16 + i[None, :])
-        tl.store(c_ptr + i[:, None] * 16 + i[None, :], tl.dot(x, y))
-
-    @triton.jit
-    def dot_precision(a_ptr, b_ptr, c_ptr, PRECISION: tl.constexpr):
+    def dot(a_ptr, b_ptr, c_ptr, PRECISION: tl.constexpr):
         i = tl.arange(0, 16)
         x = tl.load(a_ptr + i[:, None] * 16 + i[None, :])
         y = tl.load(b_ptr + i[:, None] * 16 + i[None, :])
@@ -108,14 +108,12 @@ def probe_triton(a):
     A[:, 0] = torch.from_numpy(a).cuda()
     B = torch.zeros(16, 16, device="cuda")
     B[0, 0] = 1.0
-    runs = [("tl.dot float32, default precision", lambda C: dot_default[(1,)](A, B, C))]
-    for precision in ("tf32", "ieee"):
-        runs.append((f'tl.dot float32, input_precision="{precision}"',
-                     lambda C, p=precision: dot_precision[(1,)](A, B, C, PRECISION=p)))
-    for path, run in runs:
+    runs = [("tl.dot float32, default precision", None), ('tl.dot float32, input_precision="tf32"', "tf32"),
+            ('tl.dot float32, input_precision="ieee"', "ieee")]
+    for path, precision in runs:
         C = torch.zeros(16, 16, device="cuda")
         try:
-            run(C)
+            dot[(1,)](A, B, C, PRECISION=precision)
             torch.cuda.synchronize()
         except Exception as e:  # an older Triton without input_precision, or a compile error
             print(f"tf32_probe.py: {path}: could not run: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")

@@ -20,6 +20,7 @@
 
 #include "artabpfn/random_stream.hpp"
 #include "kernels/rows.hpp"
+#include "properties/gpu_layer/generators.hpp"
 #include "properties/gpu_layer/random_words.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tests/support/gpu/gelu_harness.hpp"
@@ -39,8 +40,6 @@ using namespace artabpfn::gpu_layer_test;
 namespace random_stream = artabpfn::random_stream;
 namespace reference = artabpfn::reference;
 namespace tolerance = artabpfn::tolerance;
-
-std::uint64_t any_seed() { return *rc::gen::arbitrary<std::uint64_t>(); }
 
 Epilogue any_epilogue() { return *rc::gen::arbitrary<bool>() ? Epilogue::kGelu : Epilogue::kNone; }
 

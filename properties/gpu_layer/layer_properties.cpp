@@ -21,7 +21,6 @@
 #include "artabpfn/random_stream.hpp"
 #include "kernels/rows.hpp"
 #include "properties/gpu_layer/generators.hpp"
-#include "properties/gpu_layer/random_words.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tests/support/gpu/gelu_harness.hpp"
 #include "tests/support/gpu/layer_norm_harness.hpp"

@@ -4,7 +4,7 @@
 # cases caught it) and writes WORK/mutants.tsv; exits 1 if a plain run fails or any mutant survives.
 #
 #   run_mutants.sh --cli ARTABPFN --adapter "COMMAND" --work DIR [--vectors DIR]
-#                  [--contracts a,b] [--mutants "m1 m2:bf16 ..."] [--need-python] [--allow-skipped]
+#                  [--contracts a,b] [--mutants "m1 m2:bf16 ..."] [--need-python "MODULES"] [--allow-skipped]
 #                  [--jobs N] [--keep-going]
 #
 # COMMAND is run as `COMMAND VECTORS RESULTS [--contracts a,b] --quiet`. Without --vectors, the
@@ -12,13 +12,14 @@
 # precision (float32 when none is given): the adapter runs with ARTABPFN_PRECISION=PRECISION and
 # the check with `--precision PRECISION`, and the plain run it is judged against is the one in the
 # same precision (one plain run per precision the list names; runs in a precision other than
-# float32 allow the cases the adapter declines in it). --need-python: exit 77 (CTest's skip) when
-# numpy or safetensors cannot be imported. --allow-skipped: cases the adapter declines
+# float32 allow the cases the adapter declines in it; where `artabpfn check` has no --precision,
+# the mutants of other precisions are listed as untested). --need-python "numpy ...": exit 77
+# (CTest's skip) when python3 cannot import one of these modules. --allow-skipped: cases the adapter declines
 # (RESULTS/skipped.txt) are not failures (`artabpfn check --allow-skipped`). --jobs N: run N
 # mutants at a time. --keep-going: run the mutants even when a plain run fails (a mutant then
 # counts as caught only by cases that its plain run passes); the exit status is still 1.
 set -uo pipefail
-cli="" adapter="" work="" vectors="" contracts="" need_python=0 allow_skipped=0 jobs=1 keep_going=0
+cli="" adapter="" work="" vectors="" contracts="" python_modules="" allow_skipped=0 jobs=1 keep_going=0
 mutants="tf32_context ar_token_shift nan_empty_context first_sample_context no_score_scale target_sees_itself lse_base2
   grid_y_limit no_rescale last_block_mask_plus_one last_block_mask_minus_one lse_first_block_max tf_mask_tile_boundary
   bf16_accumulate:bf16 fp16_score_overflow:fp16"
@@ -30,7 +31,7 @@ while (($#)); do
     --vectors) vectors=$2; shift 2 ;;
     --contracts) contracts=$2; shift 2 ;;
     --mutants) mutants=$2; shift 2 ;;
-    --need-python) need_python=1; shift ;;
+    --need-python) python_modules=$2; shift 2 ;;
     --allow-skipped) allow_skipped=1; shift ;;
     --jobs) jobs=$2; shift 2 ;;
     --keep-going) keep_going=1; shift ;;
@@ -38,10 +39,10 @@ while (($#)); do
   esac
 done
 [[ -n "$cli" && -n "$adapter" && -n "$work" ]] || { echo "usage: see the header of $0" >&2; exit 2; }
-if ((need_python)) && ! python3 -c "import numpy, safetensors" 2>/dev/null; then
-  echo "SKIP: python3 cannot import numpy and safetensors (ci/bootstrap.sh installs them)"
-  exit 77
-fi
+for module in $python_modules; do
+  python3 -c "import $module" 2>/dev/null ||
+    { echo "SKIP: python3 cannot import $module (ci/bootstrap.sh installs it)"; exit 77; }
+done
 rm -rf "$work" && mkdir -p "$work"
 if [[ -z "$vectors" ]]; then
   vectors=$work/vectors
@@ -52,6 +53,20 @@ selection=()
 
 precision_of() { [[ $1 == *:* ]] && echo "${1#*:}" || echo float32; }
 name_of() { echo "${1%%:*}"; }
+
+# Precisions other than float32 need `artabpfn check --precision`.
+untested=0
+if ! "$cli" check --help | grep -q -- --precision; then
+  judged=""
+  for m in $mutants; do
+    if [[ $(precision_of "$m") == float32 ]]; then judged+="$m "
+    else
+      echo "$(name_of "$m") untested: $cli check has no --precision $(precision_of "$m")"
+      untested=$((untested + 1))
+    fi
+  done
+  mutants=$judged
+fi
 
 # run RUN MUTANT PRECISION: the adapter (with ARTABPFN_MUTANT=MUTANT, "" for none, and
 # ARTABPFN_PRECISION=PRECISION), then check; files WORK/*.RUN.*; returns check's status.
@@ -120,4 +135,4 @@ if ((survivors > 0)); then
   echo "FAIL: $survivors mutant(s) survived (see $work/check.<mutant>.txt)"
   exit 1
 fi
-echo "every mutant was caught ($(wc -w <<<"$mutants") mutants)"
+echo "every mutant was caught ($(wc -w <<<"$mutants") mutants$( ((untested)) && echo ", $untested untested"))"

@@ -13,14 +13,14 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int kMaxGridY = 65535;
 
 // How one phase computes: the precision its products' operands are rounded to (Q, K and V once,
-// on copies; P per key), and the faults that change what its sums accumulate in and how its
-// scores are stored.
+// on copies; P per key), and the faults that change what the running sum and output accumulate
+// in and how the scores are kept.
 struct Arithmetic {
   Precision operands = Precision::kFloat32;
   bool bf16_sums = false;    // bf16_accumulate
   bool fp16_scores = false;  // fp16_score_overflow
   float sum(float x) const { return bf16_sums ? round_bf16(x) : x; }
-  float score(float dot) const { return fp16_scores ? round_fp16(dot) : dot; }
+  float score(float s) const { return fp16_scores ? round_fp16(s) : s; }
   float probability(float p) const { return round_operand(operands, p); }
 };
 
@@ -69,8 +69,8 @@ void add_phase(const float* q, int dh, float scale, const PhaseKeys& keys, const
     for (int x = 0; x < real; ++x) {
       const float* k = keys.k + std::int64_t(j0 + x) * dh;
       float dot = 0.0f;
-      for (int d = 0; d < dh; ++d) dot = a.sum(dot + q[d] * k[d]);
-      s[x] = a.score(dot) * scale;
+      for (int d = 0; d < dh; ++d) dot += q[d] * k[d];
+      s[x] = a.score(dot * scale);
       block_max = std::max(block_max, s[x]);
     }
     if (padding_key) {

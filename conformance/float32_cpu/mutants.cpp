@@ -22,8 +22,9 @@ const std::vector<MutantInfo>& mutants() {
       {Mutant::kLseFirstBlockMax, "lse_first_block_max", "LSE written from the first key block's maximum", f32},
       {Mutant::kTfMaskTileBoundary, "tf_mask_tile_boundary",
        "teacher forcing: a causal limit on a 64-key tile boundary lets the next tile through", f32},
-      {Mutant::kBf16Accumulate, "bf16_accumulate", "BF16 kernel accumulating its sums in BF16", Precision::kBf16},
-      {Mutant::kFp16ScoreOverflow, "fp16_score_overflow", "FP16 kernel storing the scores q.k in FP16 (overflow)",
+      {Mutant::kBf16Accumulate, "bf16_accumulate", "BF16 kernel accumulating its softmax sum and output in BF16",
+       Precision::kBf16},
+      {Mutant::kFp16ScoreOverflow, "fp16_score_overflow", "FP16 kernel keeping its scores in FP16 (overflow)",
        Precision::kFp16},
   };
   return table;

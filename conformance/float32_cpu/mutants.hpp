@@ -27,8 +27,8 @@ enum class Mutant {
   kLastBlockMaskMinusOne,  // the last key block's length mask drops the last real key
   kLseFirstBlockMax,       // the LSE written from the first key block's maximum
   kTfMaskTileBoundary,     // teacher forcing: a row whose causal limit ends a 64-key tile sees all the next tile
-  kBf16Accumulate,         // bf16: every sum (scores, softmax denominator, output) accumulated in BF16
-  kFp16ScoreOverflow,      // fp16: the scores q.k stored in FP16 (overflow to infinity past 65504)
+  kBf16Accumulate,         // bf16: the running softmax sum and output accumulated in BF16
+  kFp16ScoreOverflow,      // fp16: the scores kept in FP16 (infinite past 65504)
 };
 
 struct MutantInfo {

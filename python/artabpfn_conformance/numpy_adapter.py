@@ -85,21 +85,11 @@ class Arithmetic:
 
 
 def _sum_rounding():
-    """bf16_accumulate: a function rounding every partial sum to bfloat16 (else None)."""
+    """bf16_accumulate: a function rounding the running sum and output to bfloat16 (else None)."""
     if not _fault("bf16_accumulate"):
         return None
     dtype = _format_dtype("bf16")
     return lambda x: x.astype(dtype).astype(F32)
-
-
-def _scores(q, k, round_sum):
-    """q [..., Lq, Dh] . k [..., S, Dh] -> [..., Lq, S] in float32 (partial sums rounded by round_sum)."""
-    if round_sum is None:
-        return np.matmul(q, np.swapaxes(k, -1, -2))
-    s = np.zeros(q.shape[:-1] + (k.shape[-2],), F32)
-    for d in range(q.shape[-1]):
-        s = round_sum(s + q[..., d, None] * k[..., None, :, d])
-    return s
 
 
 def _attend(q, phases, arithmetic, nan_if_empty=False):
@@ -130,11 +120,11 @@ def _attend(q, phases, arithmetic, nan_if_empty=False):
                     visible_end -= 1
                 padding_key = _fault("last_block_mask_plus_one") and count < j0 + BLOCK
             visible = (j0 + np.arange(width))[None, :] < visible_end[:, None]  # [Lq, width]
-            dots = _scores(qa, kb, round_sum)
-            if _fault("fp16_score_overflow"):
+            scores = np.matmul(qa, np.swapaxes(kb, -1, -2)) * scale
+            if _fault("fp16_score_overflow"):  # scores kept in float16: infinite past 65504
                 with np.errstate(over="ignore"):
-                    dots = dots.astype(np.float16).astype(F32)
-            s = np.where(visible, dots * scale, F32(-np.inf))
+                    scores = scores.astype(np.float16).astype(F32)
+            s = np.where(visible, scores, F32(-np.inf))
             if padding_key:  # a zero key: score 0, value 0
                 s = np.concatenate([s, np.zeros(s.shape[:-1] + (1,), F32)], axis=-1)
                 vb = np.concatenate([vb, np.zeros(vb.shape[:2] + (1, dh), F32)], axis=2)

@@ -24,10 +24,11 @@ import os
 
 import numpy as np
 
+from .precisions import adapters_for
+
 F32 = np.float32
 LN2 = F32(np.log(2.0))
 BLOCK = 64  # keys per block of the online softmax
-PRECISIONS = ("float32", "tf32", "bf16", "fp16")
 CONTRACTS = ("shared_context_attention", "buffer_attention_decode", "buffer_attention_teacher_forcing",
              "fused_attention", "merge_states")
 MUTANTS = {  # name: the precision it is planted in
@@ -251,8 +252,6 @@ def merge_states(out1, lse1, out2, lse2, arithmetic):
 
 def run(contract, inputs, precision):
     """One case of `contract` in `precision`: {output: array}, or None for a contract not here."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if MUTANT:
         if MUTANT not in MUTANTS:
             raise ValueError(f"ARTABPFN_MUTANT={MUTANT} does not apply to this adapter (it has {', '.join(MUTANTS)})")
@@ -276,23 +275,6 @@ def run(contract, inputs, precision):
     return {"out": out, "lse": lse}
 
 
-def adapter(contract, inputs, case, weights):
-    """The runner's entry point, in the precision ARTABPFN_PRECISION names (default float32); None
-    (skipped) for the model jobs."""
-    return run(contract, inputs, os.environ.get("ARTABPFN_PRECISION") or "float32")
-
-
-def float32(contract, inputs, case, weights):
-    return run(contract, inputs, "float32")
-
-
-def tf32(contract, inputs, case, weights):
-    return run(contract, inputs, "tf32")
-
-
-def bf16(contract, inputs, case, weights):
-    return run(contract, inputs, "bf16")
-
-
-def fp16(contract, inputs, case, weights):
-    return run(contract, inputs, "fp16")
+# The runner's entry points: `adapter` in the precision ARTABPFN_PRECISION names (default
+# float32), the others in theirs.
+adapter, float32, tf32, bf16, fp16 = adapters_for(run)

@@ -30,13 +30,14 @@ import os
 
 import numpy as np
 
+from .precisions import adapters_for
+
 try:
     import torch
     import torch.nn.functional as F
 except ImportError:  # the module imports without torch; calling an adapter says what is missing
     torch = None
 
-PRECISIONS = ("float32", "tf32", "bf16", "fp16")
 SAMPLES_PER_CALL = 64  # buffer and fused attention: samples per SDPA call (bounds the key copies)
 
 
@@ -48,8 +49,6 @@ def _configure(precision):
     """The tensor dtype of a precision, after setting PyTorch's TF32 switches for it."""
     if torch is None:
         raise RuntimeError("the PyTorch adapter needs torch (pip install torch)")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     tf32 = precision == "tf32"
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
@@ -174,22 +173,7 @@ def run(contract, inputs, precision):
     return {"out": _numpy(out), "lse": _numpy(lse)}
 
 
-def adapter(contract, inputs, case, weights):
-    """The runner's entry point, in the precision ARTABPFN_PRECISION names (default float32)."""
-    return run(contract, inputs, os.environ.get("ARTABPFN_PRECISION") or "float32")
 
-
-def float32(contract, inputs, case, weights):
-    return run(contract, inputs, "float32")
-
-
-def tf32(contract, inputs, case, weights):
-    return run(contract, inputs, "tf32")
-
-
-def bf16(contract, inputs, case, weights):
-    return run(contract, inputs, "bf16")
-
-
-def fp16(contract, inputs, case, weights):
-    return run(contract, inputs, "fp16")
+# The runner's entry points: `adapter` in the precision ARTABPFN_PRECISION names (default
+# float32), the others in theirs.
+adapter, float32, tf32, bf16, fp16 = adapters_for(run)

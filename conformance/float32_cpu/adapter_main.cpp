@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
     precision = cpu::precision_from_environment();
     if (const cpu::MutantInfo* m = cpu::active_mutant_info()) {
       if (m->precision != cpu::Precision::kFloat32 && m->precision != precision)
-        throw std::invalid_argument(std::string("mutant ") + m->name + " is a fault of a " + cpu::precision_name(m->precision) +
-                                    " kernel: set ARTABPFN_PRECISION=" + cpu::precision_name(m->precision));
+        throw std::invalid_argument(std::string("mutant ") + m->name + " is a fault of a " + std::string(cpu::precision_name(m->precision)) +
+                                    " kernel: set ARTABPFN_PRECISION=" + std::string(cpu::precision_name(m->precision)));
       std::fprintf(stderr, "conformance_cpu_adapter: mutant %s planted: %s\n", m->name, m->description);
     }
   } catch (const std::exception& e) {
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   }
   if (precision != cpu::Precision::kFloat32)
     std::fprintf(stderr, "conformance_cpu_adapter: %s arithmetic (attention contracts and merge only)\n",
-                 cpu::precision_name(precision));
+                 std::string(cpu::precision_name(precision)).c_str());
   return artabpfn::conformance::adapter_main(argc, argv, artabpfn::conformance::float32_cpu_implementation(precision),
                                              "conformance_cpu_adapter");
 }

@@ -5,11 +5,10 @@
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace artabpfn::conformance::cpu {
 namespace {
-
-constexpr Precision kAll[] = {Precision::kFloat32, Precision::kTf32, Precision::kBf16, Precision::kFp16};
 
 // x rounded to a binary format of `digits` significand bits (the implicit one included) whose
 // smallest normal number is 2^(min_exponent - 1) (below it the quantum stays that of the
@@ -29,24 +28,12 @@ float round_to_format(float x, int digits, int min_exponent, float max_finite, b
 
 }  // namespace
 
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::kFloat32: return "float32";
-    case Precision::kTf32: return "tf32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kFp16: return "fp16";
-  }
-  return "?";
-}
-
 Precision precision_from_environment() {
   const char* value = std::getenv("ARTABPFN_PRECISION");
   if (!value || !*value) return Precision::kFloat32;
   std::string known;
-  for (Precision p : kAll) {
-    if (std::string(value) == precision_name(p)) return p;
-    known += std::string(known.empty() ? "" : ", ") + precision_name(p);
-  }
+  if (const auto p = tolerance::parse_precision(value)) return *p;
+  for (Precision p : tolerance::kPrecisions) known += std::string(known.empty() ? "" : ", ") + std::string(precision_name(p));
   throw std::invalid_argument("ARTABPFN_PRECISION=" + std::string(value) + " is not a precision (known: " + known + ")");
 }
 

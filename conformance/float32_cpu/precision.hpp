@@ -10,14 +10,14 @@
 //            the format, the LSE float32.
 // Written from those definitions alone, independently of the plain implementations that set the
 // tolerances, so that passing them says the tolerances are not too tight.
-#include <string>
+#include "tolerance/precision.hpp"
 
 namespace artabpfn::conformance::cpu {
 
-enum class Precision { kFloat32, kTf32, kBf16, kFp16 };
-
-// "float32", "tf32", "bf16", "fp16": the names of the conformance check's --precision.
-const char* precision_name(Precision p);
+// The precisions are the tolerance module's (their names are those of the check's --precision);
+// the roundings below are this implementation's own.
+using tolerance::Precision;
+using tolerance::precision_name;
 // The precision named by ARTABPFN_PRECISION (float32 when unset or empty); an unknown name
 // throws std::invalid_argument listing the known ones.
 Precision precision_from_environment();

@@ -62,7 +62,7 @@ TEST(ConformanceTests, CpuPrecisionIsNamedByTheEnvironment) {
   EXPECT_THROW(precision_from_environment(), std::invalid_argument);
   ::unsetenv("ARTABPFN_PRECISION");
   for (Precision p : {Precision::kFloat32, Precision::kTf32, Precision::kBf16, Precision::kFp16}) {
-    ::setenv("ARTABPFN_PRECISION", precision_name(p), 1);
+    ::setenv("ARTABPFN_PRECISION", std::string(precision_name(p)).c_str(), 1);
     EXPECT_EQ(precision_from_environment(), p);
   }
   ::unsetenv("ARTABPFN_PRECISION");

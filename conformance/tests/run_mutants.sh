@@ -12,8 +12,7 @@
 # precision (float32 when none is given): the adapter runs with ARTABPFN_PRECISION=PRECISION and
 # the check with `--precision PRECISION`, and the plain run it is judged against is the one in the
 # same precision (one plain run per precision the list names; runs in a precision other than
-# float32 allow the cases the adapter declines in it; where `artabpfn check` has no --precision,
-# the mutants of other precisions are listed as untested). --need-python "numpy ...": exit 77
+# float32 allow the cases the adapter declines in it). --need-python "numpy ...": exit 77
 # (CTest's skip) when python3 cannot import one of these modules. --allow-skipped: cases the adapter declines
 # (RESULTS/skipped.txt) are not failures (`artabpfn check --allow-skipped`). --jobs N: run N
 # mutants at a time. --keep-going: run the mutants even when a plain run fails (a mutant then
@@ -54,19 +53,6 @@ selection=()
 precision_of() { [[ $1 == *:* ]] && echo "${1#*:}" || echo float32; }
 name_of() { echo "${1%%:*}"; }
 
-# Precisions other than float32 need `artabpfn check --precision`.
-untested=0
-if ! "$cli" check --help | grep -q -- --precision; then
-  judged=""
-  for m in $mutants; do
-    if [[ $(precision_of "$m") == float32 ]]; then judged+="$m "
-    else
-      echo "$(name_of "$m") untested: $cli check has no --precision $(precision_of "$m")"
-      untested=$((untested + 1))
-    fi
-  done
-  mutants=$judged
-fi
 
 # run RUN MUTANT PRECISION: the adapter (with ARTABPFN_MUTANT=MUTANT, "" for none, and
 # ARTABPFN_PRECISION=PRECISION), then check; files WORK/*.RUN.*; returns check's status.
@@ -135,4 +121,4 @@ if ((survivors > 0)); then
   echo "FAIL: $survivors mutant(s) survived (see $work/check.<mutant>.txt)"
   exit 1
 fi
-echo "every mutant was caught ($(wc -w <<<"$mutants") mutants$( ((untested)) && echo ", $untested untested"))"
+echo "every mutant was caught ($(wc -w <<<"$mutants") mutants)"

@@ -65,7 +65,7 @@ TEST(CliTests, VerifyQuickCpuRunPrintsTablesAndWritesReportsWithSchema) {
     cases += row.at("cases").get<int>();
   }
   EXPECT_EQ(cases, c.at("cases").get<int>());
-  EXPECT_GT(cases, 100);  // the quick set has 116 cases
+  EXPECT_GT(cases, 100);  // the quick set has well over a hundred cases
   // Properties: the RapidCheck properties ran 3 cases each with the given seed.
   const json& p = j.at("properties");
   EXPECT_EQ(p.at("seed"), 7);

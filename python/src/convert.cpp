@@ -1,0 +1,50 @@
+#include "convert.hpp"
+
+#include <utility>
+
+namespace artabpfn::python {
+namespace {
+
+template <class T>
+nb::ndarray<nb::numpy, T> owning_array(std::vector<T> values, const Shape& shape) {
+  auto* owned = new std::vector<T>(std::move(values));
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  const std::vector<std::size_t> dims(shape.begin(), shape.end());
+  return nb::ndarray<nb::numpy, T>(owned->data(), dims.size(), dims.data(), owner);
+}
+
+}  // namespace
+
+Shape shape_of(const DoubleArray& array) {
+  Shape shape;
+  for (std::size_t d = 0; d < array.ndim(); ++d) shape.push_back(std::int64_t(array.shape(d)));
+  return shape;
+}
+
+std::vector<double> values_of(const DoubleArray& array) { return {array.data(), array.data() + array.size()}; }
+std::vector<std::int64_t> values_of(const IntArray& array) { return {array.data(), array.data() + array.size()}; }
+
+HostTensor<double> host_tensor(const DoubleArray& array) {
+  HostTensor<double> t;
+  t.shape = shape_of(array);
+  t.data = values_of(array);
+  return t;
+}
+
+NumpyDoubles numpy_array(std::vector<double> values, const Shape& shape) {
+  return owning_array(std::move(values), shape);
+}
+NumpyInts numpy_array(std::vector<std::int64_t> values, const Shape& shape) {
+  return owning_array(std::move(values), shape);
+}
+NumpyDoubles numpy_array(const HostTensor<double>& tensor) { return owning_array(tensor.data, tensor.shape); }
+
+ContractInputs contract_inputs(const std::map<std::string, DoubleArray>& values,
+                               const std::map<std::string, IntArray>& integers) {
+  ContractInputs in;
+  for (const auto& [name, array] : values) in.values[name] = host_tensor(array);
+  for (const auto& [name, array] : integers) in.integers[name] = values_of(array);
+  return in;
+}
+
+}  // namespace artabpfn::python

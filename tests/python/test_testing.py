@@ -1,0 +1,109 @@
+"""artabpfn.testing: the strategies cover what they promise, assert_within_contract passes a
+plain float32 implementation and catches faulty ones, and the documented example runs."""
+
+import re
+
+import numpy as np
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from artabpfn import reference  # noqa: E402
+from artabpfn.testing import assert_within_contract, attention_inputs  # noqa: E402
+from artabpfn_conformance import numpy_adapter  # noqa: E402
+from conftest import ROOT  # noqa: E402
+
+SMALL = 200_000
+
+
+def numpy_attention(inputs, contract):
+    if contract == "merge_states":
+        return numpy_adapter.merge_states(inputs["out1"], inputs["lse1"], inputs["out2"], inputs["lse2"])
+    return numpy_adapter.shared_context_attention(inputs["q"], inputs["context_k"], inputs["context_v"],
+                                                  inputs["context_len"], inputs["task_of_sample"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(attention_inputs("shared_context_attention", max_elements=SMALL))
+def test_plain_float32_attention_passes(inputs):
+    assert_within_contract(numpy_attention(inputs, "shared_context_attention"), inputs, "shared_context_attention")
+
+
+@settings(max_examples=40, deadline=None)
+@given(attention_inputs("merge_states", max_elements=SMALL))
+def test_plain_float32_merge_passes(inputs):
+    assert_within_contract(numpy_attention(inputs, "merge_states"), inputs, "merge_states")
+
+
+@pytest.mark.parametrize("contract", reference.ATTENTION_CONTRACTS)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_the_reference_rounded_to_float32_passes(contract, data):
+    inputs = data.draw(attention_inputs(contract, max_elements=SMALL))
+    got = {k: v.astype(np.float32) for k, v in reference.contract(contract, inputs).items()}
+    verdict = assert_within_contract(got, inputs, contract)
+    assert all(o["max_error"] <= o["limit"] for o in verdict["outputs"])
+
+
+@pytest.mark.parametrize("mutant", ["no_score_scale", "lse_base2", "first_sample_context"])
+def test_faulty_attention_fails(monkeypatch, mutant):
+    monkeypatch.setattr(numpy_adapter, "MUTANT", mutant)
+    rng = np.random.default_rng(3)
+    inputs = {"q": rng.standard_normal((4, 2, 1, 8)).astype(np.float32),
+              "context_k": rng.standard_normal((2, 2, 9, 8)).astype(np.float32),
+              "context_v": rng.standard_normal((2, 2, 9, 8)).astype(np.float32),
+              "context_len": np.array([9, 5]), "task_of_sample": np.array([1, 0, 1, 0])}
+    with pytest.raises(AssertionError, match=r"worst element .* > .* x plain float32 error"):
+        assert_within_contract(numpy_attention(inputs, "shared_context_attention"), inputs, "shared_context_attention")
+
+
+def test_nan_never_passes():
+    inputs = {"out1": np.ones((2, 3), np.float32), "lse1": np.zeros(2, np.float32),
+              "out2": np.ones((2, 3), np.float32), "lse2": np.zeros(2, np.float32)}
+    out, lse = reference.merge_states(**inputs)
+    out[0, 0] = np.nan
+    with pytest.raises(AssertionError):
+        assert_within_contract((out, lse), inputs, "merge_states")
+
+
+def test_unknown_precision_is_refused():
+    inputs = {"out1": np.ones((1, 1)), "lse1": np.zeros(1), "out2": np.ones((1, 1)), "lse2": np.zeros(1)}
+    with pytest.raises(ValueError, match="precision 'fp8'"):
+        assert_within_contract(reference.merge_states(**inputs), inputs, "merge_states", "fp8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(attention_inputs("fused_attention", max_elements=SMALL))
+def test_strategies_reach_the_hard_cases(inputs):
+    seen = test_strategies_reach_the_hard_cases.seen
+    seen["empty context"] |= bool((inputs["context_len"] == 0).any())
+    seen["Dh not a power of two"] |= bool(inputs["q"].shape[-1] & (inputs["q"].shape[-1] - 1))
+    seen["B across a tile edge"] |= inputs["q"].shape[0] in (33, 65, 129, 257)
+    seen["several tasks of different Nc"] |= len(set(inputs["context_len"].tolist())) > 1
+    seen["teacher forcing"] |= bool(inputs["teacher_forcing"][0])
+    seen["dominated scores"] |= float(np.abs(inputs["context_k"]).max(initial=0)) > 100 or \
+        float(np.abs(inputs["buffer_k"]).max(initial=0)) > 100
+
+
+test_strategies_reach_the_hard_cases.seen = dict.fromkeys(
+    ["empty context", "Dh not a power of two", "B across a tile edge", "several tasks of different Nc",
+     "teacher forcing", "dominated scores"], False)
+
+
+def test_strategies_reached_every_hard_case():
+    test_strategies_reach_the_hard_cases()
+    assert all(test_strategies_reach_the_hard_cases.seen.values()), test_strategies_reach_the_hard_cases.seen
+
+
+def test_documented_example_runs():
+    text = (ROOT / "docs" / "python.md").read_text()
+    example = re.search(r"<!-- hypothesis-example -->\n```python\n(.*?)```", text, re.S).group(1)
+    assert len(example.strip().splitlines()) <= 20
+    scope = {}
+    exec(compile(example, "docs/python.md example", "exec"), scope)
+    tests = [f for name, f in scope.items() if name.startswith("test_")]
+    assert tests
+    for test in tests:
+        test()

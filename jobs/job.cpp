@@ -44,8 +44,8 @@ void refuse_nan(const JobRequest& request, const JobResult& result, const TaskTe
         throw InputError(fmt::format(
             "{}: the {} backend's result is NaN at task {}, {} {}, target {}: its {} arithmetic overflowed on these "
             "inputs or weights (the largest input is {:.6g} in {} of task {}); nothing was written",
-            request.asked.job, result.ran.backend, t, is_sample(request) ? "sample" : "set", r, i,
-            result.ran.precision, largest.value, largest.tensor, largest.task));
+            request.asked.job, result.ran.backend, t, is_sample(request) ? "sample" : "set", r, i, result.ran.precision,
+            largest.value, largest.tensor, largest.task));
       }
 }
 
@@ -63,9 +63,10 @@ JobResult run_job(const JobRequest& request, const ModelWeights& weights, const 
     throw InputError(fmt::format("{}: no task has a target row: nothing to {}", request.source,
                                  is_sample(request) ? "sample" : "score"));
   if (!is_sample(request) && !tasks.y_target)
-    throw InputError(fmt::format("{}: no tensor 'y_target': density scores given values (y_target [T, Nt] or "
-                                 "[T, R, Nt]; one task: [Nt] or [R, Nt])",
-                                 request.source));
+    throw InputError(
+        fmt::format("{}: no tensor 'y_target': density scores given values (y_target [T, Nt] or "
+                    "[T, R, Nt]; one task: [Nt] or [R, Nt])",
+                    request.source));
   check_result_memory(request, tasks);
   JobResult result{{}, resolve_backend(request.asked, request.notices)};
 #if ARTABPFN_HAS_ENGINE

@@ -3,10 +3,10 @@
 // Python module both run after they have read their arguments, so that both refuse the same bad
 // input with the same message and compute the same bits.
 //
-// Order: the result's memory, the backend (a cuda job falls back to the double reference where no
-// GPU is usable, with a notice), inputs beyond float32's range for the engine, the run, and a last
-// check that no result is NaN. The combination is checked before (check_combination), by callers
-// that want to refuse it before reading any file.
+// Order: the target rows, the result's memory, the backend (a cuda job falls back to the double
+// reference where no GPU is usable, with a notice), inputs beyond float32's range for the engine,
+// the run, and a last check that no result is NaN. The combination is checked before
+// (check_job_settings), so that callers can refuse it before reading any file.
 #include <cstdint>
 #include <string>
 
@@ -20,12 +20,12 @@
 namespace artabpfn::jobs {
 
 struct JobRequest {
-  Combination asked;          // from check_combination (its job is "density" or "sample")
-  std::int64_t samples = 0;   // sample only: check_samples()
-  std::uint64_t seed = 0;     // sample only
-  std::string source;         // names the inputs in messages (a file, or "the arguments")
-  ProgressFn progress;        // empty: a progress line on stderr when it is a terminal
-  NoticeSink notices;         // the no-GPU notice; empty: stderr
+  Combination asked;         // from check_combination (its job is "density" or "sample")
+  std::int64_t samples = 0;  // sample only: check_samples()
+  std::uint64_t seed = 0;    // sample only
+  std::string source;        // names the inputs in messages (a file, or "the arguments")
+  ProgressFn progress;       // empty: a progress line on stderr when it is a terminal
+  NoticeSink notices;        // the no-GPU notice; empty: stderr
 };
 
 struct JobResult {

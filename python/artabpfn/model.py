@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from ._arrays import Kind, host_array
 
-_FLOAT_DTYPES = {"float16": "F16", "float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64"}
+_SAFETENSORS_DTYPES = {"float16": "F16", "float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64"}
 
 
 def _warn(notices):
@@ -28,9 +28,10 @@ def _tensor_entry(name, value):
             return name, "BF16", list(value.shape), value.view(torch.int16).numpy().tobytes()
         value = np.from_dlpack(value)
     array = np.ascontiguousarray(np.asarray(value))
-    dtype = _FLOAT_DTYPES.get(array.dtype.name)
+    dtype = _SAFETENSORS_DTYPES.get(array.dtype.name)
     if dtype is None:
-        raise ValueError(f"state_dict: tensor '{name}' has dtype {array.dtype}, not one of {', '.join(_FLOAT_DTYPES)}")
+        raise ValueError(f"state_dict: tensor '{name}' has dtype {array.dtype}, not one of "
+                         f"{', '.join(_SAFETENSORS_DTYPES)}")
     return name, dtype, list(array.shape), array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
 
 

@@ -63,6 +63,7 @@ def _dominate(rng, q, keys, rows):
         keys[:, h, rows] = (scale * u + rng.standard_normal(keys[:, h, rows].shape)).astype(np.float32)
 
 
+# (Without Hypothesis the strategies are plain functions that attention_inputs never reaches.)
 @st.composite if st else (lambda f: f)
 def _attention_case(draw, contract, max_elements, dominated):
     context = contract in ("shared_context_attention", "fused_attention")

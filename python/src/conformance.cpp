@@ -1,12 +1,11 @@
 // artabpfn._core's conformance functions: writing vectors, the checker of `artabpfn check` (the
 // same report files and verdict), and the tolerance rule applied to one result (judge), all
 // through the conformance library.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdio>
@@ -87,8 +86,10 @@ nb::dict check(const std::string& vectors, const std::string& results, const std
                const std::vector<std::string>& cases, bool allow_skipped, const std::string& report_dir,
                const std::string& precision, const std::string& program) {
   check_precision(precision);
-  if (!std::filesystem::is_directory(vectors)) throw InputError(fmt::format("vectors folder '{}' does not exist", vectors));
-  if (!std::filesystem::is_directory(results)) throw InputError(fmt::format("results folder '{}' does not exist", results));
+  if (!std::filesystem::is_directory(vectors))
+    throw InputError(fmt::format("vectors folder '{}' does not exist", vectors));
+  if (!std::filesystem::is_directory(results))
+    throw InputError(fmt::format("results folder '{}' does not exist", results));
   conformance::CheckOptions options;
   options.vectors = vectors;
   options.results = results;

@@ -33,13 +33,15 @@ Layout layout_of(const std::string& contract, const ContractInputs& in) {
   l.context = contract == "shared_context_attention" || contract == "fused_attention";
   l.buffer = contract != "shared_context_attention";
   const Shape& q = in.value("q").shape;
-  if (q.size() != 4) throw InputError(fmt::format("{}: 'q' has shape {}, expected [B, H, Lq, Dh]", contract, shape_to_string(q)));
+  if (q.size() != 4)
+    throw InputError(fmt::format("{}: 'q' has shape {}, expected [B, H, Lq, Dh]", contract, shape_to_string(q)));
   l.batch = q[0], l.heads = q[1], l.queries = q[2], l.head_dim = q[3];
   if (l.head_dim == 0) throw InputError(fmt::format("{}: 'q' has shape {}: Dh is 0", contract, shape_to_string(q)));
   if (l.context) {
     const Shape& k = in.value("context_k").shape;
     if (k.size() != 4)
-      throw InputError(fmt::format("{}: 'context_k' has shape {}, expected [T, H, Nc_max, Dh]", contract, shape_to_string(k)));
+      throw InputError(
+          fmt::format("{}: 'context_k' has shape {}, expected [T, H, Nc_max, Dh]", contract, shape_to_string(k)));
     l.tasks = k[0], l.nc_max = k[2];
     const Shape want{l.tasks, l.heads, l.nc_max, l.head_dim};
     expect_shape(contract, "context_k", k, want, "[T, H, Nc_max, Dh]");
@@ -47,12 +49,14 @@ Layout layout_of(const std::string& contract, const ContractInputs& in) {
     l.context_len = in.integer("context_len");
     l.task_of_sample = in.integer("task_of_sample");
     if (std::int64_t(l.context_len.size()) != l.tasks)
-      throw InputError(fmt::format("{}: 'context_len' has {} values for {} tasks", contract, l.context_len.size(), l.tasks));
+      throw InputError(
+          fmt::format("{}: 'context_len' has {} values for {} tasks", contract, l.context_len.size(), l.tasks));
     for (std::int64_t n : l.context_len)
       if (n < 0 || n > l.nc_max)
         throw InputError(fmt::format("{}: 'context_len' {} is outside [0, Nc_max = {}]", contract, n, l.nc_max));
     if (std::int64_t(l.task_of_sample.size()) != l.batch)
-      throw InputError(fmt::format("{}: 'task_of_sample' has {} values for B = {}", contract, l.task_of_sample.size(), l.batch));
+      throw InputError(
+          fmt::format("{}: 'task_of_sample' has {} values for B = {}", contract, l.task_of_sample.size(), l.batch));
     for (std::int64_t t : l.task_of_sample)
       if (t < 0 || t >= l.tasks)
         throw InputError(fmt::format("{}: 'task_of_sample' {} is not a task (T = {})", contract, t, l.tasks));
@@ -60,7 +64,8 @@ Layout layout_of(const std::string& contract, const ContractInputs& in) {
   if (l.buffer) {
     const Shape& k = in.value("buffer_k").shape;
     if (k.size() != 4)
-      throw InputError(fmt::format("{}: 'buffer_k' has shape {}, expected [B, H, C, Dh]", contract, shape_to_string(k)));
+      throw InputError(
+          fmt::format("{}: 'buffer_k' has shape {}, expected [B, H, C, Dh]", contract, shape_to_string(k)));
     l.capacity = k[2];
     const Shape want{l.batch, l.heads, l.capacity, l.head_dim};
     expect_shape(contract, "buffer_k", k, want, "[B, H, C, Dh]");
@@ -73,9 +78,10 @@ Layout layout_of(const std::string& contract, const ContractInputs& in) {
     l.teacher_forcing = contract == "buffer_attention_teacher_forcing" ||
                         (contract == "fused_attention" && in.integer("teacher_forcing").at(0) != 0);
     if (l.teacher_forcing && l.queries != 2 * l.length)
-      throw InputError(fmt::format("{}: teacher forcing needs Lq = 2 x buffer_len (buffer rows, then target rows): "
-                                   "Lq is {}, buffer_len {}",
-                                   contract, l.queries, l.length));
+      throw InputError(
+          fmt::format("{}: teacher forcing needs Lq = 2 x buffer_len (buffer rows, then target rows): "
+                      "Lq is {}, buffer_len {}",
+                      contract, l.queries, l.length));
   }
   return l;
 }
@@ -126,8 +132,10 @@ void for_each_head(const Layout& l, const ContractInputs& in, Body&& body) {
 
 template <class T>
 ContractOutputs merge_contract(const ContractInputs& in) {
-  const HostTensor<double>&o1 = in.value("out1"), &o2 = in.value("out2"), &l1 = in.value("lse1"), &l2 = in.value("lse2");
-  if (o1.rank() != 2) throw InputError(fmt::format("merge_states: 'out1' has shape {}, expected [N, Dh]", shape_to_string(o1.shape)));
+  const HostTensor<double>&o1 = in.value("out1"), &o2 = in.value("out2"), &l1 = in.value("lse1"),
+        &l2 = in.value("lse2");
+  if (o1.rank() != 2)
+    throw InputError(fmt::format("merge_states: 'out1' has shape {}, expected [N, Dh]", shape_to_string(o1.shape)));
   const std::int64_t n = o1.dim(0), dh = o1.dim(1);
   expect_shape("merge_states", "out2", o2.shape, o1.shape, "[N, Dh]");
   expect_shape("merge_states", "lse1", l1.shape, {n}, "[N]");
@@ -175,15 +183,16 @@ ContractOutputs attention_contract(const std::string& contract, const ContractIn
   const Layout l = layout_of(contract, in);
   ContractOutputs out{{"out", HostTensor<double>({l.batch, l.heads, l.queries, l.head_dim})},
                       {"lse", HostTensor<double>({l.batch, l.heads, l.queries})}};
-  for_each_head<T>(l, in, [&](std::int64_t q_first, const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v,
-                              const reference::Visibility& visible) {
-    const reference::AttentionState<T> s = reference::attend<T>(q, k, v, visible);
-    for (std::int64_t i = 0; i < l.queries; ++i) {
-      out["lse"].data[std::size_t(q_first / l.head_dim + i)] = double(s.lse(i));
-      for (std::int64_t d = 0; d < l.head_dim; ++d)
-        out["out"].data[std::size_t(q_first + i * l.head_dim + d)] = double(s.out(i, d));
-    }
-  });
+  for_each_head<T>(l, in,
+                   [&](std::int64_t q_first, const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v,
+                       const reference::Visibility& visible) {
+                     const reference::AttentionState<T> s = reference::attend<T>(q, k, v, visible);
+                     for (std::int64_t i = 0; i < l.queries; ++i) {
+                       out["lse"].data[std::size_t(q_first / l.head_dim + i)] = double(s.lse(i));
+                       for (std::int64_t d = 0; d < l.head_dim; ++d)
+                         out["out"].data[std::size_t(q_first + i * l.head_dim + d)] = double(s.out(i, d));
+                     }
+                   });
   return out;
 }
 
@@ -194,13 +203,14 @@ double largest_score(const std::string& contract, const ContractInputs& in) {
   if (contract == "merge_states") return 0.0;
   const Layout l = layout_of(contract, in);
   double largest = 0.0;
-  for_each_head<double>(l, in, [&](std::int64_t, const Matrix<double>& q, const Matrix<double>& k, const Matrix<double>&,
-                                   const reference::Visibility& visible) {
-    const Matrix<double> scores = q * k.transpose() / std::sqrt(double(l.head_dim));
-    for (Eigen::Index i = 0; i < scores.rows(); ++i)
-      for (Eigen::Index j = 0; j < scores.cols(); ++j)
-        if (visible(i, j)) largest = std::max(largest, std::abs(scores(i, j)));
-  });
+  for_each_head<double>(l, in,
+                        [&](std::int64_t, const Matrix<double>& q, const Matrix<double>& k, const Matrix<double>&,
+                            const reference::Visibility& visible) {
+                          const Matrix<double> scores = q * k.transpose() / std::sqrt(double(l.head_dim));
+                          for (Eigen::Index i = 0; i < scores.rows(); ++i)
+                            for (Eigen::Index j = 0; j < scores.cols(); ++j)
+                              if (visible(i, j)) largest = std::max(largest, std::abs(scores(i, j)));
+                        });
   return largest;
 }
 

@@ -17,7 +17,7 @@
 namespace artabpfn::python {
 
 struct ContractInputs {
-  std::map<std::string, HostTensor<double>> values;            // float inputs
+  std::map<std::string, HostTensor<double>> values;           // float inputs
   std::map<std::string, std::vector<std::int64_t>> integers;  // lengths, task ids, flags
 
   const HostTensor<double>& value(const std::string& name) const;  // InputError when absent

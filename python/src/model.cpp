@@ -1,6 +1,7 @@
 // artabpfn._core: the model and its jobs (Model.load, Model.from_state_dict, density, sample),
 // through the same library as the command line (jobs/): the same checks, messages and bits.
-#include <Python.h>
+#include "model.hpp"
+
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
@@ -20,7 +21,6 @@
 #include "jobs/backend.hpp"
 #include "jobs/job.hpp"
 #include "jobs/number_checks.hpp"
-#include "model.hpp"
 #include "module.hpp"
 
 namespace artabpfn::python {
@@ -39,8 +39,9 @@ Model load(const std::string& path, std::optional<int> n_heads) {
 // A state_dict: (name, safetensors dtype, shape, little-endian bytes) per tensor. It is laid out
 // as a safetensors image in memory and read by the file loader, which infers the configuration
 // and refuses what it refuses in a file, with the same messages.
-Model from_tensors(const std::vector<std::tuple<std::string, std::string, std::vector<std::int64_t>, nb::bytes>>& tensors,
-                   std::optional<int> n_heads) {
+Model from_tensors(
+    const std::vector<std::tuple<std::string, std::string, std::vector<std::int64_t>, nb::bytes>>& tensors,
+    std::optional<int> n_heads) {
   static const std::map<std::string, safetensors::DType> kDTypes = {
       {"F16", safetensors::DType::F16}, {"BF16", safetensors::DType::BF16}, {"F32", safetensors::DType::F32},
       {"F64", safetensors::DType::F64}, {"I32", safetensors::DType::I32},   {"I64", safetensors::DType::I64}};
@@ -51,7 +52,8 @@ Model from_tensors(const std::vector<std::tuple<std::string, std::string, std::v
     writer.add_raw(name, kDTypes.at(dtype), shape, std::move(data));
   }
   Model m;
-  m.weights = weights_from_file(safetensors::File::parse(writer.to_bytes(), "state_dict"), collecting(n_heads, m.notices));
+  m.weights =
+      weights_from_file(safetensors::File::parse(writer.to_bytes(), "state_dict"), collecting(n_heads, m.notices));
   return m;
 }
 
@@ -97,12 +99,13 @@ NumpyDoubles table_array(const jobs::Table& table, std::int64_t nt) {
 // One job: (result [T, R, Nt], the combination that ran, notices). Bad input raises ValueError
 // with the command line's message; the GIL is released while the job runs.
 nb::tuple run(const Model& m, const std::string& job, const nb::dict& inputs, const std::string& backend,
-              const std::string& attention, const std::string& precision, std::int64_t samples,
-              const std::string& seed, nb::object progress, const std::string& source) {
+              const std::string& attention, const std::string& precision, std::int64_t samples, const std::string& seed,
+              nb::object progress, const std::string& source) {
   const jobs::Combination asked = jobs::check_job_settings(job, backend, attention, precision);
   jobs::JobRequest request{asked, samples, 0, source, {}, {}};
   if (job == "sample") {
-    if (const std::string problem = jobs::integer_problem(std::to_string(samples), 1, jobs::kMaxSamples); !problem.empty())
+    if (const std::string problem = jobs::integer_problem(std::to_string(samples), 1, jobs::kMaxSamples);
+        !problem.empty())
       throw InputError("samples: " + problem);
     if (const std::string problem = jobs::seed_problem(seed); !problem.empty()) throw InputError("seed: " + problem);
     request.seed = std::stoull(seed);

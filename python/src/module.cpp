@@ -1,9 +1,10 @@
 // artabpfn._core: the C++ library for the Python package artabpfn (python/artabpfn). Bad input
 // (artabpfn::InputError) raises ValueError with the library's message.
+#include "module.hpp"
+
 #include <nanobind/nanobind.h>
 
 #include "artabpfn/error.hpp"
-#include "module.hpp"
 
 NB_MODULE(_core, m) {
   namespace nb = nanobind;

@@ -2,11 +2,15 @@
 // people who test their own implementation. The attention contracts take the conformance
 // vectors' layout (contract_inputs.hpp); the model jobs take one task in the inputs file's
 // single-task layout (x_context [Nc, F], y_context [Nc], x_target [Nt, F], y [R, Nt]).
+#include "reference/reference.hpp"
+
+#include <fmt/format.h>
 #include <nanobind/stl/map.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include <fmt/format.h>
+#include <map>
+#include <optional>
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
@@ -15,11 +19,7 @@
 #include "convert.hpp"
 #include "model.hpp"
 #include "module.hpp"
-#include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
-
-#include <map>
-#include <optional>
 
 namespace artabpfn::python {
 namespace {
@@ -87,8 +87,8 @@ NumpyDoubles density(const Model& m, const DoubleArray& x_context, const DoubleA
 std::vector<reference::Mixture<double>> mixtures(const Model& m, const DoubleArray& z) {
   const int d_model = m.weights.config.d_model;
   if (z.ndim() != 2 || z.shape(1) != std::size_t(d_model))
-    throw InputError(fmt::format("artabpfn.reference: 'z' has shape {}, expected [n, D = {}]", shape_to_string(shape_of(z)),
-                                 d_model));
+    throw InputError(fmt::format("artabpfn.reference: 'z' has shape {}, expected [n, D = {}]",
+                                 shape_to_string(shape_of(z)), d_model));
   const auto p = reference::ModelParams<double>::from_weights(m.weights);
   Matrix<double> rows(Eigen::Index(z.shape(0)), d_model);
   for (Eigen::Index i = 0; i < rows.size(); ++i) rows.data()[i] = z.data()[i];  // both row-major
@@ -114,9 +114,10 @@ nb::tuple mixture_parameters(const Model& m, const DoubleArray& z) {
 NumpyDoubles sampler(const Model& m, const DoubleArray& z, const DoubleArray& uniform, const DoubleArray& normal) {
   const auto mix = mixtures(m, z);
   if (uniform.size() != mix.size() || normal.size() != mix.size())
-    throw InputError(fmt::format("artabpfn.reference: 'uniform' and 'normal' need one value per row of z ({}), not {} "
-                                 "and {}",
-                                 mix.size(), uniform.size(), normal.size()));
+    throw InputError(
+        fmt::format("artabpfn.reference: 'uniform' and 'normal' need one value per row of z ({}), not {} "
+                    "and {}",
+                    mix.size(), uniform.size(), normal.size()));
   std::vector<double> y;
   for (std::size_t i = 0; i < mix.size(); ++i) {
     if (!(uniform.data()[i] > 0.0 && uniform.data()[i] < 1.0))
@@ -143,7 +144,7 @@ NumpyDoubles sample_sequence(const Model& m, const DoubleArray& x_context, const
 void add_reference(nb::module_& m) {
   m.def("reference_attention_contracts", &attention_contracts);
   m.def("reference_contract", [](const std::string& contract, const std::map<std::string, DoubleArray>& values,
-                                  const std::map<std::string, IntArray>& integers) {
+                                 const std::map<std::string, IntArray>& integers) {
     return to_dict(attention_contract<double>(contract, contract_inputs(values, integers)));
   });
   m.def("reference_prefill_kv", &prefill_kv);

@@ -53,13 +53,13 @@ else
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Python packages of the conformance runner (python/artabpfn_conformance): numpy and safetensors
-# from PyPI, only when python3 cannot import them.
-if ! python3 -c "import numpy, safetensors" 2>/dev/null; then
-  echo "bootstrap: pip install numpy safetensors"
-  python3 -m pip install --quiet numpy safetensors ||
-    python3 -m pip install --quiet --break-system-packages numpy safetensors ||
-    echo "bootstrap: could not install numpy/safetensors: the Python conformance test will skip" >&2
+# Python packages of the conformance runner (python/artabpfn_conformance): numpy and safetensors,
+# and ml_dtypes (the NumPy example's bfloat16), from PyPI, only when python3 cannot import them.
+if ! python3 -c "import numpy, safetensors, ml_dtypes" 2>/dev/null; then
+  echo "bootstrap: pip install numpy safetensors ml_dtypes"
+  python3 -m pip install --quiet numpy safetensors ml_dtypes ||
+    python3 -m pip install --quiet --break-system-packages numpy safetensors ml_dtypes ||
+    echo "bootstrap: could not install numpy/safetensors/ml_dtypes: the Python conformance tests will skip" >&2
 fi
 
 [ -n "$vendor_dir" ] || exit 0

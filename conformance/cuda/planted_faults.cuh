@@ -3,6 +3,8 @@
 // of conformance_cuda_adapter_mutants only (kernels/fault_hooks.cuh includes this header there).
 // The host reads ARTABPFN_MUTANT at every launch (at_launch) and the launch parameters carry the
 // choice to the device. The names are those of conformance/float32_cpu/mutants.hpp.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -23,6 +25,13 @@ class PlantedFaults {
     kTargetSeesItself = 1 << 5,    // teacher forcing: target t sees buffer t
     kLseBase2 = 1 << 6,            // LSE in base 2
     kGridYLimit = 1 << 7,          // a (heads, row tiles) grid whose tiles past 65535 in y never run
+    kNoRescale = 1 << 8,           // the running output not rescaled when the running max rises
+    kLastBlockMaskPlusOne = 1 << 9,   // a length mask (context, decode buffer) takes one zero padding key
+    kLastBlockMaskMinusOne = 1 << 10,  // a length mask drops the last real key
+    kLseFirstBlockMax = 1 << 11,   // the LSE written from warp 0's max (the first key partition's)
+    kTfMaskTileBoundary = 1 << 12,  // teacher forcing: a limit on a 64-key tile boundary admits the next tile
+    kBf16Accumulate = 1 << 13,     // the running output and sum kept in BF16 (judged as a BF16 kernel)
+    kFp16ScoreOverflow = 1 << 14,  // scores kept in FP16: infinite past 65504 (judged as an FP16 kernel)
   };
 
   static PlantedFaults at_launch() {
@@ -40,7 +49,14 @@ class PlantedFaults {
                                   {"no_score_scale", kNoScoreScale},
                                   {"target_sees_itself", kTargetSeesItself},
                                   {"lse_base2", kLseBase2},
-                                  {"grid_y_limit", kGridYLimit}};
+                                  {"grid_y_limit", kGridYLimit},
+                                  {"no_rescale", kNoRescale},
+                                  {"last_block_mask_plus_one", kLastBlockMaskPlusOne},
+                                  {"last_block_mask_minus_one", kLastBlockMaskMinusOne},
+                                  {"lse_first_block_max", kLseFirstBlockMax},
+                                  {"tf_mask_tile_boundary", kTfMaskTileBoundary},
+                                  {"bf16_accumulate", kBf16Accumulate},
+                                  {"fp16_score_overflow", kFp16ScoreOverflow}};
     for (const Entry& e : table)
       if (std::strcmp(name, e.name) == 0) planted.faults_ = e.fault;
     return planted;
@@ -53,9 +69,26 @@ class PlantedFaults {
   }
 
   __device__ std::int64_t context_sample(std::int64_t b) const { return planted(kFirstSampleContext) ? 0 : b; }
+  __device__ int context_rows_seen(int nc) const { return length_mask(nc); }
   __device__ int buffer_rows_seen(int visible, bool teacher_forcing, int length, int i) const {
-    if (teacher_forcing && planted(kTargetSeesItself)) return i < length ? i + 1 : i - length + 1;
+    if (!teacher_forcing) return length_mask(visible);
+    if (planted(kTargetSeesItself)) return i < length ? i + 1 : i - length + 1;
+    if (planted(kTfMaskTileBoundary) && visible > 0 && visible % kTile == 0 && visible < length)
+      return min(visible + kTile, length);  // the tile that starts at the limit taken as visible
     return visible;
+  }
+  // A count past the source's rows stages nothing more: the row reads the tile's zero padding.
+  __device__ int staged_rows(int seen, int rows) const { return min(seen, rows); }
+  __device__ float kept_score(float s) const {
+    return planted(kFp16ScoreOverflow) ? __half2float(__float2half_rn(s)) : s;  // +-inf past 65504
+  }
+  __device__ float output_factor(float alpha) const { return planted(kNoRescale) ? 1.f : alpha; }
+  template <int kChunks>
+  __device__ void updated_state(float4 (&o)[kChunks], float& l) const {
+    if (!planted(kBf16Accumulate)) return;
+    for (int c = 0; c < kChunks; ++c)
+      o[c] = make_float4(bf16_round(o[c].x), bf16_round(o[c].y), bf16_round(o[c].z), bf16_round(o[c].w));
+    l = bf16_round(l);
   }
 
   template <int kChunks>
@@ -88,12 +121,23 @@ class PlantedFaults {
     // A row without keys divides its zero sum by its zero weight: 0 / 0, the quiet NaN 0x7fffffff.
     return m == -INFINITY && planted(kNanEmptyContext) ? __int_as_float(0x7fffffff) : value;
   }
+  __device__ float lse_max(float m, float first_m) const { return planted(kLseFirstBlockMax) ? first_m : m; }
   __device__ float stored_lse(float lse) const { return planted(kLseBase2) ? lse * 1.44269504f : lse; }  // log2(e)
 
   __device__ int buffer_ar_position(int position) const { return planted(kArTokenShift) ? position + 1 : position; }
 
  private:
+  static constexpr int kTile = 64;  // the buffer tile of tf_mask_tile_boundary (as the CPU implementation's)
+
   __host__ __device__ bool planted(Fault fault) const { return (faults_ & fault) != 0; }
+  // A length mask (the whole context, or the buffer under the decode mask) whose last block is off by one.
+  __device__ int length_mask(int length) const {
+    if (length == 0) return 0;  // no block
+    if (planted(kLastBlockMaskPlusOne)) return length + 1;
+    if (planted(kLastBlockMaskMinusOne)) return length - 1;
+    return length;
+  }
+  __device__ static float bf16_round(float x) { return __bfloat162float(__float2bfloat16_rn(x)); }
   // Round to nearest on the 13 dropped mantissa bits, ties away from zero (cvt.rna.tf32.f32).
   __device__ static float tf32_round(float x) { return __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u); }
   __device__ static float4 tf32_round(float4 v) {

@@ -1,7 +1,10 @@
 #pragma once
-// A plain float32 CPU implementation of the attention contracts with the kernels' interface
-// (kernels/attention.hpp): the implementation under test of the CPU mutation tests. It is not
-// the reference and shares no code with it; every fault of mutants.hpp has a hook here.
+// A CPU implementation of the attention contracts with the kernels' interface
+// (kernels/attention.hpp), written as flash-style kernels are: a key-blocked online softmax
+// (kKeyBlock keys a block: the block's scores, a running max raised block by block, the running
+// sum and output rescaled when it rises). It is the implementation under test of the CPU
+// mutation tests, not the reference, and shares no code with it; every fault of mutants.hpp has
+// a hook here. It computes in one of the precisions of precision.hpp (float32 by default).
 //
 // Layouts as the kernels': q, out [B, H, Lq, Dh], lse [B, H, Lq]; buffer K/V
 // [B, H, capacity, Dh]; task t's context K/V rows of head h start at
@@ -13,7 +16,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "conformance/float32_cpu/precision.hpp"
+
 namespace artabpfn::conformance::cpu {
+
+// Keys per block of the online softmax (a typical key tile of a fast attention kernel).
+inline constexpr int kKeyBlock = 64;
 
 struct Queries {
   const float* q;
@@ -37,10 +45,15 @@ struct Buffer {
 };
 
 // out and lse must hold B*H*Lq*Dh and B*H*Lq floats.
-void shared_context_attention(const Queries& q, const Context& context, float* out, float* lse);
-void buffer_attention(const Queries& q, const Buffer& buffer, float* out, float* lse);
-void fused_attention(const Queries& q, const Context& context, const Buffer& buffer, float* out, float* lse);
+void shared_context_attention(const Queries& q, const Context& context, float* out, float* lse,
+                              Precision precision = Precision::kFloat32);
+void buffer_attention(const Queries& q, const Buffer& buffer, float* out, float* lse,
+                      Precision precision = Precision::kFloat32);
+void fused_attention(const Queries& q, const Context& context, const Buffer& buffer, float* out, float* lse,
+                     Precision precision = Precision::kFloat32);
+// The merge of two partial states over disjoint keys; in bf16 and fp16 the partial outputs are
+// read and the output written in the format (the LSEs stay float32).
 void merge_states(const float* out1, const float* lse1, const float* out2, const float* lse2, std::int64_t rows,
-                  int head_dim, float* out, float* lse);
+                  int head_dim, float* out, float* lse, Precision precision = Precision::kFloat32);
 
 }  // namespace artabpfn::conformance::cpu

@@ -1,6 +1,7 @@
-// The plain float32 CPU implementation (this folder) as a conformance Implementation: every
-// contract; ARTABPFN_MUTANT plants one fault (mutants.hpp). Shared by conformance_cpu_adapter and
-// `artabpfn verify` (its check where no GPU is usable).
+// The CPU implementation (this folder) as a conformance Implementation: every contract in
+// float32; the attention contracts and the merge in the other precisions (precision.hpp), which
+// decline the model jobs. ARTABPFN_MUTANT plants one fault (mutants.hpp). Shared by
+// conformance_cpu_adapter and `artabpfn verify` (its check where no GPU is usable).
 #include "conformance/float32_cpu/implementation.hpp"
 
 #include <algorithm>
@@ -29,7 +30,7 @@ cpu::Context padded_context(const CaseInput& in, const std::vector<float>& k, co
   return c;
 }
 
-ResultFile attention(const CaseInput& in) {
+ResultFile attention(const CaseInput& in, cpu::Precision precision) {
   const Shape& qs = in.input("q").shape;
   const std::vector<float> q = in.f32("q");
   const cpu::Queries queries{q.data(), int(qs[0]), int(qs[1]), int(qs[2]), int(qs[3])};
@@ -47,17 +48,19 @@ ResultFile attention(const CaseInput& in) {
     ck = in.f32("context_k");
     cv = in.f32("context_v");
   }
-  if (c == "shared_context_attention") cpu::shared_context_attention(queries, padded_context(in, ck, cv), out.data(), lse.data());
-  else if (c == "fused_attention") cpu::fused_attention(queries, padded_context(in, ck, cv), buffer, out.data(), lse.data());
-  else cpu::buffer_attention(queries, buffer, out.data(), lse.data());
+  if (c == "shared_context_attention")
+    cpu::shared_context_attention(queries, padded_context(in, ck, cv), out.data(), lse.data(), precision);
+  else if (c == "fused_attention")
+    cpu::fused_attention(queries, padded_context(in, ck, cv), buffer, out.data(), lse.data(), precision);
+  else cpu::buffer_attention(queries, buffer, out.data(), lse.data(), precision);
   return {{"out", float_tensor(qs, out)}, {"lse", float_tensor({qs[0], qs[1], qs[2]}, lse)}};
 }
 
-ResultFile merge(const CaseInput& in) {
+ResultFile merge(const CaseInput& in, cpu::Precision precision) {
   const std::vector<float> o1 = in.f32("out1"), l1 = in.f32("lse1"), o2 = in.f32("out2"), l2 = in.f32("lse2");
   const Shape& s = in.input("out1").shape;
   std::vector<float> out(o1.size()), lse(l1.size());
-  cpu::merge_states(o1.data(), l1.data(), o2.data(), l2.data(), s[0], int(s[1]), out.data(), lse.data());
+  cpu::merge_states(o1.data(), l1.data(), o2.data(), l2.data(), s[0], int(s[1]), out.data(), lse.data(), precision);
   return {{"out", float_tensor(s, out)}, {"lse", float_tensor({s[0]}, lse)}};
 }
 
@@ -81,12 +84,13 @@ cpu::TaskBatch tasks_of(const CaseInput& in, bool targets) {
 
 }  // namespace
 
-Implementation float32_cpu_implementation() {
+Implementation float32_cpu_implementation(cpu::Precision precision) {
   Implementation impl;
   for (const char* c : {"shared_context_attention", "buffer_attention_decode", "buffer_attention_teacher_forcing",
                         "fused_attention"})
-    impl[c] = attention;
-  impl["merge_states"] = merge;
+    impl[c] = [precision](const CaseInput& in) { return attention(in, precision); };
+  impl["merge_states"] = [precision](const CaseInput& in) { return merge(in, precision); };
+  if (precision != cpu::Precision::kFloat32) return impl;
   impl["prefill_kv"] = [](const CaseInput& in) {
     const cpu::Model model(*in.weights);
     const cpu::TaskBatch t = tasks_of(in, false);

@@ -65,21 +65,29 @@ __device__ __forceinline__ float row_score(const float4 (&q)[kChunks], const flo
   return acc * scale;
 }
 
+// A value taken as it is: the default of the update's hooks (hooks other than this one: the
+// mutation tests' faults, kernels/fault_hooks.cuh).
+struct SameValue {
+  __device__ constexpr float operator()(float x) const { return x; }
+};
+
 // One key's online-softmax update of a row's state (m, l, o) for score s: if s > m + 8 the state is
-// rescaled by exp(m - s), m = s and p = 1, else p = exp(s - m); then l += p. Returns p, which the
-// caller adds as p v to o.
-template <int kChunks>
-__device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[kChunks], float s) {
+// rescaled by exp(m - s) (o by output_factor(exp(m - s))), m = s and p = 1, else p = exp(s - m);
+// then l += p. Returns p, which the caller adds as p v to o.
+template <int kChunks, class OutputFactor = SameValue>
+__device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[kChunks], float s,
+                                               OutputFactor output_factor = {}) {
   float p;
   if (s > m + kRescaleThreshold) {  // rare after the first key: little divergence
     const float alpha = expf(m - s);  // 0 for the first key (m = -inf)
     l *= alpha;
+    const float o_alpha = output_factor(alpha);
 #pragma unroll
     for (int c = 0; c < kChunks; ++c) {
-      o[c].x *= alpha;
-      o[c].y *= alpha;
-      o[c].z *= alpha;
-      o[c].w *= alpha;
+      o[c].x *= o_alpha;
+      o[c].y *= o_alpha;
+      o[c].z *= o_alpha;
+      o[c].w *= o_alpha;
     }
     m = s;
     p = 1.f;
@@ -90,19 +98,13 @@ __device__ __forceinline__ float online_update(float& m, float& l, float4 (&o)[k
   return p;
 }
 
-// The p of online_update taken as the key's weight (weight hooks other than this one: the
-// mutation tests' faults, kernels/fault_hooks.cuh).
-struct SameWeight {
-  __device__ constexpr float operator()(float p) const { return p; }
-};
-
 // One key's whole update of a row's state for its score s: online_update, then o += w v on the
 // lane's chunks in use (chunk lane_in_row + kGroup c < chunks_used), w = weight(p) and v = value(c),
 // the float4 chunk c of the key's value that the lane holds.
-template <int kChunks, int kGroup, class Value, class Weight = SameWeight>
+template <int kChunks, int kGroup, class Value, class Weight = SameValue, class OutputFactor = SameValue>
 __device__ __forceinline__ void add_key(RowState<kChunks>& st, float s, int lane_in_row, int chunks_used, Value value,
-                                        Weight weight = {}) {
-  const float p = weight(online_update(st.m, st.l, st.o, s));
+                                        Weight weight = {}, OutputFactor output_factor = {}) {
+  const float p = weight(online_update(st.m, st.l, st.o, s, output_factor));
 #pragma unroll
   for (int c = 0; c < kChunks; ++c)
     if (lane_in_row + kGroup * c < chunks_used) fma4(st.o[c], p, value(c));

@@ -122,12 +122,6 @@ struct Params : FaultHooks {
   bool context_prefetch;  // ContextKV::complete_before_previous_kernel
 };
 
-// Number of buffer keys query i may see (detail::visible_buffer_rows).
-__device__ __forceinline__ int buffer_limit(const Params& p, int i) {
-  return p.faults().buffer_rows_seen(detail::visible_buffer_rows(p.teacher_forcing, p.length, p.device_length, i),
-                                     p.teacher_forcing, p.length, i);
-}
-
 // kExact: compiled for Dh == max_dim only (no partial chunks, constant strides and loop bounds).
 template <int kChunks, int kGroup, int kKeys, bool kExact = false>
 struct Shape {
@@ -172,26 +166,30 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, detail::
 
   if (part != PhasePart::kAfterFirstCopies) __syncthreads();  // the previous phase is done with smem
   if (warp == 0 && part != PhasePart::kAfterFirstCopies) {
-    // Lane r describes row r of the tile: its K/V source (group), where the source starts, and
-    // how many of its keys the row sees. Lanes of one group agree on the group id.
+    // Lane r describes row r of the tile: its K/V source (group), where the source starts, how
+    // many of its keys the row sees (limit) and how many rows of it are staged for the row.
+    // Lanes of one group agree on the group id.
     const std::int64_t r = tile_row0 + lane;
     const bool valid = lane < S::rows && r < p.rows_per_head;
     unsigned long long id = ~0ull;
     std::int64_t base = 0;
-    int limit = 0;
+    int limit = 0, staged = 0;
     if (valid) {
       const std::int64_t b = r / p.queries;
       const int i = static_cast<int>(r - b * p.queries);
       if constexpr (kBuffer) {
         id = static_cast<unsigned long long>(b);
         base = ((b * p.heads + h) * static_cast<std::int64_t>(p.capacity)) * head_dim;
-        limit = buffer_limit(p, i);
+        const int visible = detail::visible_buffer_rows(p.teacher_forcing, p.length, p.device_length, i);
+        limit = p.faults().buffer_rows_seen(visible, p.teacher_forcing, p.length, i);
+        staged = p.faults().staged_rows(limit, p.teacher_forcing ? p.length : visible);
       } else {
         const std::int32_t t = p.task_of_sample[p.faults().context_sample(b)];
         const int nc = p.context_len[t];
         id = static_cast<unsigned long long>(t);
         base = p.context_offset[t] + static_cast<std::int64_t>(h) * nc * head_dim;
-        limit = nc;
+        limit = p.faults().context_rows_seen(nc);
+        staged = p.faults().staged_rows(limit, nc);
       }
     }
     const unsigned peers = __match_any_sync(0xffffffffu, id);
@@ -205,12 +203,12 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, detail::
       sm.group_vector[group] = (kBuffer ? p.buffer_vector : p.context_vector) && base % 4 == 0;
     }
     __syncwarp();
-    if (valid) atomicMax(&sm.group_keys[group], limit);
+    if (valid) atomicMax(&sm.group_keys[group], staged);
     if (lane < S::rows) {
       sm.row_group[lane] = valid ? group : -1;
       sm.row_limit[lane] = limit;
     }
-    const int phase_keys = __reduce_max_sync(0xffffffffu, static_cast<unsigned>(limit));
+    const int phase_keys = __reduce_max_sync(0xffffffffu, static_cast<unsigned>(staged));
     if (lane == 0) {
       sm.group_count = __popc(leaders);
       sm.phase_keys = phase_keys;
@@ -282,7 +280,8 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, detail::
       for (int k = 0; k < kScoreBatch; ++k) {
         const int u = min(u0 + k, per_warp - 1);
         const float* key = sm.k + (row_x0 + kWarps * u) * stride;
-        s[k] = detail::row_score<S::chunks, S::group>(st.q, key, lane_in_row, chunks_used, p.scale);
+        s[k] = p.faults().kept_score(
+            detail::row_score<S::chunks, S::group>(st.q, key, lane_in_row, chunks_used, p.scale));
       }
 #pragma unroll
       for (int k = 0; k < kScoreBatch; ++k) {
@@ -292,7 +291,9 @@ __device__ __forceinline__ void run_phase(const Params& p, Smem<S>& sm, detail::
         detail::add_key<S::chunks, S::group>(
             st, s[k], lane_in_row, chunks_used,
             [&](int c) { return *reinterpret_cast<const float4*>(value + 4 * (lane_in_row + S::group * c)); },
-            [&](float w) { return kBuffer ? w : p.faults().context_weight(w); });
+            [&](float w) { return kBuffer ? w : p.faults().context_weight(w); },
+            [&](float alpha) { return p.faults().output_factor(alpha); });
+        p.faults().updated_state(st.o, st.l);
       }
     }
   }
@@ -393,7 +394,8 @@ __global__ void __launch_bounds__(kThreads, kBlocksPerSm) row_tile_attention(con
           const float value = detail::normalised(e[t], m, l);
           dst[t] = kContext && !kBuffer ? p.faults().context_only_output(value, m) : value;
         }
-      if (chunk == 0) p.lse[out_row] = p.faults().stored_lse(detail::row_lse(m, l));
+      if (chunk == 0)  // (part_m[item_row]: warp 0's max, the first of the row's key partitions)
+        p.lse[out_row] = p.faults().stored_lse(detail::row_lse(p.faults().lse_max(m, part_m[item_row]), l));
     }
   }
 }

@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from artabpfn import conformance
+from artabpfn import conformance, reference
 from artabpfn_conformance.numpy_adapter import MUTANTS
 from conftest import run_cli, run_python
 
 ADAPTER = "artabpfn_conformance.numpy_adapter:adapter"
-CONTRACTS = "shared_context_attention,merge_states"
+CONTRACTS = ",".join(reference.ATTENTION_CONTRACTS)  # what the NumPy example adapter implements
 
 
 def test_generate_writes_what_the_cli_writes(cli, vectors, tmp_path):
@@ -51,10 +51,11 @@ def test_command_line_exit_statuses(vectors, tmp_path):
     assert "invalid choice" in unknown.stderr
 
 
-def plugin_run(vectors, tmp_path, *extra, mutant=""):
+def plugin_run(vectors, tmp_path, *extra, mutant="", precision="float32"):
     return run_python("-m", "pytest", "-p", "artabpfn.pytest_plugin", "-q", "-p", "no:cacheprovider",
                       "--artabpfn-vectors", vectors, "--artabpfn-adapter", ADAPTER, "--artabpfn-contracts", CONTRACTS,
-                      "--junitxml", tmp_path / "junit.xml", *extra, cwd=tmp_path, env={"ARTABPFN_MUTANT": mutant})
+                      "--artabpfn-precision", precision, "--junitxml", tmp_path / "junit.xml", *extra, cwd=tmp_path,
+                      env={"ARTABPFN_MUTANT": mutant, "ARTABPFN_PRECISION": precision})
 
 
 def test_plugin_passes_with_the_numpy_adapter(vectors, tmp_path):
@@ -62,27 +63,33 @@ def test_plugin_passes_with_the_numpy_adapter(vectors, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     names = [c.get("name") for c in cases]
-    assert "shared_context_attention.b1" in names and any(n.startswith("merge_states.") for n in names)
+    for contract in reference.ATTENTION_CONTRACTS:
+        assert any(n.startswith(contract + ".") for n in names), contract
+    assert "shared_context_attention.b1" in names
 
 
 def test_plugin_skips_what_the_adapter_declines(vectors, tmp_path):
     done = run_python("-m", "pytest", "-p", "artabpfn.pytest_plugin", "-q", "-p", "no:cacheprovider",
                       "--artabpfn-vectors", vectors, "--artabpfn-adapter", ADAPTER, "--artabpfn-contracts",
-                      "buffer_attention_decode", cwd=tmp_path)
-    assert done.returncode == 0 and " skipped" in done.stdout, done.stdout
+                      "prefill_kv", cwd=tmp_path)
+    assert done.returncode == 0 and " skipped" in done.stdout and "passed" not in done.stdout, done.stdout
 
 
-@pytest.mark.parametrize("mutant", MUTANTS)
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_plugin_fails_with_each_mutant(vectors, tmp_path, mutant):
-    done = plugin_run(vectors, tmp_path, mutant=mutant)
+    precision = MUTANTS[mutant]  # the precision whose kernel the fault belongs to
+    if precision not in conformance.PRECISIONS:
+        pytest.skip(f"{mutant} is a {precision} fault: this checker has no {precision} tolerance "
+                    f"(it has {', '.join(conformance.PRECISIONS)})")
+    done = plugin_run(vectors, tmp_path, "-x", mutant=mutant, precision=precision)
     assert done.returncode == 1, done.stdout + done.stderr
     text = done.stdout
-    assert "worst element" in text and "tolerance" in text and "reproduce: pytest --artabpfn-vectors" in text, text
-    assert "-k " in text
+    assert "worst element" in text or "non-finite" in text, text
+    assert "tolerance" in text and "reproduce: pytest --artabpfn-vectors" in text and "-k " in text, text
 
 
 def test_plugin_usage_errors(vectors, tmp_path):
     alone = run_python("-m", "pytest", "-p", "artabpfn.pytest_plugin", "--artabpfn-vectors", vectors, cwd=tmp_path)
     assert alone.returncode == 4 and "go together" in alone.stderr
-    precision = plugin_run(vectors, tmp_path, "--artabpfn-precision", "fp64")
+    precision = plugin_run(vectors, tmp_path, precision="fp64")
     assert precision.returncode == 4 and "the precisions are" in precision.stderr

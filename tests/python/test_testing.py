@@ -19,22 +19,16 @@ SMALL = 200_000
 
 
 def numpy_attention(inputs, contract):
-    if contract == "merge_states":
-        return numpy_adapter.merge_states(inputs["out1"], inputs["lse1"], inputs["out2"], inputs["lse2"])
-    return numpy_adapter.shared_context_attention(inputs["q"], inputs["context_k"], inputs["context_v"],
-                                                  inputs["context_len"], inputs["task_of_sample"])
+    """The NumPy example adapter's key-blocked online softmax in float32."""
+    return numpy_adapter.run(contract, inputs, "float32")
 
 
-@settings(max_examples=40, deadline=None)
-@given(attention_inputs("shared_context_attention", max_elements=SMALL))
-def test_plain_float32_attention_passes(inputs):
-    assert_within_contract(numpy_attention(inputs, "shared_context_attention"), inputs, "shared_context_attention")
-
-
-@settings(max_examples=40, deadline=None)
-@given(attention_inputs("merge_states", max_elements=SMALL))
-def test_plain_float32_merge_passes(inputs):
-    assert_within_contract(numpy_attention(inputs, "merge_states"), inputs, "merge_states")
+@pytest.mark.parametrize("contract", reference.ATTENTION_CONTRACTS)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_plain_float32_implementation_passes(contract, data):
+    inputs = data.draw(attention_inputs(contract, max_elements=SMALL))
+    assert_within_contract(numpy_attention(inputs, contract), inputs, contract)
 
 
 @pytest.mark.parametrize("contract", reference.ATTENTION_CONTRACTS)

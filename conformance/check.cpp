@@ -35,11 +35,12 @@ std::string position_text(const std::vector<std::int64_t>& pos) {
   return s + "]";
 }
 
-OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const Tensor* got, bool keep_errors) {
+OutputCheck compare_output(const OutputSpec& spec, const Tolerance& tolerance, const Tensor& expected, const Tensor* got,
+                           bool keep_errors) {
   OutputCheck o;
   o.output = spec.name;
-  o.limit = spec.tolerance.limit;
-  o.float32_error = spec.tolerance.float32_error;
+  o.limit = tolerance.limit;
+  o.plain_error = tolerance.plain_error;
   if (!got) {
     o.ok = false;
     o.problem = "tensor '" + spec.name + "' missing from the result file";
@@ -109,9 +110,8 @@ OutputCheck compare_output(const OutputSpec& spec, const Tensor& expected, const
                               o.nonfinite_mismatches, position_text(position_of(first_nonfinite, expected.shape)));
     } else if (!tolerance::within_limit(o.max_error, o.limit)) {
       o.ok = false;
-      o.problem = fmt::format("max |err| {:.3g} > limit {:.3g} ({:.3g} x float32 error {:.3g} + floor {:.3g})",
-                              o.max_error, o.limit, spec.tolerance.factor, spec.tolerance.float32_error,
-                              spec.tolerance.floor);
+      o.problem = fmt::format("max |err| {:.3g} > limit {:.3g} ({:.3g} x plain error {:.3g} + floor {:.3g})",
+                              o.max_error, o.limit, tolerance.factor, tolerance.plain_error, tolerance.floor);
     }
   }
   if (o.worst_index >= 0) o.worst_position = position_of(o.worst_index, expected.shape);
@@ -130,6 +130,12 @@ std::string quote(const std::string& s) {
 }
 
 std::string value_text(double v) { return std::isnan(v) ? "NaN" : fmt::format("{:.9g}", v); }
+
+std::string not_applicable_message(const CaseSpec& spec, tolerance::Precision precision) {
+  std::string served;
+  for (tolerance::Precision p : spec.precisions) served += (served.empty() ? "" : ", ") + std::string(tolerance::precision_name(p));
+  return fmt::format("not applicable: the case serves {}, not {}", served, tolerance::precision_name(precision));
+}
 
 std::string details(const CaseCheck& c) {
   const bool per_output = std::any_of(c.outputs.begin(), c.outputs.end(), [](const OutputCheck& o) { return !o.ok; });
@@ -179,17 +185,30 @@ std::string xml_escape(const std::string& s) {
 
 double nearest_rank_quantile(std::vector<float>& values, double q) { return tolerance::nearest_rank_quantile(values, q); }
 
-CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors) {
+bool is_failure(const std::string& status) { return status == "fail" || status == "missing" || status == "error"; }
+
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results,
+                     tolerance::Precision precision, bool keep_errors) {
   CaseCheck c;
   c.name = spec.name;
   c.contract = spec.contract;
   c.file = spec.file;
   c.status = "pass";
+  if (!spec.serves(precision)) {
+    c.status = kNotApplicable;
+    c.message = not_applicable_message(spec, precision);
+    return c;
+  }
   for (const OutputSpec& out : spec.outputs) {
     const auto e = vectors.expected.find(out.name);
     if (e == vectors.expected.end()) throw InputError(spec.file + ": expected." + out.name + " is missing");
+    const auto tolerance = out.tolerances.find(precision);
+    if (tolerance == out.tolerances.end())
+      throw InputError(spec.file + ": output " + out.name + " has no " + std::string(tolerance::precision_name(precision)) +
+                       " tolerance");
     const auto g = results.find(out.name);
-    OutputCheck o = compare_output(out, e->second, g == results.end() ? nullptr : &g->second, keep_errors);
+    OutputCheck o =
+        compare_output(out, tolerance->second, e->second, g == results.end() ? nullptr : &g->second, keep_errors);
     if (!o.ok && c.status == "pass") {
       c.status = "fail";
       c.message = out.name + ": " + o.problem;
@@ -207,6 +226,7 @@ CheckReport run_check(const CheckOptions& options) {
   report.set = index.set;
   report.seed = index.seed;
   report.generator = index.generator;
+  report.precision = options.precision;
   for (const std::string& name : options.contracts) {
     const auto& known = contracts();
     if (std::none_of(known.begin(), known.end(), [&](const ContractInfo& c) { return c.name == name; })) {
@@ -232,7 +252,13 @@ CheckReport run_check(const CheckOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     CaseCheck c;
     const std::filesystem::path result_path = options.results / spec.file;
-    if (!std::filesystem::exists(result_path)) {
+    if (!spec.serves(options.precision)) {
+      c.name = spec.name;
+      c.contract = spec.contract;
+      c.file = spec.file;
+      c.status = kNotApplicable;
+      c.message = not_applicable_message(spec, options.precision);
+    } else if (!std::filesystem::exists(result_path)) {
       c.name = spec.name;
       c.contract = spec.contract;
       c.file = spec.file;
@@ -243,7 +269,7 @@ CheckReport run_check(const CheckOptions& options) {
     } else {
       try {
         c = check_case(spec, read_case_file(options.vectors / spec.file), read_result_file(result_path),
-                       options.keep_errors);
+                       options.precision, options.keep_errors);
       } catch (const std::exception& e) {
         c.name = spec.name;
         c.contract = spec.contract;
@@ -253,13 +279,17 @@ CheckReport run_check(const CheckOptions& options) {
       }
     }
     c.reproduce = quote(options.program) + " check " + quote(options.vectors.string()) + " --results " +
-                  quote(options.results.string()) + " --case " + spec.name;
+                  quote(options.results.string()) + " --case " + spec.name +
+                  (options.precision == tolerance::Precision::kFloat32
+                       ? ""
+                       : " --precision " + std::string(tolerance::precision_name(options.precision)));
     c.regenerate = quote(options.program) + " vectors --out DIR --" + index.set + " --seed " +
                    std::to_string(index.seed) + " --case " + spec.name;
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (c.status == "pass") ++report.passed;
     else if (c.status == "missing") ++report.missing;
     else if (c.status == "skipped") ++report.skipped;
+    else if (c.status == kNotApplicable) ++report.not_applicable;
     else ++report.failed;
     report.cases.push_back(std::move(c));
   }
@@ -267,8 +297,8 @@ CheckReport run_check(const CheckOptions& options) {
 }
 
 void print_table(const CheckReport& report, std::FILE* out) {
-  fmt::print(out, "conformance check: vectors {} ({} set, seed {}), results {}\n", report.vectors, report.set,
-             report.seed, report.results);
+  fmt::print(out, "conformance check: vectors {} ({} set, seed {}), results {}, precision {}\n", report.vectors,
+             report.set, report.seed, report.results, tolerance::precision_name(report.precision));
   fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", "case", "status", "max error", "limit", "ratio");
   for (const CaseCheck& c : report.cases) {
     // The output with the worst error / limit ratio (NaN is the worst), its error and limit.
@@ -276,23 +306,24 @@ void print_table(const CheckReport& report, std::FILE* out) {
     for (const OutputCheck& o : c.outputs)
       if (!worst || is_worse_ratio(tolerance::fraction_of_limit(o.max_error, o.limit), tolerance::fraction_of_limit(worst->max_error, worst->limit)))
         worst = &o;
-    if (!worst) fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", c.name, c.status, "-", "-", "-");
+    if (!worst) fmt::print(out, "{:<58} {:<8} {:>11} {:>11} {:>7}\n", c.name, c.status == kNotApplicable ? "n/a" : c.status, "-", "-", "-");
     else
       fmt::print(out, "{:<58} {:<8} {:>11} {:>11.3g} {:>7}\n", c.name, c.status, error_text(worst->max_error),
                  worst->limit, std::isnan(worst->max_error) ? "NaN" : fmt::format("{:.3f}", tolerance::fraction_of_limit(worst->max_error, worst->limit)));
   }
   bool header = false;
   for (const CaseCheck& c : report.cases) {
-    if (c.status == "pass" || c.status == "skipped") continue;
+    if (!is_failure(c.status)) continue;
     if (!header) fmt::print(out, "\nfailures:\n");
     header = true;
     fmt::print(out, "{} [{}] {}", c.name, c.status, details(c));
   }
-  fmt::print(out, "\n{} passed, {} failed, {} missing, {} skipped, of {} cases\n", report.passed, report.failed,
-             report.missing, report.skipped, report.cases.size());
+  fmt::print(out, "\n{} passed, {} failed, {} missing, {} skipped, {} not applicable to {}, of {} cases\n", report.passed,
+             report.failed, report.missing, report.skipped, report.not_applicable,
+             tolerance::precision_name(report.precision), report.cases.size());
   std::string failing;
   for (const CaseCheck& c : report.cases)
-    if (c.status != "pass" && c.status != "skipped") failing += (failing.empty() ? "" : " ") + c.name;
+    if (is_failure(c.status)) failing += (failing.empty() ? "" : " ") + c.name;
   if (!failing.empty()) fmt::print(out, "FAILING: {}\n", failing);
 }
 
@@ -305,14 +336,16 @@ void write_junit(const CheckReport& report, const std::filesystem::path& path) {
   out << fmt::format("<testsuites name=\"artabpfn-conformance\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n",
                      report.cases.size(), report.failed + report.missing, total);
   out << fmt::format(
-      "  <testsuite name=\"conformance.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n",
-      xml_escape(report.set), report.cases.size(), report.failed + report.missing, report.skipped, total);
+      "  <testsuite name=\"conformance.{}.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n",
+      xml_escape(report.set), tolerance::precision_name(report.precision), report.cases.size(), report.failed + report.missing,
+      report.skipped + report.not_applicable, total);
   out << "    <properties>\n";
   out << fmt::format("      <property name=\"schema\" value=\"{}\"/>\n", kReportSchema);
   out << fmt::format("      <property name=\"schema_version\" value=\"{}\"/>\n", kReportSchemaVersion);
   out << fmt::format("      <property name=\"vectors\" value=\"{}\"/>\n", xml_escape(report.vectors));
   out << fmt::format("      <property name=\"results\" value=\"{}\"/>\n", xml_escape(report.results));
   out << fmt::format("      <property name=\"seed\" value=\"{}\"/>\n", report.seed);
+  out << fmt::format("      <property name=\"precision\" value=\"{}\"/>\n", tolerance::precision_name(report.precision));
   out << "    </properties>\n";
   for (const CaseCheck& c : report.cases) {
     out << fmt::format("    <testcase classname=\"conformance.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(c.contract),
@@ -322,7 +355,7 @@ void write_junit(const CheckReport& report, const std::filesystem::path& path) {
       continue;
     }
     out << ">\n";
-    if (c.status == "skipped") {
+    if (c.status == "skipped" || c.status == kNotApplicable) {
       out << fmt::format("      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(c.message));
       continue;
     }

@@ -1,15 +1,17 @@
 #pragma once
 // Checking another implementation's results against conformance vectors (artabpfn check).
 //
-// For each case of the index (optionally only some contracts or cases), reads
+// Results are judged in one precision (tolerance/precision.hpp; float32 unless asked). For each
+// case of the index that serves it (optionally only some contracts or cases), reads
 // RESULTS/<case file>, and compares each output tensor with "expected.<output>":
 //   - the shape must be the same;
 //   - elements whose expected value is NaN (I64: -1) are not compared (padding, or a sampler
 //     draw whose uniform lies within rounding of a component boundary);
 //   - an infinite expected value must be matched exactly; NaN in a result never passes;
-//   - float outputs: max |result - expected| <= the frozen limit of the index;
+//   - float outputs: max |result - expected| <= the precision's frozen limit in the index;
 //   - integer outputs: equal.
-// A case passes when every output passes; a missing file or tensor fails it.
+// A case passes when every output passes; a missing file or tensor fails it. A case that does
+// not serve the precision is "not applicable": neither checked nor a failure.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "conformance/format.hpp"
+#include "tolerance/precision.hpp"
 
 namespace artabpfn::conformance {
 
@@ -27,7 +30,7 @@ struct OutputCheck {
   double max_error = 0.0;  // NaN when a result element is NaN, infinite for an unmatched infinity
   double p99_error = 0.0;  // 99th percentile (nearest rank) of |result - expected| over finite compared elements
   double limit = 0.0;
-  double float32_error = 0.0;
+  double plain_error = 0.0;  // of the plain implementation in the precision checked
   std::int64_t compared = 0;
   std::int64_t nonfinite_mismatches = 0;
   std::int64_t worst_index = -1;            // flat index of the worst element
@@ -39,7 +42,8 @@ struct OutputCheck {
 struct CaseCheck {
   std::string name, contract, file;
   std::string status;   // "pass", "fail", "missing" (no result file), "error" (unreadable),
-                        // "skipped" (declined by the adapter, with --allow-skipped)
+                        // "skipped" (declined by the adapter, with --allow-skipped),
+                        // "not applicable" (the case does not serve the precision checked)
   std::string message;  // first problem, for the table
   std::vector<OutputCheck> outputs;
   std::string reproduce;   // command that checks this case alone
@@ -51,6 +55,7 @@ struct CheckOptions {
   std::filesystem::path vectors, results;
   std::vector<std::string> contracts;  // empty: all
   std::vector<std::string> cases;      // empty: all
+  tolerance::Precision precision = tolerance::Precision::kFloat32;  // whose frozen limits judge
   std::string program = "artabpfn";    // how the reproduce commands call the CLI
   bool allow_skipped = false;          // RESULTS/skipped.txt cases without a result: "skipped"
   bool keep_errors = false;            // fill OutputCheck::errors (for pooled percentiles)
@@ -59,14 +64,19 @@ struct CheckOptions {
 struct CheckReport {
   std::string vectors, results, set, generator;
   std::uint64_t seed = 0;
+  tolerance::Precision precision = tolerance::Precision::kFloat32;
   std::vector<CaseCheck> cases;
-  std::int64_t passed = 0, failed = 0, missing = 0, skipped = 0;
+  std::int64_t passed = 0, failed = 0, missing = 0, skipped = 0, not_applicable = 0;
   bool ok() const { return failed == 0 && missing == 0 && passed > 0; }
 };
 
 CheckReport run_check(const CheckOptions& options);
-// Compares one case (exposed for tests).
-CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results, bool keep_errors = false);
+// Compares one case in `precision` (exposed for tests).
+CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results,
+                     tolerance::Precision precision = tolerance::Precision::kFloat32, bool keep_errors = false);
+// Whether a case status counts against the check: "fail", "missing", "error".
+bool is_failure(const std::string& status);
+inline constexpr const char* kNotApplicable = "not applicable";
 // The q-quantile (0 < q <= 1, nearest rank) of `values`; 0 for none. Reorders `values`.
 double nearest_rank_quantile(std::vector<float>& values, double q);
 

@@ -9,88 +9,108 @@
 namespace artabpfn::conformance {
 
 const std::vector<ContractInfo>& contracts() {
-  // Factors: tolerance/constants.hpp says why.
+  // Factors: tolerance/constants.hpp says why; precisions: docs/precisions.md.
   using tolerance::kAttentionFactor;
   using tolerance::kModelJobFactor;
+  using enum tolerance::Precision;
+  static const std::vector<tolerance::Precision> attention = {kFloat32, kTf32, kBf16, kFp16};
+  static const std::vector<tolerance::Precision> products = {kFloat32, kTf32};  // jobs whose error TF32 products set
+  static const std::vector<tolerance::Precision> draws = {kFloat32};            // jobs with a discrete draw
   static const std::vector<ContractInfo> table = {
       {"shared_context_attention",
        "softmax(q.k/sqrt(Dh)) v over the context of the sample's task, with the natural-log LSE; (0, -inf) when Nc = 0",
        kAttentionFactor,
        {"q", "context_k", "context_v", "context_len", "task_of_sample"},
        {"out", "lse"},
-       false},
+       false,
+       attention},
       {"buffer_attention_decode",
        "attention over the sample's buffer rows 0..buffer_len-1 (every query sees all of them)",
        kAttentionFactor,
        {"q", "buffer_k", "buffer_v", "buffer_len"},
        {"out", "lse"},
-       false},
+       false,
+       attention},
       {"buffer_attention_teacher_forcing",
        "attention over the sample's buffer under the teacher-forcing mask: query j < n is buffer j and sees rows "
        "0..j, query n + t is target t and sees rows 0..t-1 (Lq = 2n)",
        kAttentionFactor,
        {"q", "buffer_k", "buffer_v", "buffer_len"},
        {"out", "lse"},
-       false},
+       false,
+       attention},
       {"merge_states",
        "lse = logaddexp(lse1, lse2), out = exp(lse1 - lse) out1 + exp(lse2 - lse) out2; two empty parts give (0, -inf)",
        kAttentionFactor,
        {"out1", "lse1", "out2", "lse2"},
        {"out", "lse"},
-       false},
+       false,
+       attention},
       {"fused_attention",
        "one softmax over the task's context and the sample's buffer (decode or teacher-forcing mask)",
        kAttentionFactor,
        {"q", "context_k", "context_v", "context_len", "task_of_sample", "buffer_k", "buffer_v", "buffer_len",
         "teacher_forcing"},
        {"out", "lse"},
-       false},
+       false,
+       attention},
       {"prefill_kv",
-       "per-layer K and V of every context row (SPEC.md: K/V of a row at layer i from its value after LN1)",
+       "per-layer K and V of every context row (docs/model.md: K/V of a row at layer i from its value after LN1)",
        kModelJobFactor,
        {"x_context", "y_context", "context_len"},
        {"keys", "values"},
-       true},
+       true,
+       products},
       {"teacher_forcing_density",
        "log p(y_t | context, y_<t) for every target and value set, in one teacher-forcing pass",
        kModelJobFactor,
        {"x_context", "y_context", "context_len", "x_target", "target_len", "y_target"},
        {"logpdf"},
-       true},
+       true,
+       products},
       {"forced_ar_density",
        "the same densities along the AR decode path (buffer K/V appended step by step) for the given values",
        kModelJobFactor,
        {"x_context", "y_context", "context_len", "x_target", "target_len", "y_target"},
        {"logpdf"},
-       true},
+       true,
+       products},
       {"mixture_parameters",
        "the head's K-component mixture at each final normalised row z: mean, std, log weight",
        kModelJobFactor,
        {"z"},
        {"mean", "std", "log_weight"},
-       true},
+       true,
+       products},
       {"sampler",
        "one draw per row of z from the head's mixture: given uniforms and normals (stream 'given') or the Philox "
        "stream of include/artabpfn/random_stream.hpp (stream 'philox'); the value and the component",
        kModelJobFactor,
        {"z", "uniform", "normal", "seed", "task_id", "sample", "step"},
        {"y", "component"},
-       true},
+       true,
+       draws},
       {"buffer_kv_append",
        "one decode step t >= 1: buffer t-1 (value y_buffer) joins each sample's buffer K/V at every layer; the cache "
        "after the step",
        kModelJobFactor,
        {"x_target", "step", "y_buffer", "context_keys", "context_values", "buffer_keys_before", "buffer_values_before"},
        {"buffer_keys_after", "buffer_values_after"},
-       true},
+       true,
+       products},
       {"sample_sequence",
        "joint samples of every task with the Philox stream (task id = position in the call)",
        kModelJobFactor,
        {"x_context", "y_context", "context_len", "x_target", "target_len", "seed", "samples"},
        {"samples"},
-       true},
+       true,
+       draws},
   };
   return table;
+}
+
+bool CaseSpec::serves(tolerance::Precision precision) const {
+  return std::find(precisions.begin(), precisions.end(), precision) != precisions.end();
 }
 
 const ContractInfo& contract(const std::string& name) {

@@ -5,10 +5,10 @@
 // model. A case file holds the contract's inputs under their own names, the double-precision
 // reference outputs as "expected.<output>" (F64, or I64 for integer outputs) and, where the
 // 50-digit reference was run and differs from double, "multiprecision.<output>". The index names
-// each case's contract, shapes, seed and, per output, the float32 tolerance frozen when the
-// vectors were generated: limit = factor x (max error of the plain float32 reference on this
-// case) + floor. A results directory holds one file per case with the same name and only the
-// output tensors, any float dtype (I64 for integer outputs).
+// each case's contract, shapes, seed, the precisions it serves and, per output and precision, the
+// tolerance frozen when the vectors were generated: limit = factor x (max error of the plain
+// implementation in that precision on this case) + floor. A results directory holds one file per
+// case with the same name and only the output tensors, any float dtype (I64 for integer outputs).
 //
 // Only conformance/index_json.cpp includes nlohmann-json; everything else uses these types.
 #include <cstdint>
@@ -20,26 +20,31 @@
 #include "artabpfn/host_tensor.hpp"
 #include "artabpfn/model_config.hpp"
 #include "artabpfn/safetensors.hpp"
+#include "tolerance/precision.hpp"
 
 namespace artabpfn::conformance {
 
-inline constexpr int kIndexSchemaVersion = 1;
+// Version 2: a tolerance per precision ("tolerances") and the precisions a case serves; version 1
+// (one float32 "tolerance") is still read, as float32 only.
+inline constexpr int kIndexSchemaVersion = 2;
 inline constexpr const char* kIndexSchema = "artabpfn-conformance-index";
-inline constexpr int kReportSchemaVersion = 1;
+// Version 2: the precision checked, "plain_error" (was "float32_error"), "not applicable" cases.
+inline constexpr int kReportSchemaVersion = 2;
 inline constexpr const char* kReportSchema = "artabpfn-conformance-report";
 inline constexpr const char* kExpectedPrefix = "expected.";
 inline constexpr const char* kMultiprecisionPrefix = "multiprecision.";
 // In a results directory: the cases the implementation declined, one name per line.
 inline constexpr const char* kSkippedList = "skipped.txt";
 
-// What a contract is and how its float32 results are held to the reference (the rule of
-// tolerance/rule.hpp, with tolerance::kConformanceFloor).
+// What a contract is, the precisions it is judged in and how its results are held to the
+// reference (the rule of tolerance/rule.hpp, with tolerance::conformance_floor).
 struct ContractInfo {
   std::string name;
   std::string description;
-  double factor;  // times the plain float32 error (cases may state a larger one, with a reason)
+  double factor;  // times the plain implementation's error (cases may state a larger one, with a reason)
   std::vector<std::string> inputs, outputs;
   bool uses_model;
+  std::vector<tolerance::Precision> precisions;  // docs/precisions.md says why each serves these
 };
 
 // Every contract, in a fixed order.
@@ -60,18 +65,20 @@ struct Tensor {
   static Tensor i64(Shape shape, std::vector<std::int64_t> values);
 };
 
+// One output's tolerance in one precision.
 struct Tolerance {
   double factor = 0.0;
-  double float32_error = 0.0;  // max |float32 reference - expected| over compared elements
+  double plain_error = 0.0;  // max |plain - expected| over compared elements (the largest over the precision's arithmetics)
   double floor = 0.0;
-  double limit = 0.0;          // factor * float32_error + floor; 0 for exact (integer) outputs
+  double limit = 0.0;        // factor * plain_error + floor; 0 for exact (integer) outputs
+  std::map<std::string, double> plain_errors;  // per arithmetic where the precision has several (tf32: tf32-rn, tf32-rz)
 };
 
 struct OutputSpec {
   std::string name;
   std::string dtype;  // "F64" or "I64" in the case file
   Shape shape;
-  Tolerance tolerance;
+  std::map<tolerance::Precision, Tolerance> tolerances;  // one per precision the case serves
   std::int64_t compared = 0;  // elements compared (NaN in expected, or -1 for I64, means "not compared")
   double max_abs_expected = 0.0;
   bool multiprecision = false;               // "multiprecision.<name>" is in the file
@@ -88,8 +95,11 @@ struct CaseSpec {
   std::string note;                   // why the case exists, or why its factor differs
   std::map<std::string, Shape> shapes;             // every input tensor's shape
   std::map<std::string, std::int64_t> params;      // integer parameters (sizes, steps)
-  std::map<std::string, std::string> labels;       // string parameters (mask, stream)
+  std::map<std::string, std::string> labels;       // string parameters (mask, stream, input_grid)
+  std::vector<tolerance::Precision> precisions;    // the precisions it serves (its contract's)
   std::vector<OutputSpec> outputs;
+
+  bool serves(tolerance::Precision precision) const;
 };
 
 struct ModelSpec {

@@ -1,16 +1,14 @@
-// Attention and merge cases: inputs and their reference outputs through reference::attend and
-// reference::merge, in double (the expected values) and in float (the tolerance baseline).
+// Attention and merge cases: inputs, and their double reference outputs through the contract
+// traversal of conformance/plain/attention.hpp with reference::attend and reference::merge.
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
 
 #include "conformance/generators.hpp"
-#include "reference/attention.hpp"
+#include "conformance/plain/attention.hpp"
 
 namespace artabpfn::conformance::detail {
 namespace {
-
-using reference::Matrix;
 
 struct AttentionInputs {
   std::vector<double> q, context_k, context_v, buffer_k, buffer_v;  // float values
@@ -31,9 +29,71 @@ std::size_t buffer_index(const AttentionCase& c, int b, int h, int j) {
 }
 int task_of(const AttentionCase& c, int b) { return c.task_of_sample.empty() ? 0 : c.task_of_sample[std::size_t(b)]; }
 
-bool buffer_visible(const AttentionCase& c, Eigen::Index i, Eigen::Index j) {
-  if (!c.teacher_forcing) return j < c.length;
-  return i < c.length ? j <= i : j < i - c.length;
+// A value on the grid both bfloat16 and binary16 hold (8 significant bits, no binary16 overflow).
+double on_low_precision_grid(double x) { return double(plain::round_fp16(plain::round_bf16(float(x)))); }
+
+void put_on_grid(InputGrid grid, std::vector<double>& values) {
+  if (grid == InputGrid::kBf16)
+    for (double& v : values) v = on_low_precision_grid(v);
+}
+
+std::vector<double> unit_vector(Rng& rng, std::size_t n) {
+  std::vector<double> u(n);
+  double norm = 0;
+  for (double& x : u) {
+    x = rng.normal();
+    norm += x * x;
+  }
+  for (double& x : u) x /= std::sqrt(norm);
+  return u;
+}
+
+// One source dominates: queries u + 1e-3 n, dominant keys c u + n with c = 1e3 sqrt(Dh)
+// (1 + 2e-3 z), so its scores are ~1e3 above the other source's (as the GPU properties do).
+void dominated_scores(const AttentionCase& c, AttentionInputs& in, Rng& rng) {
+  const std::size_t T = c.context_len.size(), Dh = std::size_t(c.head_dim);
+  for (int h = 0; h < c.heads; ++h) {
+    const std::vector<double> u = unit_vector(rng, Dh);
+    for (int b = 0; b < c.batch; ++b)
+      for (int i = 0; i < c.queries; ++i)
+        for (std::size_t d = 0; d < Dh; ++d) in.q[q_index(c, b, h, i) + d] = float(u[d] + 1e-3 * rng.normal());
+    const double big = 1000.0 * std::sqrt(double(Dh));
+    auto dominant = [&](std::vector<double>& keys, std::size_t row) {
+      const double scale = big * (1.0 + 2e-3 * rng.normal());
+      for (std::size_t d = 0; d < Dh; ++d) keys[row + d] = float(scale * u[d] + rng.normal());
+    };
+    if (c.values == ScoreValues::kContextDominates) {
+      for (std::size_t t = 0; t < T; ++t)
+        for (int j = 0; j < c.context_len[t]; ++j) dominant(in.context_k, context_index(c, in.nc_max, int(t), h, j));
+    } else {
+      for (int b = 0; b < c.batch; ++b)
+        for (int j = 0; j < c.capacity; ++j) dominant(in.buffer_k, buffer_index(c, b, h, j));
+    }
+  }
+}
+
+// Scores ~1.2e5 in magnitude: queries +-600 u + 0.05 n (the sign alternates by query row), every
+// key ~1131 u (1 + 2e-5 z) + 0.05 n, so q.k / sqrt(Dh) ~ 600 x 1131 / sqrt(32) for Dh = 32 and
+// the same magnitude for other Dh; each component stays below 65504.
+void scores_beyond_float16(const AttentionCase& c, AttentionInputs& in, Rng& rng) {
+  const std::size_t T = c.context_len.size(), Dh = std::size_t(c.head_dim);
+  const double query_norm = 600.0, key_norm = 1.2e5 * std::sqrt(double(Dh)) / query_norm;
+  for (int h = 0; h < c.heads; ++h) {
+    const std::vector<double> u = unit_vector(rng, Dh);
+    for (int b = 0; b < c.batch; ++b)
+      for (int i = 0; i < c.queries; ++i) {
+        const double sign = (b * c.queries + i) % 2 == 0 ? 1.0 : -1.0;
+        for (std::size_t d = 0; d < Dh; ++d) in.q[q_index(c, b, h, i) + d] = sign * query_norm * u[d] + 0.05 * rng.normal();
+      }
+    auto key = [&](std::vector<double>& keys, std::size_t row) {
+      const double scale = key_norm * (1.0 + 2e-5 * rng.normal());
+      for (std::size_t d = 0; d < Dh; ++d) keys[row + d] = scale * u[d] + 0.05 * rng.normal();
+    };
+    for (std::size_t t = 0; t < T; ++t)
+      for (int j = 0; j < c.context_len[t]; ++j) key(in.context_k, context_index(c, in.nc_max, int(t), h, j));
+    for (int b = 0; b < c.batch; ++b)
+      for (int j = 0; j < c.capacity; ++j) key(in.buffer_k, buffer_index(c, b, h, j));
+  }
 }
 
 AttentionInputs draw_inputs(const AttentionCase& c, Rng& rng) {
@@ -58,92 +118,23 @@ AttentionInputs draw_inputs(const AttentionCase& c, Rng& rng) {
     in.buffer_k[e] = rng.normal_float();
     in.buffer_v[e] = rng.normal_float();
   }
-  if (c.values == ScoreValues::kNormal) return in;
-  // One source dominates: queries u + 1e-3 n, dominant keys c u + n with c = 1e3 sqrt(Dh)
-  // (1 + 2e-3 z), so its scores are ~1e3 above the other source's (as the GPU properties do).
-  for (int h = 0; h < c.heads; ++h) {
-    std::vector<double> u(Dh);
-    double norm = 0;
-    for (double& x : u) {
-      x = rng.normal();
-      norm += x * x;
-    }
-    for (double& x : u) x /= std::sqrt(norm);
-    for (int b = 0; b < c.batch; ++b)
-      for (int i = 0; i < c.queries; ++i)
-        for (std::size_t d = 0; d < Dh; ++d) in.q[q_index(c, b, h, i) + d] = float(u[d] + 1e-3 * rng.normal());
-    const double big = 1000.0 * std::sqrt(double(Dh));
-    auto dominant = [&](std::vector<double>& keys, std::size_t row) {
-      const double scale = big * (1.0 + 2e-3 * rng.normal());
-      for (std::size_t d = 0; d < Dh; ++d) keys[row + d] = float(scale * u[d] + rng.normal());
-    };
-    if (c.values == ScoreValues::kContextDominates) {
-      for (std::size_t t = 0; t < T; ++t)
-        for (int j = 0; j < c.context_len[t]; ++j) dominant(in.context_k, context_index(c, in.nc_max, int(t), h, j));
-    } else {
-      for (int b = 0; b < c.batch; ++b)
-        for (int j = 0; j < c.capacity; ++j) dominant(in.buffer_k, buffer_index(c, b, h, j));
-    }
-  }
+  if (c.values == ScoreValues::kContextDominates || c.values == ScoreValues::kBufferDominates) dominated_scores(c, in, rng);
+  if (c.values == ScoreValues::kBeyondFloat16) scores_beyond_float16(c, in, rng);
+  for (std::vector<double>* v : {&in.q, &in.context_k, &in.context_v, &in.buffer_k, &in.buffer_v}) put_on_grid(c.grid, *v);
   return in;
-}
-
-template <class T>
-Matrix<T> rows_of(const std::vector<double>& data, std::size_t first, int rows, int cols) {
-  Matrix<T> m(rows, cols);
-  for (int r = 0; r < rows; ++r)
-    for (int k = 0; k < cols; ++k) m(r, k) = T(data[first + std::size_t(r) * std::size_t(cols) + std::size_t(k)]);
-  return m;
-}
-
-// out [B, H, Lq, Dh] and lse [B, H, Lq] of the case's contract in precision T.
-template <class T>
-void attention_reference(const AttentionCase& c, const AttentionInputs& in, std::vector<double>& out,
-                         std::vector<double>& lse) {
-  out.assign(in.q.size(), 0.0);
-  lse.assign(in.q.size() / std::size_t(c.head_dim), 0.0);
-  const bool context = c.contract == "shared_context_attention" || c.contract == "fused_attention";
-  const bool buffer = c.contract != "shared_context_attention";
-  const auto buffer_vis = [&c](Eigen::Index i, Eigen::Index j) { return buffer_visible(c, i, j); };
-  for (int b = 0; b < c.batch; ++b) {
-    const int t = task_of(c, b);
-    const int nc = context ? c.context_len[std::size_t(t)] : 0;
-    const int nb = buffer ? c.length : 0;
-    for (int h = 0; h < c.heads; ++h) {
-      const Matrix<T> q = rows_of<T>(in.q, q_index(c, b, h, 0), c.queries, c.head_dim);
-      Matrix<T> k(nc + nb, c.head_dim), v(nc + nb, c.head_dim);
-      if (nc > 0) {
-        k.topRows(nc) = rows_of<T>(in.context_k, context_index(c, in.nc_max, t, h, 0), nc, c.head_dim);
-        v.topRows(nc) = rows_of<T>(in.context_v, context_index(c, in.nc_max, t, h, 0), nc, c.head_dim);
-      }
-      if (nb > 0) {
-        k.bottomRows(nb) = rows_of<T>(in.buffer_k, buffer_index(c, b, h, 0), nb, c.head_dim);
-        v.bottomRows(nb) = rows_of<T>(in.buffer_v, buffer_index(c, b, h, 0), nb, c.head_dim);
-      }
-      reference::AttentionState<T> s;
-      if (!buffer) s = reference::attend<T>(q, k, v);
-      else if (!context) s = reference::attend<T>(q, k, v, buffer_vis);
-      else
-        s = reference::attend<T>(q, k, v, [&c, nc](Eigen::Index i, Eigen::Index j) {
-          return j < nc || buffer_visible(c, i, j - nc);
-        });
-      for (int i = 0; i < c.queries; ++i) {
-        const std::size_t row = q_index(c, b, h, i);
-        for (int d = 0; d < c.head_dim; ++d) out[row + std::size_t(d)] = double(s.out(i, d));
-        lse[row / std::size_t(c.head_dim)] = double(s.lse(i));
-      }
-    }
-  }
 }
 
 Shape dims(std::initializer_list<int> d) { return Shape(d.begin(), d.end()); }
 
+CaseFile inputs_file(const Generated& g) {
+  CaseFile file;
+  file.inputs = g.inputs;
+  return file;
+}
+
 }  // namespace
 
 Generated generate_attention(const AttentionCase& c, std::uint64_t seed) {
-  if (c.contract == "buffer_attention_teacher_forcing" || (c.contract == "fused_attention" && c.teacher_forcing)) {
-    if (c.queries != 2 * c.length) throw std::logic_error("teacher forcing needs queries == 2 * length");
-  }
   Rng rng(seed);
   const AttentionInputs in = draw_inputs(c, rng);
   const int T = int(c.context_len.size());
@@ -167,15 +158,13 @@ Generated generate_attention(const AttentionCase& c, std::uint64_t seed) {
   }
   if (c.contract == "fused_attention") g.inputs.emplace_back("teacher_forcing", Tensor::i64({1}, {c.teacher_forcing ? 1 : 0}));
 
-  std::vector<double> out, lse;
-  attention_reference<double>(c, in, out, lse);
-  const Shape out_shape = dims({c.batch, c.heads, c.queries, c.head_dim});
-  const Shape lse_shape = dims({c.batch, c.heads, c.queries});
-  g.expected.emplace_back("out", Tensor::f64(out_shape, out));
-  g.expected.emplace_back("lse", Tensor::f64(lse_shape, lse));
-  attention_reference<float>(c, in, out, lse);
-  g.float32["out"] = Tensor::f64(out_shape, out);
-  g.float32["lse"] = Tensor::f64(lse_shape, lse);
+  const plain::AttentionProblem problem = plain::AttentionProblem::read(c.contract, inputs_file(g));
+  plain::AttentionResult r = plain::attention_contract<double>(
+      problem, [](const auto& q, const auto& k, const auto& v, const auto& visible) {
+        return reference::attend<double>(q, k, v, visible);
+      });
+  g.expected.emplace_back("out", Tensor::f64(dims({c.batch, c.heads, c.queries, c.head_dim}), std::move(r.out)));
+  g.expected.emplace_back("lse", Tensor::f64(dims({c.batch, c.heads, c.queries}), std::move(r.lse)));
   return g;
 }
 
@@ -204,40 +193,17 @@ Generated generate_merge(const MergeCase& c, std::uint64_t seed) {
       if (std::isinf(lse2[r])) out2[r * dh + d] = 0.0;
     }
   }
+  put_on_grid(c.grid, out1);
+  put_on_grid(c.grid, out2);
   Generated g;
   const Shape o_shape{std::int64_t(rows), std::int64_t(dh)}, l_shape{std::int64_t(rows)};
   g.inputs.emplace_back("out1", Tensor::f32(o_shape, out1));
   g.inputs.emplace_back("lse1", Tensor::f32(l_shape, lse1));
   g.inputs.emplace_back("out2", Tensor::f32(o_shape, out2));
   g.inputs.emplace_back("lse2", Tensor::f32(l_shape, lse2));
-  auto run = [&](auto zero, std::vector<double>& out, std::vector<double>& lse) {
-    using T = decltype(zero);
-    const auto n = Eigen::Index(rows);
-    reference::AttentionState<T> a{Matrix<T>(n, Eigen::Index(dh)), reference::Vector<T>(n)};
-    reference::AttentionState<T> b{Matrix<T>(n, Eigen::Index(dh)), reference::Vector<T>(n)};
-    for (std::size_t r = 0; r < rows; ++r) {
-      a.lse(Eigen::Index(r)) = T(lse1[r]);
-      b.lse(Eigen::Index(r)) = T(lse2[r]);
-      for (std::size_t d = 0; d < dh; ++d) {
-        a.out(Eigen::Index(r), Eigen::Index(d)) = T(out1[r * dh + d]);
-        b.out(Eigen::Index(r), Eigen::Index(d)) = T(out2[r * dh + d]);
-      }
-    }
-    const reference::AttentionState<T> m = reference::merge<T>(a, b);
-    out.resize(rows * dh);
-    lse.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) {
-      lse[r] = double(m.lse(Eigen::Index(r)));
-      for (std::size_t d = 0; d < dh; ++d) out[r * dh + d] = double(m.out(Eigen::Index(r), Eigen::Index(d)));
-    }
-  };
-  std::vector<double> out, lse;
-  run(double(0), out, lse);
-  g.expected.emplace_back("out", Tensor::f64(o_shape, out));
-  g.expected.emplace_back("lse", Tensor::f64(l_shape, lse));
-  run(float(0), out, lse);
-  g.float32["out"] = Tensor::f64(o_shape, out);
-  g.float32["lse"] = Tensor::f64(l_shape, lse);
+  plain::AttentionResult r = plain::merge_contract<double>(plain::MergeProblem::read(inputs_file(g)));
+  g.expected.emplace_back("out", Tensor::f64(o_shape, std::move(r.out)));
+  g.expected.emplace_back("lse", Tensor::f64(l_shape, std::move(r.lse)));
   return g;
 }
 

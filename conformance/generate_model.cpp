@@ -1,28 +1,27 @@
 // Model-job cases: inputs and their reference outputs through the reference model
-// (reference/reference.hpp), in double (expected), float (the tolerance baseline) and, for
-// cases marked small, the 50-digit type (through the jobs the reference library already
-// instantiates; nothing multiprecision is instantiated here).
+// (reference/reference.hpp, by the job outputs of conformance/plain/model_jobs.hpp), in double
+// (expected) and, for cases marked small, the 50-digit type (through the jobs the reference
+// library already instantiates; nothing multiprecision is instantiated here). The float
+// reference decides only which draws are compared (sampler, sample_sequence).
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
 
 #include "conformance/generators.hpp"
-#include "reference/reference.hpp"
+#include "conformance/plain/model_jobs.hpp"
 
 namespace artabpfn::conformance::detail {
 namespace {
 
+using plain::ReferenceJobs;
+using plain::StepInputs;
+using plain::Tasks;
 using reference::ContextCache;
 using reference::InputMatrix;
 using reference::Matrix;
 using reference::TaskInputs;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Tasks {
-  std::vector<TaskInputs> tasks;
-  int nc_max = 0, nt_max = 0, features = 1;
-};
 
 Shape dims(std::initializer_list<std::int64_t> d) { return Shape(d); }
 
@@ -75,68 +74,7 @@ void add_task_inputs(const Tasks& t, bool with_targets, Generated& g) {
   }
 }
 
-template <class T>
-std::vector<double> flatten(const Matrix<T>& m) {
-  std::vector<double> v;
-  v.reserve(std::size_t(m.size()));
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index k = 0; k < m.cols(); ++k) v.push_back(reference::to_double(m(r, k)));
-  return v;
-}
-
-// ---- prefill_kv ---------------------------------------------------------------------------------
-template <class T>
-std::pair<std::vector<double>, std::vector<double>> prefill_outputs(const ModelWeights& w, const Tasks& t) {
-  const auto p = reference::ModelParams<T>::from_weights(w);
-  const int L = w.config.n_layers, D = w.config.d_model;
-  const std::size_t T_ = t.tasks.size();
-  std::vector<double> keys(static_cast<std::size_t>(L) * T_ * std::size_t(t.nc_max) * std::size_t(D), kNaN), values(keys);
-  for (std::size_t i = 0; i < T_; ++i) {
-    const ContextCache<T> cache = reference::prefill<T>(p, t.tasks[i]);
-    for (int l = 0; l < L; ++l)
-      for (Eigen::Index r = 0; r < t.tasks[i].context_size(); ++r)
-        for (int d = 0; d < D; ++d) {
-          const std::size_t e = ((std::size_t(l) * T_ + i) * std::size_t(t.nc_max) + std::size_t(r)) * std::size_t(D) + std::size_t(d);
-          keys[e] = reference::to_double(cache.keys[std::size_t(l)](r, d));
-          values[e] = reference::to_double(cache.values[std::size_t(l)](r, d));
-        }
-  }
-  return {keys, values};
-}
-
-// ---- densities ----------------------------------------------------------------------------------
-template <class T>
-std::vector<double> density_outputs(const ModelWeights& w, const Tasks& t, const std::vector<InputMatrix>& y,
-                                    bool teacher_forcing) {
-  const auto p = reference::ModelParams<T>::from_weights(w);
-  const std::size_t T_ = t.tasks.size();
-  const Eigen::Index R = y.empty() ? 0 : y[0].rows();
-  std::vector<double> out(T_ * std::size_t(R) * std::size_t(t.nt_max), kNaN);
-  for (std::size_t i = 0; i < T_; ++i) {
-    const Eigen::Index nt = t.tasks[i].target_count();
-    Matrix<T> logpdf(R, nt);
-    if (teacher_forcing) {
-      for (Eigen::Index r = 0; r < R; ++r)
-        logpdf.row(r) = reference::teacher_forcing<T>(p, t.tasks[i], y[i].row(r).transpose()).logpdf.transpose();
-    } else {
-      logpdf = reference::forced_ar_logpdf<T>(p, t.tasks[i], y[i]);
-    }
-    for (Eigen::Index r = 0; r < R; ++r)
-      for (Eigen::Index j = 0; j < nt; ++j)
-        out[(i * std::size_t(R) + std::size_t(r)) * std::size_t(t.nt_max) + std::size_t(j)] = reference::to_double(logpdf(r, j));
-  }
-  return out;
-}
-
 // ---- mixture head and sampler ------------------------------------------------------------------
-template <class T>
-std::vector<reference::Mixture<T>> mixtures(const ModelWeights& w, const std::vector<double>& z, int rows) {
-  const auto p = reference::ModelParams<T>::from_weights(w);
-  Matrix<T> zm(rows, w.config.d_model);
-  for (Eigen::Index i = 0; i < zm.size(); ++i) zm.data()[i] = T(z[std::size_t(i)]);
-  return reference::mixture_head<T>(p, zm);
-}
-
 // Distance of u from the nearest interior boundary of the cumulative weights (in double).
 template <class T>
 double pick_margin(const reference::Mixture<T>& m, double u) {
@@ -146,62 +84,6 @@ double pick_margin(const reference::Mixture<T>& m, double u) {
     margin = std::min(margin, std::abs(u - cumulative));
   }
   return margin;
-}
-
-// ---- buffer K/V append -------------------------------------------------------------------------
-struct StepInputs {
-  std::vector<double> context_keys, context_values;  // [L, Nc, D]
-  std::vector<double> before_keys, before_values;    // [L, S, t-1, D]
-  std::vector<double> y_buffer;                      // [S]
-};
-
-// One decode step t from the given (float) caches: returns the buffer K/V after it [L, S, t, D].
-template <class T>
-std::pair<std::vector<double>, std::vector<double>> append_step(const ModelWeights& w, const TaskInputs& task,
-                                                                int samples, int step, const StepInputs& in) {
-  const auto p = reference::ModelParams<T>::from_weights(w);
-  const int L = w.config.n_layers, D = w.config.d_model;
-  const Eigen::Index nc = task.context_size();
-  ContextCache<T> context;
-  for (int l = 0; l < L; ++l) {
-    Matrix<T> k(nc, D), v(nc, D);
-    for (Eigen::Index r = 0; r < nc; ++r)
-      for (int d = 0; d < D; ++d) {
-        const std::size_t e = (std::size_t(l) * std::size_t(nc) + std::size_t(r)) * std::size_t(D) + std::size_t(d);
-        k(r, d) = T(in.context_keys[e]);
-        v(r, d) = T(in.context_values[e]);
-      }
-    context.keys.push_back(k);
-    context.values.push_back(v);
-  }
-  reference::BufferCache<T> buffer(L, samples, step, D);
-  const std::size_t before = std::size_t(step - 1);
-  for (int l = 0; l < L; ++l)
-    for (int s = 0; s < samples; ++s)
-      for (std::size_t r = 0; r < before; ++r)
-        for (int d = 0; d < D; ++d) {
-          const std::size_t e = ((std::size_t(l) * std::size_t(samples) + std::size_t(s)) * before + r) * std::size_t(D) + std::size_t(d);
-          buffer.keys[std::size_t(l)][std::size_t(s)](Eigen::Index(r), d) = T(in.before_keys[e]);
-          buffer.values[std::size_t(l)][std::size_t(s)](Eigen::Index(r), d) = T(in.before_values[e]);
-        }
-  buffer.length = Eigen::Index(before);
-  Matrix<T> rows(2 * samples, D);
-  for (int s = 0; s < samples; ++s) {
-    rows.row(2 * s) = reference::embed_buffer(p, task, step - 1, T(in.y_buffer[std::size_t(s)]));
-    rows.row(2 * s + 1) = reference::embed_target(p, task, step);
-  }
-  reference::decode_step<T>(p, context, buffer, rows, true);
-  std::vector<double> keys(static_cast<std::size_t>(L) * std::size_t(samples) * std::size_t(step) * std::size_t(D)), values(keys.size());
-  for (int l = 0; l < L; ++l)
-    for (int s = 0; s < samples; ++s)
-      for (int r = 0; r < step; ++r)
-        for (int d = 0; d < D; ++d) {
-          const std::size_t e = ((std::size_t(l) * std::size_t(samples) + std::size_t(s)) * std::size_t(step) + std::size_t(r)) *
-                                    std::size_t(D) + std::size_t(d);
-          keys[e] = reference::to_double(buffer.keys[std::size_t(l)][std::size_t(s)](r, d));
-          values[e] = reference::to_double(buffer.values[std::size_t(l)][std::size_t(s)](r, d));
-        }
-  return {keys, values};
 }
 
 // The caches before step t, from the double reference's decode path with the given values
@@ -246,27 +128,24 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
   const int D = w.config.d_model, K = w.config.num_components, L = w.config.n_layers;
   Rng rng(seed);
   Generated g;
-  auto add_float_output = [&g](const std::string& name, const Shape& shape, std::vector<double> expected,
-                               std::vector<double> f32) {
+  auto add_float_output = [&g](const std::string& name, const Shape& shape, std::vector<double> expected) {
     g.expected.emplace_back(name, Tensor::f64(shape, std::move(expected)));
-    g.float32[name] = Tensor::f64(shape, std::move(f32));
   };
 
   if (c.contract == "prefill_kv") {
     const Tasks t = draw_tasks(c, rng);
     add_task_inputs(t, false, g);
     const Shape shape = dims({L, std::int64_t(t.tasks.size()), t.nc_max, D});
-    auto [k, v] = prefill_outputs<double>(w, t);
-    auto [kf, vf] = prefill_outputs<float>(w, t);
+    auto [k, v] = plain::prefill_outputs(ReferenceJobs<double>(w), t);
 #if ARTABPFN_HAS_MULTIPRECISION
     if (c.multiprecision) {
-      auto [km, vm] = prefill_outputs<reference::Multiprecision>(w, t);
+      auto [km, vm] = plain::prefill_outputs(ReferenceJobs<reference::Multiprecision>(w), t);
       g.multiprecision["keys"] = Tensor::f64(shape, km);
       g.multiprecision["values"] = Tensor::f64(shape, vm);
     }
 #endif
-    add_float_output("keys", shape, k, kf);
-    add_float_output("values", shape, v, vf);
+    add_float_output("keys", shape, k);
+    add_float_output("values", shape, v);
     return g;
   }
 
@@ -291,9 +170,10 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
     const Shape shape = dims({T, R, t.nt_max});
 #if ARTABPFN_HAS_MULTIPRECISION
     if (c.multiprecision)
-      g.multiprecision["logpdf"] = Tensor::f64(shape, density_outputs<reference::Multiprecision>(w, t, y, tf));
+      g.multiprecision["logpdf"] =
+          Tensor::f64(shape, plain::density_outputs(ReferenceJobs<reference::Multiprecision>(w), t, y, tf));
 #endif
-    add_float_output("logpdf", shape, density_outputs<double>(w, t, y, tf), density_outputs<float>(w, t, y, tf));
+    add_float_output("logpdf", shape, plain::density_outputs(ReferenceJobs<double>(w), t, y, tf));
     return g;
   }
 
@@ -301,23 +181,13 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
     std::vector<double> z(static_cast<std::size_t>(c.rows) * std::size_t(D));
     for (double& v : z) v = rng.normal_float();
     g.inputs.emplace_back("z", Tensor::f32(dims({c.rows, D}), z));
-    const auto md = mixtures<double>(w, z, c.rows);
-    const auto mf = mixtures<float>(w, z, c.rows);
+    const auto md = plain::mixtures(ReferenceJobs<double>(w), z, c.rows);
     if (c.contract == "mixture_parameters") {
       const Shape shape = dims({c.rows, K});
-      std::vector<double> mean, sd, lw, meanf, sdf, lwf;
-      for (int i = 0; i < c.rows; ++i)
-        for (int k = 0; k < K; ++k) {
-          mean.push_back(md[std::size_t(i)].mean(k));
-          sd.push_back(md[std::size_t(i)].std(k));
-          lw.push_back(md[std::size_t(i)].log_weight(k));
-          meanf.push_back(double(mf[std::size_t(i)].mean(k)));
-          sdf.push_back(double(mf[std::size_t(i)].std(k)));
-          lwf.push_back(double(mf[std::size_t(i)].log_weight(k)));
-        }
-      add_float_output("mean", shape, mean, meanf);
-      add_float_output("std", shape, sd, sdf);
-      add_float_output("log_weight", shape, lw, lwf);
+      plain::MixtureOutputs m = plain::mixture_outputs(md);
+      add_float_output("mean", shape, std::move(m.mean));
+      add_float_output("std", shape, std::move(m.std));
+      add_float_output("log_weight", shape, std::move(m.log_weight));
       return g;
     }
     std::vector<random_stream::Draw> draws(static_cast<std::size_t>(c.rows));
@@ -344,20 +214,21 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
       g.inputs.emplace_back("sample", Tensor::i64(dims({c.rows}), sample));
       g.inputs.emplace_back("step", Tensor::i64({1}, {std::int64_t(step)}));
     }
-    std::vector<double> y, yf;
+    // A draw is compared where the pick is unambiguous: the uniform not within kPickMargin of a
+    // boundary and the float reference picking the same component.
+    const auto mf = plain::mixtures(ReferenceJobs<float>(w), z, c.rows);
+    std::vector<double> y;
     std::vector<std::int64_t> component;
     for (int i = 0; i < c.rows; ++i) {
       const auto& d = draws[std::size_t(i)];
       const auto& m = md[std::size_t(i)];
-      const auto& mfi = mf[std::size_t(i)];
       const Eigen::Index k = reference::pick_component(m, d.component_uniform);
-      const Eigen::Index kf = reference::pick_component(mfi, d.component_uniform);
+      const Eigen::Index kf = reference::pick_component(mf[std::size_t(i)], d.component_uniform);
       const bool ambiguous = pick_margin(m, d.component_uniform) < kPickMargin || k != kf;
       y.push_back(ambiguous ? kNaN : reference::sample_mixture(m, d));
-      yf.push_back(double(reference::sample_mixture(mfi, d)));
       component.push_back(ambiguous ? -1 : std::int64_t(k));
     }
-    add_float_output("y", dims({c.rows}), y, yf);
+    add_float_output("y", dims({c.rows}), y);
     g.expected.emplace_back("component", Tensor::i64(dims({c.rows}), component));
     return g;
   }
@@ -383,11 +254,10 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
     g.inputs.emplace_back("context_values", Tensor::f32(dims({L, nc, D}), in.context_values));
     g.inputs.emplace_back("buffer_keys_before", Tensor::f32(dims({L, S, t_ - 1, D}), in.before_keys));
     g.inputs.emplace_back("buffer_values_before", Tensor::f32(dims({L, S, t_ - 1, D}), in.before_values));
-    auto [k, v] = append_step<double>(w, task, c.samples, c.step, in);
-    auto [kf, vf] = append_step<float>(w, task, c.samples, c.step, in);
+    auto [k, v] = plain::append_outputs(ReferenceJobs<double>(w), task, c.samples, c.step, in);
     const Shape shape = dims({L, S, t_, D});
-    add_float_output("buffer_keys_after", shape, k, kf);
-    add_float_output("buffer_values_after", shape, v, vf);
+    add_float_output("buffer_keys_after", shape, k);
+    add_float_output("buffer_values_after", shape, v);
     return g;
   }
 
@@ -399,7 +269,7 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
     const auto pd = reference::ModelParams<double>::from_weights(w);
     const auto pf = reference::ModelParams<float>::from_weights(w);
     const std::size_t T = t.tasks.size(), S = std::size_t(c.samples), NT = std::size_t(t.nt_max);
-    std::vector<double> out(T * S * NT, kNaN), outf(T * S * NT, kNaN);
+    std::vector<double> out(T * S * NT, kNaN);
     for (std::size_t i = 0; i < T; ++i) {
       const TaskInputs& task = t.tasks[i];
       reference::SamplingOptions options;
@@ -417,15 +287,13 @@ Generated generate_model_job(const ModelJobCase& c, std::uint64_t seed) {
           },
           [&](Eigen::Index step, Eigen::Index s, const reference::Mixture<double>&, const double& value) {
             const std::size_t e = (i * S + std::size_t(s)) * NT + std::size_t(step);
-            const double fv = double(f(s, step));
-            // A pick the float32 reference made differently (never seen with the margin above)
+            // A pick the float reference made differently (never seen with the margin above)
             // also ends what can be compared of this sample.
-            if (std::abs(fv - value) > 1e-2 * (1.0 + std::abs(value))) ambiguous[std::size_t(s)] = true;
+            if (std::abs(double(f(s, step)) - value) > 1e-2 * (1.0 + std::abs(value))) ambiguous[std::size_t(s)] = true;
             out[e] = ambiguous[std::size_t(s)] ? kNaN : value;
-            outf[e] = fv;
           });
     }
-    add_float_output("samples", dims({std::int64_t(T), c.samples, t.nt_max}), out, outf);
+    add_float_output("samples", dims({std::int64_t(T), c.samples, t.nt_max}), out);
     return g;
   }
   throw std::logic_error("generate_model_job: unknown contract " + c.contract);

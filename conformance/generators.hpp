@@ -1,9 +1,8 @@
 #pragma once
-// Internal to the vector generator: the reference computation of each contract on one case.
-// vectors.cpp plans the cases and freezes the tolerances; generate_attention.cpp and
-// generate_model.cpp (the only translation units that include the Eigen reference) fill the
-// inputs, the double reference, the plain float32 reference (the tolerance baseline) and, for
-// small model cases, the 50-digit reference.
+// Internal to the vector generator: the inputs and the reference outputs of one case.
+// vectors.cpp plans the cases and freezes the tolerances from the plain implementations'
+// results (conformance/plain/); generate_attention.cpp and generate_model.cpp draw the inputs and
+// compute the double reference and, for small model cases, the 50-digit reference.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -19,14 +18,23 @@ namespace artabpfn::conformance::detail {
 struct Generated {
   std::vector<std::pair<std::string, Tensor>> inputs;
   std::vector<std::pair<std::string, Tensor>> expected;  // double reference (NaN / -1: not compared)
-  std::map<std::string, Tensor> float32;                 // float outputs of the float32 reference
   std::map<std::string, Tensor> multiprecision;          // 50-digit reference rounded to double
 };
 
 // Portable draws: the same values from a seed on every platform.
 using Rng = PortableRandom;
 
-enum class ScoreValues { kNormal, kContextDominates, kBufferDominates };
+enum class ScoreValues {
+  kNormal,
+  kContextDominates,  // the context's scores ~1e3 above the buffer's
+  kBufferDominates,   // the other way round
+  kBeyondFloat16,     // every score ~1.2e5 in magnitude (either sign): past binary16's largest, 65504
+};
+
+// Where the float inputs lie: any float32 value, or values of 8 significant bits that bfloat16
+// and binary16 both hold exactly (so a bf16 or fp16 implementation is given exactly the inputs
+// the double reference saw).
+enum class InputGrid { kFloat32, kBf16 };
 
 // shared_context_attention, buffer_attention_decode, buffer_attention_teacher_forcing, fused_attention.
 struct AttentionCase {
@@ -37,6 +45,7 @@ struct AttentionCase {
   int capacity = 0, length = 0;     // buffer
   bool teacher_forcing = false;
   ScoreValues values = ScoreValues::kNormal;
+  InputGrid grid = InputGrid::kFloat32;
 };
 Generated generate_attention(const AttentionCase& c, std::uint64_t seed);
 
@@ -45,6 +54,7 @@ struct MergeCase {
   double lse_scale = 1.0;       // lse ~ N(0, scale), some +-scale exactly
   double empty_fraction = 0.1;  // parts with lse = -inf (out 0)
   double gap = 0.0;             // lse2 = lse1 -+ gap (one part dominates by `gap` in the exponent)
+  InputGrid grid = InputGrid::kFloat32;  // of out1 and out2 (the LSEs are float32 in every precision)
 };
 Generated generate_merge(const MergeCase& c, std::uint64_t seed);
 

@@ -39,6 +39,40 @@ json config_json(const ModelConfig& c) {
           {"head_dim", c.head_dim()}};
 }
 
+json precision_list(const std::vector<tolerance::Precision>& precisions) {
+  json list = json::array();
+  for (tolerance::Precision p : precisions) list.push_back(tolerance::precision_name(p));
+  return list;
+}
+
+std::vector<tolerance::Precision> read_precisions(const json& list) {
+  std::vector<tolerance::Precision> out;
+  for (const json& name : list) {
+    const auto p = tolerance::parse_precision(name.get<std::string>());
+    if (!p) throw InputError("index.json: unknown precision '" + name.get<std::string>() + "'");
+    out.push_back(*p);
+  }
+  return out;
+}
+
+json tolerance_json(const Tolerance& t) {
+  json j = {{"factor", t.factor}, {"plain_error", number(t.plain_error)}, {"floor", number(t.floor)}, {"limit", number(t.limit)}};
+  if (!t.plain_errors.empty()) {
+    json errors = json::object();
+    for (const auto& [arithmetic, error] : t.plain_errors) errors[arithmetic] = number(error);
+    j["plain_errors"] = errors;
+  }
+  return j;
+}
+
+Tolerance read_tolerance(const json& t, const char* plain_error_key) {
+  Tolerance out{t.at("factor").get<double>(), read_number(t.at(plain_error_key)), read_number(t.at("floor")),
+                read_number(t.at("limit")), {}};
+  if (t.contains("plain_errors"))
+    for (const auto& [arithmetic, error] : t.at("plain_errors").items()) out.plain_errors[arithmetic] = read_number(error);
+  return out;
+}
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text << "\n";
@@ -56,16 +90,28 @@ void write_index(const Index& index, const std::filesystem::path& path) {
   j["generator"] = index.generator;
   j["random_stream"] = index.random_stream;
   j["tolerance_rule"] =
-      "a float output passes when max |result - expected| <= limit, limit = factor x float32_error + floor, where "
-      "float32_error is the max error of the plain float32 reference (the reference instantiated with float) on this "
-      "case against the double reference, and floor = floor_ulps x FLT_EPSILON x max(1, max |expected|); all frozen "
-      "here at generation. Expected NaN (I64: -1) marks elements that are not compared; infinities must match "
-      "exactly; NaN in a result never passes. Integer outputs must be equal.";
+      "a float output passes in precision P when max |result - expected| <= tolerances[P].limit, limit = factor x "
+      "plain_error + floor, where plain_error is the max error, against the double reference, of the plain "
+      "implementation that rounds as P says (float32: the reference instantiated with float; tf32: the larger of "
+      "its round-to-nearest and truncating emulations) on this case, and floor = floor_ulps float32 ulps of "
+      "max(1, max |expected|) (for the 'out' of bf16 and fp16: rounded_output_floor_ulps ulps of that format); "
+      "all frozen here at generation (docs/precisions.md). 'tolerance' repeats the float32 one (schema version 1). "
+      "Expected NaN (I64: -1) marks elements that are not compared; infinities must match exactly; NaN in a "
+      "result never passes. Integer outputs must be equal.";
   j["floor_ulps"] = tolerance::kConformanceFloor.ulps;
+  j["rounded_output_floor_ulps"] = tolerance::kRoundedOutputFloorUlps;
+  j["precisions"] = {
+      {"float32", "float32 arithmetic throughout"},
+      {"tf32", "the operands of every matrix product rounded to TF32 (10 explicit mantissa bits, to nearest or "
+               "truncated); products and sums in float32"},
+      {"bf16", "attention: inputs and softmax probabilities rounded to bfloat16 before the products, float32 "
+               "accumulation, output rounded to bfloat16, LSE float32"},
+      {"fp16", "as bf16 with IEEE binary16"}};
   json cs = json::object();
   for (const ContractInfo& c : contracts())
-    cs[c.name] = {{"description", c.description}, {"factor", c.factor}, {"inputs", c.inputs},
-                  {"outputs", c.outputs},         {"uses_model", c.uses_model}};
+    cs[c.name] = {{"description", c.description}, {"factor", c.factor},
+                  {"inputs", c.inputs},           {"outputs", c.outputs},
+                  {"uses_model", c.uses_model},   {"precisions", precision_list(c.precisions)}};
   j["contracts"] = cs;
   json models = json::array();
   for (const ModelSpec& m : index.models)
@@ -88,17 +134,22 @@ void write_index(const Index& index, const std::filesystem::path& path) {
     for (const auto& [name, v] : c.params) params[name] = v;
     for (const auto& [name, v] : c.labels) params[name] = v;
     e["params"] = params;
+    e["precisions"] = precision_list(c.precisions);
     json outputs = json::object();
     for (const OutputSpec& o : c.outputs) {
+      json tolerances = json::object();
+      for (const auto& [precision, t] : o.tolerances) tolerances[std::string(tolerance::precision_name(precision))] = tolerance_json(t);
+      const Tolerance& f = o.tolerances.at(tolerance::Precision::kFloat32);
       outputs[o.name] = {{"dtype", o.dtype},
                          {"shape", o.shape},
                          {"compared", o.compared},
                          {"max_abs_expected", number(o.max_abs_expected)},
+                         {"tolerances", tolerances},
                          {"tolerance",
-                          {{"factor", o.tolerance.factor},
-                           {"float32_error", number(o.tolerance.float32_error)},
-                           {"floor", number(o.tolerance.floor)},
-                           {"limit", number(o.tolerance.limit)}}},
+                          {{"factor", f.factor},
+                           {"float32_error", number(f.plain_error)},
+                           {"floor", number(f.floor)},
+                           {"limit", number(f.limit)}}},
                          {"multiprecision", o.multiprecision},
                          {"multiprecision_minus_double", number(o.multiprecision_minus_double)}};
     }
@@ -123,9 +174,10 @@ Index read_index(const std::filesystem::path& path) {
       throw InputError(path.string() + ": schema is not " + std::string(kIndexSchema));
     Index index;
     index.schema_version = j.at("schema_version").get<int>();
-    if (index.schema_version != kIndexSchemaVersion)
+    if (index.schema_version != kIndexSchemaVersion && index.schema_version != 1)
       throw InputError(path.string() + ": schema_version " + std::to_string(index.schema_version) +
-                       ", this program reads version " + std::to_string(kIndexSchemaVersion));
+                       ", this program reads versions 1 and " + std::to_string(kIndexSchemaVersion));
+    const bool per_precision = index.schema_version >= 2;
     index.set = j.at("set").get<std::string>();
     index.seed = j.at("seed").get<std::uint64_t>();
     index.generator = j.at("generator").get<std::string>();
@@ -157,6 +209,7 @@ Index read_index(const std::filesystem::path& path) {
         if (v.is_string()) c.labels[name] = v.get<std::string>();
         else c.params[name] = v.get<std::int64_t>();
       }
+      c.precisions = per_precision ? read_precisions(e.at("precisions")) : std::vector{tolerance::Precision::kFloat32};
       for (const auto& [name, o] : e.at("outputs").items()) {
         OutputSpec spec;
         spec.name = name;
@@ -164,9 +217,20 @@ Index read_index(const std::filesystem::path& path) {
         spec.shape = o.at("shape").get<Shape>();
         spec.compared = o.at("compared").get<std::int64_t>();
         spec.max_abs_expected = read_number(o.at("max_abs_expected"));
-        const json& t = o.at("tolerance");
-        spec.tolerance = {t.at("factor").get<double>(), read_number(t.at("float32_error")), read_number(t.at("floor")),
-                          read_number(t.at("limit"))};
+        if (per_precision) {
+          for (const auto& [precision_name, t] : o.at("tolerances").items()) {
+            const auto precision = tolerance::parse_precision(precision_name);
+            if (!precision) throw InputError(path.string() + ": unknown precision '" + precision_name + "'");
+            spec.tolerances[*precision] = read_tolerance(t, "plain_error");
+          }
+        } else {
+          spec.tolerances[tolerance::Precision::kFloat32] = read_tolerance(o.at("tolerance"), "float32_error");
+        }
+        for (tolerance::Precision precision : c.precisions)
+          if (!spec.tolerances.count(precision))
+            throw InputError(path.string() + ": case " + c.name + " serves " +
+                             std::string(tolerance::precision_name(precision)) + " but output " + name +
+                             " has no tolerance for it");
         spec.multiprecision = o.at("multiprecision").get<bool>();
         spec.multiprecision_minus_double = read_number(o.at("multiprecision_minus_double"));
         c.outputs.push_back(spec);
@@ -188,11 +252,13 @@ void write_report_json(const CheckReport& report, const std::filesystem::path& p
   j["set"] = report.set;
   j["seed"] = report.seed;
   j["generator"] = report.generator;
+  j["precision"] = tolerance::precision_name(report.precision);
   j["summary"] = {{"cases", report.cases.size()},
                   {"passed", report.passed},
                   {"failed", report.failed},
                   {"missing", report.missing},
                   {"skipped", report.skipped},
+                  {"not_applicable", report.not_applicable},
                   {"ok", report.ok()}};
   json cases = json::array();
   json failing = json::array();
@@ -208,7 +274,7 @@ void write_report_json(const CheckReport& report, const std::filesystem::path& p
                  {"max_error", number(o.max_error)},
                  {"p99_error", number(o.p99_error)},
                  {"limit", number(o.limit)},
-                 {"float32_error", number(o.float32_error)},
+                 {"plain_error", number(o.plain_error)},
                  {"compared", o.compared},
                  {"nonfinite_mismatches", o.nonfinite_mismatches}};
       if (o.worst_index >= 0)
@@ -219,7 +285,7 @@ void write_report_json(const CheckReport& report, const std::filesystem::path& p
       outputs.push_back(oj);
     }
     e["outputs"] = outputs;
-    if (c.status != "pass" && c.status != "skipped") failing.push_back(c.name);
+    if (is_failure(c.status)) failing.push_back(c.name);
     cases.push_back(e);
   }
   j["failing"] = failing;

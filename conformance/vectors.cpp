@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 
 #include "artabpfn/error.hpp"
@@ -15,6 +16,7 @@
 #include "artabpfn/random_weights.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/generators.hpp"
+#include "conformance/plain/implementation.hpp"
 #include "tolerance/constants.hpp"
 
 namespace artabpfn::conformance {
@@ -22,6 +24,7 @@ namespace {
 
 using detail::AttentionCase;
 using detail::Generated;
+using detail::InputGrid;
 using detail::MergeCase;
 using detail::ModelJobCase;
 using detail::ScoreValues;
@@ -102,12 +105,21 @@ class Planner {
     }
     if (c.contract == "buffer_attention_teacher_forcing") c.teacher_forcing = true;
     p.factor = contract(c.contract).factor;
-    if (c.values != ScoreValues::kNormal) {
+    if (c.grid == InputGrid::kBf16) p.spec.labels["input_grid"] = "bf16";
+    if (c.values == ScoreValues::kContextDominates || c.values == ScoreValues::kBufferDominates) {
       p.factor = tolerance::kExtremeScoreFactor;
       p.spec.labels["scores"] = c.values == ScoreValues::kContextDominates ? "context_dominates" : "buffer_dominates";
       p.spec.note += (p.spec.note.empty() ? "" : " ") +
                      std::string("Scores ~1e3: factor 4, as the GPU property ExtremeScoreRanges (both errors are set by "
                                  "the float32 rounding of the scores, and the ratio of two roundings has a tail past 2).");
+    }
+    if (c.values == ScoreValues::kBeyondFloat16) {
+      p.factor = tolerance::kExtremeScoreFactor;
+      p.spec.labels["scores"] = "beyond_fp16";
+      p.spec.note += (p.spec.note.empty() ? "" : " ") +
+                     std::string("Scores ~1.2e5 in magnitude, past binary16's largest value (65504): an fp16 "
+                                 "implementation must form them in float32. Factor 4: the errors are set by the "
+                                 "float32 rounding of the scores (ulp 0.0078), as with scores ~1e3.");
     }
     p.make = [c](std::uint64_t seed) { return detail::generate_attention(c, seed); };
     cases.push_back(std::move(p));
@@ -121,6 +133,7 @@ class Planner {
     p.spec.params = {{"rows", c.rows}, {"head_dim", c.head_dim}};
     p.spec.labels["lse_scale"] = fmt::format("{:g}", c.lse_scale);
     if (c.gap > 0) p.spec.labels["gap"] = fmt::format("{:g}", c.gap);
+    if (c.grid == InputGrid::kBf16) p.spec.labels["input_grid"] = "bf16";
     p.factor = contract("merge_states").factor;
     p.make = [c](std::uint64_t seed) { return detail::generate_merge(c, seed); };
     cases.push_back(std::move(p));
@@ -246,7 +259,8 @@ void plan_attention(Planner& p) {
   p.attention("dh30", buffer(false, 4, 2, 30, 6, 6), {"non_power_of_two_head_dim"});
   p.attention("b65", buffer(false, 65, 1, 8, 3, 3, 1), {"batch_tiles"});
   if (p.full())
-    for (int b = 1; b <= 65; ++b) p.attention(fmt::format("b{}", b), buffer(false, b, 1, 16, 4, 4, 1), {"batch_tiles"});
+    for (int b = 1; b <= 65; ++b)  // "b65" is the quick set's (Dh 8); a case's name is its seed, so only this one moves
+      p.attention(b == 65 ? "dh16_b65" : fmt::format("b{}", b), buffer(false, b, 1, 16, 4, 4, 1), {"batch_tiles"});
 
   p.attention("basic", buffer(true, 3, 2, 8, 6, 5), {});
   p.attention("len1", buffer(true, 3, 2, 8, 1, 1), {"empty_buffer"});
@@ -354,12 +368,162 @@ void plan_model_jobs(Planner& p) {
   }
 }
 
+AttentionCase on_bf16_grid(AttentionCase c) {
+  c.grid = InputGrid::kBf16;
+  return c;
+}
+
+// The shapes kernels are written for (docs/conformance_vectors.md, "Realistic cases"): the
+// paper's heads (H 4, Dh 32; "paper_" cases) and larger head dims, contexts and buffers that cross
+// key tiles of 16 to 256 keys with a partial last tile, batches across query tiles, tasks of very
+// different Nc in one batch; the same on inputs of the bf16 grid where a bf16 or fp16 kernel is
+// judged on rounding alone; scores past binary16's range. The quick set keeps one case per
+// contract that crosses a 128-key tile.
+void plan_realistic_attention(Planner& p) {
+  const std::vector<std::string> tiles = {"key_tiles", "paper_shape"};
+  const auto with = [](std::vector<std::string> families, const std::string& more) {
+    families.push_back(more);
+    return families;
+  };
+  const std::vector<std::string> grid = with(tiles, "bf16_grid");
+
+  p.attention("paper_nc1000_b17", shared(17, 4, 1, 32, {1000}), tiles, "Nc 1000: 7 full tiles of 128 keys and a partial one.");
+  p.attention("paper_nc1000_b17_bf16_grid", on_bf16_grid(shared(17, 4, 1, 32, {1000})), grid);
+  // Tasks of Nc 0 to 1000 in one batch: empty, one key, both sides of 128- and 256-key tiles.
+  const std::vector<int> task_sizes = {0, 1, 127, 129, 256, 1000};
+  auto spread = [&](int batch) {
+    std::vector<int> t(static_cast<std::size_t>(batch));
+    for (int b = 0; b < batch; ++b) t[std::size_t(b)] = (b * 5 + b / 3) % int(task_sizes.size());
+    return t;
+  };
+  p.attention("paper_tasks", shared(24, 4, 1, 32, task_sizes, spread(24)), with(tiles, "several_tasks"),
+              "Six tasks of Nc 0, 1, 127, 129, 256 and 1000 interleaved in one batch.");
+  p.attention("dh128_nc300", shared(3, 2, 2, 128, {300}), {"key_tiles"});
+  p.attention("paper_scores_beyond_fp16", on_bf16_grid([] {
+                AttentionCase c = shared(4, 4, 2, 32, {300});
+                c.values = ScoreValues::kBeyondFloat16;
+                return c;
+              }()),
+              with(grid, "scores_beyond_fp16"));
+  if (p.full()) {
+    for (int b : {1, 2, 15, 16, 17, 31, 32, 33, 64, 65, 128, 255, 256, 257, 511, 512})
+      p.attention(fmt::format("paper_nc256_b{}", b), shared(b, 4, 1, 32, {256}), with(tiles, "batch_tiles"));
+    p.attention("paper_nc1000_b257", shared(257, 4, 1, 32, {1000}), with(tiles, "batch_tiles"));
+    p.attention("paper_nc4097_b9", shared(9, 4, 1, 32, {4097}), tiles, "Nc 4097: one key past 16 full tiles of 256.");
+    p.attention("paper_nc4097_b9_bf16_grid", on_bf16_grid(shared(9, 4, 1, 32, {4097})), grid);
+    p.attention("paper_tasks_b512", shared(512, 4, 1, 32, {0, 1, 15, 16, 17, 127, 128, 129, 255, 256, 257, 600, 1000}, [] {
+                  std::vector<int> t(512);
+                  for (int b = 0; b < 512; ++b) t[std::size_t(b)] = (b * 7 + b / 5) % 13;
+                  return t;
+                }()),
+                with(with(tiles, "several_tasks"), "batch_tiles"), "13 tasks of Nc 0 to 1000 over 512 samples.");
+    p.attention("dh64_nc300", shared(5, 2, 2, 64, {300}), {"key_tiles"});
+    p.attention("dh64_nc300_bf16_grid", on_bf16_grid(shared(5, 2, 2, 64, {300})), {"key_tiles", "bf16_grid"});
+    p.attention("dh128_nc513", shared(3, 2, 2, 128, {513}), {"key_tiles"});
+    p.attention("dh128_nc513_bf16_grid", on_bf16_grid(shared(3, 2, 2, 128, {513})), {"key_tiles", "bf16_grid"});
+  }
+
+  p.attention("paper_cap129", buffer(false, 4, 4, 32, 129, 129), tiles, "129 buffer rows: one past a 128-key tile.");
+  p.attention("paper_len129", buffer(true, 2, 4, 32, 129, 129), tiles,
+              "129 buffer rows under the teacher-forcing mask: the mask's diagonal crosses 64- and 128-key tiles.");
+  if (p.full()) {
+    p.attention("paper_cap64", buffer(false, 8, 4, 32, 64, 64), {"paper_shape"});
+    p.attention("paper_cap200", buffer(false, 4, 4, 32, 200, 200), tiles, "Nt 200.");
+    p.attention("paper_cap200_bf16_grid", on_bf16_grid(buffer(false, 4, 4, 32, 200, 200)), grid);
+    p.attention("paper_len64", buffer(true, 4, 4, 32, 64, 64), {"paper_shape"});
+    p.attention("paper_len200", buffer(true, 2, 4, 32, 200, 200), tiles, "Nt 200.");
+    p.attention("paper_len200_bf16_grid", on_bf16_grid(buffer(true, 2, 4, 32, 200, 200)), grid);
+    p.attention("dh64_cap129", buffer(false, 3, 2, 64, 129, 129), {"key_tiles"});
+  }
+
+  p.attention("paper_nc1000_cap129", fused(false, 4, 4, 32, {1000}, 129, 100), tiles);
+  p.attention("paper_nc1000_cap129_bf16_grid", on_bf16_grid(fused(false, 4, 4, 32, {1000}, 129, 100)), grid);
+  p.attention("paper_nc256_len129_teacher_forcing", fused(true, 2, 4, 32, {256}, 129, 129), tiles);
+  p.attention("paper_scores_beyond_fp16", on_bf16_grid(fused(false, 2, 4, 32, {200}, 64, 64, {}, ScoreValues::kBeyondFloat16)),
+              with(grid, "scores_beyond_fp16"));
+  if (p.full()) {
+    p.attention("paper_tasks_b257", fused(false, 257, 4, 32, {0, 1, 127, 129, 256, 1000}, 64, 64, [] {
+                  std::vector<int> t(257);
+                  for (int b = 0; b < 257; ++b) t[std::size_t(b)] = (b * 5 + b / 3) % 6;
+                  return t;
+                }()),
+                with(with(tiles, "several_tasks"), "batch_tiles"));
+    p.attention("paper_nc1000_len200_teacher_forcing", fused(true, 2, 4, 32, {1000}, 200, 200), tiles);
+    p.attention("paper_nc1000_len200_teacher_forcing_bf16_grid", on_bf16_grid(fused(true, 2, 4, 32, {1000}, 200, 200)), grid);
+    p.attention("paper_context_dominates", fused(false, 4, 4, 32, {300}, 64, 64, {}, ScoreValues::kContextDominates),
+                with(tiles, "dominated_scores"));
+    p.attention("dh64_nc300_cap129", fused(false, 3, 2, 64, {300}, 129, 129), {"key_tiles"});
+    p.attention("dh128_nc300_len64_teacher_forcing", fused(true, 2, 2, 128, {300}, 64, 64), {"key_tiles"});
+  }
+
+  p.merge("paper_mixed_empty", {2048, 32, 1.0, 0.3, 0.0}, {"paper_shape", "mixed_empty_parts"});
+  MergeCase grid_merge{2048, 32, 1.0, 0.3, 0.0};
+  grid_merge.grid = InputGrid::kBf16;
+  p.merge("paper_mixed_empty_bf16_grid", grid_merge, {"paper_shape", "mixed_empty_parts", "bf16_grid"});
+  if (p.full()) p.merge("dh128_mixed_empty", {1024, 128, 2.0, 0.3, 0.0}, {"mixed_empty_parts"});
+}
+
+// Model jobs: in the quick set, contexts that cross a 128-key tile on the small model; in the
+// full set, the paper configuration (D 128, 12 layers, Nc 256, Nt 64) for every job.
+void plan_realistic_model_jobs(Planner& p) {
+  for (const char* contract : {"prefill_kv", "teacher_forcing_density", "forced_ar_density"}) {
+    ModelJobCase c = job(contract, {150, 3}, {5, 2});
+    p.model_job("nc150", "small", c, {"key_tiles", "several_tasks", "nt_exceeds_buffer_size"}, false);
+  }
+  {
+    ModelJobCase c = job("buffer_kv_append", {150}, {});
+    c.samples = 3;
+    c.step = 5;
+    p.model_job("nc150_step5", "small", c, {"key_tiles", "nt_exceeds_buffer_size"}, false);
+  }
+  {
+    ModelJobCase c = job("sample_sequence", {150}, {5});
+    c.samples = 3;
+    c.sampling_seed = 150;
+    p.model_job("nc150", "small", c, {"key_tiles", "nt_exceeds_buffer_size"}, false);
+  }
+  if (!p.full()) return;
+  const std::vector<std::string> paper = {"key_tiles", "paper_shape", "nt_exceeds_buffer_size"};
+  for (const char* contract : {"prefill_kv", "teacher_forcing_density", "forced_ar_density"}) {
+    ModelJobCase c = job(contract, {256}, {64});
+    c.value_sets = 2;
+    p.model_job("nc256_nt64", "paper", c, paper, false);
+  }
+  {
+    ModelJobCase c = job("mixture_parameters", {}, {});
+    c.rows = 257;
+    p.model_job("rows257", "paper", c, {"paper_shape"}, false);
+    c = job("sampler", {}, {});
+    c.rows = 257;
+    c.stream = "given";
+    p.model_job("given_rows257", "paper", c, {"paper_shape"}, false);
+  }
+  {
+    ModelJobCase c = job("buffer_kv_append", {256}, {});
+    c.samples = 2;
+    c.step = 64;
+    p.model_job("nc256_step64", "paper", c, paper, false);
+  }
+  {
+    ModelJobCase c = job("sample_sequence", {256}, {64});
+    c.samples = 4;
+    c.sampling_seed = 256;
+    p.model_job("nc256_nt64", "paper", c, paper, false);
+  }
+}
+
 std::vector<Planned> plan(const std::string& set, const std::map<std::string, ModelWeights>& weights) {
   if (set != "quick" && set != "full") throw InputError("vector set must be 'quick' or 'full', not '" + set + "'");
   Planner p(set, weights);
   plan_attention(p);
   plan_model_jobs(p);
-  for (Planned& c : p.cases) c.spec.file = c.spec.name + ".safetensors";
+  plan_realistic_attention(p);
+  plan_realistic_model_jobs(p);
+  std::set<std::string> names;
+  for (Planned& c : p.cases) {
+    if (!names.insert(c.spec.name).second) throw std::logic_error("two cases named " + c.spec.name);
+    c.spec.file = c.spec.name + ".safetensors";
+  }
   return std::move(p.cases);
 }
 
@@ -369,29 +533,64 @@ std::map<std::string, ModelWeights> model_weights(const std::string& set, std::u
   return out;
 }
 
-// The frozen tolerance of one float output, and the multiprecision comparison.
-OutputSpec float_output(const std::string& case_name, const std::string& name, const Tensor& expected,
-                        const Tensor& float32, double factor) {
-  OutputSpec o;
-  o.name = name;
-  o.dtype = "F64";
-  o.shape = expected.shape;
+// The plain implementation of every arithmetic, built once.
+const std::map<plain::Arithmetic, Implementation>& plain_implementations() {
+  static const std::map<plain::Arithmetic, Implementation> table = [] {
+    std::map<plain::Arithmetic, Implementation> t;
+    for (tolerance::Precision p : tolerance::kPrecisions)
+      for (plain::Arithmetic a : plain::arithmetics(p)) t.emplace(a, plain::plain_implementation(a));
+    return t;
+  }();
+  return table;
+}
+
+// max |plain - expected| over the compared elements of one output; the plain result must be
+// non-finite exactly where the expected value is.
+double plain_error(const std::string& case_name, const std::string& name, plain::Arithmetic arithmetic,
+                   const Tensor& expected, const Tensor& plain) {
+  if (plain.values.size() != expected.values.size())
+    throw std::logic_error(fmt::format("{}: {}: the plain {} result has {} elements, expected {}", case_name, name,
+                                       plain::arithmetic_name(arithmetic), plain.values.size(), expected.values.size()));
   double err = 0;
   for (std::size_t i = 0; i < expected.values.size(); ++i) {
-    const double e = expected.values[i], f = float32.values[i];
+    const double e = expected.values[i], f = plain.values[i];
     if (std::isnan(e)) continue;
-    ++o.compared;
     if (!std::isfinite(e) || !std::isfinite(f)) {
       if (e != f)
-        throw std::logic_error(fmt::format("{}: {}[{}]: the float32 reference gives {} where double gives {}", case_name,
-                                           name, i, f, e));
+        throw std::logic_error(fmt::format("{}: {}[{}]: the plain {} implementation gives {} where double gives {}",
+                                           case_name, name, i, plain::arithmetic_name(arithmetic), f, e));
       continue;
     }
     err = std::max(err, std::abs(f - e));
   }
+  return err;
+}
+
+// The frozen tolerances of one float output, one per precision the case serves: the factor
+// times the largest error of the precision's arithmetics, plus the floor in the output's format
+// (the LSE stays float32 in every precision).
+OutputSpec float_output(const CaseSpec& spec, const std::string& name, const Tensor& expected,
+                        const std::map<plain::Arithmetic, ResultFile>& plain_results, double factor) {
+  OutputSpec o;
+  o.name = name;
+  o.dtype = "F64";
+  o.shape = expected.shape;
+  o.compared = std::count_if(expected.values.begin(), expected.values.end(), [](double v) { return !std::isnan(v); });
   o.max_abs_expected = tolerance::max_abs_finite(expected.values);
-  const tolerance::Bound bound{factor, err, tolerance::kConformanceFloor.at(o.max_abs_expected)};
-  o.tolerance = {bound.factor, bound.plain_error, bound.floor, bound.limit()};
+  for (tolerance::Precision precision : spec.precisions) {
+    Tolerance t;
+    for (plain::Arithmetic a : plain::arithmetics(precision)) {
+      const double error = plain_error(spec.name, name, a, expected, plain_results.at(a).at(name));
+      t.plain_error = std::max(t.plain_error, error);
+      if (plain::arithmetics(precision).size() > 1) t.plain_errors[std::string(plain::arithmetic_name(a))] = error;
+    }
+    const tolerance::UlpFormat format = name == "lse" ? tolerance::UlpFormat::kFloat32 : tolerance::output_format(precision);
+    const tolerance::Bound bound{factor, t.plain_error, tolerance::conformance_floor(format).at(o.max_abs_expected)};
+    t.factor = bound.factor;
+    t.floor = bound.floor;
+    t.limit = bound.limit();
+    o.tolerances[precision] = t;
+  }
   return o;
 }
 
@@ -435,10 +634,16 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
   }
   for (Planned& c : cases) {
     c.spec.seed = case_seed(options.seed, c.spec.name);
+    c.spec.precisions = contract(c.spec.contract).precisions;
     const Generated g = c.make(c.spec.seed);
     CaseFile file;
     file.inputs = g.inputs;
     for (const auto& [name, t] : g.inputs) c.spec.shapes[name] = t.shape;
+    const CaseInput input{c.spec, file, c.spec.model.empty() ? nullptr : &weights.at(c.spec.model)};
+    std::map<plain::Arithmetic, ResultFile> plain_results;
+    for (tolerance::Precision precision : c.spec.precisions)
+      for (plain::Arithmetic a : plain::arithmetics(precision))
+        plain_results[a] = plain_implementations().at(a).at(c.spec.contract)(input);
     for (const auto& [name, expected] : g.expected) {
       file.expected[name] = expected;
       if (expected.is_integer()) {
@@ -447,11 +652,11 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
         o.dtype = "I64";
         o.shape = expected.shape;
         o.compared = std::count_if(expected.ints.begin(), expected.ints.end(), [](std::int64_t v) { return v != -1; });
-        o.tolerance.factor = 0.0;
+        for (tolerance::Precision precision : c.spec.precisions) o.tolerances[precision] = Tolerance{};
         c.spec.outputs.push_back(o);
         continue;
       }
-      OutputSpec o = float_output(c.spec.name, name, expected, g.float32.at(name), c.factor);
+      OutputSpec o = float_output(c.spec, name, expected, plain_results, c.factor);
       const auto mp = g.multiprecision.find(name);
       if (mp != g.multiprecision.end()) {
         double diff = 0;
@@ -462,10 +667,11 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
           o.multiprecision = true;
           file.multiprecision[name] = mp->second;
         }
-        // The oracle must be far more accurate than what it judges.
-        if (diff > 0.01 * o.tolerance.limit)
+        // The oracle must be far more accurate than what it judges (float32 has the tightest limits).
+        const double limit = o.tolerances.at(tolerance::Precision::kFloat32).limit;
+        if (diff > 0.01 * limit)
           throw std::logic_error(fmt::format("{}: {}: double reference is {} from multiprecision, limit {}", c.spec.name,
-                                             name, diff, o.tolerance.limit));
+                                             name, diff, limit));
       }
       c.spec.outputs.push_back(o);
     }

@@ -21,16 +21,18 @@
 
 namespace artabpfn::tolerance {
 
-// The format whose ulp measures a floor. Float32 results are measured in float32 ulps; a result
-// of a lower precision would be measured in float32 ulps where it is stored as float32 (tf32) and
-// in its own ulps otherwise (bf16, fp16). Float64 ulps measure the double arithmetic's own error.
-enum class UlpFormat { kFloat32, kFloat64 };
+// The format whose ulp measures a floor. Float32 results (tf32 ones included: TF32 rounds only
+// the operands of products) are measured in float32 ulps; results rounded to bfloat16 or binary16
+// in their own ulps (precision.hpp). Float64 ulps measure the double arithmetic's own error.
+enum class UlpFormat { kFloat32, kFloat64, kBFloat16, kFloat16 };
 
-// The ulp of 1 in `format` (its machine epsilon).
+// The ulp of 1 in `format` (its machine epsilon: 2^-(explicit mantissa bits)).
 constexpr double ulp_of_one(UlpFormat format) {
   switch (format) {
     case UlpFormat::kFloat32: return 0x1p-23;
     case UlpFormat::kFloat64: return 0x1p-52;
+    case UlpFormat::kBFloat16: return 0x1p-7;
+    case UlpFormat::kFloat16: return 0x1p-10;
   }
   return 0.0;
 }

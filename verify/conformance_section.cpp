@@ -41,6 +41,23 @@ std::string contract_kind(const std::string& contract) {
   return jobs.count(contract) ? "engine job" : "kernel";
 }
 
+namespace {
+
+// The output's error / limit under each precision its case serves, kept where it is the worst.
+void note_precision_ratios(const conformance::CaseSpec& spec, const conformance::OutputCheck& o,
+                           std::map<tolerance::Precision, double>& worst) {
+  for (const conformance::OutputSpec& out : spec.outputs) {
+    if (out.name != o.output) continue;
+    for (const auto& [precision, t] : out.tolerances) {
+      const double ratio = tolerance::fraction_of_limit(o.max_error, t.limit);
+      auto [it, fresh] = worst.try_emplace(precision, ratio);
+      if (!fresh && conformance::is_worse_ratio(ratio, it->second)) it->second = ratio;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<ContractRow> summarize(const conformance::Index& index, const conformance::CheckReport& report) {
   std::vector<ContractRow> rows;
   for (const conformance::ContractInfo& info : conformance::contracts()) {
@@ -62,7 +79,8 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
         ++row.failed;
         row.failing.push_back(c.name);
       }
-      if (const conformance::CaseSpec* spec = index.find(c.name)) {
+      const conformance::CaseSpec* spec = index.find(c.name);
+      if (spec) {
         std::string signature;
         for (const auto& [name, shape] : spec->shapes) signature += name + shape_to_string(shape) + ";";
         shapes.insert(signature);
@@ -74,6 +92,7 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
       }
       for (const conformance::OutputCheck& o : c.outputs) {
         errors.insert(errors.end(), o.errors.begin(), o.errors.end());
+        if (spec) note_precision_ratios(*spec, o, row.worst_ratio_by_precision);
         row.max_error = conformance::worse_error(row.max_error, o.max_error);
         const double ratio = tolerance::fraction_of_limit(o.max_error, o.limit);
         if (row.worst_case.empty() || conformance::is_worse_ratio(ratio, row.worst_ratio)) {

@@ -121,6 +121,21 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
       fmt::print(out, "  {:<31} {} {}{}: error {}, tolerance {:.3g}\n", r.contract, r.worst_case, r.worst_output,
                  r.worst_position.empty() ? "" : fmt::format("[{}]", fmt::join(r.worst_position, ",")),
                  conformance::error_text(r.worst_error), r.tolerance);
+  fmt::print(out, "worst error / limit per precision (the limits of docs/precisions.md; a float32 implementation passes each):\n");
+  fmt::print(out, "  {:<33}", "contract");
+  for (tolerance::Precision p : tolerance::kPrecisions) fmt::print(out, " {:>8}", tolerance::precision_name(p));
+  fmt::print(out, "\n");
+  for (const ContractRow& r : s.rows) {
+    if (r.cases == r.skipped) continue;
+    fmt::print(out, "  {:<33}", r.contract);
+    for (tolerance::Precision p : tolerance::kPrecisions) {
+      const auto it = r.worst_ratio_by_precision.find(p);
+      fmt::print(out, " {:>8}", it == r.worst_ratio_by_precision.end() ? "-"
+                                : std::isnan(it->second)               ? "NaN"
+                                                                       : fmt::format("{:.3f}", it->second));
+    }
+    fmt::print(out, "\n");
+  }
   fmt::print(out, "shapes covered (size parameters, min-max over the run cases):\n");
   for (const ContractRow& r : s.rows)
     if (r.cases > r.skipped) fmt::print(out, "  {:<31} {}\n", r.contract, ranges_text(r));
@@ -184,6 +199,9 @@ void write_json(const Report& r, const std::filesystem::path& path) {
   for (const ContractRow& row : c.rows) {
     json ranges = json::object();
     for (const auto& [name, range] : row.param_ranges) ranges[name] = {range.first, range.second};
+    json ratios = json::object();
+    for (const auto& [precision, ratio] : row.worst_ratio_by_precision)
+      ratios[std::string(tolerance::precision_name(precision))] = number(ratio);
     rows.push_back({{"contract", row.contract},
                     {"kind", row.kind},
                     {"status", row.status()},
@@ -197,6 +215,7 @@ void write_json(const Report& r, const std::filesystem::path& path) {
                     {"p99_error", number(row.p99_error)},
                     {"tolerance", number(row.tolerance)},
                     {"worst_ratio", number(row.worst_ratio)},
+                    {"worst_ratio_by_precision", ratios},
                     {"worst_case", row.worst_case},
                     {"worst_output", row.worst_output},
                     {"worst_element", row.worst_position},

@@ -4,9 +4,10 @@
 //
 //   1. conformance: the conformance vectors (quick or full set) are generated into a scratch
 //      folder, an implementation (the CUDA kernels and engine, or the float32 CPU implementation
-//      where no GPU is usable) runs on them in process, `artabpfn check` logic compares, and the
-//      cases are aggregated per contract (kernel or engine job): cases, distinct shapes, max and
-//      99th-percentile error against the double reference, the tolerance, pass/fail;
+//      where no GPU is usable) runs on them in process, `artabpfn check` logic compares in
+//      float32, and the cases are aggregated per contract (kernel or engine job): cases, distinct
+//      shapes, max and 99th-percentile error against the double reference, the tolerance,
+//      pass/fail, and the worst error / limit under every precision the contract serves;
 //   2. properties: the RapidCheck property and edge-case executables of a build tree run with a
 //      given seed and case count; per test, the cases run (RapidCheck's progress marks) and status;
 //   3. environment: GPU, driver and CUDA versions, compiler, build flags, git commit and the
@@ -23,6 +24,7 @@
 
 #include "conformance/adapter.hpp"
 #include "conformance/check.hpp"
+#include "tolerance/precision.hpp"
 
 namespace artabpfn::verify {
 
@@ -46,6 +48,9 @@ struct ContractRow {
   double worst_error = 0.0;
   double tolerance = 0.0;
   double worst_ratio = 0.0;
+  // Per precision the contract serves: the largest error / that precision's frozen limit over
+  // the run cases' outputs (NaN the worst). A float32 implementation stays below 1 in each.
+  std::map<tolerance::Precision, double> worst_ratio_by_precision;
   std::vector<std::string> failing;  // case names
   std::string status() const;        // "pass", "fail" or "skipped" (no case run)
 };

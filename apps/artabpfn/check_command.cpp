@@ -1,6 +1,7 @@
 // artabpfn check: compares another implementation's results with conformance vectors, case by
-// case, with the tolerances frozen in the vectors' index; table on stdout, report.json and
-// junit.xml with --report-dir; exit status 1 on any failing or missing case.
+// case, with the tolerances the vectors' index froze for one precision (--precision, float32 by
+// default); table on stdout, report.json and junit.xml with --report-dir; exit status 1 on any
+// failing or missing case.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -9,13 +10,14 @@
 
 #include "commands.hpp"
 #include "conformance/check.hpp"
+#include "tolerance/precision.hpp"
 #include "output_file.hpp"
 
 namespace artabpfn::cli {
 
 void add_check_command(CLI::App& app) {
   struct Options {
-    std::string vectors, results, report_dir, contracts;
+    std::string vectors, results, report_dir, contracts, precision = "float32";
     std::vector<std::string> cases;
     bool allow_skipped = false;
   };
@@ -31,6 +33,14 @@ void add_check_command(CLI::App& app) {
   command->add_option("--report-dir", o->report_dir, "write report.json and junit.xml here");
   command->add_option("--contracts", o->contracts, "check only these contracts (comma-separated)");
   command->add_option("--case", o->cases, "check only this case (repeatable)");
+  std::vector<std::string> precisions;
+  for (tolerance::Precision p : tolerance::kPrecisions) precisions.emplace_back(tolerance::precision_name(p));
+  command
+      ->add_option("--precision", o->precision,
+                   "the precision the implementation computes in, whose frozen limits judge it (docs/precisions.md); "
+                   "cases that do not serve it are reported as not applicable")
+      ->check(CLI::IsMember(precisions))
+      ->capture_default_str();
   command->add_flag("--allow-skipped", o->allow_skipped,
                     "report the cases listed in RESULTS/skipped.txt (declined by the adapter) as skipped, not missing");
   command->callback([o] {
@@ -40,6 +50,7 @@ void add_check_command(CLI::App& app) {
     options.results = o->results;
     options.cases = o->cases;
     options.allow_skipped = o->allow_skipped;
+    options.precision = *tolerance::parse_precision(o->precision);
     std::stringstream list(o->contracts);
     for (std::string item; std::getline(list, item, ',');)
       if (!item.empty()) options.contracts.push_back(item);

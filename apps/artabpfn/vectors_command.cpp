@@ -20,7 +20,7 @@ void add_vectors_command(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* command = app.add_subcommand(
-      "vectors", "write conformance vectors: inputs, double-reference outputs and frozen float32 tolerances per case");
+      "vectors", "write conformance vectors: inputs, double-reference outputs and frozen tolerances per case and precision");
   command->add_option("--out", o->out, "output directory (created)")->required();
   CLI::Option* quick = command->add_flag("--quick", o->quick, "the quick set (the default; a few MB, what CI runs)");
   CLI::Option* full = command->add_flag("--full", o->full, "the full set (more batch sizes, head dims, the paper model)");

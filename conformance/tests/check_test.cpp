@@ -16,10 +16,11 @@ CaseSpec spec_with(const std::string& output, double limit, const std::string& d
   spec.name = "test.case";
   spec.contract = "merge_states";
   spec.file = "test.case.safetensors";
+  spec.precisions = {tolerance::Precision::kFloat32};
   OutputSpec o;
   o.name = output;
   o.dtype = dtype;
-  o.tolerance = {2.0, limit / 4, limit / 2, limit};
+  o.tolerances[tolerance::Precision::kFloat32] = {2.0, limit / 4, limit / 2, limit, {}};
   spec.outputs.push_back(o);
   return spec;
 }

@@ -24,8 +24,8 @@ def load_index(vectors_dir):
     """index.json as a dict; checks the schema."""
     with open(os.path.join(vectors_dir, "index.json"), encoding="utf-8") as f:
         index = json.load(f)
-    if index.get("schema") != "artabpfn-conformance-index" or index.get("schema_version") != 1:
-        raise ValueError(f"{vectors_dir}/index.json: not a version 1 artabpfn conformance index")
+    if index.get("schema") != "artabpfn-conformance-index" or index.get("schema_version") not in (1, 2):
+        raise ValueError(f"{vectors_dir}/index.json: not a version 1 or 2 artabpfn conformance index")
     return index
 
 

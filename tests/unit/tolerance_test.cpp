@@ -12,6 +12,7 @@
 #include "tolerance/bitwise.hpp"
 #include "tolerance/constants.hpp"
 #include "tolerance/double_rounding.hpp"
+#include "tolerance/precision.hpp"
 #include "tolerance/quantile.hpp"
 #include "tolerance/ratio_log.hpp"
 
@@ -44,6 +45,19 @@ TEST(ToleranceTests, ConformanceVectorsFreezeFourUlpsAndTheContractFactors) {
   EXPECT_EQ(kAttentionFactor, 2.0);
   EXPECT_EQ(kExtremeScoreFactor, 4.0);
   EXPECT_EQ(kModelJobFactor, 4.0);
+}
+
+// Each precision's floor counts ulps of the format holding the output (precision.hpp).
+TEST(ToleranceTests, PrecisionsNameTheirFormatsAndTheConformanceFloorCountsTheirUlps) {
+  EXPECT_EQ(precision_names(), "float32, tf32, bf16, fp16");
+  EXPECT_EQ(parse_precision("bf16"), Precision::kBf16);
+  EXPECT_FALSE(parse_precision("float16"));
+  EXPECT_EQ(output_format(Precision::kTf32), UlpFormat::kFloat32);
+  EXPECT_EQ(ulp_of_one(output_format(Precision::kBf16)), 0x1p-7);
+  EXPECT_EQ(ulp_of_one(output_format(Precision::kFp16)), 0x1p-10);
+  EXPECT_EQ(conformance_floor(UlpFormat::kFloat32).at(3.0), kConformanceFloor.at(3.0));
+  EXPECT_EQ(conformance_floor(UlpFormat::kBFloat16).at(0.5), 2.0 * 0x1p-7);
+  EXPECT_EQ(conformance_floor(UlpFormat::kFloat16).at(2.0), 2.0 * 0x1p-10 * 2.0);
 }
 
 TEST(ToleranceTests, LimitIsFactorTimesPlainErrorPlusFloor) {

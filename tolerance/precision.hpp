@@ -1,0 +1,36 @@
+#pragma once
+// The precisions a result is judged in (docs/precisions.md): how an implementation computes, and
+// so which plain implementation's error sets its tolerance (rule.hpp).
+//
+//   float32  float32 arithmetic throughout;
+//   tf32     the operands of every matrix product rounded to TF32 (10 explicit mantissa bits),
+//            products and sums in float32;
+//   bf16     attention with its inputs and softmax probabilities rounded to bfloat16 before the
+//            products, float32 accumulation, the output rounded to bfloat16, the LSE in float32;
+//   fp16     the same with IEEE binary16.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tolerance/rule.hpp"
+
+namespace artabpfn::tolerance {
+
+enum class Precision { kFloat32, kTf32, kBf16, kFp16 };
+
+inline constexpr std::array<Precision, 4> kPrecisions = {Precision::kFloat32, Precision::kTf32, Precision::kBf16,
+                                                        Precision::kFp16};
+
+// "float32", "tf32", "bf16", "fp16".
+std::string_view precision_name(Precision precision);
+// The precision of a name above; nullopt for any other text.
+std::optional<Precision> parse_precision(std::string_view name);
+// "float32, tf32, bf16, fp16": for messages that list the valid names.
+std::string precision_names();
+
+// The format a precision's rounded outputs are held in: bf16 and fp16 round their attention
+// outputs to the format (so its ulps measure them); float32 and tf32 results are float32.
+UlpFormat output_format(Precision precision);
+
+}  // namespace artabpfn::tolerance

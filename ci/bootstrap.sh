@@ -71,7 +71,7 @@ nanobind_version=3.1.0
 python_wheels() {  # python_wheels DEST [pip download options]
   local dest=$1; shift
   python3 -m pip download --quiet --only-binary=:all: --dest "$dest" "$@" \
-    "nanobind==$nanobind_version" pytest hypothesis safetensors numpy
+    "nanobind==$nanobind_version" pytest hypothesis safetensors numpy ml_dtypes
 }
 
 # --- Vendoring for air-gapped runners ------------------------------------------------------

@@ -35,6 +35,8 @@ def host_array(x, name, dtype):
         x = np.from_dlpack(x.contiguous())
     try:
         array = np.asarray(x)
+        if array.dtype.kind == "V" and array.dtype.names is None:  # ml_dtypes' bfloat16 and float8 formats
+            array = array.astype(np.float64)  # exact, as for the IEEE formats
         if array.dtype.kind not in "fiub":
             raise TypeError(f"dtype {array.dtype}")
         if np.dtype(dtype).kind == "i" and array.dtype.kind == "f":

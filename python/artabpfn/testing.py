@@ -25,8 +25,7 @@ try:
 except ImportError:  # assert_within_contract works without it
     st = None
 
-# The precisions whose plain implementation the C++ rule defines (float32; tf32, bf16 and fp16
-# where the build has them).
+# The precisions the C++ rule judges in: float32, tf32, bf16, fp16 (tolerance/precision.hpp).
 PRECISIONS = tuple(_core.conformance_precisions())
 
 # Values at which kernels change tiles or paths: batch rows, context lengths and buffer lengths
@@ -153,10 +152,11 @@ def assert_within_contract(got, inputs, contract, precision="float32"):
     """Raises AssertionError unless each output of `got` ((out, lse) or {"out", "lse"}; NumPy
     arrays or PyTorch tensors) is within the rule's tolerance of the double reference on `inputs`:
     max |got - reference| <= factor x max |plain - reference| + floor, where plain is the plain
-    implementation in `precision` (one of PRECISIONS) on the same inputs, factor the contract's
-    (4 where scores reach 100, whose own float32 rounding then dominates) and the floor 4 float32
-    ulps of max(1, max |reference|). Non-finite reference values must be matched exactly; NaN
-    never passes. Returns the verdict (per output: max_error, limit, plain_error, worst element)."""
+    implementation of `precision` (one of PRECISIONS; docs/precisions.md) on the same inputs,
+    factor the contract's (4 where scores reach 100, whose own float32 rounding then dominates)
+    and the floor a few ulps of max(1, max |reference|) in the output's format, as the vectors
+    freeze it. Non-finite reference values must be matched exactly; NaN never passes. Returns the
+    verdict (per output: max_error, limit, plain_error, worst element)."""
     values, integers = split_inputs(inputs)
     verdict = _core.conformance_judge(contract, values, integers, _outputs(got), precision)
     if verdict["status"] != "pass":

@@ -14,27 +14,27 @@
 #include "artabpfn/error.hpp"
 #include "conformance/check.hpp"
 #include "conformance/vectors.hpp"
-#include "contract_inputs.hpp"
+#include "attention_contracts.hpp"
 #include "convert.hpp"
 #include "module.hpp"
 #include "tolerance/constants.hpp"
-#include "tolerance/rule.hpp"
+#include "tolerance/precision.hpp"
 
 namespace artabpfn::python {
 namespace {
 
-// The precisions whose tolerance the conformance library defines; the checker and judge accept
-// exactly these.
-const std::vector<std::string>& precisions() {
-  static const std::vector<std::string> names = {"float32"};
+// The precisions the checker judges in (tolerance/precision.hpp), by name.
+std::vector<std::string> precisions() {
+  std::vector<std::string> names;
+  for (tolerance::Precision p : tolerance::kPrecisions) names.emplace_back(tolerance::precision_name(p));
   return names;
 }
 
-void check_precision(const std::string& precision) {
-  const auto& names = precisions();
-  if (std::find(names.begin(), names.end(), precision) == names.end())
-    throw InputError(fmt::format("precision '{}' has no tolerance in this build; the precisions are: {}", precision,
-                                 fmt::join(names, ", ")));
+tolerance::Precision parse_precision(const std::string& name) {
+  const auto precision = tolerance::parse_precision(name);
+  if (!precision)
+    throw InputError(fmt::format("precision '{}' is not one of {}", name, tolerance::precision_names()));
+  return *precision;
 }
 
 nb::dict output_dict(const conformance::OutputCheck& o) {
@@ -45,7 +45,7 @@ nb::dict output_dict(const conformance::OutputCheck& o) {
   d["max_error"] = o.max_error;
   d["p99_error"] = o.p99_error;
   d["limit"] = o.limit;
-  d["plain_error"] = o.float32_error;
+  d["plain_error"] = o.plain_error;
   d["compared"] = o.compared;
   d["worst_index"] = o.worst_index;
   d["worst_position"] = o.worst_position;
@@ -85,7 +85,7 @@ std::string table_text(const conformance::CheckReport& report) {
 nb::dict check(const std::string& vectors, const std::string& results, const std::vector<std::string>& contracts,
                const std::vector<std::string>& cases, bool allow_skipped, const std::string& report_dir,
                const std::string& precision, const std::string& program) {
-  check_precision(precision);
+  const tolerance::Precision judged = parse_precision(precision);
   if (!std::filesystem::is_directory(vectors))
     throw InputError(fmt::format("vectors folder '{}' does not exist", vectors));
   if (!std::filesystem::is_directory(results))
@@ -96,6 +96,7 @@ nb::dict check(const std::string& vectors, const std::string& results, const std
   options.contracts = contracts;
   options.cases = cases;
   options.allow_skipped = allow_skipped;
+  options.precision = judged;
   options.program = program;
   conformance::CheckReport report;
   {
@@ -113,6 +114,7 @@ nb::dict check(const std::string& vectors, const std::string& results, const std
   d["failed"] = report.failed;
   d["missing"] = report.missing;
   d["skipped"] = report.skipped;
+  d["not_applicable"] = report.not_applicable;
   d["precision"] = precision;
   d["table"] = table_text(report);
   nb::list list;
@@ -140,60 +142,49 @@ nb::dict write_vectors(const std::string& out, const std::string& set, std::uint
   return d;
 }
 
-conformance::Tensor f64_tensor(const HostTensor<double>& t) { return conformance::Tensor::f64(t.shape, t.data); }
-
 // The rule on one result of an attention contract, as the vectors freeze it at generation: per
-// output, limit = factor x (max error of the plain implementation in `precision`) + the
-// conformance floor, both against the double reference of these very inputs; the result is
-// compared by the checker of `artabpfn check`. The factor is the contract's, or
-// tolerance::kExtremeScoreFactor where the scores reach kExtremeScores.
+// output, limit = factor x (max error of the plain implementations of `precision`) + the floor,
+// both against the double reference of these very inputs; the result is compared by the checker
+// of `artabpfn check`. The factor is the contract's, or tolerance::kExtremeScoreFactor where the
+// scores reach kExtremeScores (as for the vectors' dominated-score cases).
 nb::dict judge(const std::string& contract, const std::map<std::string, DoubleArray>& values,
                const std::map<std::string, IntArray>& integers, const std::map<std::string, DoubleArray>& got,
                const std::string& precision) {
-  check_precision(precision);
-  const ContractInputs inputs = contract_inputs(values, integers);
-  const ContractOutputs expected = attention_contract<double>(contract, inputs);
-  const ContractOutputs plain = attention_contract<float>(contract, inputs);
-  // Scores this large are rounded to ~1e-5 in float32 themselves; below, they are O(1) to O(10).
-  constexpr double kExtremeScores = 100.0;
-  const double largest = largest_score(contract, inputs);
-  const double factor =
-      largest >= kExtremeScores ? tolerance::kExtremeScoreFactor : conformance::contract(contract).factor;
+  const tolerance::Precision judged = parse_precision(precision);
+  conformance::CaseFile file = case_inputs(values, integers);
+  const ReferenceOutputs expected = reference_outputs(contract, file);
+  const conformance::ContractInfo& info = conformance::contract(contract);
   conformance::CaseSpec spec;
   spec.name = "assert_within_contract";
   spec.contract = contract;
-  conformance::CaseFile file;
-  conformance::ResultFile result;
-  for (const auto& [name, reference] : expected) {
-    conformance::OutputSpec o;
-    o.name = name;
-    o.dtype = "F64";
-    o.shape = reference.shape;
-    double plain_error = 0.0;
-    for (std::size_t i = 0; i < reference.data.size(); ++i) {
-      const double e = reference.data[i], p = plain.at(name).data[i];
-      if (std::isfinite(e) && std::isfinite(p)) plain_error = std::max(plain_error, std::abs(p - e));
-    }
-    o.compared = reference.size();
-    o.max_abs_expected = tolerance::max_abs_finite(reference.data);
-    const tolerance::Bound bound{factor, plain_error, tolerance::kConformanceFloor.at(o.max_abs_expected)};
-    o.tolerance = {bound.factor, bound.plain_error, bound.floor, bound.limit()};
-    spec.outputs.push_back(o);
-    file.expected[name] = f64_tensor(reference);
-    const auto g = got.find(name);
-    if (g != got.end()) result[name] = conformance::Tensor::f64(shape_of(g->second), values_of(g->second));
+  spec.precisions = info.precisions;
+  if (!spec.serves(judged)) {
+    std::vector<std::string> served;
+    for (tolerance::Precision p : info.precisions) served.emplace_back(tolerance::precision_name(p));
+    throw InputError(fmt::format("{} is not judged in {}; its precisions are {}", contract, precision,
+                                 fmt::join(served, ", ")));
   }
-  const conformance::CaseCheck c = conformance::check_case(spec, file, result);
+  // Scores this large are rounded to ~1e-5 in float32 themselves; ordinary ones are O(1) to O(10).
+  constexpr double kExtremeScores = 100.0;
+  const double factor = expected.largest_score >= kExtremeScores ? tolerance::kExtremeScoreFactor : info.factor;
+  spec.outputs = conformance::frozen_outputs(spec, file, expected.outputs, nullptr, factor);
+  conformance::ResultFile result;
+  for (const auto& [name, tensor] : expected.outputs) {
+    file.expected[name] = tensor;
+    if (const auto g = got.find(name); g != got.end())
+      result[name] = conformance::Tensor::f64(shape_of(g->second), values_of(g->second));
+  }
+  const conformance::CaseCheck c = conformance::check_case(spec, file, result, judged);
   nb::dict d = case_dict(c);
   d["factor"] = factor;
-  d["largest_score"] = largest;
+  d["largest_score"] = expected.largest_score;
   d["precision"] = precision;
   nb::dict floors;
-  for (const auto& o : spec.outputs) floors[o.name.c_str()] = o.tolerance.floor;
+  for (const auto& o : spec.outputs) floors[o.name.c_str()] = o.tolerances.at(judged).floor;
   d["floors"] = floors;
-  nb::dict refs;
-  for (const auto& [name, reference] : expected) refs[name.c_str()] = numpy_array(reference);
-  d["expected"] = refs;
+  nb::dict references;
+  for (const auto& [name, tensor] : expected.outputs) references[name.c_str()] = numpy_array(tensor);
+  d["expected"] = references;
   return d;
 }
 
@@ -207,6 +198,9 @@ nb::list contract_list() {
     d["inputs"] = c.inputs;
     d["outputs"] = c.outputs;
     d["uses_model"] = c.uses_model;
+    std::vector<std::string> served;
+    for (tolerance::Precision p : c.precisions) served.emplace_back(tolerance::precision_name(p));
+    d["precisions"] = served;
     list.append(d);
   }
   return list;

@@ -39,12 +39,21 @@ NumpyInts numpy_array(std::vector<std::int64_t> values, const Shape& shape) {
 }
 NumpyDoubles numpy_array(const HostTensor<double>& tensor) { return owning_array(tensor.data, tensor.shape); }
 
-ContractInputs contract_inputs(const std::map<std::string, DoubleArray>& values,
-                               const std::map<std::string, IntArray>& integers) {
-  ContractInputs in;
-  for (const auto& [name, array] : values) in.values[name] = host_tensor(array);
-  for (const auto& [name, array] : integers) in.integers[name] = values_of(array);
-  return in;
+conformance::CaseFile case_inputs(const std::map<std::string, DoubleArray>& values,
+                                  const std::map<std::string, IntArray>& integers) {
+  conformance::CaseFile file;
+  for (const auto& [name, array] : values) file.inputs.emplace_back(name, conformance::Tensor::f64(shape_of(array), values_of(array)));
+  for (const auto& [name, array] : integers) {
+    Shape shape;
+    for (std::size_t d = 0; d < array.ndim(); ++d) shape.push_back(std::int64_t(array.shape(d)));
+    file.inputs.emplace_back(name, conformance::Tensor::i64(shape, values_of(array)));
+  }
+  return file;
+}
+
+nb::object numpy_array(const conformance::Tensor& tensor) {
+  if (tensor.is_integer()) return nb::cast(numpy_array(tensor.ints, tensor.shape));
+  return nb::cast(numpy_array(tensor.values, tensor.shape));
 }
 
 }  // namespace artabpfn::python

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "artabpfn/host_tensor.hpp"
-#include "contract_inputs.hpp"
+#include "conformance/format.hpp"
 
 namespace artabpfn::python {
 
@@ -32,8 +32,11 @@ NumpyDoubles numpy_array(std::vector<double> values, const Shape& shape);
 NumpyInts numpy_array(std::vector<std::int64_t> values, const Shape& shape);
 NumpyDoubles numpy_array(const HostTensor<double>& tensor);
 
-// A contract's inputs: float tensors and integer ones (lengths, task ids, flags) by name.
-ContractInputs contract_inputs(const std::map<std::string, DoubleArray>& values,
-                               const std::map<std::string, IntArray>& integers);
+// A case's inputs for the conformance library: float tensors (F64) and integer ones (lengths,
+// task ids, flags) by name.
+conformance::CaseFile case_inputs(const std::map<std::string, DoubleArray>& values,
+                                  const std::map<std::string, IntArray>& integers);
+// A tensor as a NumPy array (float tensors as float64, integer ones as int64).
+nb::object numpy_array(const conformance::Tensor& tensor);
 
 }  // namespace artabpfn::python

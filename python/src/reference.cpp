@@ -1,6 +1,6 @@
 // artabpfn._core's reference functions: the double reference (reference/) on NumPy arrays, for
 // people who test their own implementation. The attention contracts take the conformance
-// vectors' layout (contract_inputs.hpp); the model jobs take one task in the inputs file's
+// vectors' layout (attention_contracts.hpp); the model jobs take one task in the inputs file's
 // single-task layout (x_context [Nc, F], y_context [Nc], x_target [Nt, F], y [R, Nt]).
 #include "reference/reference.hpp"
 
@@ -15,7 +15,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "contract_inputs.hpp"
+#include "attention_contracts.hpp"
 #include "convert.hpp"
 #include "model.hpp"
 #include "module.hpp"
@@ -26,9 +26,9 @@ namespace {
 
 using reference::Matrix;
 
-nb::dict to_dict(const ContractOutputs& outputs) {
+nb::dict to_dict(const ReferenceOutputs& reference) {
   nb::dict d;
-  for (const auto& [name, tensor] : outputs) d[name.c_str()] = numpy_array(tensor);
+  for (const auto& [name, tensor] : reference.outputs) d[name.c_str()] = numpy_array(tensor);
   return d;
 }
 
@@ -145,7 +145,7 @@ void add_reference(nb::module_& m) {
   m.def("reference_attention_contracts", &attention_contracts);
   m.def("reference_contract", [](const std::string& contract, const std::map<std::string, DoubleArray>& values,
                                  const std::map<std::string, IntArray>& integers) {
-    return to_dict(attention_contract<double>(contract, contract_inputs(values, integers)));
+    return to_dict(reference_outputs(contract, case_inputs(values, integers)));
   });
   m.def("reference_prefill_kv", &prefill_kv);
   m.def("reference_density", &density);

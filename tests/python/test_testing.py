@@ -53,6 +53,21 @@ def test_faulty_attention_fails(monkeypatch, mutant):
         assert_within_contract(numpy_attention(inputs, "shared_context_attention"), inputs, "shared_context_attention")
 
 
+def test_the_precision_decides_the_tolerance():
+    pytest.importorskip("ml_dtypes")  # the NumPy example's bfloat16
+    rng = np.random.default_rng(5)
+    inputs = {"q": rng.standard_normal((8, 2, 1, 32)).astype(np.float32),
+              "context_k": rng.standard_normal((1, 2, 300, 32)).astype(np.float32),
+              "context_v": rng.standard_normal((1, 2, 300, 32)).astype(np.float32),
+              "context_len": np.array([300]), "task_of_sample": np.zeros(8, np.int64)}
+    contract = "shared_context_attention"
+    bf16 = numpy_adapter.run(contract, inputs, "bf16")
+    assert_within_contract(bf16, inputs, contract, "bf16")
+    with pytest.raises(AssertionError, match="x plain float32 error"):
+        assert_within_contract(bf16, inputs, contract, "float32")
+    assert_within_contract(numpy_attention(inputs, contract), inputs, contract, "bf16")  # float32 is finer
+
+
 def test_nan_never_passes():
     inputs = {"out1": np.ones((2, 3), np.float32), "lse1": np.zeros(2, np.float32),
               "out2": np.ones((2, 3), np.float32), "lse2": np.zeros(2, np.float32)}

@@ -7,14 +7,14 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "artabpfn/error.hpp"
+#include "attention_contracts.hpp"
 #include "conformance/check.hpp"
 #include "conformance/vectors.hpp"
-#include "attention_contracts.hpp"
 #include "convert.hpp"
 #include "module.hpp"
 #include "tolerance/constants.hpp"

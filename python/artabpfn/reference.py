@@ -14,9 +14,13 @@ import numpy as np
 from . import _core
 from ._arrays import host_array
 
-# The integer inputs of the attention contracts (the others are float).
-INTEGER_INPUTS = ("context_len", "task_of_sample", "buffer_len", "teacher_forcing")
+# The integer inputs of the contracts (the others are float).
+INTEGER_INPUTS = ("context_len", "target_len", "task_of_sample", "buffer_len", "teacher_forcing")
 ATTENTION_CONTRACTS = tuple(_core.reference_attention_contracts())
+# The model jobs `contract` computes, in the vectors' layout (x_context [T, Nc_max, F], y_context
+# [T, Nc_max], context_len [T], x_target [T, Nt_max, F], target_len [T], y_target [T, R, Nt_max];
+# mixture_parameters: z [n, D]).
+MODEL_CONTRACTS = tuple(_core.reference_model_contracts())
 
 
 def split_inputs(inputs):
@@ -30,12 +34,14 @@ def split_inputs(inputs):
     return values, integers
 
 
-def contract(name, inputs):
-    """The double reference's outputs {"out", "lse"} of an attention contract (or merge_states)
-    on an inputs dict laid out as the vectors lay it out."""
-    if name not in ATTENTION_CONTRACTS:
-        raise ValueError(f"'{name}' is not an attention contract; these are: {', '.join(ATTENTION_CONTRACTS)}")
-    return dict(_core.reference_contract(name, *split_inputs(inputs)))
+def contract(name, inputs, model=None):
+    """The double reference's outputs of a contract on an inputs dict laid out as the vectors lay
+    it out: {"out", "lse"} for the attention contracts and the merge; for the model jobs (with the
+    model) {"keys", "values"}, {"logpdf"} (NaN past a task's target_len) or {"mean", "std",
+    "log_weight"}."""
+    if name not in ATTENTION_CONTRACTS + MODEL_CONTRACTS:
+        raise ValueError(f"'{name}' is not one of {', '.join(ATTENTION_CONTRACTS + MODEL_CONTRACTS)}")
+    return dict(_core.reference_contract(name, *split_inputs(inputs), model._model if model else None))
 
 
 def _pair(outputs):

@@ -4,7 +4,8 @@
 Strategies draw each attention contract's inputs in the conformance vectors' layout
 (``artabpfn.reference``), float32 values, covering what breaks kernels: empty contexts (Nc 0),
 head dims that are not powers of two, batches across tile boundaries, one source dominating the
-scores, several tasks of different Nc in one batch, and realistic sizes within a size budget.
+scores, several tasks of different Nc in one batch, and realistic sizes within a size budget;
+``model_job_inputs`` draws the model jobs' inputs (prefill_kv, the densities, the mixture head).
 ``assert_within_contract`` applies the project's tolerance rule: the largest error of each output
 against the double reference on these very inputs may be at most factor x the error of the plain
 implementation in that precision + a floor of a few float32 ulps (docs/accuracy.md).
@@ -18,7 +19,8 @@ import numpy as np
 
 from . import _core
 from ._arrays import host_array
-from .reference import ATTENTION_CONTRACTS, split_inputs
+from .conformance import CONTRACTS
+from .reference import ATTENTION_CONTRACTS, MODEL_CONTRACTS, split_inputs
 
 try:
     from hypothesis import strategies as st
@@ -129,10 +131,11 @@ def _merge_case(draw, max_elements):
     return {"out1": out1, "lse1": lse1, "out2": out2, "lse2": lse2}
 
 
-def attention_inputs(contract, *, max_elements=2_000_000, dominated=None):
+def attention_inputs(contract, *, max_elements=2_000_000, dominated=False):
     """A Hypothesis strategy of one contract's inputs (a dict of NumPy arrays: float32 values,
-    int64 lengths), at most about `max_elements` values in all. dominated: True, False, or None
-    (one draw in ten has one source's scores ~1e3 above the other's)."""
+    int64 lengths), at most about `max_elements` values in all. dominated: True (one source's
+    scores ~1e3 above the other's), False (ordinary scores), or None (one draw in ten dominated).
+    Dominated scores are judged with the rule's factor 4, which has a tail (docs/python.md)."""
     _require_hypothesis()
     if contract not in ATTENTION_CONTRACTS:
         raise ValueError(f"'{contract}': the contracts with strategies are {', '.join(ATTENTION_CONTRACTS)}")
@@ -141,24 +144,60 @@ def attention_inputs(contract, *, max_elements=2_000_000, dominated=None):
     return _attention_case(contract, max_elements, dominated)
 
 
-def _outputs(got):
+@st.composite if st else (lambda f: f)
+def _model_job_case(draw, contract, model, max_rows):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if contract == "mixture_parameters":
+        rows = draw(_near_edges(1, max_rows))
+        return {"z": _normal(rng, (rows, model.config["d_model"]))}
+    tasks, features = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    context_len = [draw(st.one_of(st.just(0), st.integers(0, max_rows))) for _ in range(tasks)]
+    target_len = [draw(st.integers(1, max(1, max_rows // 2))) for _ in range(tasks)]
+    nc, nt = max(context_len), max(target_len)
+    inputs = {"x_context": _normal(rng, (tasks, nc, features)), "y_context": _normal(rng, (tasks, nc)),
+              "context_len": np.array(context_len, np.int64)}
+    if contract != "prefill_kv":
+        inputs["x_target"] = _normal(rng, (tasks, nt, features))
+        inputs["target_len"] = np.array(target_len, np.int64)
+        inputs["y_target"] = (1.5 * _normal(rng, (tasks, draw(st.integers(1, 2)), nt))).astype(np.float32)
+    return inputs
+
+
+def model_job_inputs(contract, model, *, max_rows=24):
+    """A Hypothesis strategy of a model job's inputs for `model` (an artabpfn.Model): 1 to 3 tasks
+    of different context sizes (0 among them) up to max_rows rows, 1 to 3 features, 1 or 2 value
+    sets; mixture_parameters: rows z [n, D]. Small by default: the double reference runs the
+    whole model."""
+    _require_hypothesis()
+    if contract not in MODEL_CONTRACTS:
+        raise ValueError(f"'{contract}': the model jobs with strategies are {', '.join(MODEL_CONTRACTS)}")
+    return _model_job_case(contract, model, max_rows)
+
+
+def _outputs(got, contract):
     if isinstance(got, dict):
         return {name: host_array(value, name, np.float64) for name, value in got.items()}
-    out, lse = got
-    return {"out": host_array(out, "out", np.float64), "lse": host_array(lse, "lse", np.float64)}
+    if contract not in CONTRACTS:
+        raise ValueError(f"unknown contract '{contract}'")
+    names = CONTRACTS[contract]["outputs"]
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        raise ValueError(f"{contract}: give its outputs as a dict or a tuple ({', '.join(names)})")
+    return {name: host_array(value, name, np.float64) for name, value in zip(names, got)}
 
 
-def assert_within_contract(got, inputs, contract, precision="float32"):
-    """Raises AssertionError unless each output of `got` ((out, lse) or {"out", "lse"}; NumPy
-    arrays or PyTorch tensors) is within the rule's tolerance of the double reference on `inputs`:
+def assert_within_contract(got, inputs, contract, precision="float32", model=None):
+    """Raises AssertionError unless each output of `got` (a dict by output name, or a tuple in the
+    contract's order, e.g. (out, lse); NumPy arrays or PyTorch tensors) is within the rule's tolerance of the double reference on `inputs`:
     max |got - reference| <= factor x max |plain - reference| + floor, where plain is the plain
     implementation of `precision` (one of PRECISIONS; docs/precisions.md) on the same inputs,
     factor the contract's (4 where scores reach 100, whose own float32 rounding then dominates)
     and the floor a few ulps of max(1, max |reference|) in the output's format, as the vectors
     freeze it. Non-finite reference values must be matched exactly; NaN never passes. Returns the
-    verdict (per output: max_error, limit, plain_error, worst element)."""
+    verdict (per output: max_error, limit, plain_error, worst element). The model jobs of
+    artabpfn.reference.MODEL_CONTRACTS need `model`."""
     values, integers = split_inputs(inputs)
-    verdict = _core.conformance_judge(contract, values, integers, _outputs(got), precision)
+    verdict = _core.conformance_judge(contract, values, integers, _outputs(got, contract), precision,
+                                      model._model if model is not None else None)
     if verdict["status"] != "pass":
         lines = [f"{contract} ({precision}): {verdict['message']}"]
         for o in verdict["outputs"]:

@@ -12,11 +12,12 @@
 #include <filesystem>
 
 #include "artabpfn/error.hpp"
-#include "attention_contracts.hpp"
 #include "conformance/check.hpp"
 #include "conformance/vectors.hpp"
 #include "convert.hpp"
+#include "model.hpp"
 #include "module.hpp"
+#include "reference_outputs.hpp"
 #include "tolerance/constants.hpp"
 #include "tolerance/precision.hpp"
 
@@ -32,8 +33,7 @@ std::vector<std::string> precisions() {
 
 tolerance::Precision parse_precision(const std::string& name) {
   const auto precision = tolerance::parse_precision(name);
-  if (!precision)
-    throw InputError(fmt::format("precision '{}' is not one of {}", name, tolerance::precision_names()));
+  if (!precision) throw InputError(fmt::format("precision '{}' is not one of {}", name, tolerance::precision_names()));
   return *precision;
 }
 
@@ -142,17 +142,18 @@ nb::dict write_vectors(const std::string& out, const std::string& set, std::uint
   return d;
 }
 
-// The rule on one result of an attention contract, as the vectors freeze it at generation: per
+// The rule on one result of a contract (reference_outputs.hpp), as the vectors freeze it: per
 // output, limit = factor x (max error of the plain implementations of `precision`) + the floor,
 // both against the double reference of these very inputs; the result is compared by the checker
 // of `artabpfn check`. The factor is the contract's, or tolerance::kExtremeScoreFactor where the
 // scores reach kExtremeScores (as for the vectors' dominated-score cases).
 nb::dict judge(const std::string& contract, const std::map<std::string, DoubleArray>& values,
                const std::map<std::string, IntArray>& integers, const std::map<std::string, DoubleArray>& got,
-               const std::string& precision) {
+               const std::string& precision, const Model* model) {
   const tolerance::Precision judged = parse_precision(precision);
   conformance::CaseFile file = case_inputs(values, integers);
-  const ReferenceOutputs expected = reference_outputs(contract, file);
+  const ModelWeights* weights = model ? &model->weights : nullptr;
+  const ReferenceOutputs expected = reference_outputs(contract, file, weights);
   const conformance::ContractInfo& info = conformance::contract(contract);
   conformance::CaseSpec spec;
   spec.name = "assert_within_contract";
@@ -161,13 +162,13 @@ nb::dict judge(const std::string& contract, const std::map<std::string, DoubleAr
   if (!spec.serves(judged)) {
     std::vector<std::string> served;
     for (tolerance::Precision p : info.precisions) served.emplace_back(tolerance::precision_name(p));
-    throw InputError(fmt::format("{} is not judged in {}; its precisions are {}", contract, precision,
-                                 fmt::join(served, ", ")));
+    throw InputError(
+        fmt::format("{} is not judged in {}; its precisions are {}", contract, precision, fmt::join(served, ", ")));
   }
   // Scores this large are rounded to ~1e-5 in float32 themselves; ordinary ones are O(1) to O(10).
   constexpr double kExtremeScores = 100.0;
   const double factor = expected.largest_score >= kExtremeScores ? tolerance::kExtremeScoreFactor : info.factor;
-  spec.outputs = conformance::frozen_outputs(spec, file, expected.outputs, nullptr, factor);
+  spec.outputs = conformance::frozen_outputs(spec, file, expected.outputs, weights, factor);
   conformance::ResultFile result;
   for (const auto& [name, tensor] : expected.outputs) {
     file.expected[name] = tensor;
@@ -214,7 +215,8 @@ void add_conformance(nb::module_& m) {
   m.def("conformance_planned_cases", &conformance::planned_cases);
   m.def("conformance_write_vectors", &write_vectors);
   m.def("conformance_check", &check);
-  m.def("conformance_judge", &judge);
+  m.def("conformance_judge", &judge, nb::arg("contract"), nb::arg("values"), nb::arg("integers"), nb::arg("got"),
+        nb::arg("precision"), nb::arg("model").none());
   m.def("conformance_default_seed", [] { return conformance::kDefaultSeed; });
 }
 

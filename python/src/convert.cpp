@@ -42,7 +42,8 @@ NumpyDoubles numpy_array(const HostTensor<double>& tensor) { return owning_array
 conformance::CaseFile case_inputs(const std::map<std::string, DoubleArray>& values,
                                   const std::map<std::string, IntArray>& integers) {
   conformance::CaseFile file;
-  for (const auto& [name, array] : values) file.inputs.emplace_back(name, conformance::Tensor::f64(shape_of(array), values_of(array)));
+  for (const auto& [name, array] : values)
+    file.inputs.emplace_back(name, conformance::Tensor::f64(shape_of(array), values_of(array)));
   for (const auto& [name, array] : integers) {
     Shape shape;
     for (std::size_t d = 0; d < array.ndim(); ++d) shape.push_back(std::int64_t(array.shape(d)));

@@ -1,6 +1,6 @@
 // artabpfn._core's reference functions: the double reference (reference/) on NumPy arrays, for
 // people who test their own implementation. The attention contracts take the conformance
-// vectors' layout (attention_contracts.hpp); the model jobs take one task in the inputs file's
+// vectors' layout (reference_outputs.hpp); the model jobs take one task in the inputs file's
 // single-task layout (x_context [Nc, F], y_context [Nc], x_target [Nt, F], y [R, Nt]).
 #include "reference/reference.hpp"
 
@@ -15,11 +15,11 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "attention_contracts.hpp"
 #include "convert.hpp"
 #include "model.hpp"
 #include "module.hpp"
 #include "reference/task_batch.hpp"
+#include "reference_outputs.hpp"
 
 namespace artabpfn::python {
 namespace {
@@ -143,10 +143,14 @@ NumpyDoubles sample_sequence(const Model& m, const DoubleArray& x_context, const
 
 void add_reference(nb::module_& m) {
   m.def("reference_attention_contracts", &attention_contracts);
-  m.def("reference_contract", [](const std::string& contract, const std::map<std::string, DoubleArray>& values,
-                                 const std::map<std::string, IntArray>& integers) {
-    return to_dict(reference_outputs(contract, case_inputs(values, integers)));
-  });
+  m.def(
+      "reference_contract",
+      [](const std::string& contract, const std::map<std::string, DoubleArray>& values,
+         const std::map<std::string, IntArray>& integers, const Model* model) {
+        return to_dict(reference_outputs(contract, case_inputs(values, integers), model ? &model->weights : nullptr));
+      },
+      nb::arg("contract"), nb::arg("values"), nb::arg("integers"), nb::arg("model").none());
+  m.def("reference_model_contracts", &model_contracts);
   m.def("reference_prefill_kv", &prefill_kv);
   m.def("reference_density", &density);
   m.def("reference_mixture_parameters", &mixture_parameters);

@@ -16,18 +16,22 @@ def bits(a):
     return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
 
 
-def test_attention_contracts_reproduce_the_vectors(vectors):
+def test_contracts_reproduce_the_vectors(vectors):
     index = load_index(vectors)
-    checked = set()
+    checked, models = set(), {}
     for case in index["cases"]:
-        if case["contract"] not in reference.ATTENTION_CONTRACTS:
+        if case["contract"] not in reference.ATTENTION_CONTRACTS + reference.MODEL_CONTRACTS:
             continue
         inputs, expected, _ = load_case(vectors, case)
-        got = reference.contract(case["contract"], inputs)
+        model = None
+        if case.get("model"):
+            spec = next(m for m in index["models"] if m["name"] == case["model"])
+            model = models.setdefault(spec["name"], artabpfn.Model.load(vectors / spec["file"]))
+        got = reference.contract(case["contract"], inputs, model)
         for name, value in expected.items():
             np.testing.assert_array_equal(bits(got[name]), bits(value), err_msg=f"{case['name']}: {name}")
         checked.add(case["contract"])
-    assert checked == set(reference.ATTENTION_CONTRACTS)
+    assert checked == set(reference.ATTENTION_CONTRACTS + reference.MODEL_CONTRACTS)
 
 
 def test_named_functions_match_the_contract_form():

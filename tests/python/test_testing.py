@@ -27,6 +27,8 @@ def numpy_attention(inputs, contract):
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_plain_float32_implementation_passes(contract, data):
+    # Ordinary scores (the default): on dominated ones the ratio of two roundings of scores ~1e3 has
+    # a tail past the rule's factor 4 (docs/python.md, "Known tail"), a question for the rule.
     inputs = data.draw(attention_inputs(contract, max_elements=SMALL))
     assert_within_contract(numpy_attention(inputs, contract), inputs, contract)
 
@@ -35,7 +37,7 @@ def test_plain_float32_implementation_passes(contract, data):
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_the_reference_rounded_to_float32_passes(contract, data):
-    inputs = data.draw(attention_inputs(contract, max_elements=SMALL))
+    inputs = data.draw(attention_inputs(contract, max_elements=SMALL, dominated=None))
     got = {k: v.astype(np.float32) for k, v in reference.contract(contract, inputs).items()}
     verdict = assert_within_contract(got, inputs, contract)
     assert all(o["max_error"] <= o["limit"] for o in verdict["outputs"])
@@ -84,7 +86,7 @@ def test_unknown_precision_is_refused():
 
 
 @settings(max_examples=300, deadline=None)
-@given(attention_inputs("fused_attention", max_elements=SMALL))
+@given(attention_inputs("fused_attention", max_elements=SMALL, dominated=None))
 def test_strategies_reach_the_hard_cases(inputs):
     seen = test_strategies_reach_the_hard_cases.seen
     seen["empty context"] |= bool((inputs["context_len"] == 0).any())
@@ -116,3 +118,39 @@ def test_documented_example_runs():
     assert tests
     for test in tests:
         test()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """The conformance vectors' small random model."""
+    from artabpfn import Model, conformance
+
+    out = tmp_path_factory.mktemp("tiny")
+    conformance.generate(out, "quick", cases=["prefill_kv.small.tasks"])
+    return Model.load(next(out.glob("model.*.safetensors")))
+
+
+@pytest.mark.parametrize("contract", reference.MODEL_CONTRACTS)
+def test_model_jobs_rounded_reference_passes_and_a_shift_fails(tiny_model, contract):
+    from artabpfn.testing import model_job_inputs
+
+    @settings(max_examples=8, deadline=None)
+    @given(model_job_inputs(contract, tiny_model))
+    def check(inputs):
+        expected = reference.contract(contract, inputs, tiny_model)
+        rounded = {k: v.astype(np.float32) for k, v in expected.items()}
+        assert_within_contract(rounded, inputs, contract, "float32", model=tiny_model)
+        assert_within_contract(rounded, inputs, contract, "tf32", model=tiny_model)
+        name = next(iter(rounded))
+        if np.isfinite(expected[name]).any():  # (no context row at all: nothing to compare)
+            shifted = dict(rounded, **{name: rounded[name] + np.float32(1e-2)})
+            with pytest.raises(AssertionError):
+                assert_within_contract(shifted, inputs, contract, model=tiny_model)
+
+    check()
+
+
+def test_model_jobs_need_the_model():
+    inputs = {"z": np.zeros((1, 8))}
+    with pytest.raises(ValueError, match="model job: give the model"):
+        assert_within_contract({"mean": np.zeros((1, 1))}, inputs, "mixture_parameters")

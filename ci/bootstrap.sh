@@ -8,8 +8,9 @@
 #                                   needs into DIR (about 20 MB; no Boost: the build there uses
 #                                   -DARTABPFN_WITH_MULTIPRECISION=OFF), nanobind's source (the
 #                                   Python extension, -DARTABPFN_PYTHON=ON) and the wheels of the
-#                                   Python tests (DIR/wheels, for Python 3.12 too), for air-gapped
-#                                   runners: copy DIR there and run `ci/gpu.sh --deps DIR`.
+#                                   Python tests (DIR/wheels, for Python 3.12 too; about 6 MB),
+#                                   for air-gapped runners: copy DIR there and run
+#                                   `ci/gpu.sh --deps DIR` (docs/python.md for the Python tests).
 set -euo pipefail
 
 vendor_dir=""
@@ -17,7 +18,7 @@ while (($#)); do
   case "$1" in
     --vendor) vendor_dir=${2:?--vendor needs a directory}; shift 2 ;;
     --vendor=*) vendor_dir=${1#--vendor=}; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bootstrap: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -66,12 +67,14 @@ fi
 
 # nanobind (pinned as pyproject.toml asks) is needed to build the Python extension in place:
 # its wheel holds the source and CMake package. The Python tests' wheels for this Python and for
-# 3.12 (the GPU runners' Python), from PyPI: pytest, Hypothesis, safetensors, NumPy.
+# 3.12 (the GPU runners' Python), from PyPI, without their dependencies: pytest and Hypothesis
+# with theirs, safetensors, ml_dtypes. Not NumPy (about 16 MB a Python version): a runner with
+# PyTorch has it.
 nanobind_version=3.1.0
 python_wheels() {  # python_wheels DEST [pip download options]
   local dest=$1; shift
-  python3 -m pip download --quiet --only-binary=:all: --dest "$dest" "$@" \
-    "nanobind==$nanobind_version" pytest hypothesis safetensors numpy ml_dtypes
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$dest" "$@" "nanobind==$nanobind_version" \
+    pytest iniconfig packaging pluggy pygments hypothesis sortedcontainers safetensors ml_dtypes
 }
 
 # --- Vendoring for air-gapped runners ------------------------------------------------------

@@ -6,8 +6,11 @@
 #   ci/bootstrap.sh                 install what is missing
 #   ci/bootstrap.sh --vendor DIR    also gather the headers and static libraries the GPU build
 #                                   needs into DIR (about 20 MB; no Boost: the build there uses
-#                                   -DARTABPFN_WITH_MULTIPRECISION=OFF), for air-gapped runners:
-#                                   copy DIR there and run `ci/gpu.sh --deps DIR`.
+#                                   -DARTABPFN_WITH_MULTIPRECISION=OFF), nanobind's source (the
+#                                   Python extension, -DARTABPFN_PYTHON=ON) and the wheels of the
+#                                   Python tests (DIR/wheels, for Python 3.12 too; about 6 MB),
+#                                   for air-gapped runners: copy DIR there and run
+#                                   `ci/gpu.sh --deps DIR` (docs/python.md for the Python tests).
 set -euo pipefail
 
 vendor_dir=""
@@ -15,7 +18,7 @@ while (($#)); do
   case "$1" in
     --vendor) vendor_dir=${2:?--vendor needs a directory}; shift 2 ;;
     --vendor=*) vendor_dir=${1#--vendor=}; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bootstrap: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +36,7 @@ packages=(
   libssl-dev                     # SHA-256 (libcrypto) for checksums and manifests
   clang libclang-rt-14-dev       # libFuzzer for the safetensors fuzz target
   python3                        # ci/gpu.sh's JSON summary
+  python3-dev python3-venv python3-pip  # the Python package: its extension's headers, pip install . in a venv
 )
 
 missing=()
@@ -61,6 +65,18 @@ fi
 
 [ -n "$vendor_dir" ] || exit 0
 
+# nanobind (pinned as pyproject.toml asks) is needed to build the Python extension in place:
+# its wheel holds the source and CMake package. The Python tests' wheels for this Python and for
+# 3.12 (the GPU runners' Python), from PyPI, without their dependencies: pytest and Hypothesis
+# with theirs, safetensors, ml_dtypes. Not NumPy (about 16 MB a Python version): a runner with
+# PyTorch has it.
+nanobind_version=3.1.0
+python_wheels() {  # python_wheels DEST [pip download options]
+  local dest=$1; shift
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$dest" "$@" "nanobind==$nanobind_version" \
+    pytest iniconfig packaging pluggy pygments hypothesis sortedcontainers safetensors ml_dtypes
+}
+
 # --- Vendoring for air-gapped runners ------------------------------------------------------
 # Layout of DIR:
 #   include/                  headers (Eigen under include/eigen3, as Debian has it)
@@ -75,8 +91,13 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-mul
 libdir=/usr/lib/$multiarch
 mkdir -p "$vendor_dir"
 vendor_dir=$(cd "$vendor_dir" && pwd)
-rm -rf "${vendor_dir:?}"/{include,lib,cmake,licenses}
-mkdir -p "$vendor_dir"/{include/eigen3,lib,cmake,licenses}
+rm -rf "${vendor_dir:?}"/{include,lib,cmake,licenses,wheels,nanobind}
+mkdir -p "$vendor_dir"/{include/eigen3,lib,cmake,licenses,wheels}
+python_wheels "$vendor_dir/wheels"
+python_wheels "$vendor_dir/wheels" --python-version 3.12 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+  --platform manylinux_2_28_x86_64
+python3 -m zipfile -e "$vendor_dir/wheels/nanobind-$nanobind_version-py3-none-any.whl" "$vendor_dir/nanobind-wheel"
+mv "$vendor_dir/nanobind-wheel/nanobind" "$vendor_dir/nanobind" && rm -rf "$vendor_dir/nanobind-wheel"
 
 version_of() {  # upstream version of a Debian package: 1:3.4.0-4 -> 3.4.0
   dpkg-query -W -f='${Version}' "$1" | sed -E 's/^[0-9]+://; s/^([0-9.]+).*/\1/'
@@ -199,6 +220,8 @@ set(OPENSSL_CRYPTO_LIBRARY "${_artabpfn_deps}/lib/libcrypto.a" CACHE FILEPATH ""
 set(RANDOM123_INCLUDE_DIR "${_artabpfn_deps}/include" CACHE PATH "" FORCE)
 # Boost is not vendored: no 50-digit reference (its tests are not built).
 set(ARTABPFN_WITH_MULTIPRECISION OFF CACHE BOOL "" FORCE)
+# nanobind's CMake package, for -DARTABPFN_PYTHON=ON (docs/python.md).
+set(nanobind_DIR "${_artabpfn_deps}/nanobind/cmake" CACHE PATH "" FORCE)
 EOF
 
 # Provenance.

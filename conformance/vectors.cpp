@@ -596,6 +596,31 @@ OutputSpec float_output(const CaseSpec& spec, const std::string& name, const Ten
 
 }  // namespace
 
+std::vector<OutputSpec> frozen_outputs(const CaseSpec& spec, const CaseFile& file,
+                                       const std::vector<std::pair<std::string, Tensor>>& expected_outputs,
+                                       const ModelWeights* weights, double factor) {
+  const CaseInput input{spec, file, weights};
+  std::map<plain::Arithmetic, ResultFile> plain_results;
+  for (tolerance::Precision precision : spec.precisions)
+    for (plain::Arithmetic a : plain::arithmetics(precision))
+      plain_results[a] = plain_implementations().at(a).at(spec.contract)(input);
+  std::vector<OutputSpec> outputs;
+  for (const auto& [name, expected] : expected_outputs) {
+    if (!expected.is_integer()) {
+      outputs.push_back(float_output(spec, name, expected, plain_results, factor));
+      continue;
+    }
+    OutputSpec o;
+    o.name = name;
+    o.dtype = "I64";
+    o.shape = expected.shape;
+    o.compared = std::count_if(expected.ints.begin(), expected.ints.end(), [](std::int64_t v) { return v != -1; });
+    for (tolerance::Precision precision : spec.precisions) o.tolerances[precision] = Tolerance{};
+    outputs.push_back(o);
+  }
+  return outputs;
+}
+
 std::vector<std::string> planned_cases(const std::string& set) {
   // The plan only needs the models' configurations; weights are drawn when generating.
   std::map<std::string, ModelWeights> placeholders;
@@ -639,24 +664,12 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
     CaseFile file;
     file.inputs = g.inputs;
     for (const auto& [name, t] : g.inputs) c.spec.shapes[name] = t.shape;
-    const CaseInput input{c.spec, file, c.spec.model.empty() ? nullptr : &weights.at(c.spec.model)};
-    std::map<plain::Arithmetic, ResultFile> plain_results;
-    for (tolerance::Precision precision : c.spec.precisions)
-      for (plain::Arithmetic a : plain::arithmetics(precision))
-        plain_results[a] = plain_implementations().at(a).at(c.spec.contract)(input);
-    for (const auto& [name, expected] : g.expected) {
-      file.expected[name] = expected;
-      if (expected.is_integer()) {
-        OutputSpec o;
-        o.name = name;
-        o.dtype = "I64";
-        o.shape = expected.shape;
-        o.compared = std::count_if(expected.ints.begin(), expected.ints.end(), [](std::int64_t v) { return v != -1; });
-        for (tolerance::Precision precision : c.spec.precisions) o.tolerances[precision] = Tolerance{};
-        c.spec.outputs.push_back(o);
-        continue;
-      }
-      OutputSpec o = float_output(c.spec, name, expected, plain_results, c.factor);
+    for (const auto& [name, expected] : g.expected) file.expected[name] = expected;
+    std::vector<OutputSpec> outputs =
+        frozen_outputs(c.spec, file, g.expected, c.spec.model.empty() ? nullptr : &weights.at(c.spec.model), c.factor);
+    for (OutputSpec& o : outputs) {
+      const std::string& name = o.name;
+      const Tensor& expected = file.expected.at(name);
       const auto mp = g.multiprecision.find(name);
       if (mp != g.multiprecision.end()) {
         double diff = 0;
@@ -673,8 +686,8 @@ VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOption
           throw std::logic_error(fmt::format("{}: {}: double reference is {} from multiprecision, limit {}", c.spec.name,
                                              name, diff, limit));
       }
-      c.spec.outputs.push_back(o);
     }
+    c.spec.outputs = std::move(outputs);
     write_case_file(dir / c.spec.file, file, c.spec.name, c.spec.contract);
     summary.bytes += std::filesystem::file_size(dir / c.spec.file);
     if (options.progress) options.progress(c.spec.name);

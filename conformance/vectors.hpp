@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "artabpfn/model_weights.hpp"
 #include "conformance/format.hpp"
 
 namespace artabpfn::conformance {
@@ -31,5 +33,13 @@ std::vector<std::string> planned_cases(const std::string& set);
 
 // Writes DIR/index.json, DIR/<case>.safetensors and DIR/model.<name>.safetensors.
 VectorSummary write_vectors(const std::filesystem::path& dir, const VectorOptions& options);
+
+// The outputs' frozen tolerances of a case, one per precision it serves (spec.precisions): factor x
+// the largest error of the precision's plain implementations on file.inputs, against the expected
+// outputs (in their order), plus the floor; integer outputs exact. What write_vectors stores in
+// index.json, and what artabpfn.testing holds one result to.
+std::vector<OutputSpec> frozen_outputs(const CaseSpec& spec, const CaseFile& file,
+                                       const std::vector<std::pair<std::string, Tensor>>& expected_outputs,
+                                       const ModelWeights* weights, double factor);
 
 }  // namespace artabpfn::conformance

@@ -9,7 +9,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "commands.hpp"
-#include "support_table.hpp"
+#include "jobs/support_table.hpp"
 #include "value_checks.hpp"
 
 namespace artabpfn::cli {
@@ -51,24 +51,24 @@ void add_job_options(CLI::App& command, JobOptions& options, const std::string& 
                      "with a notice); reference: the CPU reference in double; reference-mp: the CPU reference in "
                      "50-digit multiprecision, about 1000x slower than reference (about 75 s per task of the bundled "
                      "paper fixture; progress on a terminal)")
-      ->check(CLI::IsMember(backends()));
+      ->check(CLI::IsMember(jobs::backends()));
   command.add_option("--attention", options.attention,
                      "cuda only: fused (one online softmax, the default), split (context + buffer + merge) or "
                      "reencode (the baseline that re-encodes context and earlier targets at every step)")
-      ->check(CLI::IsMember(attention_modes()));
+      ->check(CLI::IsMember(jobs::attention_modes()));
   command.add_option("--precision", options.precision,
                      job == "density" ? "cuda: float32 (the default) or mixed (double activations and sums over the "
                                         "float32 weights and K/V caches: ~10x more accurate, slower); reference: "
                                         "float64; reference-mp: multiprecision-50"
                                       : "cuda: float32; reference: float64; reference-mp: multiprecision-50")
-      ->check(CLI::IsMember(precisions()));
+      ->check(CLI::IsMember(jobs::precisions()));
   command.add_option("--out", options.out,
                      "FILE.csv or FILE.safetensors, written whole or not at all, with FILE.manifest.json for replay "
                      "(default: CSV on standard output)");
   command.add_option("--n-heads", options.n_heads, "attention heads, when the weights' metadata lacks n_heads")
       ->check(integer_in(1, INT_MAX));
   command.footer(fmt::format("{}\n\nWhat goes together (checked before any work, with or without a GPU):\n{}",
-                             csv_help(job), combinations_help(job)));
+                             csv_help(job), jobs::combinations_help(job)));
 }
 
 ModelWeights load_job_weights(const JobOptions& options) {

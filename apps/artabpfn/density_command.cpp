@@ -16,7 +16,7 @@ void add_density_command(CLI::App& app) {
   add_job_options(*command, spec->options, spec->job);
   command->callback([spec, command] {
     const auto start = std::chrono::steady_clock::now();
-    const JobResult result = run_job(*spec, command_line(*command));
+    const jobs::JobResult result = run_job(*spec, command_line(*command));
     for (std::size_t t = 0; t < result.table.size(); ++t)
       for (std::size_t r = 0; r < result.table[t].size(); ++r) {
         double joint = 0;

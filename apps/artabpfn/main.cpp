@@ -14,7 +14,7 @@
 #include "commands.hpp"
 #include "usage_errors.hpp"
 #if ARTABPFN_HAS_ENGINE
-#include "cuda_backend.hpp"
+#include "jobs/cuda_backend.hpp"
 #endif
 
 namespace {
@@ -23,7 +23,7 @@ constexpr int kUsageError = 2;
 
 std::string version_text() {
 #if ARTABPFN_HAS_ENGINE
-  const std::string cuda = artabpfn::cli::cuda_versions();
+  const std::string cuda = artabpfn::jobs::cuda_versions();
 #else
   const std::string cuda = "built without CUDA";
 #endif

@@ -45,7 +45,7 @@ std::string environment_description(const std::string& backend) {
   return fmt::format("backend {}, gpu {}, artabpfn {} ({})", backend, gpu, ARTABPFN_VERSION, ARTABPFN_GIT_COMMIT);
 }
 
-void write_manifest(const JobSpec& spec, const JobResult& result, const std::string& command_line, OutputFile& file) {
+void write_manifest(const JobSpec& spec, const jobs::JobResult& result, const std::string& command_line, OutputFile& file) {
   const JobOptions& o = spec.options;
   const std::string backend(result.ran.backend);
   json m = {{"schema_version", kManifestSchemaVersion},

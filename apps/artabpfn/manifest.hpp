@@ -17,7 +17,7 @@ inline constexpr int kManifestSchemaVersion = 1;
 
 std::string manifest_path_for(const std::string& output);
 // Records the run, whose output spec.options.out is written and committed.
-void write_manifest(const JobSpec& spec, const JobResult& result, const std::string& command_line, OutputFile& file);
+void write_manifest(const JobSpec& spec, const jobs::JobResult& result, const std::string& command_line, OutputFile& file);
 
 struct RecordedJob {
   JobSpec spec;                 // options.out is empty: replay decides where a rerun goes

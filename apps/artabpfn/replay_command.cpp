@@ -66,7 +66,7 @@ void add_replay_command(CLI::App& app) {
       "malformed manifest, weights or inputs that changed since the run).");
   command->callback([manifest, output] {
     RecordedJob recorded = read_manifest(*manifest);
-    const Combination asked = check_job(recorded.spec);
+    const jobs::Combination asked = check_job(recorded.spec);
     const TableLayout layout = layout_of(recorded.spec.job);
     const OutputFormat recorded_format = output_format(recorded.output, "the manifest's output");
     OutputFormat rerun_format = recorded_format;
@@ -78,7 +78,7 @@ void add_replay_command(CLI::App& app) {
       refuse_overwriting_inputs(*output, protected_files, "--out");
       rerun_file = std::make_unique<OutputFile>(*output);
     }
-    const JobResult result = compute_job(recorded.spec, asked);
+    const jobs::JobResult result = compute_job(recorded.spec, asked);
     const std::string environment = environment_description(std::string(result.ran.backend));
     if (environment != recorded.environment)
       fmt::print(stderr, "replay: environment differs (bitwise equality is promised only for the same GPU model and "

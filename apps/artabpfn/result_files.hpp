@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "jobs/table.hpp"
 #include "output_file.hpp"
 
 namespace artabpfn::cli {
 
-// table[task][row][target]
-using Table = std::vector<std::vector<std::vector<double>>>;
+using jobs::Table;
 
 struct TableLayout {
   std::string row_label;     // "set" or "sample"

@@ -1,6 +1,6 @@
 #pragma once
 // Validators of option values that CLI11 would otherwise convert loosely (it wraps "-1" to 2^64-1
-// and takes "" as 0): decimal integers in a range, and seeds.
+// and takes "" as 0): decimal integers in a range, and seeds, checked by jobs/number_checks.hpp.
 #include <CLI/CLI.hpp>
 
 #include <cstdint>

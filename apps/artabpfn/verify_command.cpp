@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "artabpfn/error.hpp"
-#include "backend.hpp"
+#include "jobs/backend.hpp"
 #include "command_options.hpp"
 #include "commands.hpp"
 #include "conformance/float32_cpu/implementation.hpp"
@@ -76,7 +76,7 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
   report.command = command;
 
   // Which implementation the conformance vectors check.
-  const std::string unavailable = gpu_unavailable();
+  const std::string unavailable = jobs::gpu_unavailable();
   std::string implementation = o.implementation;
   if (implementation != "auto" && implementation != "cuda" && implementation != "float32-cpu")
     throw InputError("--implementation must be auto, cuda or float32-cpu, not '" + implementation + "'");

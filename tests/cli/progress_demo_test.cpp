@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "apps/artabpfn/progress.hpp"
+#include "jobs/progress.hpp"
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/fixtures_dir.hpp"
 
@@ -10,14 +10,14 @@ namespace artabpfn::test_support {
 namespace {
 
 TEST(CliTests, ProgressFormatsCountPercentAndEstimate) {
-  EXPECT_EQ(cli::format_progress("sample", "tasks", 0, 8, 0.0), "sample: 0/8 tasks (0%), 0.0 s");
-  EXPECT_EQ(cli::format_progress("sample", "tasks", 2, 8, 3.0), "sample: 2/8 tasks (25%), 3.0 s, about 9 s left");
-  EXPECT_EQ(cli::format_progress("density", "tasks", 4, 4, 1.25), "density: 4/4 tasks (100%), 1.2 s");
+  EXPECT_EQ(jobs::format_progress("sample", "tasks", 0, 8, 0.0), "sample: 0/8 tasks (0%), 0.0 s");
+  EXPECT_EQ(jobs::format_progress("sample", "tasks", 2, 8, 3.0), "sample: 2/8 tasks (25%), 3.0 s, about 9 s left");
+  EXPECT_EQ(jobs::format_progress("density", "tasks", 4, 4, 1.25), "density: 4/4 tasks (100%), 1.2 s");
 }
 
 TEST(CliTests, ProgressNothingWhenStderrIsNotATerminal) {
   // ctest and popen give the process a pipe: no sink, and the jobs print no progress line.
-  EXPECT_FALSE(cli::terminal_progress("density", "tasks") && !isatty(STDERR_FILENO));
+  EXPECT_FALSE(jobs::terminal_progress("density", "tasks") && !isatty(STDERR_FILENO));
   const std::string peer = (fixtures_dir() / "peer").string();
   const CommandResult r = run_cli("density --backend reference --weights " + peer + "/paper_weights.safetensors --inputs " +
                                   peer + "/paper_io.safetensors");

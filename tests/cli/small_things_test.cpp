@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "apps/artabpfn/progress.hpp"
+#include "jobs/progress.hpp"
 #include "conformance/vectors.hpp"
 #include "tests/cli/cli_inputs.hpp"
 #include "tests/cli/cli_run.hpp"
@@ -79,7 +79,7 @@ TEST(CliTests, HelpTheMultiprecisionBackendWarnsAboutTime) {
 TEST(CliTests, ProgressALongUnitShowsThatItIsRunning) {
   std::FILE* terminal = std::tmpfile();
   {
-    cli::UnitProgress progress("density", "tasks", 2, terminal, std::chrono::milliseconds(5));
+    jobs::UnitProgress progress("density", "tasks", 2, terminal, std::chrono::milliseconds(5));
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // inside task 1
     progress.finished(1);
     std::this_thread::sleep_for(std::chrono::milliseconds(60));  // inside task 2

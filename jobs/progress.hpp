@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 // Called with the units done so far and the total (steps of a job).
 using ProgressFn = std::function<void(std::int64_t done, std::int64_t total)>;
@@ -51,4 +51,4 @@ class UnitProgress {
   std::thread ticker_;  // not started unless stderr is a terminal
 };
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

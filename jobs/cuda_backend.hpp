@@ -6,9 +6,10 @@
 
 #include "artabpfn/model_weights.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "result_files.hpp"
+#include "jobs/progress.hpp"
+#include "jobs/table.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 // Empty when a CUDA device is usable; "no NVIDIA driver found" where the machine has no driver
 // (the CUDA runtime would say its version is insufficient); otherwise the runtime's reason.
@@ -20,9 +21,10 @@ std::string cuda_versions();
 // computes (it would become Inf, then NaN).
 void check_float32_range(const TaskTensors& tasks, const std::string& source);
 
+// `progress` gets the AR steps done (over all chunks); empty: a line on stderr when it is a terminal.
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
-                   const std::string& precision);
+                   const std::string& precision, const ProgressFn& progress);
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
-                   const std::string& attention, const std::string& precision);
+                   const std::string& attention, const std::string& precision, const ProgressFn& progress);
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

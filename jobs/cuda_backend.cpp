@@ -1,4 +1,4 @@
-#include "cuda_backend.hpp"
+#include "jobs/cuda_backend.hpp"
 
 #include <cuda_runtime_api.h>
 #include <fmt/format.h>
@@ -9,9 +9,9 @@
 #include "artabpfn/error.hpp"
 #include "engine/session.hpp"
 #include "kernels/device.hpp"
-#include "progress.hpp"
+#include "jobs/progress.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 namespace {
 
 // [T, R, Nt] with NaN past each task's count -> per task, R rows of target_len values.
@@ -57,23 +57,23 @@ void check_float32_range(const TaskTensors& tasks, const std::string& source) {
 }
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
-                   const std::string& precision) {
+                   const std::string& precision, const ProgressFn& progress) {
   const engine::DeviceModel model(weights);
   engine::SessionOptions options{engine::parse_attention_mode(attention), 0, {}};
   options.precision = engine::parse_precision(precision);
-  options.progress = terminal_progress("density", "steps");  // the reencode baseline's steps
+  options.progress = progress ? progress : terminal_progress("density", "steps");  // the reencode baseline's steps
   engine::Session session(model, options);
   return to_table(session.evaluate_joint_density(tasks), tasks);
 }
 
 Table cuda_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed,
-                   const std::string& attention, const std::string& precision) {
+                   const std::string& attention, const std::string& precision, const ProgressFn& progress) {
   const engine::DeviceModel model(weights);
   engine::SessionOptions options{engine::parse_attention_mode(attention), 0, {}};
   options.precision = engine::parse_precision(precision);
-  options.progress = terminal_progress("sample", "steps");  // AR steps over all chunks; empty unless a terminal
+  options.progress = progress ? progress : terminal_progress("sample", "steps");  // AR steps over all chunks
   engine::Session session(model, options);
   return to_table(session.sample_sequence(tasks, samples, seed), tasks);
 }
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 struct Combination {
   std::string_view job;        // "density" or "sample"
@@ -32,4 +32,4 @@ Combination check_combination(const std::string& job, const std::string& backend
 // The rows of `job` as a table for --help.
 std::string combinations_help(const std::string& job);
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

@@ -6,25 +6,29 @@
 #include <string>
 
 #include "artabpfn/model_weights.hpp"
+#include "artabpfn/notices.hpp"
 #include "artabpfn/task_tensors.hpp"
-#include "result_files.hpp"
-#include "support_table.hpp"
+#include "jobs/progress.hpp"
+#include "jobs/table.hpp"
+#include "jobs/support_table.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 // Empty when a CUDA GPU is usable; otherwise why not ("no NVIDIA driver found", ...).
 std::string gpu_unavailable();
 
 // The combination that will run: `asked`, or the double reference's where `asked` is cuda and no
-// GPU is usable (then the one-line notice goes to stderr).
-Combination resolve_backend(const Combination& asked);
+// GPU is usable (then a one-line notice goes to `notices`, stderr when empty).
+Combination resolve_backend(const Combination& asked, const NoticeSink& notices = {});
 
-// Run on `settings`, which resolve_backend() has settled.
-Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks);
+// Run on `settings`, which resolve_backend() has settled. `progress` is called with the steps
+// (cuda) or tasks (reference) done; empty: a progress line on stderr when it is a terminal.
+Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
+                  const ProgressFn& progress = {});
 Table run_samples(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
-                  std::int64_t samples, std::uint64_t seed);
+                  std::int64_t samples, std::uint64_t seed, const ProgressFn& progress = {});
 
 // How many bytes of host memory a backend holds per result value besides the result table.
 double backend_bytes_per_value(const Combination& settings);
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

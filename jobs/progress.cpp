@@ -1,4 +1,4 @@
-#include "progress.hpp"
+#include "jobs/progress.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <memory>
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -77,4 +77,4 @@ void UnitProgress::draw() {
   print_line(terminal_, line, done_ >= total_);
 }
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

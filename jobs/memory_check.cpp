@@ -1,4 +1,4 @@
-#include "memory_check.hpp"
+#include "jobs/memory_check.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "artabpfn/error.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 std::string readable_bytes(double bytes) {
   static constexpr const char* kUnits[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
@@ -36,4 +36,4 @@ void check_memory(double bytes, const std::string& what, const std::string& advi
                                  readable_bytes(available), advice));
 }
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

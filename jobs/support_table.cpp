@@ -1,4 +1,4 @@
-#include "support_table.hpp"
+#include "jobs/support_table.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "artabpfn/error.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 namespace {
 
 std::vector<std::string> column(std::string_view Combination::*field) {
@@ -79,4 +79,4 @@ std::string combinations_help(const std::string& job) {
   return text + "  (without --attention or --precision, a backend's first row applies)";
 }
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

@@ -1,11 +1,13 @@
-#include "reference_backend.hpp"
+#include "jobs/reference_backend.hpp"
+
+#include <optional>
 
 #include "artabpfn/error.hpp"
-#include "progress.hpp"
+#include "jobs/progress.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 namespace {
 
 template <class T>
@@ -23,14 +25,31 @@ Table to_table(const std::vector<reference::Matrix<T>>& per_task) {
   return out;
 }
 
+// After each task: the caller's progress, or else a UnitProgress line on a terminal.
+class TaskProgress {
+ public:
+  TaskProgress(const char* job, std::int64_t tasks, const ProgressFn& progress) : progress_(progress), tasks_(tasks) {
+    if (!progress_) terminal_.emplace(job, "tasks", tasks);
+  }
+  void finished(std::int64_t done) {
+    if (progress_) progress_(done, tasks_);
+    else terminal_->finished(done);
+  }
+
+ private:
+  const ProgressFn& progress_;
+  std::int64_t tasks_;
+  std::optional<UnitProgress> terminal_;
+};
+
 // Task by task (the same results as one call: a task's sampling stream uses its position), so
 // that progress can be reported after each.
 template <class T>
-Table density(const ModelWeights& weights, const TaskTensors& tasks) {
+Table density(const ModelWeights& weights, const TaskTensors& tasks, const ProgressFn& on_progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
   const auto values = reference::split_target_values(tasks);
-  UnitProgress progress("density", "tasks", std::int64_t(split.size()));
+  TaskProgress progress("density", std::int64_t(split.size()), on_progress);
   std::vector<reference::Matrix<T>> out;
   for (std::size_t i = 0; i < split.size(); ++i) {
     out.push_back(std::move(reference::evaluate_joint_density(params, {split[i]}, {values[i]}).front()));
@@ -40,10 +59,11 @@ Table density(const ModelWeights& weights, const TaskTensors& tasks) {
 }
 
 template <class T>
-Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed) {
+Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
+              const ProgressFn& on_progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
-  UnitProgress progress("sample", "tasks", std::int64_t(split.size()));
+  TaskProgress progress("sample", std::int64_t(split.size()), on_progress);
   std::vector<reference::Matrix<T>> out;
   for (std::size_t i = 0; i < split.size(); ++i) {
     reference::SamplingOptions options;
@@ -65,21 +85,23 @@ Precision parse_reference_backend(const std::string& backend) {
   throw InputError("backend '" + backend + "' is not available in this build");
 }
 
-Table reference_density(const ModelWeights& weights, const TaskTensors& tasks, Precision precision) {
+Table reference_density(const ModelWeights& weights, const TaskTensors& tasks, Precision precision,
+                        const ProgressFn& progress) {
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks);
+  if (precision == Precision::kMultiprecision) return density<reference::Multiprecision>(weights, tasks, progress);
 #endif
   (void)precision;
-  return density<double>(weights, tasks);
+  return density<double>(weights, tasks, progress);
 }
 
 Table reference_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
-                        Precision precision) {
+                        Precision precision, const ProgressFn& progress) {
 #if ARTABPFN_HAS_MULTIPRECISION
-  if (precision == Precision::kMultiprecision) return samples<reference::Multiprecision>(weights, tasks, count, seed);
+  if (precision == Precision::kMultiprecision)
+    return samples<reference::Multiprecision>(weights, tasks, count, seed, progress);
 #endif
   (void)precision;
-  return samples<double>(weights, tasks, count, seed);
+  return samples<double>(weights, tasks, count, seed, progress);
 }
 
 double reference_bytes_per_value(Precision precision) {
@@ -90,4 +112,4 @@ double reference_bytes_per_value(Precision precision) {
   return sizeof(double);
 }
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace artabpfn::cli {
+namespace artabpfn::jobs {
 
 // "1.5 GB" (powers of 1000, three significant digits).
 std::string readable_bytes(double bytes);
@@ -15,4 +15,4 @@ double available_memory_bytes();
 // Throws InputError when `bytes`, needed for `what`, exceeds the available memory.
 void check_memory(double bytes, const std::string& what, const std::string& advice);
 
-}  // namespace artabpfn::cli
+}  // namespace artabpfn::jobs

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import artabpfn
-from conftest import FIXTURES, FIXTURE_PAIRS, run_cli
+from conftest import FIXTURES, FIXTURE_PAIRS, run_cli, run_python
 from test_model import assert_bitwise, bits
 
 pytestmark = pytest.mark.gpu
@@ -72,3 +72,24 @@ def test_torch_cuda_tensors_in_and_out():
     m2 = artabpfn.Model.from_state_dict(state, n_heads=m.config["n_heads"])
     np.testing.assert_array_equal(bits(m2.density(io["x_context"], io["y_context"], io["x_target"],
                                                   io["y_target"])), bits(logp.cpu().numpy()))
+
+
+def test_engine_where_pytorch_loaded_its_cuda_runtime_first(tmp_path):
+    """A fresh interpreter that uses PyTorch's CUDA before importing artabpfn (PyTorch loads its
+    CUDA runtime globally): the engine must still reach its own runtime, and give the same bits."""
+    pytest.importorskip("torch")
+    io, lens = fixture_inputs("paper")
+    out = tmp_path / "logp.npy"
+    script = f"""
+import torch
+torch.zeros(1, device="cuda")
+import numpy as np, artabpfn
+io = artabpfn.load_inputs({str(FIXTURES / FIXTURE_PAIRS["paper"][1])!r})
+m = artabpfn.Model.load({str(FIXTURES / FIXTURE_PAIRS["paper"][0])!r})
+np.save({str(out)!r}, m.density(io["x_context"], io["y_context"], io["x_target"], io["y_target"],
+                                context_len=io["context_len"], target_len=io["target_len"]))
+"""
+    run_python("-c", script, expect=0)
+    here = artabpfn.Model.load(FIXTURES / FIXTURE_PAIRS["paper"][0]).density(
+        io["x_context"], io["y_context"], io["x_target"], io["y_target"], **lens)
+    assert_bitwise(np.load(out), here)

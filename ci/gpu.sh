@@ -3,7 +3,7 @@
 # (labels cpu and gpu) with ARTABPFN_EXPECT_GPU=1, so that a GPU test that would skip fails.
 # Exits non-zero on any failure, a skipped GPU test, or when no GPU test ran.
 #
-#   ci/gpu.sh [--report-dir DIR] [--deps DIR | --prebuilt BUILD_DIR] [--sanitize] [--quick] [-j N]
+#   ci/gpu.sh [--report-dir DIR] [--deps DIR | --prebuilt BUILD_DIR] [--sanitize] [--quick] [--python] [-j N]
 #
 #   --report-dir DIR   where the reports go (default: reports): junit.xml (ctest's JUnit XML),
 #                      summary.json (tests run/passed/failed/skipped per label, GPUs, driver,
@@ -17,6 +17,10 @@
 #   --sanitize         also run the `sanitize` tests (compute-sanitizer memcheck, racecheck,
 #                      initcheck and synccheck over the quick GPU suite; slow)
 #   --quick            only the `quick` tests (the GPU edge cases: every kernel, well under a minute)
+#   --python           also build the Python module in place (-DARTABPFN_PYTHON=ON; a --prebuilt
+#                      tree must have it) and run the Python tests (tests/python, the GPU ones
+#                      included) with python3, into python.junit.xml and python.log; pytest and
+#                      Hypothesis come from DIR/wheels with --deps where python3 lacks them
 #   -j N               parallel build jobs and ctest jobs (default: nproc)
 #   --gpu-slots N      tests that may share one GPU at a time (default 1: one test per card)
 #   --timeout S        per-test time limit in seconds (default 1500)
@@ -50,8 +54,9 @@ timeout=1500
 exclude=""
 gpu_slots=1
 verify=full
+python=0
 
-usage() { sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --report-dir) report_dir=${2:?}; shift 2 ;;
@@ -60,6 +65,7 @@ while (($#)); do
     --build-dir) build=${2:?}; shift 2 ;;
     --sanitize) sanitize=1; shift ;;
     --quick) quick=1; shift ;;
+    --python) python=1; shift ;;
     -j) jobs=${2:?}; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
     --jobs) jobs=${2:?}; shift 2 ;;
@@ -183,6 +189,17 @@ else
   command -v nvcc >/dev/null || { echo "gpu-ci: nvcc not found (PATH or /usr/local/cuda/bin)" >&2; exit 2; }
   generator=()
   command -v ninja >/dev/null && generator=(-G Ninja)
+  if ((python)); then
+    command -v python3 >/dev/null || { echo "gpu-ci: --python needs python3" >&2; exit 2; }
+    cmake_args+=(-DARTABPFN_PYTHON=ON "-DPython_EXECUTABLE=$(command -v python3)")
+    # nanobind: vendored with --deps (deps.cmake names it), else python3's, else from PyPI into
+    # the build tree (the version pyproject.toml asks for).
+    if [ -z "$deps" ] && ! python3 -c "import nanobind" 2>/dev/null; then
+      python3 -m pip install --quiet --target "$build/python-build-deps" "nanobind>=3.1,<4" ||
+        { echo "gpu-ci: --python: python3 has no nanobind and pip could not install it" >&2; exit 2; }
+      cmake_args+=("-Dnanobind_DIR=$build/python-build-deps/nanobind/cmake")
+    fi
+  fi
   cmake_args+=("${generator[@]}" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CUDA_ARCHITECTURES=$archs"
                -DARTABPFN_WITH_CUDA=ON "-DARTABPFN_SLOW_TESTS=${ARTABPFN_SLOW_TESTS:-0}")
   say "cmake -S $root -B $build ${cmake_args[*]}"
@@ -236,6 +253,39 @@ set -e
 test_seconds=$((SECONDS - start))
 say "ctest exited with $ctest_status after ${test_seconds} s"
 
+# The Python tests (docs/python.md, "Tests") against the module built in place and this build's
+# command line; ARTABPFN_EXPECT_GPU=1 (above) turns their GPU skips into failures.
+python_status=0
+python_failure="the Python tests (see $report_dir/python.log)"
+if ((python)); then
+  if ! ls "$build"/python/artabpfn/_core*.so >/dev/null 2>&1; then
+    python_status=1
+    python_failure="--python, but $build has no Python module (configure it with -DARTABPFN_PYTHON=ON)"
+  else
+    pythonpath="$build/python"
+    # What python3 lacks of the tests' packages goes into the build tree, not into python3 (a
+    # runner's PyTorch often lives in a virtual environment of its own).
+    missing=()
+    for module in pytest hypothesis safetensors; do python3 -c "import $module" 2>/dev/null || missing+=("$module"); done
+    if ((${#missing[@]})); then
+      source_args=()  # PyPI, or the vendored wheels offline
+      [ -z "$deps" ] || source_args=(--no-index --find-links "$deps/wheels")
+      python3 -m pip install --quiet "${source_args[@]}" --target "$build/python-test-deps" "${missing[@]}" \
+        > "$report_dir/python-deps.log" 2>&1 || say "could not install ${missing[*]} (see $report_dir/python-deps.log)"
+      pythonpath="$pythonpath:$build/python-test-deps"
+    fi
+    start=$SECONDS
+    set +e
+    PYTHONPATH="$pythonpath${PYTHONPATH:+:$PYTHONPATH}" ARTABPFN_CLI="$build/apps/artabpfn" \
+      python3 -m pytest tests/python -q -p no:cacheprovider --junitxml "$report_dir/python.junit.xml" \
+      > "$report_dir/python.log" 2>&1
+    python_status=$?
+    set -e
+    tail -3 "$report_dir/python.log"
+    say "python tests exited with $python_status after $((SECONDS - start)) s (log: $report_dir/python.log)"
+  fi
+fi
+
 # The verification report (docs/gpu_ci.md, "The verification report"): every kernel and engine
 # job against the double reference, the properties with their case counts and seed, the environment.
 verify_status=0
@@ -269,7 +319,8 @@ if command -v python3 >/dev/null; then
   summary_status=$?
   set -e
   ((verify_status == 0)) || say "FAILED: artabpfn verify (see $report_dir/verify.log)"
-  exit $((summary_status != 0 || verify_status != 0))
+  ((python_status == 0)) || say "FAILED: $python_failure"
+  exit $((summary_status != 0 || verify_status != 0 || python_status != 0))
 fi
 say "python3 not found: no summary.json"
-exit $((ctest_status != 0 || verify_status != 0))
+exit $((ctest_status != 0 || verify_status != 0 || python_status != 0))

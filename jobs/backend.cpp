@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "jobs/cpu_backend.hpp"
 #include "jobs/reference_backend.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "jobs/cuda_backend.hpp"
@@ -28,6 +29,7 @@ Combination resolve_backend(const Combination& asked, const NoticeSink& notices)
 
 Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
                   const ProgressFn& progress) {
+  if (settings.backend == "cpu") return cpu_density(weights, tasks, std::string(settings.precision), progress);
 #if ARTABPFN_HAS_ENGINE
   if (settings.backend == "cuda")
     return cuda_density(weights, tasks, std::string(settings.attention), std::string(settings.precision), progress);
@@ -37,6 +39,8 @@ Table run_density(const Combination& settings, const ModelWeights& weights, cons
 
 Table run_samples(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
                   std::int64_t samples, std::uint64_t seed, const ProgressFn& progress) {
+  if (settings.backend == "cpu")
+    return cpu_samples(weights, tasks, samples, seed, std::string(settings.precision), progress);
 #if ARTABPFN_HAS_ENGINE
   if (settings.backend == "cuda")
     return cuda_samples(weights, tasks, samples, seed, std::string(settings.attention), std::string(settings.precision),
@@ -48,6 +52,7 @@ Table run_samples(const Combination& settings, const ModelWeights& weights, cons
 
 double backend_bytes_per_value(const Combination& settings) {
   if (settings.backend == "cuda") return sizeof(float);
+  if (settings.backend == "cpu") return cpu_bytes_per_value();
   return reference_bytes_per_value(parse_reference_backend(std::string(settings.backend)));
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Runs a job on the backend the options ask for: the CUDA engine, or the CPU reference in
-// double or multiprecision. Where the CUDA engine is asked for but no GPU is usable (or this
-// build has no CUDA), the double reference runs instead, with a one-line notice.
+// Runs a job on the backend the options ask for: the CUDA engine, the engine's arithmetic of a
+// precision on the CPU (cpu), or the CPU reference in double or multiprecision. Where the CUDA
+// engine is asked for but no GPU is usable (or this build has no CUDA), the double reference runs
+// instead, with a one-line notice; the others never fall back.
 #include <cstdint>
 #include <string>
 
@@ -22,7 +23,7 @@ std::string gpu_unavailable();
 Combination resolve_backend(const Combination& asked, const NoticeSink& notices = {});
 
 // Run on `settings`, which resolve_backend() has settled. `progress` is called with the steps
-// (cuda) or tasks (reference) done; empty: a progress line on stderr when it is a terminal.
+// (cuda) or tasks (cpu, reference) done; empty: a progress line on stderr when it is a terminal.
 Table run_density(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,
                   const ProgressFn& progress = {});
 Table run_samples(const Combination& settings, const ModelWeights& weights, const TaskTensors& tasks,

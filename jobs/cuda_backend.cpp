@@ -3,9 +3,6 @@
 #include <cuda_runtime_api.h>
 #include <fmt/format.h>
 
-#include <cmath>
-#include <limits>
-
 #include "artabpfn/error.hpp"
 #include "engine/session.hpp"
 #include "kernels/device.hpp"
@@ -46,14 +43,6 @@ std::string cuda_versions() {
   const int driver = driver_version();
   return fmt::format("CUDA runtime {}, {}", cuda_version(runtime),
                      driver == 0 ? "no NVIDIA driver found" : "driver supports CUDA " + cuda_version(driver));
-}
-
-void check_float32_range(const TaskTensors& tasks, const std::string& source) {
-  const UsedValue largest = largest_used_value(tasks);
-  if (std::abs(largest.value) > std::numeric_limits<float>::max())
-    throw InputError(fmt::format("{}: {} of task {} holds {:.6g}, beyond float32's range (about 3.4e38) in which the "
-                                 "cuda backend computes: use --backend reference",
-                                 source, largest.tensor, largest.task, largest.value));
 }
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,

@@ -17,10 +17,6 @@ std::string cuda_unavailable_reason();
 // "CUDA runtime 13.0, driver supports CUDA 13.0" or "CUDA runtime 13.0, no NVIDIA driver found".
 std::string cuda_versions();
 
-// Refuses (InputError) inputs with a used value beyond float32's range, in which the engine
-// computes (it would become Inf, then NaN).
-void check_float32_range(const TaskTensors& tasks, const std::string& source);
-
 // `progress` gets the AR steps done (over all chunks); empty: a line on stderr when it is a terminal.
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,
                    const std::string& precision, const ProgressFn& progress);

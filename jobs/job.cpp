@@ -7,11 +7,9 @@
 
 #include "artabpfn/error.hpp"
 #include "jobs/backend.hpp"
+#include "jobs/float32_range.hpp"
 #include "jobs/memory_check.hpp"
 #include "jobs/reference_backend.hpp"
-#if ARTABPFN_HAS_ENGINE
-#include "jobs/cuda_backend.hpp"
-#endif
 
 namespace artabpfn::jobs {
 namespace {
@@ -54,7 +52,7 @@ void refuse_nan(const JobRequest& request, const JobResult& result, const TaskTe
 Combination check_job_settings(const std::string& job, const std::string& backend, const std::string& attention,
                                const std::string& precision) {
   const Combination asked = check_combination(job, backend, attention, precision);
-  if (asked.backend != "cuda") (void)parse_reference_backend(backend);  // refuses one this build lacks
+  if (asked.backend.starts_with("reference")) (void)parse_reference_backend(backend);  // refuses one this build lacks
   return asked;
 }
 
@@ -69,9 +67,8 @@ JobResult run_job(const JobRequest& request, const ModelWeights& weights, const 
                     request.source));
   check_result_memory(request, tasks);
   JobResult result{{}, resolve_backend(request.asked, request.notices)};
-#if ARTABPFN_HAS_ENGINE
-  if (result.ran.backend == "cuda") check_float32_range(tasks, request.source);
-#endif
+  if (result.ran.backend == "cuda" || result.ran.backend == "cpu")
+    check_float32_range(tasks, request.source, result.ran.backend);
   result.table = is_sample(request)
                      ? run_samples(result.ran, weights, tasks, request.samples, request.seed, request.progress)
                      : run_density(result.ran, weights, tasks, request.progress);

@@ -1,49 +1,14 @@
 #include "jobs/reference_backend.hpp"
 
-#include <optional>
-
 #include "artabpfn/error.hpp"
-#include "jobs/progress.hpp"
+#include "jobs/per_task.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 
 namespace artabpfn::jobs {
 namespace {
 
-template <class T>
-Table to_table(const std::vector<reference::Matrix<T>>& per_task) {
-  Table out;
-  for (const auto& m : per_task) {
-    std::vector<std::vector<double>> rows;
-    for (Eigen::Index r = 0; r < m.rows(); ++r) {
-      std::vector<double> row;
-      for (Eigen::Index c = 0; c < m.cols(); ++c) row.push_back(static_cast<double>(m(r, c)));
-      rows.push_back(std::move(row));
-    }
-    out.push_back(std::move(rows));
-  }
-  return out;
-}
-
-// After each task: the caller's progress, or else a UnitProgress line on a terminal.
-class TaskProgress {
- public:
-  TaskProgress(const char* job, std::int64_t tasks, const ProgressFn& progress) : progress_(progress), tasks_(tasks) {
-    if (!progress_) terminal_.emplace(job, "tasks", tasks);
-  }
-  void finished(std::int64_t done) {
-    if (progress_) progress_(done, tasks_);
-    else terminal_->finished(done);
-  }
-
- private:
-  const ProgressFn& progress_;
-  std::int64_t tasks_;
-  std::optional<UnitProgress> terminal_;
-};
-
-// Task by task (the same results as one call: a task's sampling stream uses its position), so
-// that progress can be reported after each.
+// Task by task (per_task.hpp).
 template <class T>
 Table density(const ModelWeights& weights, const TaskTensors& tasks, const ProgressFn& on_progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);

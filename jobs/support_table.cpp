@@ -34,6 +34,14 @@ const std::vector<Combination>& combinations() {
       {"sample", "cuda", "fused", "float32"},
       {"sample", "cuda", "split", "float32"},
       {"sample", "cuda", "reencode", "float32"},
+      // The engine's arithmetic of a precision on the CPU (docs/precisions.md): the plain float32
+      // implementation, TF32 operands (to nearest), the split TF32 product.
+      {"density", "cpu", "", "float32"},
+      {"density", "cpu", "", "tf32"},
+      {"density", "cpu", "", "tf32x3"},
+      {"sample", "cpu", "", "float32"},
+      {"sample", "cpu", "", "tf32"},
+      {"sample", "cpu", "", "tf32x3"},
       // The CPU reference: one exact attention, in double or in 50-digit multiprecision.
       {"density", "reference", "", "float64"},
       {"sample", "reference", "", "float64"},

@@ -11,7 +11,7 @@ namespace artabpfn::jobs {
 
 struct Combination {
   std::string_view job;        // "density" or "sample"
-  std::string_view backend;    // "cuda", "reference" or "reference-mp"
+  std::string_view backend;    // "cuda", "cpu", "reference" or "reference-mp"
   std::string_view attention;  // "" where the backend has no attention modes
   std::string_view precision;
 };

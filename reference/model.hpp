@@ -4,6 +4,7 @@
 // task share its prefilled context.
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "reference/embedding.hpp"
@@ -63,12 +64,31 @@ ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task) {
   return prefill(p, embed_context(p, task));
 }
 
-// Runs the AR decode path for samples [first, first + count) of a task. At step t,
+// The reference model as ar_decode_with and sample_sequence_with see a model: params(),
+// prefill, decode_step and mixture_head. Another implementation of the model's arithmetic (a
+// plain implementation of a precision, conformance/plain) offers the same members, and so
+// decodes and samples with the same loop and the same random stream.
+template <class T>
+struct ReferenceDecoder {
+  using Scalar = T;
+  const ModelParams<T>& p;
+  const ModelParams<T>& params() const { return p; }
+  ContextCache<T> prefill(const TaskInputs& task) const { return reference::prefill(p, task); }
+  Matrix<T> decode_step(const ContextCache<T>& context, BufferCache<T>& buffer, Matrix<T> rows,
+                        bool has_buffer_row) const {
+    return reference::decode_step(p, context, buffer, std::move(rows), has_buffer_row);
+  }
+  std::vector<Mixture<T>> mixture_head(const Matrix<T>& z) const { return reference::mixture_head(p, z); }
+};
+
+// Runs the AR decode path of `model` for samples [first, first + count) of a task. At step t,
 // `choose(t, sample, mixture)` returns the value y_t of that sample (sampled or forced), and
 // `record(t, sample, mixture, y_t)` sees it. Buffer K/V are appended per sample.
-template <class T, class Choose, class Record>
-void ar_decode(const ModelParams<T>& p, const ContextCache<T>& context, const TaskInputs& task, Eigen::Index first,
-               Eigen::Index count, Choose&& choose, Record&& record) {
+template <class Model, class Choose, class Record>
+void ar_decode_with(const Model& model, const ContextCache<typename Model::Scalar>& context, const TaskInputs& task,
+                    Eigen::Index first, Eigen::Index count, Choose&& choose, Record&& record) {
+  using T = typename Model::Scalar;
+  const ModelParams<T>& p = model.params();
   const Eigen::Index nt = task.target_count();
   BufferCache<T> buffer(p.config.n_layers, count, nt, p.config.d_model);
   std::vector<T> previous(static_cast<std::size_t>(count));
@@ -81,13 +101,21 @@ void ar_decode(const ModelParams<T>& p, const ContextCache<T>& context, const Ta
       if (has_buffer) rows.row(s * r) = embed_buffer(p, task, t - 1, previous[static_cast<std::size_t>(s)]);
       rows.row(s * r + r - 1) = target;
     }
-    const std::vector<Mixture<T>> mixture = mixture_head(p, decode_step(p, context, buffer, rows, has_buffer));
+    const std::vector<Mixture<T>> mixture = model.mixture_head(model.decode_step(context, buffer, rows, has_buffer));
     for (Eigen::Index s = 0; s < count; ++s) {
       const T y = choose(t, first + s, mixture[static_cast<std::size_t>(s)]);
       record(t, first + s, mixture[static_cast<std::size_t>(s)], y);
       previous[static_cast<std::size_t>(s)] = y;
     }
   }
+}
+
+// ar_decode_with on the reference model.
+template <class T, class Choose, class Record>
+void ar_decode(const ModelParams<T>& p, const ContextCache<T>& context, const TaskInputs& task, Eigen::Index first,
+               Eigen::Index count, Choose&& choose, Record&& record) {
+  ar_decode_with(ReferenceDecoder<T>{p}, context, task, first, count, std::forward<Choose>(choose),
+                 std::forward<Record>(record));
 }
 
 // log p(y_t | context, y_0..y_{t-1}) along the decode path, for R value sets y [R, Nt].
@@ -109,17 +137,19 @@ struct SamplingOptions {
   Eigen::Index chunk_samples = 256;   // samples decoded together; results do not depend on it
 };
 
-// S joint samples [S, Nt] drawn with the random_stream contract.
-template <class T>
-Matrix<T> sample_sequence(const ModelParams<T>& p, const TaskInputs& task, Eigen::Index samples,
-                          const SamplingOptions& options) {
+// S joint samples [S, Nt] of `model` (ReferenceDecoder or another model, as ar_decode_with) drawn
+// with the random_stream contract.
+template <class Model>
+Matrix<typename Model::Scalar> sample_sequence_with(const Model& model, const TaskInputs& task, Eigen::Index samples,
+                                                    const SamplingOptions& options) {
+  using T = typename Model::Scalar;
   task.validate("sample_sequence");
   Matrix<T> out(samples, task.target_count());
-  const ContextCache<T> context = prefill(p, task);
+  const ContextCache<T> context = model.prefill(task);
   for (Eigen::Index first = 0; first < samples; first += options.chunk_samples) {
     const Eigen::Index count = std::min(options.chunk_samples, samples - first);
-    ar_decode<T>(
-        p, context, task, first, count,
+    ar_decode_with(
+        model, context, task, first, count,
         [&](Eigen::Index t, Eigen::Index s, const Mixture<T>& m) {
           return sample_mixture(m, random_stream::draw_for(options.seed, options.task_id, static_cast<std::uint32_t>(s),
                                                            static_cast<std::uint32_t>(t)));
@@ -127,6 +157,13 @@ Matrix<T> sample_sequence(const ModelParams<T>& p, const TaskInputs& task, Eigen
         [&](Eigen::Index t, Eigen::Index s, const Mixture<T>&, const T& value) { out(s, t) = value; });
   }
   return out;
+}
+
+// S joint samples [S, Nt] of the reference model.
+template <class T>
+Matrix<T> sample_sequence(const ModelParams<T>& p, const TaskInputs& task, Eigen::Index samples,
+                          const SamplingOptions& options) {
+  return sample_sequence_with(ReferenceDecoder<T>{p}, task, samples, options);
 }
 
 // Several tasks per call. Densities: y[task] is [R, Nt] (R value sets scored under one context),

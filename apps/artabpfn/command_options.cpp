@@ -48,7 +48,8 @@ void add_job_options(CLI::App& command, JobOptions& options, const std::string& 
   inputs->excludes(targets);
   command.add_option("--backend", options.backend,
                      "cuda: the float32 engine (where no GPU is usable, the CPU reference in double runs instead, "
-                     "with a notice); reference: the CPU reference in double; reference-mp: the CPU reference in "
+                     "with a notice); cpu: the engine's arithmetic of --precision run on the CPU (never falls back); "
+                     "reference: the CPU reference in double; reference-mp: the CPU reference in "
                      "50-digit multiprecision, about 1000x slower than reference (about 75 s per task of the bundled "
                      "paper fixture; progress on a terminal)")
       ->check(CLI::IsMember(jobs::backends()));
@@ -58,9 +59,11 @@ void add_job_options(CLI::App& command, JobOptions& options, const std::string& 
       ->check(CLI::IsMember(jobs::attention_modes()));
   command.add_option("--precision", options.precision,
                      job == "density" ? "cuda: float32 (the default) or mixed (double activations and sums over the "
-                                        "float32 weights and K/V caches: ~10x more accurate, slower); reference: "
-                                        "float64; reference-mp: multiprecision-50"
-                                      : "cuda: float32; reference: float64; reference-mp: multiprecision-50")
+                                        "float32 weights and K/V caches: ~10x more accurate, slower); cpu: float32 "
+                                        "(the default), tf32 (TF32 product operands) or tf32x3 (split TF32 products); "
+                                        "reference: float64; reference-mp: multiprecision-50"
+                                      : "cuda: float32; cpu: float32 (the default), tf32 or tf32x3; reference: "
+                                        "float64; reference-mp: multiprecision-50")
       ->check(CLI::IsMember(jobs::precisions()));
   command.add_option("--out", options.out,
                      "FILE.csv or FILE.safetensors, written whole or not at all, with FILE.manifest.json for replay "

@@ -111,12 +111,11 @@ MergeProblem MergeProblem::read(const CaseFile& file) {
   return p;
 }
 
-reference::AttentionState<float> attend_rounded(Arithmetic arithmetic, const reference::Matrix<float>& q,
+reference::AttentionState<float> attend_rounded(const Products& products, const reference::Matrix<float>& q,
                                                 const reference::Matrix<float>& k, const reference::Matrix<float>& v,
                                                 const reference::Visibility& visible) {
   const Eigen::Index nq = q.rows(), nk = k.rows(), dh = q.cols();
-  // Products of rounded operands are exact in float32; the matrix products sum them in float32.
-  const reference::Matrix<float> scores = (q * k.transpose()) * (1.0f / std::sqrt(float(dh)));
+  const reference::Matrix<float> scores = products.times_transposed(q, k, 1.0f / std::sqrt(float(dh)));
   reference::Matrix<float> p = reference::Matrix<float>::Zero(nq, nk);
   reference::Vector<float> denominator = reference::Vector<float>::Zero(nq);
   reference::AttentionState<float> state{reference::Matrix<float>::Zero(nq, dh),
@@ -134,10 +133,10 @@ reference::AttentionState<float> attend_rounded(Arithmetic arithmetic, const ref
     }
     state.lse(i) = max_score + std::log(denominator(i));
   }
-  const reference::Matrix<float> weighted = p.unaryExpr([arithmetic](float x) { return round_operand(arithmetic, x); }) * v;
+  const reference::Matrix<float> weighted = products.times(p, v);
   for (Eigen::Index i = 0; i < nq; ++i) {
     if (denominator(i) == 0.0f) continue;
-    for (Eigen::Index d = 0; d < dh; ++d) state.out(i, d) = round_stored(arithmetic, weighted(i, d) / denominator(i));
+    for (Eigen::Index d = 0; d < dh; ++d) state.out(i, d) = products.stored(weighted(i, d) / denominator(i));
   }
   return state;
 }
@@ -150,7 +149,7 @@ AttentionResult plain_attention(Arithmetic arithmetic, AttentionProblem problem)
   for (std::vector<double>* data : {&problem.q, &problem.context_k, &problem.context_v, &problem.buffer_k, &problem.buffer_v})
     round_all(arithmetic, *data);
   return attention_contract<float>(problem, [arithmetic](const auto& q, const auto& k, const auto& v, const auto& visible) {
-    return attend_rounded(arithmetic, q, k, v, visible);
+    return attend_rounded(Products(arithmetic), q, k, v, visible);
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "conformance/format.hpp"
 #include "conformance/plain/arithmetic.hpp"
+#include "conformance/plain/products.hpp"
 #include "reference/attention.hpp"
 
 namespace artabpfn::conformance::plain {
@@ -115,13 +116,12 @@ AttentionResult merge_contract(const MergeProblem& p) {
   return result;
 }
 
-// One head's attention as the rounding arithmetics compute it (docs/precisions.md): q, k and v
-// already rounded as product operands; the scores q k^T / sqrt(Dh) a float32 matrix product; per
-// query the probabilities exp(s - max) over its visible keys, summed in float32 for the
-// denominator and rounded as operands for the product with v (float32); the output divided in
-// float32 and stored as the arithmetic stores it (bf16, fp16: rounded to the format); the LSE in
-// float32. A query with no visible key: (0, -inf).
-reference::AttentionState<float> attend_rounded(Arithmetic arithmetic, const reference::Matrix<float>& q,
+// One head's attention as the rounding arithmetics compute it (docs/precisions.md): the scores
+// q k^T / sqrt(Dh) a product of `products`; per query the probabilities exp(s - max) over its
+// visible keys, summed in float32 for the denominator and multiplied with v by `products`; the
+// output divided in float32 and stored as the arithmetic stores it (bf16, fp16: rounded to the
+// format); the LSE in float32. A query with no visible key: (0, -inf).
+reference::AttentionState<float> attend_rounded(const Products& products, const reference::Matrix<float>& q,
                                                 const reference::Matrix<float>& k, const reference::Matrix<float>& v,
                                                 const reference::Visibility& visible);
 

@@ -6,10 +6,15 @@
 
 namespace artabpfn::conformance::plain {
 
-Tf32Jobs::Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic)
-    : arithmetic_(arithmetic), p_(reference::ModelParams<float>::from_weights(weights)) {
+Tf32Jobs::Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic) : Tf32Jobs(weights, Products(arithmetic)) {
   if (precision_of(arithmetic) != tolerance::Precision::kTf32) throw std::logic_error("Tf32Jobs: not a TF32 arithmetic");
-  auto round_weight = [this](reference::LinearParams<float>& map) { map.weight = rounded(map.weight); };
+}
+
+Tf32Jobs::Tf32Jobs(const ModelWeights& weights, const Products& products)
+    : products_(products), p_(reference::ModelParams<float>::from_weights(weights)) {
+  auto round_weight = [this](reference::LinearParams<float>& map) {
+    map.weight = map.weight.unaryExpr([this](float v) { return products_.operand(v); });
+  };
   for (reference::LayerParams<float>& layer : p_.layers)
     for (reference::LinearParams<float>* map : {&layer.feature_v, &layer.feature_out, &layer.q, &layer.k, &layer.v,
                                                 &layer.out, &layer.ff_in, &layer.ff_out})
@@ -18,12 +23,8 @@ Tf32Jobs::Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic)
   round_weight(p_.head_out);
 }
 
-Tf32Jobs::Matrix Tf32Jobs::rounded(const Matrix& x) const {
-  return x.unaryExpr([this](float v) { return round_operand(arithmetic_, v); });
-}
-
 Tf32Jobs::Matrix Tf32Jobs::linear(const reference::LinearParams<float>& map, const Matrix& x) const {
-  Matrix y = rounded(x) * map.weight.transpose();
+  Matrix y = products_.times_transposed(x, map.weight);
   if (map.bias.size() > 0) y.rowwise() += map.bias;
   return y;
 }
@@ -31,12 +32,11 @@ Tf32Jobs::Matrix Tf32Jobs::linear(const reference::LinearParams<float>& map, con
 Tf32Jobs::Matrix Tf32Jobs::attention(const Matrix& q, const Matrix& k, const Matrix& v,
                                      const reference::Visibility& visible) const {
   const Eigen::Index dh = q.cols() / p_.config.n_heads;
-  const Matrix qr = rounded(q), kr = rounded(k), vr = rounded(v);
   Matrix out(q.rows(), q.cols());
   for (int h = 0; h < p_.config.n_heads; ++h) {
     const Eigen::Index c = h * dh;
     out.middleCols(c, dh) =
-        attend_rounded(arithmetic_, qr.middleCols(c, dh), kr.middleCols(c, dh), vr.middleCols(c, dh), visible).out;
+        attend_rounded(products_, q.middleCols(c, dh), k.middleCols(c, dh), v.middleCols(c, dh), visible).out;
   }
   return out;
 }

@@ -23,11 +23,12 @@ struct Recorded {
   std::string weights = tiny_weights(dir / "w.safetensors");
   std::string inputs = write_task(dir / "in.safetensors", paper_task0());
   std::string out, manifest;
-  explicit Recorded(const std::string& name, const std::string& job = "sample --samples 4 --seed 3") {
+  explicit Recorded(const std::string& name, const std::string& job = "sample --samples 4 --seed 3",
+                    const std::string& backend = "--backend reference") {
     out = (dir / name).string();
     manifest = out + ".manifest.json";
     const CommandResult r =
-        run_cli(job + " --backend reference --weights " + weights + " --inputs " + inputs + " --out " + out);
+        run_cli(job + " " + backend + " --weights " + weights + " --inputs " + inputs + " --out " + out);
     EXPECT_EQ(r.status, 0) << r.output;
   }
 };
@@ -39,6 +40,19 @@ TEST(CliTests, ReplayAnUntouchedOutputReplaysIdentically) {
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("identical: the rerun reproduces '" + run.out + "' bit for bit"));
   }
+}
+
+TEST(CliTests, ReplayCpuBackendRunsReplayInTheirPrecision) {
+  for (const std::string precision : {"float32", "tf32", "tf32x3"})
+    for (const std::string job : {"sample --samples 4 --seed 3", "density"}) {
+      const Recorded run("s.csv", job, "--backend cpu --precision " + precision);
+      const nlohmann::json manifest = nlohmann::json::parse(read_text(run.manifest));
+      EXPECT_EQ(manifest.at("backend"), "cpu");
+      EXPECT_EQ(manifest.at("precision"), precision);
+      const CommandResult r = run_cli("replay " + run.manifest);
+      EXPECT_EQ(r.status, 0) << precision << " " << job << "\n" << r.output;
+      EXPECT_THAT(r.output, HasSubstr("identical: the rerun reproduces '" + run.out + "' bit for bit"));
+    }
 }
 
 TEST(CliTests, ReplayAnEditedCsvOutputIsDifferentAndTheValueIsNamed) {

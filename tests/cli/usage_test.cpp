@@ -70,7 +70,7 @@ TEST(CliTests, UsageHelpShowsDefaultsAndReadableRanges) {
   EXPECT_EQ(help.status, 0) << help.output;
   EXPECT_THAT(help.output, HasSubstr("integer in [1, 4294967295]"));
   EXPECT_THAT(help.output, HasSubstr("integer in [0, 2^64)"));
-  EXPECT_THAT(help.output, HasSubstr("{cuda,reference,reference-mp}=cuda"));  // --backend's default
+  EXPECT_THAT(help.output, HasSubstr("{cuda,cpu,reference,reference-mp}=cuda"));  // --backend's default
   EXPECT_THAT(help.output, Not(HasSubstr("1797693134862315")));  // no 300-digit bound
 }
 
@@ -97,7 +97,10 @@ TEST(CliTests, CombinationsOneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
   // Refused before any work and before the no-GPU notice, wherever the job would run.
   for (const std::string refused : {"sample --samples 1 --seed 1 --precision mixed", "density --attention reencode --precision mixed",
                                     "density --backend reference --attention split",
-                                    "density --backend reference --precision float32", "sample --samples 1 --seed 1 --backend cuda --precision float64"}) {
+                                    "density --backend reference --precision float32", "sample --samples 1 --seed 1 --backend cuda --precision float64",
+                                    "density --backend cpu --attention fused", "density --backend reference --precision tf32",
+                                    "sample --samples 1 --seed 1 --backend cuda --precision tf32x3",
+                                    "density --backend cpu --precision float64"}) {
     const CommandResult r = run_cli(refused + kPaper);
     EXPECT_EQ(r.status, 2) << refused << "\n" << r.output;
     EXPECT_THAT(r.output, HasSubstr("is not supported; what goes together:")) << refused;
@@ -109,6 +112,7 @@ TEST(CliTests, CombinationsOneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
   EXPECT_THAT(help.output, HasSubstr("What goes together"));
   EXPECT_THAT(help.output, HasSubstr("fused, split, reencode"));
   EXPECT_THAT(help.output, HasSubstr("multiprecision-50"));
+  EXPECT_THAT(help.output, HasSubstr("tf32x3"));
 }
 
 }  // namespace

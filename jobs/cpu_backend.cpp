@@ -1,0 +1,64 @@
+#include "jobs/cpu_backend.hpp"
+
+#include <stdexcept>
+
+#include "conformance/plain/model_jobs.hpp"
+#include "conformance/plain/tf32_jobs.hpp"
+#include "jobs/per_task.hpp"
+#include "reference/reference.hpp"
+#include "reference/task_batch.hpp"
+
+namespace artabpfn::jobs {
+namespace {
+
+namespace plain = conformance::plain;
+
+// Calls `run` with the jobs object of `precision`.
+template <class Run>
+Table with_jobs(const std::string& precision, const ModelWeights& weights, Run&& run) {
+  if (precision == "float32") return run(plain::ReferenceJobs<float>(weights));
+  if (precision == "tf32") return run(plain::Tf32Jobs(weights, plain::Arithmetic::kTf32Nearest));
+  if (precision == "tf32x3") return run(plain::Tf32Jobs(weights, plain::Products::tf32x3()));
+  throw std::logic_error("cpu backend: no precision '" + precision + "'");  // check_combination refuses it first
+}
+
+}  // namespace
+
+Table cpu_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& precision,
+                  const ProgressFn& on_progress) {
+  return with_jobs(precision, weights, [&](const auto& jobs) {
+    const auto split = reference::split_tasks(tasks);
+    const auto values = reference::split_target_values(tasks);
+    TaskProgress progress("density", std::int64_t(split.size()), on_progress);
+    std::vector<reference::Matrix<float>> out;
+    for (std::size_t i = 0; i < split.size(); ++i) {
+      reference::Matrix<float> logpdf(values[i].rows(), split[i].target_count());
+      for (Eigen::Index r = 0; r < values[i].rows(); ++r)
+        logpdf.row(r) = jobs.teacher_forcing_logpdf(split[i], values[i].row(r).transpose()).transpose();
+      out.push_back(std::move(logpdf));
+      progress.finished(std::int64_t(i + 1));
+    }
+    return to_table(out);
+  });
+}
+
+Table cpu_samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_t count, std::uint64_t seed,
+                  const std::string& precision, const ProgressFn& on_progress) {
+  return with_jobs(precision, weights, [&](const auto& jobs) {
+    const auto split = reference::split_tasks(tasks);
+    TaskProgress progress("sample", std::int64_t(split.size()), on_progress);
+    std::vector<reference::Matrix<float>> out;
+    for (std::size_t i = 0; i < split.size(); ++i) {
+      reference::SamplingOptions options;
+      options.seed = seed;
+      options.task_id = static_cast<std::uint32_t>(i);
+      out.push_back(reference::sample_sequence_with(jobs, split[i], count, options));
+      progress.finished(std::int64_t(i + 1));
+    }
+    return to_table(out);
+  });
+}
+
+double cpu_bytes_per_value() { return sizeof(float); }
+
+}  // namespace artabpfn::jobs

@@ -1,7 +1,7 @@
 #pragma once
 // Internal to the vector generator: the inputs and the reference outputs of one case.
-// vectors.cpp plans the cases and freezes the tolerances from the plain implementations'
-// results (conformance/plain/); generate_attention.cpp and generate_model.cpp draw the inputs and
+// case_plan.cpp plans the cases; vectors.cpp freezes the tolerances from the plain
+// implementations' results (conformance/plain/); generate_attention.cpp and generate_model.cpp draw the inputs and
 // compute the double reference and, for small model cases, the 50-digit reference.
 #include <cstdint>
 #include <map>

@@ -29,16 +29,12 @@ Table cpu_density(const ModelWeights& weights, const TaskTensors& tasks, const s
   return with_jobs(precision, weights, [&](const auto& jobs) {
     const auto split = reference::split_tasks(tasks);
     const auto values = reference::split_target_values(tasks);
-    TaskProgress progress("density", std::int64_t(split.size()), on_progress);
-    std::vector<reference::Matrix<float>> out;
-    for (std::size_t i = 0; i < split.size(); ++i) {
+    return each_task("density", split.size(), on_progress, [&](std::size_t i) {
       reference::Matrix<float> logpdf(values[i].rows(), split[i].target_count());
       for (Eigen::Index r = 0; r < values[i].rows(); ++r)
         logpdf.row(r) = jobs.teacher_forcing_logpdf(split[i], values[i].row(r).transpose()).transpose();
-      out.push_back(std::move(logpdf));
-      progress.finished(std::int64_t(i + 1));
-    }
-    return to_table(out);
+      return logpdf;
+    });
   });
 }
 
@@ -46,16 +42,9 @@ Table cpu_samples(const ModelWeights& weights, const TaskTensors& tasks, std::in
                   const std::string& precision, const ProgressFn& on_progress) {
   return with_jobs(precision, weights, [&](const auto& jobs) {
     const auto split = reference::split_tasks(tasks);
-    TaskProgress progress("sample", std::int64_t(split.size()), on_progress);
-    std::vector<reference::Matrix<float>> out;
-    for (std::size_t i = 0; i < split.size(); ++i) {
-      reference::SamplingOptions options;
-      options.seed = seed;
-      options.task_id = static_cast<std::uint32_t>(i);
-      out.push_back(reference::sample_sequence_with(jobs, split[i], count, options));
-      progress.finished(std::int64_t(i + 1));
-    }
-    return to_table(out);
+    return each_task("sample", split.size(), on_progress, [&](std::size_t i) {
+      return reference::sample_sequence_with(jobs, split[i], count, task_sampling(seed, i));
+    });
   });
 }
 

@@ -45,4 +45,26 @@ class TaskProgress {
   std::optional<UnitProgress> terminal_;
 };
 
+// Runs one(i) for each task i (its result matrix) in order, reporting progress after each, and
+// gathers the result table.
+template <class One>
+Table each_task(const char* job, std::size_t tasks, const ProgressFn& on_progress, One&& one) {
+  TaskProgress progress(job, std::int64_t(tasks), on_progress);
+  std::vector<decltype(one(std::size_t{0}))> out;
+  for (std::size_t i = 0; i < tasks; ++i) {
+    out.push_back(one(i));
+    progress.finished(std::int64_t(i + 1));
+  }
+  return to_table(out);
+}
+
+// The sampling options of the task at position i of a call: the call's seed, the position as
+// the random stream's task id.
+inline reference::SamplingOptions task_sampling(std::uint64_t seed, std::size_t i) {
+  reference::SamplingOptions options;
+  options.seed = seed;
+  options.task_id = static_cast<std::uint32_t>(i);
+  return options;
+}
+
 }  // namespace artabpfn::jobs

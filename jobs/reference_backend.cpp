@@ -14,13 +14,9 @@ Table density(const ModelWeights& weights, const TaskTensors& tasks, const Progr
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
   const auto values = reference::split_target_values(tasks);
-  TaskProgress progress("density", std::int64_t(split.size()), on_progress);
-  std::vector<reference::Matrix<T>> out;
-  for (std::size_t i = 0; i < split.size(); ++i) {
-    out.push_back(std::move(reference::evaluate_joint_density(params, {split[i]}, {values[i]}).front()));
-    progress.finished(std::int64_t(i + 1));
-  }
-  return to_table(out);
+  return each_task("density", split.size(), on_progress, [&](std::size_t i) {
+    return reference::evaluate_joint_density(params, {split[i]}, {values[i]}).front();
+  });
 }
 
 template <class T>
@@ -28,16 +24,9 @@ Table samples(const ModelWeights& weights, const TaskTensors& tasks, std::int64_
               const ProgressFn& on_progress) {
   const auto params = reference::ModelParams<T>::from_weights(weights);
   const auto split = reference::split_tasks(tasks);
-  TaskProgress progress("sample", std::int64_t(split.size()), on_progress);
-  std::vector<reference::Matrix<T>> out;
-  for (std::size_t i = 0; i < split.size(); ++i) {
-    reference::SamplingOptions options;
-    options.seed = seed;
-    options.task_id = static_cast<std::uint32_t>(i);
-    out.push_back(reference::sample_sequence(params, split[i], count, options));
-    progress.finished(std::int64_t(i + 1));
-  }
-  return to_table(out);
+  return each_task("sample", split.size(), on_progress, [&](std::size_t i) {
+    return reference::sample_sequence(params, split[i], count, task_sampling(seed, i));
+  });
 }
 
 }  // namespace

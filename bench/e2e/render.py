@@ -291,7 +291,7 @@ def newest_per_gpu(paths):
     for path in paths:
         with open(path) as f:
             data = json.load(f)
-        name = data.get("gpu", {}).get("name", "?")
+        name = device(data).get("name", "?")
         if name not in newest or data.get("date", "") > newest[name][1].get("date", ""):
             newest[name] = (path, data)
     return newest

@@ -1,6 +1,6 @@
 // GPU smoke test of attention_bench: --validate-only validates every kernel at every head-dim class
 // and instance on tiny sizes (seconds) and writes the stamped JSON; attention_bench_mutants (the
-// same program on the kernels' fault-hook copy, kernels/mutations.hpp) stops with exit status 1
+// same program built with the planted faults of conformance/cuda/planted_faults.cuh) stops with exit status 1
 // before timing anything when a fault is planted. Skips without a GPU.
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -116,7 +116,7 @@ OutputCheck compare_output(const OutputSpec& spec, const Tolerance& tolerance, c
   }
   if (o.worst_index >= 0) o.worst_position = position_of(o.worst_index, expected.shape);
   // Errors are kept as float: rounding must not lift the percentile above the (double) maximum.
-  const double p99 = nearest_rank_quantile(errors, 0.99);
+  const double p99 = tolerance::nearest_rank_quantile(errors, 0.99);
   o.p99_error = std::isnan(o.max_error) ? p99 : std::min(o.max_error, p99);
   if (keep_errors) o.errors = std::move(errors);
   return o;
@@ -183,7 +183,6 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-double nearest_rank_quantile(std::vector<float>& values, double q) { return tolerance::nearest_rank_quantile(values, q); }
 
 bool is_failure(const std::string& status) { return status == "fail" || status == "missing" || status == "error"; }
 
@@ -227,14 +226,7 @@ CheckReport run_check(const CheckOptions& options) {
   report.seed = index.seed;
   report.generator = index.generator;
   report.precision = options.precision;
-  for (const std::string& name : options.contracts) {
-    const auto& known = contracts();
-    if (std::none_of(known.begin(), known.end(), [&](const ContractInfo& c) { return c.name == name; })) {
-      std::string names;
-      for (const ContractInfo& c : known) names += (names.empty() ? "" : ", ") + c.name;
-      throw InputError("unknown contract '" + name + "'; the contracts are: " + names);
-    }
-  }
+  for (const std::string& name : options.contracts) contract(name);  // refuses an unknown one, listing the rest
   for (const std::string& name : options.cases)
     if (!index.find(name)) throw InputError("no case named '" + name + "' in " + (options.vectors / "index.json").string());
   auto selected = [&](const CaseSpec& c) {

@@ -77,8 +77,6 @@ CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const Result
 // Whether a case status counts against the check: "fail", "missing", "error".
 bool is_failure(const std::string& status);
 inline constexpr const char* kNotApplicable = "not applicable";
-// The q-quantile (0 < q <= 1, nearest rank) of `values`; 0 for none. Reorders `values`.
-double nearest_rank_quantile(std::vector<float>& values, double q);
 
 // Errors where NaN means a NaN result: the larger of two errors, NaN if either is; the error / limit
 // ratio (NaN for a NaN error); whether a ratio is worse than another (NaN is the worst); an error

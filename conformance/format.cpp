@@ -116,7 +116,9 @@ bool CaseSpec::serves(tolerance::Precision precision) const {
 const ContractInfo& contract(const std::string& name) {
   for (const ContractInfo& c : contracts())
     if (c.name == name) return c;
-  throw InputError("unknown conformance contract '" + name + "'");
+  std::string names;
+  for (const ContractInfo& c : contracts()) names += (names.empty() ? "" : ", ") + c.name;
+  throw InputError("unknown contract '" + name + "'; the contracts are: " + names);
 }
 
 Tensor Tensor::f32(Shape shape, std::vector<double> values) {

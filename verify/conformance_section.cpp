@@ -7,6 +7,7 @@
 #include <set>
 
 #include "conformance/vectors.hpp"
+#include "tolerance/quantile.hpp"
 #include "tolerance/rule.hpp"
 #include "verify/verify.hpp"
 
@@ -106,7 +107,7 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
       }
     }
     row.shapes = int(shapes.size());
-    const double p99 = conformance::nearest_rank_quantile(errors, 0.99);
+    const double p99 = tolerance::nearest_rank_quantile(errors, 0.99);
     row.p99_error = std::isnan(row.max_error) ? p99 : std::min(row.max_error, p99);  // float rounding
     if (row.cases > 0) rows.push_back(std::move(row));
   }

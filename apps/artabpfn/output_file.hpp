@@ -21,7 +21,6 @@ class OutputFile {
   void write(std::string_view bytes);
   // Flushes, syncs and renames the temporary file over the destination (or flushes stdout).
   void commit();
-  const std::filesystem::path& path() const { return path_; }
 
  private:
   [[noreturn]] void fail(const std::string& what) const;

@@ -13,7 +13,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <cstring>
 
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
@@ -21,14 +20,13 @@
 #include "engine/session.hpp"
 #include "engine/profiling.hpp"
 #include "kernels/decode.hpp"
+#include "tolerance/bitwise.hpp"
 
 namespace {
 
 using namespace artabpfn;
 
-bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) {
-  return a.data.size() == b.data.size() && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
-}
+bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) { return tolerance::bitwise_equal(a.data, b.data); }
 
 }  // namespace
 

@@ -31,10 +31,9 @@ float round_to_format(float x, int digits, int min_exponent, float max_finite, b
 Precision precision_from_environment() {
   const char* value = std::getenv("ARTABPFN_PRECISION");
   if (!value || !*value) return Precision::kFloat32;
-  std::string known;
   if (const auto p = tolerance::parse_precision(value)) return *p;
-  for (Precision p : tolerance::kPrecisions) known += std::string(known.empty() ? "" : ", ") + std::string(precision_name(p));
-  throw std::invalid_argument("ARTABPFN_PRECISION=" + std::string(value) + " is not a precision (known: " + known + ")");
+  throw std::invalid_argument("ARTABPFN_PRECISION=" + std::string(value) + " is not a precision (known: " +
+                              tolerance::precision_names() + ")");
 }
 
 float round_tf32(float x) {

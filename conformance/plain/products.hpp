@@ -18,7 +18,6 @@ class Products {
   // The split TF32 product; values are stored in float32.
   static Products tf32x3();
 
-  bool split() const { return split_; }
   // An operand as it enters a float32 product (the split product keeps it).
   float operand(float x) const;
   // A value as the arithmetic stores it (round_stored; float32 for the split product).

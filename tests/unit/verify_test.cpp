@@ -50,17 +50,6 @@ TEST(CliTests, VerifyParsesPropertiesPlainTestsSkipsAndFailures) {
   EXPECT_EQ(tests[4].status, "failed");  // no result line: the process died
 }
 
-TEST(CliTests, VerifyNearestRankPercentile) {
-  std::vector<float> v;
-  for (int i = 100; i >= 1; --i) v.push_back(float(i));
-  EXPECT_EQ(conformance::nearest_rank_quantile(v, 0.99), 99.0);
-  EXPECT_EQ(conformance::nearest_rank_quantile(v, 1.0), 100.0);
-  std::vector<float> one{3.5f};
-  EXPECT_EQ(conformance::nearest_rank_quantile(one, 0.99), 3.5);
-  std::vector<float> none;
-  EXPECT_EQ(conformance::nearest_rank_quantile(none, 0.99), 0.0);
-}
-
 TEST(CliTests, VerifyFixtureChecksumsCatchAChangedFile) {
   const test_support::TempDir dir;
   std::ofstream(dir.path() / "a.bin") << "alpha";

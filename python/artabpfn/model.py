@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _core
-from ._arrays import Kind, host_array
+from ._arrays import Kind, _is_torch, host_array
 
 _SAFETENSORS_DTYPES = {"float16": "F16", "float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64"}
 
@@ -20,7 +20,7 @@ def _warn(notices):
 
 def _tensor_entry(name, value):
     """(name, safetensors dtype, shape, bytes) of one state_dict entry, in its own dtype."""
-    if type(value).__module__.split(".")[0] == "torch":
+    if _is_torch(value):
         value = value.detach().cpu().contiguous()
         if str(value.dtype) == "torch.bfloat16":
             import torch

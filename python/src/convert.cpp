@@ -13,13 +13,17 @@ nb::ndarray<nb::numpy, T> owning_array(std::vector<T> values, const Shape& shape
   return nb::ndarray<nb::numpy, T>(owned->data(), dims.size(), dims.data(), owner);
 }
 
-}  // namespace
-
-Shape shape_of(const DoubleArray& array) {
+template <class Array>
+Shape shape_of_array(const Array& array) {
   Shape shape;
   for (std::size_t d = 0; d < array.ndim(); ++d) shape.push_back(std::int64_t(array.shape(d)));
   return shape;
 }
+
+}  // namespace
+
+Shape shape_of(const DoubleArray& array) { return shape_of_array(array); }
+Shape shape_of(const IntArray& array) { return shape_of_array(array); }
 
 std::vector<double> values_of(const DoubleArray& array) { return {array.data(), array.data() + array.size()}; }
 std::vector<std::int64_t> values_of(const IntArray& array) { return {array.data(), array.data() + array.size()}; }
@@ -44,11 +48,8 @@ conformance::CaseFile case_inputs(const std::map<std::string, DoubleArray>& valu
   conformance::CaseFile file;
   for (const auto& [name, array] : values)
     file.inputs.emplace_back(name, conformance::Tensor::f64(shape_of(array), values_of(array)));
-  for (const auto& [name, array] : integers) {
-    Shape shape;
-    for (std::size_t d = 0; d < array.ndim(); ++d) shape.push_back(std::int64_t(array.shape(d)));
-    file.inputs.emplace_back(name, conformance::Tensor::i64(shape, values_of(array)));
-  }
+  for (const auto& [name, array] : integers)
+    file.inputs.emplace_back(name, conformance::Tensor::i64(shape_of(array), values_of(array)));
   return file;
 }
 

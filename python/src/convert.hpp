@@ -23,6 +23,7 @@ using NumpyDoubles = nb::ndarray<nb::numpy, double>;
 using NumpyInts = nb::ndarray<nb::numpy, std::int64_t>;
 
 Shape shape_of(const DoubleArray& array);
+Shape shape_of(const IntArray& array);
 HostTensor<double> host_tensor(const DoubleArray& array);
 std::vector<double> values_of(const DoubleArray& array);
 std::vector<std::int64_t> values_of(const IntArray& array);

@@ -15,6 +15,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/random_stream.hpp"
 #include "artabpfn/task_tensors.hpp"
+#include "conformance/plain/model_jobs.hpp"
 #include "convert.hpp"
 #include "model.hpp"
 #include "module.hpp"
@@ -98,15 +99,9 @@ std::vector<reference::Mixture<double>> mixtures(const Model& m, const DoubleArr
 nb::tuple mixture_parameters(const Model& m, const DoubleArray& z) {
   const auto mix = mixtures(m, z);
   const std::int64_t n = std::int64_t(mix.size()), k = m.weights.config.num_components;
-  std::vector<double> mean, sd, log_weight;
-  for (const auto& row : mix)
-    for (Eigen::Index c = 0; c < k; ++c) {
-      mean.push_back(row.mean(c));
-      sd.push_back(row.std(c));
-      log_weight.push_back(row.log_weight(c));
-    }
-  return nb::make_tuple(numpy_array(std::move(mean), {n, k}), numpy_array(std::move(sd), {n, k}),
-                        numpy_array(std::move(log_weight), {n, k}));
+  conformance::plain::MixtureOutputs out = conformance::plain::mixture_outputs(mix);  // the contract's layout
+  return nb::make_tuple(numpy_array(std::move(out.mean), {n, k}), numpy_array(std::move(out.std), {n, k}),
+                        numpy_array(std::move(out.log_weight), {n, k}));
 }
 
 // y_i = mean_k + std_k normal_i with k the component the uniform picks (docs/model.md, "The

@@ -114,10 +114,7 @@ TEST(CliTests, VerifyTableTheWorstElementIsShownWithItsOwnErrorAndTolerance) {
 // A tests tree with the CPU property executables of this build and one GPU executable that
 // cannot run here.
 std::filesystem::path tests_tree_with_a_gpu_executable(const std::filesystem::path& root) {
-  for (const char* relative : {"properties/reference/reference_properties", "edge_cases/reference/reference_edge_cases"}) {
-    std::filesystem::create_directories((root / relative).parent_path());
-    std::filesystem::create_symlink(std::filesystem::path(build_dir()) / relative, root / relative);
-  }
+  cpu_tests_tree(root);
   for (const char* gpu : {"gpu_a", "gpu_b"}) {
     const std::filesystem::path exe = root / "properties" / gpu / (std::string(gpu) + "_properties");
     std::filesystem::create_directories(exe.parent_path());

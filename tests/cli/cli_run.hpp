@@ -59,6 +59,17 @@ inline std::string build_dir() {
   const char* env = std::getenv("ARTABPFN_BUILD_DIR");
   return env && *env ? env : ARTABPFN_BUILD_DIR;
 }
+
+// A tests tree holding only the CPU property and edge-case executables of this build, so the
+// run does not depend on whether this build has GPU executables.
+inline std::filesystem::path cpu_tests_tree(const std::filesystem::path& root) {
+  for (const char* relative : {"properties/reference/reference_properties", "edge_cases/reference/reference_edge_cases"}) {
+    const std::filesystem::path target = std::filesystem::path(build_dir()) / relative;
+    std::filesystem::create_directories((root / relative).parent_path());
+    std::filesystem::create_symlink(target, root / relative);
+  }
+  return root;
+}
 #endif
 
 }  // namespace artabpfn::test_support

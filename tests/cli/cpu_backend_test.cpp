@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "artabpfn/safetensors.hpp"
@@ -49,8 +50,9 @@ double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) 
   return worst;
 }
 
+// Bit for bit (NaN equals a NaN of the same bits; -0 differs from +0).
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 TEST(CliTests, CpuBackendPrecisionsOnThePaperFixtureKeepTheirDistancesToFloat64) {

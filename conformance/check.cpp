@@ -16,16 +16,7 @@
 namespace artabpfn::conformance {
 namespace {
 
-std::vector<std::int64_t> position_of(std::int64_t index, const Shape& shape) {
-  std::vector<std::int64_t> pos(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    const std::int64_t n = std::max<std::int64_t>(shape[d], 1);
-    pos[d] = index % n;
-    index /= n;
-  }
-  return pos;
-}
-
+// "[2,0,1]": a multi-index as the check report writes it (no spaces, unlike shape_to_string).
 std::string position_text(const std::vector<std::int64_t>& pos) {
   std::string s = "[";
   for (std::size_t i = 0; i < pos.size(); ++i) {

@@ -2,7 +2,6 @@
 // they are in the file, before the leading task dimension of a single task is added.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "artabpfn/error.hpp"
@@ -11,17 +10,6 @@
 
 namespace artabpfn {
 namespace {
-
-// "[2, 0, 1]": the multi-index of flat element `index` of a tensor of `shape`.
-std::string position_text(std::int64_t index, const Shape& shape) {
-  Shape position(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    const std::int64_t n = std::max<std::int64_t>(shape[d], 1);
-    position[d] = index % n;
-    index /= n;
-  }
-  return shape_to_string(position);
-}
 
 // Calls used(flat index) for every used element of a [T, ...] tensor: per task, the first len[task]
 // entries along `axis`.
@@ -84,7 +72,7 @@ class Validator {
       const double v = t.data[static_cast<std::size_t>(flat)];
       if (!std::isfinite(v))
         fail(fmt::format("tensor '{}' holds {} at {} (of shape {}): inputs must be finite", named.name,
-                         std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", position_text(flat, named.file_shape),
+                         std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", position_to_string(flat, named.file_shape),
                          shape_to_string(named.file_shape)));
     });
   }

@@ -93,14 +93,9 @@ class Loader {
   void expect_finite(const TensorInfo& t, const std::vector<T>& values) const {
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (std::isfinite(values[i])) continue;
-      Shape position(t.shape.size());
-      for (std::size_t d = t.shape.size(), rest = i; d-- > 0;) {
-        const auto n = static_cast<std::size_t>(std::max<std::int64_t>(t.shape[d], 1));
-        position[d] = static_cast<std::int64_t>(rest % n);
-        rest /= n;
-      }
       fail(fmt::format("tensor '{}' holds {} at {} (flat index {} of shape {}): weights must be finite", t.name,
-                       std::isnan(values[i]) ? "NaN" : values[i] > 0 ? "Inf" : "-Inf", shape_to_string(position), i,
+                       std::isnan(values[i]) ? "NaN" : values[i] > 0 ? "Inf" : "-Inf",
+                       position_to_string(static_cast<std::int64_t>(i), t.shape), i,
                        shape_to_string(t.shape)));
     }
   }

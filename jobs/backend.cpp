@@ -6,13 +6,14 @@
 #include "jobs/reference_backend.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "jobs/cuda_backend.hpp"
+#include "kernels/device.hpp"
 #endif
 
 namespace artabpfn::jobs {
 
 std::string gpu_unavailable() {
 #if ARTABPFN_HAS_ENGINE
-  return cuda_unavailable_reason();
+  return kernels::gpu_unavailable_reason();
 #else
   return "this build has no CUDA engine";
 #endif

@@ -22,27 +22,15 @@ Table to_table(const HostTensor<float>& t, const TaskTensors& tasks) {
   return out;
 }
 
-std::string cuda_version(int version) { return fmt::format("{}.{}", version / 1000, version % 1000 / 10); }
-
-int driver_version() {
-  int driver = 0;  // 0: no driver installed (the runtime's documented answer)
-  return cudaDriverGetVersion(&driver) == cudaSuccess ? driver : 0;
-}
-
 }  // namespace
-
-std::string cuda_unavailable_reason() {
-  const std::string reason = kernels::gpu_unavailable_reason();
-  if (reason.empty()) return reason;
-  return driver_version() == 0 ? "no NVIDIA driver found" : reason;
-}
 
 std::string cuda_versions() {
   int runtime = 0;
   cudaRuntimeGetVersion(&runtime);
-  const int driver = driver_version();
-  return fmt::format("CUDA runtime {}, {}", cuda_version(runtime),
-                     driver == 0 ? "no NVIDIA driver found" : "driver supports CUDA " + cuda_version(driver));
+  const int driver = kernels::driver_cuda_version();
+  return fmt::format("CUDA runtime {}, {}", kernels::cuda_version_text(runtime),
+                     driver == 0 ? "no NVIDIA driver found"
+                                 : "driver supports CUDA " + kernels::cuda_version_text(driver));
 }
 
 Table cuda_density(const ModelWeights& weights, const TaskTensors& tasks, const std::string& attention,

@@ -1,6 +1,6 @@
 #pragma once
-// Runs the jobs on the CUDA engine (float32, or mixed precision for density), and says whether it
-// can run here.
+// Runs the jobs on the CUDA engine (float32, or mixed precision for density), and names the CUDA
+// versions here (whether a GPU is usable: kernels::gpu_unavailable_reason()).
 #include <cstdint>
 #include <string>
 
@@ -11,9 +11,6 @@
 
 namespace artabpfn::jobs {
 
-// Empty when a CUDA device is usable; "no NVIDIA driver found" where the machine has no driver
-// (the CUDA runtime would say its version is insufficient); otherwise the runtime's reason.
-std::string cuda_unavailable_reason();
 // "CUDA runtime 13.0, driver supports CUDA 13.0" or "CUDA runtime 13.0, no NVIDIA driver found".
 std::string cuda_versions();
 

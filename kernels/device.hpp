@@ -7,8 +7,15 @@
 
 namespace artabpfn::kernels {
 
-// Empty when a CUDA device is usable; otherwise the reason none is.
+// Empty when a CUDA device is usable; "no NVIDIA driver found" where the machine has no driver
+// (the CUDA runtime would say its version is insufficient); otherwise the runtime's reason.
 std::string gpu_unavailable_reason();
+
+// The CUDA version the installed driver supports, as CUDA encodes it (13000 for 13.0); 0 where no
+// driver is installed (the runtime's documented answer).
+int driver_cuda_version();
+// A CUDA-encoded version as text: 13000 -> "13.0", 12080 -> "12.8".
+std::string cuda_version_text(int version);
 
 // Whether the current device launches thread block clusters (sm_90 and later). Asked at every call
 // (two cheap host queries), so that a process using devices of different architectures gets each

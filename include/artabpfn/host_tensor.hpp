@@ -2,6 +2,7 @@
 // A dense, row-major tensor in host memory: the unit that files, weights and tests exchange.
 #include <cstdint>
 #include <numeric>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,12 @@ inline std::int64_t element_count(const Shape& shape) {
 }
 
 std::string shape_to_string(const Shape& shape);
+
+// The multi-index of flat (row-major) element `flat` of a tensor of `shape`; a zero extent counts as one.
+Shape position_of(std::int64_t flat, std::span<const std::int64_t> shape);
+
+// shape_to_string(position_of(flat, shape)), e.g. "[2, 0, 1]".
+std::string position_to_string(std::int64_t flat, std::span<const std::int64_t> shape);
 
 template <class T>
 struct HostTensor {

@@ -12,18 +12,20 @@ namespace artabpfn::kernels {
 std::string gpu_unavailable_reason() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaSuccess && count > 0) return {};
+  if (driver_cuda_version() == 0) return "no NVIDIA driver found";
   if (status != cudaSuccess) return std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
-  if (count == 0) return "no device found";
-  return {};
+  return "no device found";
 }
 
-namespace {
+int driver_cuda_version() {
+  int driver = 0;
+  return cudaDriverGetVersion(&driver) == cudaSuccess ? driver : 0;
+}
 
-std::string cuda_version(int version) {
+std::string cuda_version_text(int version) {
   return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
 }
-
-}  // namespace
 
 GpuInfo gpu_info() {
   int device = 0, driver = 0, runtime = 0;
@@ -35,8 +37,8 @@ GpuInfo gpu_info() {
   GpuInfo info;
   info.name = prop.name;
   info.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
-  info.driver_cuda_version = cuda_version(driver);
-  info.runtime_version = cuda_version(runtime);
+  info.driver_cuda_version = cuda_version_text(driver);
+  info.runtime_version = cuda_version_text(runtime);
   info.sms = prop.multiProcessorCount;
   info.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
   info.l2_bytes = prop.l2CacheSize;

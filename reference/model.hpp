@@ -67,11 +67,13 @@ ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task) {
 // The reference model as ar_decode_with and sample_sequence_with see a model: params(),
 // prefill, decode_step and mixture_head. Another implementation of the model's arithmetic (a
 // plain implementation of a precision, conformance/plain) offers the same members, and so
-// decodes and samples with the same loop and the same random stream.
-template <class T>
+// decodes and samples with the same loop and the same random stream. Params is how the decoder
+// holds the parameters: a reference (the default) or, for a decoder that owns them
+// (conformance/plain/model_jobs.hpp, ReferenceJobs), the parameters themselves.
+template <class T, class Params = const ModelParams<T>&>
 struct ReferenceDecoder {
   using Scalar = T;
-  const ModelParams<T>& p;
+  Params p;
   const ModelParams<T>& params() const { return p; }
   ContextCache<T> prefill(const TaskInputs& task) const { return reference::prefill(p, task); }
   Matrix<T> decode_step(const ContextCache<T>& context, BufferCache<T>& buffer, Matrix<T> rows,

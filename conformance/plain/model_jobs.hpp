@@ -41,29 +41,19 @@ std::vector<random_stream::Draw> read_draws(const CaseFile& file);  // sampler: 
 reference::TaskInputs read_step_task(const CaseFile& file);
 StepInputs read_step_inputs(const CaseFile& file);
 
+// The reference model's jobs: its decoder (params, prefill, decode_step, mixture_head), owning
+// the parameters, and the two densities.
 template <class T>
-class ReferenceJobs {
+class ReferenceJobs : public reference::ReferenceDecoder<T, reference::ModelParams<T>> {
  public:
-  using Scalar = T;
-  explicit ReferenceJobs(const ModelWeights& weights) : p_(reference::ModelParams<T>::from_weights(weights)) {}
-  const reference::ModelParams<T>& params() const { return p_; }
-  reference::ContextCache<T> prefill(const reference::TaskInputs& task) const { return reference::prefill<T>(p_, task); }
+  explicit ReferenceJobs(const ModelWeights& weights)
+      : reference::ReferenceDecoder<T, reference::ModelParams<T>>{reference::ModelParams<T>::from_weights(weights)} {}
   reference::Vector<T> teacher_forcing_logpdf(const reference::TaskInputs& task, const Eigen::VectorXd& y) const {
-    return reference::teacher_forcing<T>(p_, task, y).logpdf;
+    return reference::teacher_forcing<T>(this->params(), task, y).logpdf;
   }
   reference::Matrix<T> forced_ar_logpdf(const reference::TaskInputs& task, const reference::InputMatrix& y) const {
-    return reference::forced_ar_logpdf<T>(p_, task, y);
+    return reference::forced_ar_logpdf<T>(this->params(), task, y);
   }
-  std::vector<reference::Mixture<T>> mixture_head(const reference::Matrix<T>& z) const {
-    return reference::mixture_head<T>(p_, z);
-  }
-  reference::Matrix<T> decode_step(const reference::ContextCache<T>& context, reference::BufferCache<T>& buffer,
-                                   reference::Matrix<T> rows, bool has_buffer_row) const {
-    return reference::decode_step<T>(p_, context, buffer, std::move(rows), has_buffer_row);
-  }
-
- private:
-  reference::ModelParams<T> p_;
 };
 
 inline constexpr double kNotCompared = std::numeric_limits<double>::quiet_NaN();

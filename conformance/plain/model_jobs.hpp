@@ -56,6 +56,17 @@ class ReferenceJobs : public reference::ReferenceDecoder<T, reference::ModelPara
   }
 };
 
+// logpdf [R, Nt] of R value sets y [R, Nt] by teacher forcing: one pass of the jobs object per
+// value set.
+template <class Jobs>
+reference::Matrix<typename Jobs::Scalar> teacher_forcing_rows(const Jobs& jobs, const reference::TaskInputs& task,
+                                                              const reference::InputMatrix& y) {
+  reference::Matrix<typename Jobs::Scalar> logpdf(y.rows(), task.target_count());
+  for (Eigen::Index r = 0; r < y.rows(); ++r)
+    logpdf.row(r) = jobs.teacher_forcing_logpdf(task, y.row(r).transpose()).transpose();
+  return logpdf;
+}
+
 inline constexpr double kNotCompared = std::numeric_limits<double>::quiet_NaN();
 
 // prefill_kv: keys and values [n_layers, T, Nc_max, D], padding rows NaN.
@@ -86,13 +97,8 @@ std::vector<double> density_outputs(const Jobs& jobs, const Tasks& t, const std:
   std::vector<double> out(T * std::size_t(R) * std::size_t(t.nt_max), kNotCompared);
   for (std::size_t i = 0; i < T; ++i) {
     const Eigen::Index nt = t.tasks[i].target_count();
-    reference::Matrix<typename Jobs::Scalar> logpdf(R, nt);
-    if (teacher_forcing) {
-      for (Eigen::Index r = 0; r < R; ++r)
-        logpdf.row(r) = jobs.teacher_forcing_logpdf(t.tasks[i], y[i].row(r).transpose()).transpose();
-    } else {
-      logpdf = jobs.forced_ar_logpdf(t.tasks[i], y[i]);
-    }
+    const reference::Matrix<typename Jobs::Scalar> logpdf =
+        teacher_forcing ? teacher_forcing_rows(jobs, t.tasks[i], y[i]) : jobs.forced_ar_logpdf(t.tasks[i], y[i]);
     for (Eigen::Index r = 0; r < R; ++r)
       for (Eigen::Index j = 0; j < nt; ++j)
         out[(i * std::size_t(R) + std::size_t(r)) * std::size_t(t.nt_max) + std::size_t(j)] =

@@ -51,6 +51,8 @@ class ReferenceJobs : public reference::ReferenceDecoder<T, reference::ModelPara
   reference::Vector<T> teacher_forcing_logpdf(const reference::TaskInputs& task, const Eigen::VectorXd& y) const {
     return reference::teacher_forcing<T>(this->params(), task, y).logpdf;
   }
+  // The instantiation compiled once (reference/reference.hpp): forced_ar_logpdf_with on the
+  // reference decoder.
   reference::Matrix<T> forced_ar_logpdf(const reference::TaskInputs& task, const reference::InputMatrix& y) const {
     return reference::forced_ar_logpdf<T>(this->params(), task, y);
   }

@@ -29,12 +29,8 @@ Table cpu_density(const ModelWeights& weights, const TaskTensors& tasks, const s
   return with_jobs(precision, weights, [&](const auto& jobs) {
     const auto split = reference::split_tasks(tasks);
     const auto values = reference::split_target_values(tasks);
-    return each_task("density", split.size(), on_progress, [&](std::size_t i) {
-      reference::Matrix<float> logpdf(values[i].rows(), split[i].target_count());
-      for (Eigen::Index r = 0; r < values[i].rows(); ++r)
-        logpdf.row(r) = jobs.teacher_forcing_logpdf(split[i], values[i].row(r).transpose()).transpose();
-      return logpdf;
-    });
+    return each_task("density", split.size(), on_progress,
+                     [&](std::size_t i) { return plain::teacher_forcing_rows(jobs, split[i], values[i]); });
   });
 }
 

@@ -64,14 +64,16 @@ ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task) {
   return prefill(p, embed_context(p, task));
 }
 
-// The reference model as ar_decode_with and sample_sequence_with see a model: params(),
-// prefill, decode_step and mixture_head. Another implementation of the model's arithmetic (a
-// plain implementation of a precision, conformance/plain) offers the same members, and so
-// decodes and samples with the same loop and the same random stream.
-template <class T>
+// The reference model as ar_decode_with, forced_ar_logpdf_with and sample_sequence_with see a
+// model: params(), prefill, decode_step and mixture_head. Another implementation of the model's
+// arithmetic (a plain implementation of a precision, conformance/plain) offers the same members,
+// and so decodes, scores and samples with the same loop and the same random stream. Params is
+// how the decoder holds the parameters: a reference (the default) or, for a decoder that owns
+// them (conformance/plain/model_jobs.hpp, ReferenceJobs), the parameters themselves.
+template <class T, class Params = const ModelParams<T>&>
 struct ReferenceDecoder {
   using Scalar = T;
-  const ModelParams<T>& p;
+  Params p;
   const ModelParams<T>& params() const { return p; }
   ContextCache<T> prefill(const TaskInputs& task) const { return reference::prefill(p, task); }
   Matrix<T> decode_step(const ContextCache<T>& context, BufferCache<T>& buffer, Matrix<T> rows,
@@ -118,17 +120,25 @@ void ar_decode(const ModelParams<T>& p, const ContextCache<T>& context, const Ta
                  std::forward<Record>(record));
 }
 
-// log p(y_t | context, y_0..y_{t-1}) along the decode path, for R value sets y [R, Nt].
-template <class T>
-Matrix<T> forced_ar_logpdf(const ModelParams<T>& p, const TaskInputs& task, const InputMatrix& y) {
+// log p(y_t | context, y_0..y_{t-1}) along the decode path of `model` (as ar_decode_with), for
+// R value sets y [R, Nt] decoded together.
+template <class Model>
+Matrix<typename Model::Scalar> forced_ar_logpdf_with(const Model& model, const TaskInputs& task, const InputMatrix& y) {
+  using T = typename Model::Scalar;
   task.validate("forced_ar_logpdf");
   for (Eigen::Index r = 0; r < y.rows(); ++r) validate_target_values(task, y.row(r).transpose(), "forced_ar_logpdf");
   Matrix<T> logpdf(y.rows(), task.target_count());
-  const ContextCache<T> context = prefill(p, task);
-  ar_decode<T>(
-      p, context, task, 0, y.rows(), [&](Eigen::Index t, Eigen::Index s, const Mixture<T>&) { return T(y(s, t)); },
+  const ContextCache<T> context = model.prefill(task);
+  ar_decode_with(
+      model, context, task, 0, y.rows(), [&](Eigen::Index t, Eigen::Index s, const Mixture<T>&) { return T(y(s, t)); },
       [&](Eigen::Index t, Eigen::Index s, const Mixture<T>& m, const T& value) { logpdf(s, t) = log_density(m, value); });
   return logpdf;
+}
+
+// forced_ar_logpdf_with on the reference model.
+template <class T>
+Matrix<T> forced_ar_logpdf(const ModelParams<T>& p, const TaskInputs& task, const InputMatrix& y) {
+  return forced_ar_logpdf_with(ReferenceDecoder<T>{p}, task, y);
 }
 
 struct SamplingOptions {

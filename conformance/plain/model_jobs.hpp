@@ -41,30 +41,33 @@ std::vector<random_stream::Draw> read_draws(const CaseFile& file);  // sampler: 
 reference::TaskInputs read_step_task(const CaseFile& file);
 StepInputs read_step_inputs(const CaseFile& file);
 
+// The reference model's jobs: its decoder (params, prefill, decode_step, mixture_head), owning
+// the parameters, and the two densities.
 template <class T>
-class ReferenceJobs {
+class ReferenceJobs : public reference::ReferenceDecoder<T, reference::ModelParams<T>> {
  public:
-  using Scalar = T;
-  explicit ReferenceJobs(const ModelWeights& weights) : p_(reference::ModelParams<T>::from_weights(weights)) {}
-  const reference::ModelParams<T>& params() const { return p_; }
-  reference::ContextCache<T> prefill(const reference::TaskInputs& task) const { return reference::prefill<T>(p_, task); }
+  explicit ReferenceJobs(const ModelWeights& weights)
+      : reference::ReferenceDecoder<T, reference::ModelParams<T>>{reference::ModelParams<T>::from_weights(weights)} {}
   reference::Vector<T> teacher_forcing_logpdf(const reference::TaskInputs& task, const Eigen::VectorXd& y) const {
-    return reference::teacher_forcing<T>(p_, task, y).logpdf;
+    return reference::teacher_forcing<T>(this->params(), task, y).logpdf;
   }
+  // The instantiation compiled once (reference/reference.hpp): forced_ar_logpdf_with on the
+  // reference decoder.
   reference::Matrix<T> forced_ar_logpdf(const reference::TaskInputs& task, const reference::InputMatrix& y) const {
-    return reference::forced_ar_logpdf<T>(p_, task, y);
+    return reference::forced_ar_logpdf<T>(this->params(), task, y);
   }
-  std::vector<reference::Mixture<T>> mixture_head(const reference::Matrix<T>& z) const {
-    return reference::mixture_head<T>(p_, z);
-  }
-  reference::Matrix<T> decode_step(const reference::ContextCache<T>& context, reference::BufferCache<T>& buffer,
-                                   reference::Matrix<T> rows, bool has_buffer_row) const {
-    return reference::decode_step<T>(p_, context, buffer, std::move(rows), has_buffer_row);
-  }
-
- private:
-  reference::ModelParams<T> p_;
 };
+
+// logpdf [R, Nt] of R value sets y [R, Nt] by teacher forcing: one pass of the jobs object per
+// value set.
+template <class Jobs>
+reference::Matrix<typename Jobs::Scalar> teacher_forcing_rows(const Jobs& jobs, const reference::TaskInputs& task,
+                                                              const reference::InputMatrix& y) {
+  reference::Matrix<typename Jobs::Scalar> logpdf(y.rows(), task.target_count());
+  for (Eigen::Index r = 0; r < y.rows(); ++r)
+    logpdf.row(r) = jobs.teacher_forcing_logpdf(task, y.row(r).transpose()).transpose();
+  return logpdf;
+}
 
 inline constexpr double kNotCompared = std::numeric_limits<double>::quiet_NaN();
 
@@ -96,13 +99,8 @@ std::vector<double> density_outputs(const Jobs& jobs, const Tasks& t, const std:
   std::vector<double> out(T * std::size_t(R) * std::size_t(t.nt_max), kNotCompared);
   for (std::size_t i = 0; i < T; ++i) {
     const Eigen::Index nt = t.tasks[i].target_count();
-    reference::Matrix<typename Jobs::Scalar> logpdf(R, nt);
-    if (teacher_forcing) {
-      for (Eigen::Index r = 0; r < R; ++r)
-        logpdf.row(r) = jobs.teacher_forcing_logpdf(t.tasks[i], y[i].row(r).transpose()).transpose();
-    } else {
-      logpdf = jobs.forced_ar_logpdf(t.tasks[i], y[i]);
-    }
+    const reference::Matrix<typename Jobs::Scalar> logpdf =
+        teacher_forcing ? teacher_forcing_rows(jobs, t.tasks[i], y[i]) : jobs.forced_ar_logpdf(t.tasks[i], y[i]);
     for (Eigen::Index r = 0; r < R; ++r)
       for (Eigen::Index j = 0; j < nt; ++j)
         out[(i * std::size_t(R) + std::size_t(r)) * std::size_t(t.nt_max) + std::size_t(j)] =

@@ -88,21 +88,7 @@ reference::Vector<float> Tf32Jobs::teacher_forcing_logpdf(const reference::TaskI
 }
 
 Tf32Jobs::Matrix Tf32Jobs::forced_ar_logpdf(const reference::TaskInputs& task, const reference::InputMatrix& y) const {
-  const reference::ContextCache<float> context = prefill(task);
-  const Eigen::Index nt = task.target_count(), samples = y.rows();
-  reference::BufferCache<float> buffer(p_.config.n_layers, samples, nt, p_.config.d_model);
-  Matrix logpdf(samples, nt);
-  for (Eigen::Index t = 0; t < nt; ++t) {  // step t: buffer t-1 (value y_{t-1}) and target t of each sample
-    const Eigen::Index r = t > 0 ? 2 : 1;
-    Matrix rows(samples * r, p_.config.d_model);
-    for (Eigen::Index s = 0; s < samples; ++s) {
-      if (t > 0) rows.row(s * r) = reference::embed_buffer(p_, task, t - 1, float(y(s, t - 1)));
-      rows.row(s * r + r - 1) = reference::embed_target(p_, task, t);
-    }
-    const std::vector<reference::Mixture<float>> m = mixture_head(decode_step(context, buffer, rows, t > 0));
-    for (Eigen::Index s = 0; s < samples; ++s) logpdf(s, t) = reference::log_density(m[std::size_t(s)], float(y(s, t)));
-  }
-  return logpdf;
+  return reference::forced_ar_logpdf_with(*this, task, y);
 }
 
 std::vector<reference::Mixture<float>> Tf32Jobs::mixture_head(const Matrix& z) const {

@@ -76,9 +76,14 @@ TEST(ConformanceTests, EachPlainImplementationPassesItsPrecisionAndBelowFloat32F
     for (plain::Arithmetic a : plain::arithmetics(precision)) {
       const std::string name(plain::arithmetic_name(a));
       const std::filesystem::path results = dir / name;
+      // Through the adapter and the checker, a plain implementation's error is the one the
+      // generator froze for it (the largest of the precision's arithmetics): the two paths that
+      // write, read and compare results agree. Passing its own precision follows.
       const CheckReport own = run_plain(vectors, results, a, precision);
+      for (const CaseCheck& c : own.cases)
+        for (const OutputCheck& o : c.outputs)
+          EXPECT_LE(o.max_error, o.plain_error) << name << ": " << c.name << "." << o.output;
       EXPECT_TRUE(own.ok()) << name << ": " << own.failed << " failed, " << own.missing << " missing";
-      EXPECT_EQ(own.failed + own.missing, 0) << name;
       if (a == plain::Arithmetic::kFloat32) {
         for (Precision looser : tolerance::kPrecisions) {
           const CheckReport r = run_plain(vectors, results, a, looser);

@@ -12,6 +12,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/safetensors.hpp"
 #include "jobs/backend.hpp"
+#include "jobs/job.hpp"
 #include "command_options.hpp"
 #include "commands.hpp"
 
@@ -47,9 +48,11 @@ void add_demo_command(CLI::App& app) {
     const TaskTensors tensors = load_job_inputs(options, "density");
     const HostTensor<double> peer = safetensors::File::read(options.inputs).to_f64("tf_logpdf");
     const std::int64_t nt_max = peer.dim(peer.shape.size() - 1);
-    // "cuda", or the double reference with the notice
-    const jobs::Combination ran = jobs::resolve_backend(jobs::check_combination("density", "cuda", "", ""));
-    const jobs::Table density = jobs::run_density(ran, weights, tensors);
+    // "cuda", or the double reference with the notice; the checks of every job
+    const jobs::JobResult scored =
+        jobs::run_job({jobs::check_combination("density", "cuda", "", ""), 0, 0, options.inputs, {}, {}}, weights, tensors);
+    const jobs::Combination& ran = scored.ran;
+    const jobs::Table& density = scored.table;
     fmt::print("model: {}\n", weights.config.to_string());
     fmt::print("backend: {} ({})\n", ran.backend, ran.precision);
     fmt::print("{:>4} {:>4} {:>4} {:>22} {:>14}\n", "task", "Nc", "Nt", "joint log density", "max |d peer|");
@@ -63,7 +66,9 @@ void add_demo_command(CLI::App& app) {
       fmt::print("{:>4} {:>4} {:>4} {:>22.15g} {:>14.3e}\n", t, tensors.context_len[t], logpdf.size(), joint, gap);
     }
     const jobs::Table samples =
-        jobs::run_samples(jobs::check_combination("sample", std::string(ran.backend), "", ""), weights, tensors, 4, 1);
+        jobs::run_job({jobs::check_combination("sample", std::string(ran.backend), "", ""), 4, 1, options.inputs, {}, {}},
+                      weights, tensors)
+            .table;
     fmt::print("4 joint samples of task 0 (seed 1), first 6 targets:\n");
     for (const std::vector<double>& sample : samples[0]) {
       for (std::size_t t = 0; t < 6 && t < sample.size(); ++t) fmt::print("{:>10.4f}", sample[t]);

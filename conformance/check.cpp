@@ -123,9 +123,8 @@ std::string quote(const std::string& s) {
 std::string value_text(double v) { return std::isnan(v) ? "NaN" : fmt::format("{:.9g}", v); }
 
 std::string not_applicable_message(const CaseSpec& spec, tolerance::Precision precision) {
-  std::string served;
-  for (tolerance::Precision p : spec.precisions) served += (served.empty() ? "" : ", ") + std::string(tolerance::precision_name(p));
-  return fmt::format("not applicable: the case serves {}, not {}", served, tolerance::precision_name(precision));
+  return fmt::format("not applicable: the case serves {}, not {}", tolerance::precision_names(spec.precisions),
+                     tolerance::precision_name(precision));
 }
 
 std::string details(const CaseCheck& c) {

@@ -18,9 +18,9 @@ std::optional<Precision> parse_precision(std::string_view name) {
   return std::nullopt;
 }
 
-std::string precision_names() {
+std::string precision_names(std::span<const Precision> precisions) {
   std::string names;
-  for (Precision p : kPrecisions) names += (names.empty() ? "" : ", ") + std::string(precision_name(p));
+  for (Precision p : precisions) names += (names.empty() ? "" : ", ") + std::string(precision_name(p));
   return names;
 }
 

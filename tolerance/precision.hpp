@@ -10,6 +10,7 @@
 //   fp16     the same with IEEE binary16.
 #include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,8 +27,8 @@ inline constexpr std::array<Precision, 4> kPrecisions = {Precision::kFloat32, Pr
 std::string_view precision_name(Precision precision);
 // The precision of a name above; nullopt for any other text.
 std::optional<Precision> parse_precision(std::string_view name);
-// "float32, tf32, bf16, fp16": for messages that list the valid names.
-std::string precision_names();
+// "float32, tf32, bf16, fp16" (or the names of `precisions`, joined so): for messages.
+std::string precision_names(std::span<const Precision> precisions = kPrecisions);
 
 // The format a precision's rounded outputs are held in: bf16 and fp16 round their attention
 // outputs to the format (so its ulps measure them); float32 and tf32 results are float32.

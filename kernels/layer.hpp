@@ -35,6 +35,20 @@ enum class Epilogue { kNone, kGelu };
 void linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
             std::int64_t rows, int in_features, int out_features, Epilogue act, cudaStream_t stream);
 
+// ---- linear on the tensor cores (kernels/layer/tensor_core_linear.cu) -------------------------
+// The map of linear() above, its products on the tensor cores (TF32 operands, float32
+// accumulators; docs/precisions.md, "The engine's precisions on the GPU"):
+//   kTf32    operands rounded to TF32 (to nearest, ties away from zero), one MMA a k-step of 8,
+//            accumulated across k in the MMA: about 1e-3 relative, for speed.
+//   kTf32x3  each operand split into hi = rna(v) and lo = rna(v - hi); a k-step of 8 is three MMAs
+//            from zero (lo hi, hi lo, hi hi), the steps of each block of 32 k added in float32,
+//            the block sums in double: about as accurate as linear() (float32).
+// Sizes, pointers and batch invariance as linear(); no alignment needed. sm_80 and later.
+enum class TensorCoreArithmetic { kTf32, kTf32x3 };
+void tensor_core_linear(const float* x, const float* weight, const float* bias, const float* residual, float* y,
+                        std::int64_t rows, int in_features, int out_features, Epilogue act,
+                        TensorCoreArithmetic arithmetic, cudaStream_t stream);
+
 // ---- q|k|v with the decode step's K/V append (kernels/layer/linear.cu) ----------------------
 // linear(x, weight, nullptr, nullptr, y, rows, in_features, 3 D, kNone) and then
 // append_buffer_kv_step(y, rows, append) (kernels/rows.hpp: KVAppend), bitwise the same, in one

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "conformance/plain/arithmetic.hpp"
 #include "reference/layer_ops.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tolerance/constants.hpp"
@@ -51,6 +52,15 @@ std::vector<float> gpu_linear(const LinearCase& c) {
   return y.checked_download("linear");
 }
 
+std::vector<float> gpu_tensor_core_linear(const LinearCase& c, kernels::TensorCoreArithmetic arithmetic) {
+  DeviceBuffer<float> x(c.x), w(c.weight), b(c.bias), r(c.residual);
+  GuardedOutput y(static_cast<std::size_t>(c.rows * c.out));
+  kernels::tensor_core_linear(x.data(), w.data(), or_null(b), or_null(r), y.data(), c.rows, c.in, c.out, c.act,
+                              arithmetic, nullptr);
+  device_sync();
+  return y.checked_download("tensor_core_linear");
+}
+
 template <class T>
 Matrix<T> reference_linear(const LinearCase& c) {
   reference::LinearParams<T> p{to_matrix<T>(c.weight, c.out, c.in), RowVector<T>()};
@@ -59,6 +69,13 @@ Matrix<T> reference_linear(const LinearCase& c) {
   if (c.act == Epilogue::kGelu) y = reference::gelu(y);
   if (!c.residual.empty()) y += to_matrix<T>(c.residual, c.rows, c.out);
   return y;
+}
+
+Matrix<float> reference_linear_tf32(const LinearCase& c) {
+  LinearCase rounded = c;
+  for (std::vector<float>* v : {&rounded.x, &rounded.weight})
+    for (float& e : *v) e = conformance::plain::round_tf32_nearest(e);
+  return reference_linear<float>(rounded);
 }
 
 template Matrix<double> reference_linear<double>(const LinearCase&);

@@ -1,5 +1,5 @@
 #pragma once
-// kernels::linear in tests: a case (x, W, optional bias and residual, epilogue), its random
+// kernels::linear and kernels::tensor_core_linear in tests: a case (x, W, optional bias and residual, epilogue), its random
 // inputs, the launch into a poisoned, guard-banded GuardedOutput checked after the launch, the
 // reference (double: the oracle; float: the plain float32 baseline of the tolerance rule) and the
 // rule's floor for it.
@@ -31,9 +31,14 @@ double linear_floor(const LinearCase& c);
 double largest_term_sum(const LinearCase& c);
 
 std::vector<float> gpu_linear(const LinearCase& c);
+// kernels::tensor_core_linear in the given arithmetic.
+std::vector<float> gpu_tensor_core_linear(const LinearCase& c, kernels::TensorCoreArithmetic arithmetic);
 
 // Instantiated for double and float.
 template <class T>
 Matrix<T> reference_linear(const LinearCase& c);
+// The plain TF32 baseline: x and W rounded to TF32 as the tensor cores take them (to nearest, ties
+// away from zero), then reference_linear<float>.
+Matrix<float> reference_linear_tf32(const LinearCase& c);
 
 }  // namespace artabpfn::gpu_layer_test

@@ -6,6 +6,7 @@ namespace artabpfn::engine {
 
 bool cluster_step_serves(const SessionOptions& options, const ModelConfig& c) {
   return options.decode_layers != DecodeLayers::kPerLayer && options.attention == AttentionMode::kFused &&
+         options.precision == Precision::kFloat32 &&
          kernels::cluster_decode_fits(c.d_model, c.n_heads, c.d_ff, c.n_layers);
 }
 

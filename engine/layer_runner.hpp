@@ -3,6 +3,7 @@
 // LayerNorm and mixture head, and the attention in the context's mode. Marks (engine/stage.hpp)
 // says where each stage of a profiled decode step begins; NoStageMarks for every job.
 #include <cstdint>
+#include <optional>
 
 #include "engine/session_options.hpp"
 #include "engine/device_model.hpp"
@@ -24,8 +25,9 @@ class LayerRunner {
   // would wait for.
   LayerRunner(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream, bool fuse_epilogues,
               Marks marks = {})
-      : model_(model), config_(model.config()), options_(options), stream_(stream), fuse_epilogues_(fuse_epilogues),
-        marks_(marks) {}
+      : model_(model), config_(model.config()), options_(options), stream_(stream),
+        tensor_cores_(tensor_core_arithmetic(options.precision)),
+        fuse_epilogues_(fuse_epilogues && !tensor_cores_), marks_(marks) {}
 
   const DeviceModel& model() const { return model_; }
   const ModelConfig& config() const { return config_; }
@@ -51,10 +53,10 @@ class LayerRunner {
       mark(Stage::kProjections);
       product_then_norm(x, L.feature, nullptr, D, x, L.norm1_weight, L.norm1_bias, w.norm1_out.data(), n);
       mark(Stage::kProjections);
-      if (appends != nullptr && options_.fuse_epilogues) {
+      if (appends != nullptr && options_.fuse_epilogues && !tensor_cores_) {
         kernels::linear_append_kv(w.norm1_out.data(), L.qkv, w.qkv.data(), n, D, appends[l], stream_);
       } else {
-        kernels::linear(w.norm1_out.data(), L.qkv, nullptr, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone, stream_);
+        product(w.norm1_out.data(), L.qkv, nullptr, w.qkv.data(), n, D, 3 * D, Epilogue::kNone);
         if (appends != nullptr) {  // buffer t-1's K/V join the cache before the step's attention
           mark(Stage::kKvAppend);
           kernels::append_buffer_kv_step(w.qkv.data(), n, appends[l], stream_);
@@ -64,13 +66,13 @@ class LayerRunner {
       mark(Stage::kProjections);
       product_then_norm(w.attention_out.data(), L.out, nullptr, D, w.norm1_out.data(), L.norm2_weight, L.norm2_bias, w.norm2_out.data(), n);
       mark(Stage::kFeedForward);
-      kernels::linear(w.norm2_out.data(), L.ff_in, L.ff_in_bias, nullptr, w.hidden.data(), n, D, config_.d_ff, Epilogue::kGelu, stream_);
+      product(w.norm2_out.data(), L.ff_in, L.ff_in_bias, w.hidden.data(), n, D, config_.d_ff, Epilogue::kGelu);
       product_then_norm(w.hidden.data(), L.ff_out, L.ff_out_bias, config_.d_ff, w.norm2_out.data(), L.norm3_weight, L.norm3_bias, x, n);
     }
   }
 
-  // out = LN(residual + (x W^T + bias)) for x [n, in]: one launch (fused) or two; the LayerNorm
-  // launch counts to the layer_norm stage.
+  // out = LN(residual + (x W^T + bias)) for x [n, in]: one launch (fused; float32 only) or two;
+  // the LayerNorm launch counts to the layer_norm stage.
   void product_then_norm(const float* x, const float* weight, const float* bias, int in, const float* residual,
                          const float* ln_weight, const float* ln_bias, float* out, std::int64_t n) {
     const int D = config_.d_model;
@@ -78,7 +80,7 @@ class LayerRunner {
       kernels::linear_layer_norm(x, weight, bias, residual, ln_weight, ln_bias, out, n, in, D, stream_);
       return;
     }
-    kernels::linear(x, weight, bias, nullptr, out, n, in, D, kernels::Epilogue::kNone, stream_);
+    product(x, weight, bias, out, n, in, D, kernels::Epilogue::kNone);
     mark(Stage::kLayerNorm);
     kernels::layer_norm(residual, out, ln_weight, ln_bias, out, n, D, stream_);
   }
@@ -88,10 +90,20 @@ class LayerRunner {
     using kernels::Epilogue;
     const int D = config_.d_model;
     kernels::layer_norm(z, nullptr, model_.tensor("backbone.norm.weight"), model_.tensor("backbone.norm.bias"), z, n, D, stream_);
-    kernels::linear(z, model_.tensor("head.head.0.weight"), model_.tensor("head.head.0.bias"), nullptr, hidden, n, D,
-                    config_.d_ff, Epilogue::kGelu, stream_);
-    kernels::linear(hidden, model_.tensor("head.head.2.weight"), model_.tensor("head.head.2.bias"), nullptr, r, n, config_.d_ff,
-                    3 * config_.num_components, Epilogue::kNone, stream_);
+    product(z, model_.tensor("head.head.0.weight"), model_.tensor("head.head.0.bias"), hidden, n, D, config_.d_ff,
+            Epilogue::kGelu);
+    product(hidden, model_.tensor("head.head.2.weight"), model_.tensor("head.head.2.bias"), r, n, config_.d_ff,
+            3 * config_.num_components, Epilogue::kNone);
+  }
+
+  // y = act(x W^T + bias) for x [n, in]: kernels::linear in float32, kernels::tensor_core_linear
+  // in the tensor-core precisions (SessionOptions::precision).
+  void product(const float* x, const float* weight, const float* bias, float* y, std::int64_t n, int in, int out,
+               kernels::Epilogue act) {
+    if (tensor_cores_)
+      kernels::tensor_core_linear(x, weight, bias, nullptr, y, n, in, out, act, *tensor_cores_, stream_);
+    else
+      kernels::linear(x, weight, bias, nullptr, y, n, in, out, act, stream_);
   }
 
   // Attention of q (rows layout in w.qkv) over context and buffer into w.attention_out [B * Lq, D] rows.
@@ -117,6 +129,7 @@ class LayerRunner {
   const ModelConfig& config_;
   const SessionOptions& options_;
   cudaStream_t stream_;
+  const std::optional<kernels::TensorCoreArithmetic> tensor_cores_;  // tf32 and tf32x3: every product there
   const bool fuse_epilogues_;
   Marks marks_;
 };

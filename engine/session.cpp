@@ -16,10 +16,19 @@ namespace artabpfn::engine {
 
 namespace {
 
-void require_float32(const SessionOptions& options, const char* job) {
-  if (options.precision != Precision::kFloat32)
-    throw InputError(std::string(job) + ": precision '" + precision_name(options.precision) +
-                     "' serves evaluate_joint_density only; the decode jobs run in float32");
+// The reencode baseline runs in float32 only.
+void require_reencode_precision(const SessionOptions& options, const char* job) {
+  if (options.attention == AttentionMode::kReencode && options.precision != Precision::kFloat32)
+    throw InputError(std::string(job) + ": the reencode baseline runs in float32 only (precision '" +
+                     precision_name(options.precision) + "' asked)");
+}
+
+// The decode jobs run in float32, tf32 and tf32x3.
+void require_decode_precision(const SessionOptions& options, const char* job) {
+  if (options.precision == Precision::kMixed)
+    throw InputError(std::string(job) + ": precision 'mixed' serves evaluate_joint_density only; the decode jobs run in "
+                     "float32, tf32 or tf32x3");
+  require_reencode_precision(options, job);
 }
 
 }  // namespace
@@ -30,7 +39,7 @@ Session::Session(const DeviceModel& model, SessionOptions options)
 HostTensor<float> Session::sample_sequence(const TaskTensors& tasks, std::int64_t samples, std::uint64_t seed) {
   if (samples < 1) throw InputError("sample_sequence: samples must be at least 1");
   if (samples > std::int64_t(UINT32_MAX)) throw InputError("sample_sequence: at most 2^32 - 1 samples per task");
-  require_float32(options_, "sample_sequence");
+  require_decode_precision(options_, "sample_sequence");
   if (options_.attention == AttentionMode::kReencode)
     return reencode(model_, options_, stream_.get(), tasks, samples, seed, true);
   return decode_in_chunks(model_, options_, stream_.get(), "sample_sequence", tasks, samples, true, seed);
@@ -46,7 +55,7 @@ DecodePlan Session::decode_plan(const TaskTensors& tasks, std::int64_t per_task)
 
 HostTensor<float> Session::forced_ar_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("forced_ar_density: inputs have no y_target");
-  require_float32(options_, "forced_ar_density");
+  require_decode_precision(options_, "forced_ar_density");
   if (options_.attention == AttentionMode::kReencode)
     return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
   return decode_in_chunks(model_, options_, stream_.get(), "forced_ar_density", tasks, tasks.value_sets(), false, 0);
@@ -54,9 +63,7 @@ HostTensor<float> Session::forced_ar_density(const TaskTensors& tasks) {
 
 HostTensor<float> Session::evaluate_joint_density(const TaskTensors& tasks) {
   if (!tasks.y_target) throw InputError("evaluate_joint_density: inputs have no y_target");
-  const bool mixed = options_.precision == Precision::kMixed;
-  if (mixed && options_.attention == AttentionMode::kReencode)
-    throw InputError("evaluate_joint_density: the reencode baseline runs in float32 only (precision 'mixed' asked)");
+  require_reencode_precision(options_, "evaluate_joint_density");
   if (options_.attention == AttentionMode::kReencode)
     return reencode(model_, options_, stream_.get(), tasks, 0, 0, false);
   return teacher_forcing_density(model_, options_, stream_.get(), tasks);

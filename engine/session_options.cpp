@@ -21,11 +21,25 @@ std::string attention_mode_name(AttentionMode mode) {
 }
 
 Precision parse_precision(const std::string& name) {
-  if (name == "float32") return Precision::kFloat32;
-  if (name == "mixed") return Precision::kMixed;
-  throw InputError("unknown precision '" + name + "' (float32 or mixed)");
+  for (Precision p : {Precision::kFloat32, Precision::kMixed, Precision::kTf32, Precision::kTf32x3})
+    if (name == precision_name(p)) return p;
+  throw InputError("unknown precision '" + name + "' (float32, mixed, tf32 or tf32x3)");
 }
 
-std::string precision_name(Precision precision) { return precision == Precision::kMixed ? "mixed" : "float32"; }
+std::string precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32: return "float32";
+    case Precision::kMixed: return "mixed";
+    case Precision::kTf32: return "tf32";
+    case Precision::kTf32x3: return "tf32x3";
+  }
+  return "?";
+}
+
+std::optional<kernels::TensorCoreArithmetic> tensor_core_arithmetic(Precision precision) {
+  if (precision == Precision::kTf32) return kernels::TensorCoreArithmetic::kTf32;
+  if (precision == Precision::kTf32x3) return kernels::TensorCoreArithmetic::kTf32x3;
+  return std::nullopt;
+}
 
 }  // namespace artabpfn::engine

@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "artabpfn/notices.hpp"
+#include "kernels/layer.hpp"
 
 namespace artabpfn::engine {
 
@@ -19,7 +21,7 @@ std::string attention_mode_name(AttentionMode mode);
 
 // How a decode step runs its layers with fused attention (sample_sequence, forced_ar_density);
 // every choice gives bitwise the same results. kClusters: all layers in one launch of thread block
-// clusters (kernels/decode.hpp), where the model has the shape it is compiled for (D 128, 4 heads,
+// clusters (kernels/decode.hpp), in float32 where the model has the shape it is compiled for (D 128, 4 heads,
 // d_ff 256), the device can run it and each block's samples share a task; elsewhere per layer.
 // kPerLayer: 6 launches a layer (kernels/layer.hpp, kernels/attention.hpp). kAuto: kClusters where
 // it is faster, from 32 samples up to one wave of clusters (270 samples on an H100: 15 clusters
@@ -32,11 +34,16 @@ enum class DecodeLayers { kAuto, kClusters, kPerLayer };
 // float32: the engine's kernels as documented in kernels/. mixed: evaluate_joint_density with
 // float32 weights, q, k, v and K/V caches but the residual stream, LayerNorm, feed-forward and
 // head activations in double and every sum in double (engine/mixed_density.hpp): about 10x more
-// accurate (README "Accuracy"), slower; the attention mode does not apply. The decode jobs
-// (sample_sequence, forced_ar_density) are float32 only.
-enum class Precision { kFloat32, kMixed };
-Precision parse_precision(const std::string& name);  // "float32" or "mixed"
+// accurate (docs/accuracy.md), slower; the attention mode does not apply. tf32 and tf32x3: every
+// job but the reencode baseline, with every linear map (projections, feed-forward, head) on the
+// tensor cores (kernels::tensor_core_linear in that arithmetic: tf32 about 1e-3 relative, tf32x3
+// about float32's accuracy); attention, LayerNorm and the rest as in float32; the decode step per
+// layer (no cluster step). docs/precisions.md, "The engine's precisions on the GPU".
+enum class Precision { kFloat32, kMixed, kTf32, kTf32x3 };
+Precision parse_precision(const std::string& name);  // "float32", "mixed", "tf32" or "tf32x3"
 std::string precision_name(Precision precision);
+// The tensor-core arithmetic of a tf32 precision; nullopt for float32 and mixed.
+std::optional<kernels::TensorCoreArithmetic> tensor_core_arithmetic(Precision precision);
 
 struct SessionOptions {
   AttentionMode attention = AttentionMode::kFused;

@@ -25,15 +25,24 @@ std::string or_none(std::string_view value) { return value.empty() ? "-" : std::
 const std::vector<Combination>& combinations() {
   static const std::vector<Combination> table = {
       // The CUDA engine: float32 kernels; mixed: double activations and sums over the float32
-      // weights and K/V caches (density by teacher forcing only, not the reencode baseline).
+      // weights and K/V caches (density by teacher forcing only, not the reencode baseline);
+      // tf32, tf32x3: the linear maps on the tensor cores (not the reencode baseline).
       {"density", "cuda", "fused", "float32"},
       {"density", "cuda", "split", "float32"},
       {"density", "cuda", "reencode", "float32"},
       {"density", "cuda", "fused", "mixed"},
       {"density", "cuda", "split", "mixed"},
+      {"density", "cuda", "fused", "tf32"},
+      {"density", "cuda", "split", "tf32"},
+      {"density", "cuda", "fused", "tf32x3"},
+      {"density", "cuda", "split", "tf32x3"},
       {"sample", "cuda", "fused", "float32"},
       {"sample", "cuda", "split", "float32"},
       {"sample", "cuda", "reencode", "float32"},
+      {"sample", "cuda", "fused", "tf32"},
+      {"sample", "cuda", "split", "tf32"},
+      {"sample", "cuda", "fused", "tf32x3"},
+      {"sample", "cuda", "split", "tf32x3"},
       // The engine's arithmetic of a precision on the CPU (docs/precisions.md): the plain float32
       // implementation, TF32 operands (to nearest), the split TF32 product.
       {"density", "cpu", "", "float32"},

@@ -160,6 +160,72 @@ TEST(EngineProperties, DensitiesMatchReferenceForBothAttentionModes) {
   ratios.print("engine forced AR");
 }
 
+// tf32x3 (SessionOptions::precision: every linear map on the tensor cores in the split
+// arithmetic) is held to the float32 rule on random small models, in both attention modes, for
+// teacher forcing and forced AR.
+TEST(EngineProperties, Tf32x3DensitiesMatchReferenceAsFloat32) {
+  ARTABPFN_REQUIRE_GPU();
+  tolerance::RatioLog& ratios = tolerance::RatioLog::global();
+  EXPECT_TRUE(rc::check("engine tf32x3 densities vs reference, float32 rule", [&] {
+    const SmallCase c = *engine_case();
+    const Batch b = random_batch(c, *rc::gen::inRange(1, 4), *rc::gen::inRange(1, 3));
+    const engine::DeviceModel model(b.weights);
+    for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
+      engine::SessionOptions options = quiet(mode);
+      options.precision = engine::Precision::kTf32x3;
+      engine::Session session(model, options);
+      const Errors e_tf = density_errors(session.evaluate_joint_density(b.tensors), b,
+                                         [](const auto& p, const auto& task, const auto& y) {
+                                           return teacher_forcing_rows(p, task, y);
+                                         });
+      const Errors e_ar = density_errors(session.forced_ar_density(b.tensors), b,
+                                         [](const auto& p, const auto& task, const auto& y) {
+                                           return reference::forced_ar_logpdf(p, task, y);
+                                         });
+      RC_LOG() << "mode " << engine::attention_mode_name(mode) << ": tf " << e_tf.engine << " (float32 "
+               << e_tf.baseline << "), ar " << e_ar.engine << " (float32 " << e_ar.baseline << ")\n";
+      const tolerance::Bound tf_bound = engine_bound(e_tf.baseline), ar_bound = engine_bound(e_ar.baseline);
+      RC_ASSERT(tolerance::within_limit(e_tf.engine, tf_bound.limit()));
+      RC_ASSERT(tolerance::within_limit(e_ar.engine, ar_bound.limit()));
+      ratios.add("engine tf32x3 teacher forcing", e_tf.engine, tf_bound);
+      ratios.add("engine tf32x3 forced AR", e_ar.engine, ar_bound);
+    }
+  }));
+  ratios.print("engine tf32x3 teacher forcing");
+  ratios.print("engine tf32x3 forced AR");
+}
+
+// In the tensor-core precisions a task's samples are the same bits whatever the number of samples
+// beside them and however the call is chunked (the products are batch invariant).
+TEST(EngineProperties, TensorCoreSamplingIsBitwiseReproducibleAcrossBatchesAndChunks) {
+  ARTABPFN_REQUIRE_GPU();
+  ModelConfig config;
+  config.d_model = 30;
+  config.n_heads = 3;
+  config.n_layers = 2;
+  config.d_ff = 20;
+  config.buffer_size = 4;
+  config.num_components = 5;
+  const Batch b = random_batch(SmallCase{config, 99, 17, 9, 2}, 3, 1);
+  const engine::DeviceModel model(b.weights);
+  for (const auto precision : {engine::Precision::kTf32, engine::Precision::kTf32x3}) {
+    engine::SessionOptions options = quiet(engine::AttentionMode::kFused);
+    options.precision = precision;
+    engine::Session session(model, options);
+    const HostTensor<float> all = session.sample_sequence(b.tensors, 40, 5);
+    const HostTensor<float> fewer = session.sample_sequence(b.tensors, 25, 5);
+    for (int t = 0; t < 3; ++t)
+      for (int s = 0; s < 25; ++s)
+        EXPECT_EQ(std::memcmp(&fewer.data[std::size_t((t * 25 + s) * 9)], &all.data[std::size_t((t * 40 + s) * 9)],
+                              9 * sizeof(float)),
+                  0)
+            << engine::precision_name(precision) << ": task " << t << ", sample " << s;
+    options.memory_budget_bytes = 200000;  // many chunks
+    engine::Session chunked(model, options);
+    EXPECT_TRUE(same_bits(chunked.sample_sequence(b.tensors, 40, 5), all)) << engine::precision_name(precision);
+  }
+}
+
 // The mixed path's arithmetic as the double reference plus its float32 roundings: task inputs
 // and values, q, k, v, every attention output and the head's mixture rows; everything else in
 // double. Teacher-forcing log densities of one value row y (in double; the engine rounds them to

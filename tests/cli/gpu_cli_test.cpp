@@ -150,6 +150,17 @@ TEST(CliTests, GpuReplayMixedPrecisionDensitiesReplayBitForBit) {
   check_replay("density --precision mixed", dir.path() / "density.csv", "mixed");
 }
 
+// The tensor-core precisions through the command line: both jobs, replayed bit for bit.
+TEST(CliTests, GpuReplayTensorCorePrecisionsReplayBitForBit) {
+  ARTABPFN_REQUIRE_GPU();
+  for (const std::string precision : {"tf32", "tf32x3"}) {
+    const TempDir dir;
+    check_replay("density --precision " + precision, dir.path() / "density.csv", precision);
+    check_replay("sample --samples 16 --seed 11 --attention split --precision " + precision, dir.path() / "samples.csv",
+                 precision);
+  }
+}
+
 TEST(CliTests, GpuSampleRefusesMixedPrecisionWithAClearError) {
   ARTABPFN_REQUIRE_GPU();
   const CommandResult r = run_cli("sample --samples 2 --seed 1 --precision mixed --weights " +

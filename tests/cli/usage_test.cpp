@@ -99,7 +99,7 @@ TEST(CliTests, CombinationsOneTableRefusesTheSameOptionsWithOrWithoutAGpu) {
                                     "density --backend reference --attention split",
                                     "density --backend reference --precision float32", "sample --samples 1 --seed 1 --backend cuda --precision float64",
                                     "density --backend cpu --attention fused", "density --backend reference --precision tf32",
-                                    "sample --samples 1 --seed 1 --backend cuda --precision tf32x3",
+                                    "sample --samples 1 --seed 1 --backend cuda --attention reencode --precision tf32x3",
                                     "density --backend cpu --precision float64"}) {
     const CommandResult r = run_cli(refused + kPaper);
     EXPECT_EQ(r.status, 2) << refused << "\n" << r.output;

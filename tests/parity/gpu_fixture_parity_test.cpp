@@ -5,14 +5,20 @@
 //   - forced AR densities against tf_logpdf within the same bound;
 //   - joint samples against the peer's samples in distribution;
 //   - mixed precision (SessionOptions::precision): teacher-forcing densities within the issue's
-//     2e-5 nats of tf_logpdf.
+//     2e-5 nats of tf_logpdf;
+//   - the tensor-core precisions: tf32x3 within the float32 bound above and not the float32
+//     engine's bits; tf32 within tolerance::kEngineFixtureFactor x the error of the plain TF32
+//     implementation (conformance/plain/tf32_jobs.hpp, operands rounded to nearest); tf32x3
+//     samples against the peer's in distribution.
 // The errors found are printed.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "artabpfn/weights_loader.hpp"
+#include "conformance/plain/tf32_jobs.hpp"
 #include "engine/session.hpp"
 #include "reference/reference.hpp"
 #include "tests/support/distribution_check.hpp"
@@ -34,6 +40,23 @@ double max_gap(const HostTensor<float>& got, const PeerFixture& f) {
     }
   }
   return m;
+}
+
+// The plain TF32 implementation's largest distance to the peer's tf_logpdf.
+double plain_tf32_tf_error(const PeerFixture& f) {
+  const conformance::plain::Tf32Jobs jobs(f.weights, conformance::plain::Arithmetic::kTf32Nearest);
+  double error = 0;
+  for (std::size_t b = 0; b < f.tasks.size(); ++b) {
+    const auto plain = jobs.teacher_forcing_logpdf(f.tasks[b], f.y_target[b]);
+    const auto expected = f.expected("tf_logpdf", std::int64_t(b));
+    for (std::size_t t = 0; t < expected.size(); ++t)
+      error = std::max(error, std::abs(double(plain(Eigen::Index(t))) - expected[t]));
+  }
+  return error;
+}
+
+bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) {
+  return a.data.size() == b.data.size() && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
 }
 
 class EngineParity : public ::testing::TestWithParam<std::string> {};
@@ -74,6 +97,36 @@ TEST_P(EngineParity, MixedPrecisionDensitiesWithinTheGoal) {
   EXPECT_LE(tf, kMixedGoal);
 }
 
+TEST_P(EngineParity, TensorCorePrecisionsWithinTheirBounds) {
+  ARTABPFN_REQUIRE_GPU();
+  const PeerFixture f = load_peer_fixture(GetParam());
+  const tolerance::Bound float32_bound{tolerance::kEngineFixtureFactor, plain_float32_tf_error(f), 0.0};
+  const tolerance::Bound tf32_bound{tolerance::kEngineFixtureFactor, plain_tf32_tf_error(f), 0.0};
+  const engine::DeviceModel model(f.weights);
+  engine::Session float32(model, {engine::AttentionMode::kFused, 0, [](const std::string&) {}});
+  const HostTensor<float> float32_tf = float32.evaluate_joint_density(f.task_tensors);
+  for (const auto precision : {engine::Precision::kTf32x3, engine::Precision::kTf32}) {
+    const tolerance::Bound& bound = precision == engine::Precision::kTf32x3 ? float32_bound : tf32_bound;
+    for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
+      engine::SessionOptions options{mode, 0, [](const std::string&) {}};
+      options.precision = precision;
+      engine::Session session(model, options);
+      const HostTensor<float> tf_density = session.evaluate_joint_density(f.task_tensors);
+      const double tf = max_gap(tf_density, f);
+      const double ar = max_gap(session.forced_ar_density(f.task_tensors), f);
+      const std::string name = engine::precision_name(precision) + " " + engine::attention_mode_name(mode);
+      std::printf("[gpu parity %s, %s] max |engine - peer float64|: teacher forcing %.3e, forced AR %.3e; "
+                  "plain %s implementation %.3e\n",
+                  GetParam().c_str(), name.c_str(), tf, ar, precision == engine::Precision::kTf32x3 ? "float32" : "tf32",
+                  bound.plain_error);
+      RecordProperty("tf_" + engine::precision_name(precision) + "_" + engine::attention_mode_name(mode), std::to_string(tf));
+      EXPECT_LE(tf, bound.limit()) << name;
+      EXPECT_LE(ar, bound.limit()) << name;
+      EXPECT_FALSE(same_bits(tf_density, float32_tf)) << name << " gave the float32 engine's densities bit for bit";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, EngineParity, ::testing::Values("paper", "shared"));
 
 TEST(EngineParity, EngineSamplesMatchPeerSamplesInDistribution) {
@@ -88,13 +141,17 @@ TEST(EngineParity, EngineSamplesMatchPeerSamplesInDistribution) {
   tensors.y_context = HostTensor<double>({1, nc}, std::vector<double>(task.y_context.data(), task.y_context.data() + nc));
   tensors.x_target = HostTensor<double>({1, nt, features}, std::vector<double>(task.x_target.data(), task.x_target.data() + nt * features));
   tensors = validate_task_tensors(std::move(tensors), "paper_samples");
-  engine::Session session(model, {engine::AttentionMode::kFused, 0, [](const std::string&) {}});
-  const HostTensor<float> got = session.sample_sequence(tensors, peer.samples.rows(), 20261125);
-  reference::Matrix<double> ours(peer.samples.rows(), nt);
-  for (Eigen::Index i = 0; i < ours.size(); ++i) ours.data()[i] = got.data[std::size_t(i)];
-  const DistributionVerdict v = compare_distributions(ours, peer.samples, true);
-  EXPECT_EQ(v.failing_targets, 0);
-  EXPECT_EQ(v.failing_pairs, 0);
+  for (const auto precision : {engine::Precision::kFloat32, engine::Precision::kTf32x3}) {
+    engine::SessionOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
+    options.precision = precision;
+    engine::Session session(model, options);
+    const HostTensor<float> got = session.sample_sequence(tensors, peer.samples.rows(), 20261125);
+    reference::Matrix<double> ours(peer.samples.rows(), nt);
+    for (Eigen::Index i = 0; i < ours.size(); ++i) ours.data()[i] = got.data[std::size_t(i)];
+    const DistributionVerdict v = compare_distributions(ours, peer.samples, true);
+    EXPECT_EQ(v.failing_targets, 0) << engine::precision_name(precision);
+    EXPECT_EQ(v.failing_pairs, 0) << engine::precision_name(precision);
+  }
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 # OUTDIR/e2e.json. Charts and the tables of docs/performance.md are made elsewhere from that file
 # (bench/e2e/render.sh; needs matplotlib, not a GPU).
 #
-#   bench/run_e2e.sh OUTDIR [--quick | --smoke] [--build DIR] [--weights FILE]
+#   bench/run_e2e.sh OUTDIR [--quick | --smoke] [--build DIR] [--weights FILE] [--precisions LIST]
+#
+# --precisions: the engine precisions to time, comma-separated (float32, tf32, tf32x3; default
+# float32); each adds its steps and points to the run's time.
 #
 # Run from anywhere; it works in the repository root. Time (H100): at most 5 min 50 s for full
 # (e2e_bench plans within 250 s and is stopped at 275 s; the baseline at 70 s), --quick under a
@@ -22,13 +25,14 @@ root=$PWD
 abs() { case $1 in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 2; }
-out="" mode=full build=${ARTABPFN_BUILD_DIR:-build-perf} weights=${ARTABPFN_WEIGHTS:-$root/fixtures/peer/paper_weights.safetensors}
+out="" mode=full precisions=float32 build=${ARTABPFN_BUILD_DIR:-build-perf} weights=${ARTABPFN_WEIGHTS:-$root/fixtures/peer/paper_weights.safetensors}
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) mode=quick ;;
     --smoke) mode=smoke ;;
     --build) build=$(abs "$2"); shift ;;
     --weights) weights=$(abs "$2"); shift ;;
+    --precisions) precisions=$2; shift ;;
     -h|--help) usage ;;
     -*) echo "run_e2e.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$out" ] && out=$(abs "$1") || usage ;;
@@ -52,6 +56,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.sm,temperature.g
 
 echo "== e2e_bench ($mode, budget ${engine_budget} s)"
 timeout "$engine_stop" "$bin" --mode "$mode" --budget-s "$engine_budget" --weights "$weights" \
+  --precisions ${precisions//,/ } \
   --out "$out/e2e_engine.json" 2>&1 | tee "$out/e2e_engine.log"
 engine_rc=${PIPESTATUS[0]}
 echo "e2e_bench exit $engine_rc after $(( $(date +%s) - start )) s"

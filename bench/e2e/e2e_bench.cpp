@@ -9,6 +9,8 @@
 //   profiles  one decode step split into stages (split attention, t 32), B 1, 256, 65536
 //   points    sample_sequence and evaluate_joint_density, one factor at a time around
 //             B 256, Nc 256, Nt 64, attention fused, split and reencode
+// Steps and points run in each precision of --precisions (default float32); the floors are those
+// of FP32 FMA arithmetic whatever the precision.
 #include <CLI/CLI.hpp>
 #include <cuda_runtime.h>
 #include <fmt/format.h>
@@ -41,6 +43,13 @@ namespace {
 using namespace artabpfn;
 using json = nlohmann::ordered_json;
 using engine::AttentionMode;
+using engine::Precision;
+
+engine::SessionOptions options_for(AttentionMode mode, Precision precision, NoticeSink notices) {
+  engine::SessionOptions options{mode, 0, std::move(notices)};
+  options.precision = precision;
+  return options;
+}
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr std::int64_t kFeatures = 2;  // bench::random_task's feature count
@@ -55,6 +64,8 @@ struct Settings {
   std::vector<std::int64_t> profile_batches;
   int profile_t = 32;
   double budget_s = 250, reencode_cap_s = 8;
+  // The engine's precisions timed (steps and points; reencode runs in float32 only).
+  std::vector<engine::Precision> precisions = {engine::Precision::kFloat32};
 };
 
 Settings settings_for(const std::string& name) {
@@ -174,34 +185,42 @@ class Bench {
   void steps() {
     json& list = out_["steps"];
     const TaskTensors task = bench::random_task(s_.step_nc, s_.step_nt, 0, 1);
-    fmt::print("\ndecode step, Nc {}, Nt {}, t {} (us)\n{:>6} {:>6} {:>10} {:>10} {:>6} {:>9} {:>8}\n", s_.step_nc,
-               s_.step_nt, s_.step_t, "B", "attn", "eager", "graph", "nodes", "floor", "%floor");
+    fmt::print("\ndecode step, Nc {}, Nt {}, t {} (us)\n{:>6} {:>6} {:>9} {:>10} {:>10} {:>6} {:>9} {:>8}\n", s_.step_nc,
+               s_.step_nt, s_.step_t, "B", "attn", "precision", "eager", "graph", "nodes", "floor", "%floor");
     for (const std::int64_t b : s_.step_batches)
-      for (const AttentionMode mode : {AttentionMode::kFused, AttentionMode::kSplit}) {
-        json rec = {{"b", b}, {"nc", s_.step_nc}, {"nt", s_.step_nt}, {"t", s_.step_t}, {"mode", engine::attention_mode_name(mode)}};
-        const int replays = b <= 1024 ? 50 : (b <= 16384 ? 20 : 5);
-        rec["replays"] = replays;
-        if (!fits(rec, bench::sample_bytes(shapes_, b, s_.step_nc, s_.step_nt)) || !in_budget(rec, b >= 65536 ? 4.0 : 1.0)) {
+      for (const Precision precision : s_.precisions)
+        for (const AttentionMode mode : {AttentionMode::kFused, AttentionMode::kSplit}) {
+          json rec = {{"b", b},
+                      {"nc", s_.step_nc},
+                      {"nt", s_.step_nt},
+                      {"t", s_.step_t},
+                      {"mode", engine::attention_mode_name(mode)},
+                      {"precision", engine::precision_name(precision)}};
+          const int replays = b <= 1024 ? 50 : (b <= 16384 ? 20 : 5);
+          rec["replays"] = replays;
+          if (!fits(rec, bench::sample_bytes(shapes_, b, s_.step_nc, s_.step_nt)) || !in_budget(rec, b >= 65536 ? 4.0 : 1.0)) {
+            list.push_back(rec);
+            continue;
+          }
+          try {
+            const engine::StepTiming t =
+                engine::time_decode_step(model_, options_for(mode, precision, [](const std::string&) {}), task, b,
+                                         s_.step_t, replays);
+            rec["status"] = "ok";
+            rec["eager_us"] = t.eager_us;
+            rec["graph_us"] = t.graph_us;
+            rec["graph_nodes"] = t.graph_nodes;
+            rec["floor"] = floor_json(bench::step_cost(shapes_, b, s_.step_nc, s_.step_t), ceil_, t.graph_us * 1e-6);
+            fmt::print("{:>6} {:>6} {:>9} {:>10.1f} {:>10.1f} {:>6} {:>9.1f} {:>7.1f}%\n", b,
+                       engine::attention_mode_name(mode), engine::precision_name(precision), t.eager_us, t.graph_us,
+                       t.graph_nodes, rec["floor"]["floor_s"].get<double>() * 1e6,
+                       100.0 * rec["floor"]["floor_fraction"].get<double>());
+          } catch (const std::exception& e) {
+            error(rec, e);
+          }
           list.push_back(rec);
-          continue;
+          save();
         }
-        try {
-          const engine::StepTiming t =
-              engine::time_decode_step(model_, {mode, 0, [](const std::string&) {}}, task, b, s_.step_t, replays);
-          rec["status"] = "ok";
-          rec["eager_us"] = t.eager_us;
-          rec["graph_us"] = t.graph_us;
-          rec["graph_nodes"] = t.graph_nodes;
-          rec["floor"] = floor_json(bench::step_cost(shapes_, b, s_.step_nc, s_.step_t), ceil_, t.graph_us * 1e-6);
-          fmt::print("{:>6} {:>6} {:>10.1f} {:>10.1f} {:>6} {:>9.1f} {:>7.1f}%\n", b, engine::attention_mode_name(mode),
-                     t.eager_us, t.graph_us, t.graph_nodes, rec["floor"]["floor_s"].get<double>() * 1e6,
-                     100.0 * rec["floor"]["floor_fraction"].get<double>());
-        } catch (const std::exception& e) {
-          error(rec, e);
-        }
-        list.push_back(rec);
-        save();
-      }
   }
 
   // Where one decode step goes (engine::profile_decode_step), split attention.
@@ -275,22 +294,25 @@ class Bench {
     add(s_.center_b, s_.center_nc, s_.targets.back(), "Nt");
     add(s_.center_b, s_.contexts.back(), s_.center_nt, "Nc");
     json& list = out_["points"];
-    fmt::print("\n{:<8} {:>6} {:>6} {:>5} {:>9} {:>11} {:>7} {:>9} {:>8} {:>9}\n", "job", "B", "Nc", "Nt", "mode", "median ms",
-               "reps", "floor ms", "%floor", "peak GiB");
+    fmt::print("\n{:<8} {:>6} {:>6} {:>5} {:>9} {:>9} {:>11} {:>7} {:>9} {:>8} {:>9}\n", "job", "B", "Nc", "Nt", "mode",
+               "precision", "median ms", "reps", "floor ms", "%floor", "peak GiB");
     for (const Shape& sh : shapes)
       for (const char* job : {"sample", "density"})
-        for (const AttentionMode mode : {AttentionMode::kFused, AttentionMode::kSplit, AttentionMode::kReencode}) {
-          json rec = point(job, mode, sh.b, sh.nc, sh.nt);
-          rec["sweeps"] = sh.sweeps;
-          list.push_back(rec);
-          save();
-        }
+        for (const AttentionMode mode : {AttentionMode::kFused, AttentionMode::kSplit, AttentionMode::kReencode})
+          for (const Precision precision : s_.precisions) {
+            if (mode == AttentionMode::kReencode && precision != Precision::kFloat32) continue;
+            json rec = point(job, mode, precision, sh.b, sh.nc, sh.nt);
+            rec["sweeps"] = sh.sweeps;
+            list.push_back(rec);
+            save();
+          }
   }
 
  private:
   struct Done {
     std::string job;
     AttentionMode mode;
+    Precision precision;
     double work, seconds;
   };
 
@@ -321,13 +343,13 @@ class Bench {
     fmt::print("  error: {}\n", e.what());
   }
 
-  // Seconds predicted from the largest measured point of the same job and mode with no more work,
+  // Seconds predicted from the largest measured point of the same job, mode and precision with no more work,
   // scaled by the work ratio (an overestimate where the GPU is not yet full), and at most the time
   // of the smallest measured point with more work. None without a smaller measured point.
-  std::optional<double> predict(const std::string& job, AttentionMode mode, double work) const {
+  std::optional<double> predict(const std::string& job, AttentionMode mode, Precision precision, double work) const {
     const Done *below = nullptr, *above = nullptr;
     for (const Done& d : done_) {
-      if (d.job != job || d.mode != mode) continue;
+      if (d.job != job || d.mode != mode || d.precision != precision) continue;
       if (d.work <= work && (!below || d.work > below->work)) below = &d;
       if (d.work >= work && (!above || d.work < above->work)) above = &d;
     }
@@ -336,21 +358,24 @@ class Bench {
     return above ? std::min(scaled, above->seconds) : scaled;
   }
 
-  json point(const std::string& job, AttentionMode mode, std::int64_t b, std::int64_t nc, std::int64_t nt) {
+  json point(const std::string& job, AttentionMode mode, Precision precision, std::int64_t b, std::int64_t nc,
+             std::int64_t nt) {
     const bool sample = job == "sample", reencode = mode == AttentionMode::kReencode;
-    json rec = {{"job", job}, {"mode", engine::attention_mode_name(mode)}, {"b", b}, {"nc", nc}, {"nt", nt}};
+    json rec = {{"job", job}, {"mode", engine::attention_mode_name(mode)}, {"precision", engine::precision_name(precision)},
+                {"b", b},     {"nc", nc},                               {"nt", nt}};
     const bench::Cost cost = sample ? bench::sample_cost(shapes_, b, nc, nt) : bench::density_cost(shapes_, b, nc, nt);
     const double work = reencode ? bench::reencode_flops(shapes_, b, nc, nt) : cost.flops;
     if (reencode) rec["algorithm_flops"] = work;
     const double needs = reencode ? bench::reencode_bytes(shapes_, b, nc, nt)
                                   : (sample ? bench::sample_bytes(shapes_, b, nc, nt) : bench::density_bytes(shapes_, b, nc, nt));
     if (!fits(rec, needs)) return rec;
-    std::optional<double> predicted = predict(job, mode, work);
+    std::optional<double> predicted = predict(job, mode, precision, work);
     if (predicted) rec["predicted_s"] = *predicted;
     if (reencode && predicted && *predicted > s_.reencode_cap_s) {
       rec["status"] = "skipped";
       rec["reason"] = fmt::format("reencode time cap: {:.1f} s predicted > {:.1f} s", *predicted, s_.reencode_cap_s);
-      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9}  skipped: {}\n", job, b, nc, nt, "reencode", rec["reason"].get<std::string>());
+      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9} {:>9}  skipped: {}\n", job, b, nc, nt, "reencode", "float32",
+                 rec["reason"].get<std::string>());
       return rec;
     }
     // Repeats: a warm-up call and 5 timed (reencode 3) where a call is predicted to take at most
@@ -363,12 +388,13 @@ class Bench {
     };
     int repeats = repeats_for(guess);
     if (!in_budget(rec, guess * (repeats + (warm_up ? 1 : 0)))) {
-      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9}  skipped: {}\n", job, b, nc, nt, engine::attention_mode_name(mode),
-                 rec["reason"].get<std::string>());
+      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9} {:>9}  skipped: {}\n", job, b, nc, nt, engine::attention_mode_name(mode),
+                 engine::precision_name(precision), rec["reason"].get<std::string>());
       return rec;
     }
     try {
-      engine::Session session(model_, {mode, 0, [&rec](const std::string& m) { rec["notices"].push_back(m); }});
+      engine::Session session(model_,
+                              options_for(mode, precision, [&rec](const std::string& m) { rec["notices"].push_back(m); }));
       const TaskTensors task = bench::random_task(nc, nt, sample ? 0 : b, sample ? 1 : 2);
       const auto call = [&] {
         if (sample)
@@ -400,9 +426,9 @@ class Bench {
       if (sample) rec["per_step_ms"] = med / double(nt);
       rec["peak_device_bytes"] = bench::allocation_tracking_active() ? double(bench::peak_device_bytes() - live_before) : -1.0;
       rec["floor"] = floor_json(cost, ceil_, med * 1e-3);
-      done_.push_back({job, mode, work, med * 1e-3});
-      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9} {:>11.3f} {:>7} {:>9.3f} {:>7.2f}% {:>9.3f}\n", job, b, nc, nt,
-                 engine::attention_mode_name(mode), med, repeats, rec["floor"]["floor_s"].get<double>() * 1e3,
+      done_.push_back({job, mode, precision, work, med * 1e-3});
+      fmt::print("{:<8} {:>6} {:>6} {:>5} {:>9} {:>9} {:>11.3f} {:>7} {:>9.3f} {:>7.2f}% {:>9.3f}\n", job, b, nc, nt,
+                 engine::attention_mode_name(mode), engine::precision_name(precision), med, repeats, rec["floor"]["floor_s"].get<double>() * 1e3,
                  100.0 * rec["floor"]["floor_fraction"].get<double>(), rec["peak_device_bytes"].get<double>() / kGiB);
       std::fflush(stdout);
     } catch (const std::exception& e) {
@@ -435,6 +461,7 @@ int main(int argc, char** argv) {
   std::string weights_path = default_weights(), out_path = "e2e_engine.json", mode = "full";
   double budget_s = -1, reencode_cap_s = -1;
   std::vector<std::string> sections = {"ceilings", "steps", "profiles", "points"};
+  std::vector<std::string> precisions = {"float32"};
   app.add_option("--weights", weights_path,
                  "paper-config weights (default: $ARTABPFN_WEIGHTS, else $ARTABPFN_FIXTURES_DIR/peer/"
                  "paper_weights.safetensors, else fixtures/peer/paper_weights.safetensors)");
@@ -444,6 +471,8 @@ int main(int argc, char** argv) {
   app.add_option("--budget-s", budget_s, "time budget in seconds (default: full 250, quick 40, smoke 60)");
   app.add_option("--reencode-cap-s", reencode_cap_s, "skip reencode points predicted above this many seconds (default 8)");
   app.add_option("--sections", sections, "sections to run (ceilings always runs)");
+  app.add_option("--precisions", precisions, "the engine's precisions to time in steps and points (default float32)")
+      ->check(CLI::IsMember({"float32", "tf32", "tf32x3"}));
   CLI11_PARSE(app, argc, argv);
 
   if (const std::string reason = kernels::gpu_unavailable_reason(); !reason.empty()) {
@@ -453,6 +482,8 @@ int main(int argc, char** argv) {
   Settings s = settings_for(mode);
   if (budget_s > 0) s.budget_s = budget_s;
   if (reencode_cap_s > 0) s.reencode_cap_s = reencode_cap_s;
+  s.precisions.clear();
+  for (const std::string& p : precisions) s.precisions.push_back(engine::parse_precision(p));
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
   const ModelConfig& c = weights.config;
@@ -471,6 +502,7 @@ int main(int argc, char** argv) {
                     {"device_bytes", model.bytes()}}},
                   {"settings",
                    {{"budget_s", s.budget_s},
+                    {"precisions", precisions},
                     {"reencode_cap_s", s.reencode_cap_s},
                     {"center", {{"b", s.center_b}, {"nc", s.center_nc}, {"nt", s.center_nt}}},
                     {"task", "one task, random N(0,1) values, 2 features (bench/engine/random_task.hpp)"},

@@ -22,6 +22,42 @@ def ok(r):
     return r.get("status") == "ok"
 
 
+def precision(r):
+    """A record's precision; runs before the precision column are float32."""
+    return r.get("precision", "float32")
+
+
+def float32_view(data):
+    """The run with its float32 steps and points only: every table and chart but the precisions'."""
+    view = dict(data)
+    for key in ("steps", "points"):
+        view[key] = [r for r in data.get(key, []) if precision(r) == "float32"]
+    return view
+
+
+def precision_markdown(data):
+    """Each step and point timed in more than one precision: its median per precision (ms for
+    calls, us for steps). Empty where the run timed float32 only."""
+    names = []
+    for r in data.get("steps", []) + data.get("points", []):
+        if precision(r) not in names:
+            names.append(precision(r))
+    if len(names) < 2:
+        return []
+    out = ["**Precisions** (medians; calls in ms, steps in us as graph replays; `docs/precisions.md`):", "",
+           "| what | B | Nc | Nt | mode | " + " | ".join(names) + " |", "|---|---|---|---|---|" + "---|" * len(names)]
+    rows = {}
+    for kind, key, records in (("step", "graph_us", data.get("steps", [])), ("call", "median_ms", data.get("points", []))):
+        for r in records:
+            what = f"step t {r['t']}" if kind == "step" else r["job"]
+            row = rows.setdefault((what, r["b"], r["nc"], r["nt"], r["mode"]), {})
+            row[precision(r)] = f"{r[key]:.1f}" if ok(r) else r.get("status", "?")
+    for (what, b, nc, nt, mode), cells in rows.items():
+        if len(cells) > 1:
+            out.append(f"| {what} | {b} | {nc} | {nt} | {mode} | " + " | ".join(cells.get(n, "-") for n in names) + " |")
+    return out + [""]
+
+
 # The stamp: "commit" and "device" since schema_version 2; "git_commit" and "gpu" in version 1 files.
 def commit(data):
     return str(data.get("commit", data.get("git_commit", "?")))
@@ -70,7 +106,8 @@ def sweep_shapes(data):
     return rows
 
 
-def markdown(data):
+def markdown(run):
+    data = float32_view(run)
     gpu = device(data)
     ceil = data.get("ceilings", {})
     out = []
@@ -168,6 +205,7 @@ def markdown(data):
             out.append("(A gate timed out: those intervals include host launch gaps.)")
         out.append("")
 
+    out += precision_markdown(run)
     h = data.get("headline", {})
     if h:
         out.append("Headline: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
@@ -175,11 +213,13 @@ def markdown(data):
     return "\n".join(out) + "\n"
 
 
-def chart(data, path):
+def chart(run, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    data = float32_view(run)
 
     pts = [p for p in data.get("points", []) if ok(p)]
     colors = {"fused": "tab:blue", "split": "tab:orange", "reencode": "tab:red"}

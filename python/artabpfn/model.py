@@ -83,8 +83,8 @@ class Model:
         tasks. Returns y_target's layout, NaN past a task's target_len. backend "cuda" (the
         float32 engine; the double reference where no GPU is usable, with a warning), "cpu" (the
         engine's arithmetic of a precision on the CPU), "reference" or "reference-mp"; attention
-        "fused", "split" or "reencode" (cuda); precision "float32" or "mixed" (cuda), "float32",
-        "tf32" or "tf32x3" (cpu). progress(done, total) is called as the job goes."""
+        "fused", "split" or "reencode" (cuda); precision "float32", "mixed", "tf32" or "tf32x3"
+        (cuda; "mixed" for density only), "float32", "tf32" or "tf32x3" (cpu). progress(done, total) is called as the job goes."""
         inputs = _inputs(x_context=x_context, y_context=y_context, x_target=x_target, y_target=y_target,
                          context_len=context_len, target_len=target_len)
         result = self._run("density", inputs, backend, attention, precision, 0, "0", progress)

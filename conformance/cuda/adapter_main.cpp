@@ -10,7 +10,9 @@
 //   teacher_forcing_density, forced_ar_density, sample_sequence
 //                                          Session (ARTABPFN_CONFORMANCE_ATTENTION=split
 //                                          or fused, default fused)
-// prefill_kv and buffer_kv_append are not exposed by the engine: skipped. The per-contract code
+// prefill_kv and buffer_kv_append are not exposed by the engine: skipped.
+// ARTABPFN_CONFORMANCE_PRECISION=tf32 or tf32x3 runs the model jobs and the head's products in
+// that engine precision (default float32). The per-contract code
 // is cuda_implementation.cpp (artabpfn_conformance_cuda, also run by `artabpfn verify`).
 // conformance_cuda_adapter_mutants is the same program linked with the hooked kernel sources built
 // with ARTABPFN_PLANTED_FAULTS: ARTABPFN_MUTANT=<name> plants a fault (planted_faults.cuh).

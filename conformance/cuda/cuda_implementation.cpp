@@ -10,6 +10,8 @@
 //                                          Session (ARTABPFN_CONFORMANCE_ATTENTION=split
 //                                          or fused, default fused)
 // prefill_kv and buffer_kv_append are not exposed by the engine: skipped.
+// ARTABPFN_CONFORMANCE_PRECISION=tf32 or tf32x3 (default float32): the engine's precision
+// (engine/session_options.hpp) for the model jobs and the head's two products.
 // Shared by conformance_cuda_adapter(_mutants) and `artabpfn verify`.
 #include "conformance/cuda/cuda_implementation.hpp"
 
@@ -128,14 +130,31 @@ ResultFile merge(const CaseInput& in) {
 }
 
 // The head's raw output r [n, 3K] at rows z [n, D].
+engine::Precision engine_precision() {
+  const char* precision = std::getenv("ARTABPFN_CONFORMANCE_PRECISION");
+  const engine::Precision p = precision && *precision ? engine::parse_precision(precision) : engine::Precision::kFloat32;
+  if (p == engine::Precision::kMixed)
+    throw InputError("ARTABPFN_CONFORMANCE_PRECISION: 'mixed' does not serve the conformance contracts");
+  return p;
+}
+
+// y = act(x W^T + b) as the engine's precision computes a product.
+void product(const float* x, const float* weight, const float* bias, float* y, std::int64_t n, int in, int out,
+             kernels::Epilogue act) {
+  if (const auto tensor_cores = engine::tensor_core_arithmetic(engine_precision()))
+    kernels::tensor_core_linear(x, weight, bias, nullptr, y, n, in, out, act, *tensor_cores, nullptr);
+  else
+    kernels::linear(x, weight, bias, nullptr, y, n, in, out, act, nullptr);
+}
+
 DeviceBuffer<float> head_output(const engine::DeviceModel& model, const std::vector<float>& z, std::int64_t n) {
   const ModelConfig& c = model.config();
   const auto dz = upload(z);
   DeviceBuffer<float> hidden(static_cast<std::size_t>(n * c.d_ff)), r(static_cast<std::size_t>(n * 3 * c.num_components));
-  kernels::linear(dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"), nullptr, hidden.data(),
-                  n, c.d_model, c.d_ff, kernels::Epilogue::kGelu, nullptr);
-  kernels::linear(hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"), nullptr, r.data(),
-                  n, c.d_ff, 3 * c.num_components, kernels::Epilogue::kNone, nullptr);
+  product(dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"), hidden.data(), n, c.d_model,
+          c.d_ff, kernels::Epilogue::kGelu);
+  product(hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"), r.data(), n, c.d_ff,
+          3 * c.num_components, kernels::Epilogue::kNone);
   ARTABPFN_CUDA_CHECK(cudaDeviceSynchronize());
   return r;
 }
@@ -156,6 +175,7 @@ engine::SessionOptions engine_options() {
   engine::SessionOptions options;
   const char* mode = std::getenv("ARTABPFN_CONFORMANCE_ATTENTION");
   if (mode && *mode) options.attention = engine::parse_attention_mode(mode);
+  options.precision = engine_precision();
   options.notices = [](const std::string&) {};
   return options;
 }

@@ -27,6 +27,8 @@
 
 #include "artabpfn/error.hpp"
 #include "engine/session.hpp"
+#include "conformance/plain/model_jobs.hpp"
+#include "conformance/plain/tf32_jobs.hpp"
 #include "reference/reference.hpp"
 #include "reference/task_batch.hpp"
 #include "properties/gpu_engine/engine_cases.hpp"
@@ -160,16 +162,41 @@ TEST(EngineProperties, DensitiesMatchReferenceForBothAttentionModes) {
   ratios.print("engine forced AR");
 }
 
+// The plain tf32x3 implementation's largest error against the double reference (the cpu
+// backend's tf32x3: conformance/plain/tf32_jobs.hpp with the split product), teacher forcing or
+// forced AR.
+double plain_tf32x3_error(const Batch& b, bool teacher_forcing) {
+  const conformance::plain::Tf32Jobs jobs(b.weights, conformance::plain::Products::tf32x3());
+  const auto tasks = reference::split_tasks(b.tensors);
+  const auto values = reference::split_target_values(b.tensors);
+  const auto p64 = reference::ModelParams<double>::from_weights(b.weights);
+  double error = 0;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const reference::Matrix<double> exact = teacher_forcing ? teacher_forcing_rows(p64, tasks[i], values[i])
+                                                            : reference::forced_ar_logpdf(p64, tasks[i], values[i]);
+    const reference::Matrix<float> plain = teacher_forcing
+                                               ? conformance::plain::teacher_forcing_rows(jobs, tasks[i], values[i])
+                                               : jobs.forced_ar_logpdf(tasks[i], values[i]);
+    for (Eigen::Index k = 0; k < exact.size(); ++k)
+      error = std::max(error, std::abs(double(plain.data()[k]) - exact.data()[k]));
+  }
+  return error;
+}
+
 // tf32x3 (SessionOptions::precision: every linear map on the tensor cores in the split
-// arithmetic) is held to the float32 rule on random small models, in both attention modes, for
-// teacher forcing and forced AR.
-TEST(EngineProperties, Tf32x3DensitiesMatchReferenceAsFloat32) {
+// arithmetic) on random small models, both attention modes, teacher forcing and forced AR: the
+// engine rule over the larger of the plain float32 error (three summation orders) and the plain
+// tf32x3 implementation's error. Against float32's error alone it does not hold on these models
+// (measured: docs/precisions.md, "The engine's precisions on the GPU"); "[ratio]" lines print
+// both.
+TEST(EngineProperties, Tf32x3DensitiesMatchReference) {
   ARTABPFN_REQUIRE_GPU();
   tolerance::RatioLog& ratios = tolerance::RatioLog::global();
-  EXPECT_TRUE(rc::check("engine tf32x3 densities vs reference, float32 rule", [&] {
+  EXPECT_TRUE(rc::check("engine tf32x3 densities vs reference", [&] {
     const SmallCase c = *engine_case();
     const Batch b = random_batch(c, *rc::gen::inRange(1, 4), *rc::gen::inRange(1, 3));
     const engine::DeviceModel model(b.weights);
+    const double split_tf = plain_tf32x3_error(b, true), split_ar = plain_tf32x3_error(b, false);
     for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit}) {
       engine::SessionOptions options = quiet(mode);
       options.precision = engine::Precision::kTf32x3;
@@ -183,16 +210,22 @@ TEST(EngineProperties, Tf32x3DensitiesMatchReferenceAsFloat32) {
                                            return reference::forced_ar_logpdf(p, task, y);
                                          });
       RC_LOG() << "mode " << engine::attention_mode_name(mode) << ": tf " << e_tf.engine << " (float32 "
-               << e_tf.baseline << "), ar " << e_ar.engine << " (float32 " << e_ar.baseline << ")\n";
-      const tolerance::Bound tf_bound = engine_bound(e_tf.baseline), ar_bound = engine_bound(e_ar.baseline);
+               << e_tf.baseline << ", tf32x3 " << split_tf << "), ar " << e_ar.engine << " (float32 " << e_ar.baseline
+               << ", tf32x3 " << split_ar << ")\n";
+      const tolerance::Bound tf_bound = engine_bound(std::max(e_tf.baseline, split_tf));
+      const tolerance::Bound ar_bound = engine_bound(std::max(e_ar.baseline, split_ar));
       RC_ASSERT(tolerance::within_limit(e_tf.engine, tf_bound.limit()));
       RC_ASSERT(tolerance::within_limit(e_ar.engine, ar_bound.limit()));
       ratios.add("engine tf32x3 teacher forcing", e_tf.engine, tf_bound);
       ratios.add("engine tf32x3 forced AR", e_ar.engine, ar_bound);
+      ratios.add("engine tf32x3 teacher forcing, float32 baseline alone", e_tf.engine, engine_bound(e_tf.baseline));
+      ratios.add("engine tf32x3 forced AR, float32 baseline alone", e_ar.engine, engine_bound(e_ar.baseline));
     }
   }));
-  ratios.print("engine tf32x3 teacher forcing");
-  ratios.print("engine tf32x3 forced AR");
+  for (const char* name : {"engine tf32x3 teacher forcing", "engine tf32x3 forced AR",
+                           "engine tf32x3 teacher forcing, float32 baseline alone",
+                           "engine tf32x3 forced AR, float32 baseline alone"})
+    ratios.print(name);
 }
 
 // In the tensor-core precisions a task's samples are the same bits whatever the number of samples

@@ -228,37 +228,6 @@ TEST(EngineProperties, Tf32x3DensitiesMatchReference) {
     ratios.print(name);
 }
 
-// In the tensor-core precisions a task's samples are the same bits whatever the number of samples
-// beside them and however the call is chunked (the products are batch invariant).
-TEST(EngineProperties, TensorCoreSamplingIsBitwiseReproducibleAcrossBatchesAndChunks) {
-  ARTABPFN_REQUIRE_GPU();
-  ModelConfig config;
-  config.d_model = 30;
-  config.n_heads = 3;
-  config.n_layers = 2;
-  config.d_ff = 20;
-  config.buffer_size = 4;
-  config.num_components = 5;
-  const Batch b = random_batch(SmallCase{config, 99, 17, 9, 2}, 3, 1);
-  const engine::DeviceModel model(b.weights);
-  for (const auto precision : {engine::Precision::kTf32, engine::Precision::kTf32x3}) {
-    engine::SessionOptions options = quiet(engine::AttentionMode::kFused);
-    options.precision = precision;
-    engine::Session session(model, options);
-    const HostTensor<float> all = session.sample_sequence(b.tensors, 40, 5);
-    const HostTensor<float> fewer = session.sample_sequence(b.tensors, 25, 5);
-    for (int t = 0; t < 3; ++t)
-      for (int s = 0; s < 25; ++s)
-        EXPECT_EQ(std::memcmp(&fewer.data[std::size_t((t * 25 + s) * 9)], &all.data[std::size_t((t * 40 + s) * 9)],
-                              9 * sizeof(float)),
-                  0)
-            << engine::precision_name(precision) << ": task " << t << ", sample " << s;
-    options.memory_budget_bytes = 200000;  // many chunks
-    engine::Session chunked(model, options);
-    EXPECT_TRUE(same_bits(chunked.sample_sequence(b.tensors, 40, 5), all)) << engine::precision_name(precision);
-  }
-}
-
 // The mixed path's arithmetic as the double reference plus its float32 roundings: task inputs
 // and values, q, k, v, every attention output and the head's mixture rows; everything else in
 // double. Teacher-forcing log densities of one value row y (in double; the engine rounds them to
@@ -396,34 +365,42 @@ TEST(EngineProperties, SamplingIsBitwiseReproducibleAcrossBatchChunksAndThreads)
   config.num_components = 5;
   const Batch b = random_batch(SmallCase{config, 99, 17, 9, 2}, 3, 1);
   const engine::DeviceModel model(b.weights);
-  engine::Session a(model, quiet(engine::AttentionMode::kFused));
-  const HostTensor<float> reference_run = a.sample_sequence(b.tensors, 40, 5);
-  EXPECT_TRUE(same_bits(a.sample_sequence(b.tensors, 40, 5), reference_run)) << "same inputs twice";
-  // Fewer samples: the first 25 of each task are the same values.
-  const HostTensor<float> fewer = a.sample_sequence(b.tensors, 25, 5);
-  for (int t = 0; t < 3; ++t)
-    for (int s = 0; s < 25; ++s)
-      for (int j = 0; j < 9; ++j)
-        EXPECT_EQ(std::memcmp(&fewer.data[std::size_t((t * 25 + s) * 9 + j)],
-                              &reference_run.data[std::size_t((t * 40 + s) * 9 + j)], sizeof(float)),
-                  0);
-  // A tiny memory budget forces many chunks.
-  std::vector<std::string> notices;
-  engine::Session chunked(
-      model, {engine::AttentionMode::kFused, 200000, [&](const std::string& m) { notices.push_back(m); }});
-  EXPECT_TRUE(same_bits(chunked.sample_sequence(b.tensors, 40, 5), reference_run)) << "chunked";
-  ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("chunks"), std::string::npos) << notices[0];
-  // Two threads on one model, each with its own context.
-  std::vector<HostTensor<float>> results(2);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i)
-    threads.emplace_back([&, i] {
-      engine::Session own(model, quiet(engine::AttentionMode::kFused));
-      results[std::size_t(i)] = own.sample_sequence(b.tensors, 40, 5);
-    });
-  for (auto& t : threads) t.join();
-  for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
+  // In every precision of the decode jobs (the tensor-core products are batch invariant too).
+  for (const auto precision : {engine::Precision::kFloat32, engine::Precision::kTf32, engine::Precision::kTf32x3}) {
+    SCOPED_TRACE(engine::precision_name(precision));
+    engine::SessionOptions options = quiet(engine::AttentionMode::kFused);
+    options.precision = precision;
+    engine::Session a(model, options);
+    const HostTensor<float> reference_run = a.sample_sequence(b.tensors, 40, 5);
+    EXPECT_TRUE(same_bits(a.sample_sequence(b.tensors, 40, 5), reference_run)) << "same inputs twice";
+    // Fewer samples: the first 25 of each task are the same values.
+    const HostTensor<float> fewer = a.sample_sequence(b.tensors, 25, 5);
+    for (int t = 0; t < 3; ++t)
+      for (int s = 0; s < 25; ++s)
+        for (int j = 0; j < 9; ++j)
+          EXPECT_EQ(std::memcmp(&fewer.data[std::size_t((t * 25 + s) * 9 + j)],
+                                &reference_run.data[std::size_t((t * 40 + s) * 9 + j)], sizeof(float)),
+                    0);
+    // A tiny memory budget forces many chunks.
+    std::vector<std::string> notices;
+    engine::SessionOptions chunked_options = options;
+    chunked_options.memory_budget_bytes = 200000;
+    chunked_options.notices = [&](const std::string& m) { notices.push_back(m); };
+    engine::Session chunked(model, chunked_options);
+    EXPECT_TRUE(same_bits(chunked.sample_sequence(b.tensors, 40, 5), reference_run)) << "chunked";
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_NE(notices[0].find("chunks"), std::string::npos) << notices[0];
+    // Two threads on one model, each with its own context.
+    std::vector<HostTensor<float>> results(2);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i)
+      threads.emplace_back([&, i] {
+        engine::Session own(model, options);
+        results[std::size_t(i)] = own.sample_sequence(b.tensors, 40, 5);
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) EXPECT_TRUE(same_bits(r, reference_run)) << "threads";
+  }
 }
 
 // SessionOptions::fuse_epilogues (the default: each LayerNorm and the decode step's K/V append in

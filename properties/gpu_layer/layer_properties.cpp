@@ -21,6 +21,7 @@
 #include "artabpfn/random_stream.hpp"
 #include "kernels/rows.hpp"
 #include "properties/gpu_layer/generators.hpp"
+#include "properties/gpu_layer/linear_batch_invariance.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tests/support/gpu/gelu_harness.hpp"
 #include "tests/support/gpu/layer_norm_harness.hpp"
@@ -39,8 +40,6 @@ using namespace artabpfn::gpu_layer_test;
 namespace random_stream = artabpfn::random_stream;
 namespace reference = artabpfn::reference;
 namespace tolerance = artabpfn::tolerance;
-
-Epilogue any_epilogue() { return *rc::gen::arbitrary<bool>() ? Epilogue::kGelu : Epilogue::kNone; }
 
 // ---- linear ---------------------------------------------------------------------------------------
 
@@ -88,37 +87,7 @@ TEST(LayerProperties, MixedLinearIsDoubleArithmetic) {
 // Row r's output is bitwise the same whatever the number of rows and whatever the other rows are.
 TEST(LayerProperties, LinearIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("linear batch invariance", [] {
-    const int in = *rc::gen::inRange(1, 300);
-    const int out = *rc::gen::inRange(1, 200);
-    const auto rows_a = *rc::gen::inRange<std::int64_t>(1, 300);
-    // Up to 4000 rows: the whole-k tiles of 8, 16 and 64 rows (kernels/layer/whole_k.cuh).
-    const auto rows_b = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(1, 300), rc::gen::inRange<std::int64_t>(2049, 4001));
-    const auto at_a = *rc::gen::inRange<std::int64_t>(0, rows_a);
-    const auto at_b = *rc::gen::inRange<std::int64_t>(0, rows_b);
-    const bool with_bias = *rc::gen::arbitrary<bool>();
-    const bool with_residual = *rc::gen::arbitrary<bool>();
-    const Epilogue act = any_epilogue();
-    Rng rng(any_seed());
-    LinearCase a = random_linear(rng, rows_a, in, out, with_bias, with_residual, act);
-    LinearCase b = random_linear(rng, rows_b, in, out, with_bias, with_residual, act);
-    b.weight = a.weight;
-    b.bias = a.bias;
-    // The shared row: the same x row and residual row at position at_a of a and at_b of b.
-    std::copy_n(a.x.begin() + at_a * in, in, b.x.begin() + at_b * in);
-    if (with_residual) std::copy_n(a.residual.begin() + at_a * out, out, b.residual.begin() + at_b * out);
-    const std::vector<float> ya = gpu_linear(a), yb = gpu_linear(b);
-    const std::vector<float> row_a(ya.begin() + at_a * out, ya.begin() + (at_a + 1) * out);
-    const std::vector<float> row_b(yb.begin() + at_b * out, yb.begin() + (at_b + 1) * out);
-    RC_ASSERT(tolerance::bitwise_equal(row_a, row_b));
-    // A prefix of a's rows, launched alone, gives the same bits as in the full launch.
-    LinearCase prefix = a;
-    prefix.rows = at_a + 1;
-    prefix.x.resize(static_cast<std::size_t>(prefix.rows * in));
-    if (with_residual) prefix.residual.resize(static_cast<std::size_t>(prefix.rows * out));
-    const std::vector<float> yp = gpu_linear(prefix);
-    RC_ASSERT(tolerance::bitwise_equal(yp, std::vector<float>(ya.begin(), ya.begin() + prefix.rows * out)));
-  }));
+  EXPECT_TRUE(rc::check("linear batch invariance", [] { assert_linear_batch_invariant(gpu_linear); }));
 }
 
 // The fused GELU epilogue equals the linear map followed by the gelu kernel, bit for bit.

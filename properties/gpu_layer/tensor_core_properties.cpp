@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "properties/gpu_layer/generators.hpp"
+#include "properties/gpu_layer/linear_batch_invariance.hpp"
 #include "tests/support/gpu/linear_harness.hpp"
 #include "tests/support/gpu_available.hpp"
 #include "tolerance/bitwise.hpp"
@@ -27,8 +28,6 @@ namespace {
 using namespace artabpfn::gpu_layer_test;
 using artabpfn::kernels::TensorCoreArithmetic;
 namespace tolerance = artabpfn::tolerance;
-
-Epilogue any_epilogue() { return *rc::gen::arbitrary<bool>() ? Epilogue::kGelu : Epilogue::kNone; }
 
 // A random case of rows x in -> out, shapes growing with RapidCheck's size: tiles of 64 rows and
 // 32 outputs, k blocks of 32 and k-steps of 8 all split unevenly.
@@ -42,34 +41,31 @@ LinearCase any_linear_case() {
   return random_linear(rng, rows, in, out, with_bias, with_residual, any_epilogue());
 }
 
-TEST(LayerProperties, TensorCoreTf32x3MatchesDoubleReferenceAsFloat32) {
-  ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("tensor_core_linear tf32x3 vs double reference, float32 rule", [] {
+// The rule for `name`: the error against the double reference within tolerance::kLinearFactor x
+// the error of plain(c), the plain implementation of the precision it is held to, + linear's floor.
+template <class Plain>
+void check_rule(TensorCoreArithmetic arithmetic, const std::string& name, Plain&& plain) {
+  EXPECT_TRUE(rc::check(name + " vs double reference", [&] {
     const LinearCase c = any_linear_case();
     const tolerance::Check check =
-        tolerance::check("tensor_core_linear tf32x3", flat_double(reference_linear<double>(c)),
-                         gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32x3),
-                         flat_float(reference_linear<float>(c)), tolerance::kLinearFactor, linear_floor(c));
-    tolerance::RatioLog::global().add("tensor_core_linear tf32x3", check);
+        tolerance::check(name, flat_double(reference_linear<double>(c)), gpu_tensor_core_linear(c, arithmetic),
+                         flat_float(plain(c)), tolerance::kLinearFactor, linear_floor(c));
+    tolerance::RatioLog::global().add(name, check);
     RC_LOG() << check.text << "\n";
     RC_ASSERT(check.ok);
   }));
-  tolerance::RatioLog::global().print("tensor_core_linear tf32x3");
+  tolerance::RatioLog::global().print(name);
+}
+
+TEST(LayerProperties, TensorCoreTf32x3MatchesDoubleReferenceAsFloat32) {
+  ARTABPFN_REQUIRE_GPU();
+  check_rule(TensorCoreArithmetic::kTf32x3, "tensor_core_linear tf32x3",
+             [](const LinearCase& c) { return reference_linear<float>(c); });
 }
 
 TEST(LayerProperties, TensorCoreTf32MatchesDoubleReferenceAsTf32) {
   ARTABPFN_REQUIRE_GPU();
-  EXPECT_TRUE(rc::check("tensor_core_linear tf32 vs double reference, tf32 rule", [] {
-    const LinearCase c = any_linear_case();
-    const tolerance::Check check =
-        tolerance::check("tensor_core_linear tf32", flat_double(reference_linear<double>(c)),
-                         gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32), flat_float(reference_linear_tf32(c)),
-                         tolerance::kLinearFactor, linear_floor(c));
-    tolerance::RatioLog::global().add("tensor_core_linear tf32", check);
-    RC_LOG() << check.text << "\n";
-    RC_ASSERT(check.ok);
-  }));
-  tolerance::RatioLog::global().print("tensor_core_linear tf32");
+  check_rule(TensorCoreArithmetic::kTf32, "tensor_core_linear tf32", reference_linear_tf32);
 }
 
 // TF32 is coarser than float32: on cases with many terms the tf32 arithmetic's error is larger
@@ -102,26 +98,7 @@ TEST(LayerProperties, TensorCoreLinearIsBitwiseBatchInvariant) {
   ARTABPFN_REQUIRE_GPU();
   EXPECT_TRUE(rc::check("tensor_core_linear batch invariance", [] {
     const auto arithmetic = *rc::gen::element(TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3);
-    const int in = *rc::gen::inRange(1, 300);
-    const int out = *rc::gen::inRange(1, 200);
-    const auto rows_a = *rc::gen::inRange<std::int64_t>(1, 300);
-    const auto rows_b = *rc::gen::inRange<std::int64_t>(1, 300);
-    const auto at_a = *rc::gen::inRange<std::int64_t>(0, rows_a);
-    const auto at_b = *rc::gen::inRange<std::int64_t>(0, rows_b);
-    const bool with_bias = *rc::gen::arbitrary<bool>();
-    const bool with_residual = *rc::gen::arbitrary<bool>();
-    const Epilogue act = any_epilogue();
-    Rng rng(any_seed());
-    LinearCase a = random_linear(rng, rows_a, in, out, with_bias, with_residual, act);
-    LinearCase b = random_linear(rng, rows_b, in, out, with_bias, with_residual, act);
-    b.weight = a.weight;
-    b.bias = a.bias;
-    std::copy_n(a.x.begin() + at_a * in, in, b.x.begin() + at_b * in);
-    if (with_residual) std::copy_n(a.residual.begin() + at_a * out, out, b.residual.begin() + at_b * out);
-    const std::vector<float> ya = gpu_tensor_core_linear(a, arithmetic), yb = gpu_tensor_core_linear(b, arithmetic);
-    const std::vector<float> row_a(ya.begin() + at_a * out, ya.begin() + (at_a + 1) * out);
-    const std::vector<float> row_b(yb.begin() + at_b * out, yb.begin() + (at_b + 1) * out);
-    RC_ASSERT(tolerance::bitwise_equal(row_a, row_b));
+    assert_linear_batch_invariant([arithmetic](const LinearCase& c) { return gpu_tensor_core_linear(c, arithmetic); });
   }));
 }
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "artabpfn/random_stream.hpp"
-#include "reference/layer_ops.hpp"
+#include "reference/products.hpp"
 
 namespace artabpfn::reference {
 
@@ -33,10 +33,10 @@ T log_sum_exp(const Vector<T>& v) {
   return m + log(sum);
 }
 
-// The head's rows r = head_out(GELU(head_in z)) [n, 3K] of z [n, D].
-template <class T>
-Matrix<T> mixture_rows(const ModelParams<T>& p, const Matrix<T>& z) {
-  return apply_linear(p.head_out, gelu(apply_linear(p.head_in, z)));
+// The head's rows r = head_out(GELU(head_in z)) [n, 3K] of z [n, D], products as products.hpp.
+template <class T, class Products = ExactProducts<T>>
+Matrix<T> mixture_rows(const ModelParams<T>& p, const Matrix<T>& z, const Products& products = {}) {
+  return products.linear(p.head_out, gelu(products.linear(p.head_in, z)));
 }
 
 // Mixture parameters from the head's rows r [n, 3K]: component k reads r(i, 3k) (mean),
@@ -61,9 +61,9 @@ std::vector<Mixture<T>> mixture_from_rows(const ModelParams<T>& p, const Matrix<
 }
 
 // Mixture parameters at each row of z [n, D].
-template <class T>
-std::vector<Mixture<T>> mixture_head(const ModelParams<T>& p, const Matrix<T>& z) {
-  return mixture_from_rows(p, mixture_rows(p, z));
+template <class T, class Products = ExactProducts<T>>
+std::vector<Mixture<T>> mixture_head(const ModelParams<T>& p, const Matrix<T>& z, const Products& products = {}) {
+  return mixture_from_rows(p, mixture_rows(p, z, products));
 }
 
 template <class T>

@@ -34,8 +34,9 @@ struct TeacherForcing {
   ContextCache<T> context;          // per-layer context K/V from the same pass
 };
 
-template <class T>
-TeacherForcing<T> teacher_forcing(const ModelParams<T>& p, const TaskInputs& task, const Eigen::VectorXd& y) {
+template <class T, class Products = ExactProducts<T>>
+TeacherForcing<T> teacher_forcing(const ModelParams<T>& p, const TaskInputs& task, const Eigen::VectorXd& y,
+                                  const Products& products = {}) {
   task.validate("teacher_forcing");
   validate_target_values(task, y, "teacher_forcing");
   const Eigen::Index nc = task.context_size(), nt = task.target_count();
@@ -45,10 +46,10 @@ TeacherForcing<T> teacher_forcing(const ModelParams<T>& p, const TaskInputs& tas
     rows.row(nc + j) = embed_buffer(p, task, j, T(y(j)));
     rows.row(nc + nt + j) = embed_target(p, task, j);
   }
-  const DenseForward<T> forward = dense_forward(p, rows, TeacherForcingVisibility{nc, nt});
+  const DenseForward<T> forward = dense_forward(p, rows, TeacherForcingVisibility{nc, nt}, products);
   TeacherForcing<T> result;
   result.z_target = forward.z.bottomRows(nt);
-  result.mixture = mixture_head(p, result.z_target);
+  result.mixture = mixture_head(p, result.z_target, products);
   result.logpdf.resize(nt);
   for (Eigen::Index t = 0; t < nt; ++t) result.logpdf(t) = log_density(result.mixture[t], T(y(t)));
   for (std::size_t l = 0; l < forward.keys.size(); ++l) {
@@ -58,10 +59,10 @@ TeacherForcing<T> teacher_forcing(const ModelParams<T>& p, const TaskInputs& tas
   return result;
 }
 
-template <class T>
-ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task) {
+template <class T, class Products = ExactProducts<T>>
+ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task, const Products& products = {}) {
   task.validate("prefill");
-  return prefill(p, embed_context(p, task));
+  return prefill(p, embed_context(p, task), products);
 }
 
 // The reference model as ar_decode_with, forced_ar_logpdf_with and sample_sequence_with see a
@@ -69,18 +70,20 @@ ContextCache<T> prefill(const ModelParams<T>& p, const TaskInputs& task) {
 // arithmetic (a plain implementation of a precision, conformance/plain) offers the same members,
 // and so decodes, scores and samples with the same loop and the same random stream. Params is
 // how the decoder holds the parameters: a reference (the default) or, for a decoder that owns
-// them (conformance/plain/model_jobs.hpp, ReferenceJobs), the parameters themselves.
-template <class T, class Params = const ModelParams<T>&>
+// them (conformance/plain/model_jobs.hpp, ReferenceJobs), the parameters themselves. Products:
+// how it multiplies (products.hpp; a plain implementation's, conformance/plain/tf32_jobs.hpp).
+template <class T, class Params = const ModelParams<T>&, class Products = ExactProducts<T>>
 struct ReferenceDecoder {
   using Scalar = T;
   Params p;
+  Products products{};
   const ModelParams<T>& params() const { return p; }
-  ContextCache<T> prefill(const TaskInputs& task) const { return reference::prefill(p, task); }
+  ContextCache<T> prefill(const TaskInputs& task) const { return reference::prefill(p, task, products); }
   Matrix<T> decode_step(const ContextCache<T>& context, BufferCache<T>& buffer, Matrix<T> rows,
                         bool has_buffer_row) const {
-    return reference::decode_step(p, context, buffer, std::move(rows), has_buffer_row);
+    return reference::decode_step(p, context, buffer, std::move(rows), has_buffer_row, products);
   }
-  std::vector<Mixture<T>> mixture_head(const Matrix<T>& z) const { return reference::mixture_head(p, z); }
+  std::vector<Mixture<T>> mixture_head(const Matrix<T>& z) const { return reference::mixture_head(p, z, products); }
 };
 
 // Runs the AR decode path of `model` for samples [first, first + count) of a task. At step t,

@@ -10,8 +10,8 @@
 #define ARTABPFN_REFERENCE_JOBS(EXTERN, T)                                                                     \
   EXTERN template struct ModelParams<T>;                                                                       \
   EXTERN template TeacherForcing<T> teacher_forcing<T>(const ModelParams<T>&, const TaskInputs&,               \
-                                                       const Eigen::VectorXd&);                                \
-  EXTERN template ContextCache<T> prefill<T>(const ModelParams<T>&, const TaskInputs&);                        \
+                                                       const Eigen::VectorXd&, const ExactProducts<T>&);       \
+  EXTERN template ContextCache<T> prefill<T>(const ModelParams<T>&, const TaskInputs&, const ExactProducts<T>&); \
   EXTERN template Matrix<T> forced_ar_logpdf<T>(const ModelParams<T>&, const TaskInputs&, const InputMatrix&);  \
   EXTERN template Matrix<T> sample_sequence<T>(const ModelParams<T>&, const TaskInputs&, Eigen::Index,         \
                                                const SamplingOptions&);                                        \

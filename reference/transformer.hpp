@@ -3,39 +3,26 @@
 //   dense_forward: every row of a task at once under a visibility rule (the teacher-forcing pass);
 //   prefill + decode_step: context K/V computed once, buffer K/V appended per sample per step.
 // The dense form is the literal definition; the cached form is what engines do. Properties hold
-// them equal, and the fixtures hold both to the peer.
+// them equal, and the fixtures hold both to the peer. Every function takes the products object
+// it multiplies with (products.hpp; the reference's own by default).
 #include <vector>
 
-#include "reference/attention.hpp"
-#include "reference/layer_ops.hpp"
+#include "reference/products.hpp"
 
 namespace artabpfn::reference {
 
 // Feature attention over a single token is the identity softmax: h = LN1(x + Wo_f Wv_f x).
-template <class T>
-Matrix<T> feature_stage(const LayerParams<T>& layer, const Matrix<T>& x) {
-  return layer_norm(layer.norm1, x + apply_linear(layer.feature_out, apply_linear(layer.feature_v, x)));
+template <class T, class Products = ExactProducts<T>>
+Matrix<T> feature_stage(const LayerParams<T>& layer, const Matrix<T>& x, const Products& products = {}) {
+  return layer_norm(layer.norm1, x + products.linear(layer.feature_out, products.linear(layer.feature_v, x)));
 }
 
 // Everything after row attention: LN2 of the residual, then the feed-forward block and LN3.
-template <class T>
-Matrix<T> post_attention(const LayerParams<T>& layer, const Matrix<T>& h, const Matrix<T>& attention) {
-  const Matrix<T> h2 = layer_norm(layer.norm2, h + apply_linear(layer.out, attention));
-  return layer_norm(layer.norm3, h2 + apply_linear(layer.ff_out, gelu(apply_linear(layer.ff_in, h2))));
-}
-
-// Head i takes the contiguous components [i*Dh, (i+1)*Dh); outputs are concatenated the same way.
-template <class T>
-Matrix<T> multi_head_attention(int n_heads, const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v,
-                               const Visibility& visible = all_visible) {
-  const Eigen::Index dh = q.cols() / n_heads;
-  Matrix<T> out(q.rows(), q.cols());
-  for (int h = 0; h < n_heads; ++h) {
-    const Eigen::Index c = h * dh;
-    const AttentionState<T> s = attend<T>(q.middleCols(c, dh), k.middleCols(c, dh), v.middleCols(c, dh), visible);
-    out.middleCols(c, dh) = s.out;
-  }
-  return out;
+template <class T, class Products = ExactProducts<T>>
+Matrix<T> post_attention(const LayerParams<T>& layer, const Matrix<T>& h, const Matrix<T>& attention,
+                         const Products& products = {}) {
+  const Matrix<T> h2 = layer_norm(layer.norm2, h + products.linear(layer.out, attention));
+  return layer_norm(layer.norm3, h2 + products.linear(layer.ff_out, gelu(products.linear(layer.ff_in, h2))));
 }
 
 template <class T>
@@ -44,14 +31,15 @@ struct DenseForward {
   std::vector<Matrix<T>> keys, values;        // per layer [n, D]
 };
 
-template <class T>
-DenseForward<T> dense_forward(const ModelParams<T>& p, Matrix<T> x, const Visibility& visible) {
+template <class T, class Products = ExactProducts<T>>
+DenseForward<T> dense_forward(const ModelParams<T>& p, Matrix<T> x, const Visibility& visible,
+                              const Products& products = {}) {
   DenseForward<T> result;
   for (const LayerParams<T>& layer : p.layers) {
-    const Matrix<T> h = feature_stage(layer, x);
-    const Matrix<T> k = apply_linear(layer.k, h), v = apply_linear(layer.v, h);
-    const Matrix<T> attention = multi_head_attention(p.config.n_heads, apply_linear(layer.q, h), k, v, visible);
-    x = post_attention(layer, h, attention);
+    const Matrix<T> h = feature_stage(layer, x, products);
+    const Matrix<T> k = products.linear(layer.k, h), v = products.linear(layer.v, h);
+    const Matrix<T> attention = products.attention(p.config.n_heads, products.linear(layer.q, h), k, v, visible);
+    x = post_attention(layer, h, attention, products);
     result.keys.push_back(k);
     result.values.push_back(v);
   }
@@ -65,16 +53,16 @@ struct ContextCache {
   std::vector<Matrix<T>> keys, values;
 };
 
-template <class T>
-ContextCache<T> prefill(const ModelParams<T>& p, Matrix<T> context_rows) {
+template <class T, class Products = ExactProducts<T>>
+ContextCache<T> prefill(const ModelParams<T>& p, Matrix<T> context_rows, const Products& products = {}) {
   ContextCache<T> cache;
   for (const LayerParams<T>& layer : p.layers) {
-    const Matrix<T> h = feature_stage(layer, context_rows);
-    cache.keys.push_back(apply_linear(layer.k, h));
-    cache.values.push_back(apply_linear(layer.v, h));
-    const Matrix<T> attention =
-        multi_head_attention(p.config.n_heads, apply_linear(layer.q, h), cache.keys.back(), cache.values.back());
-    context_rows = post_attention(layer, h, attention);
+    const Matrix<T> h = feature_stage(layer, context_rows, products);
+    cache.keys.push_back(products.linear(layer.k, h));
+    cache.values.push_back(products.linear(layer.v, h));
+    const Matrix<T> attention = products.attention(p.config.n_heads, products.linear(layer.q, h), cache.keys.back(),
+                                                   cache.values.back(), all_visible);
+    context_rows = post_attention(layer, h, attention, products);
   }
   return cache;
 }
@@ -94,17 +82,17 @@ struct BufferCache {
 // Buffer t-1's K/V are appended before the attention, since it sees itself and target t sees
 // buffers 0..t-1: both rows see the whole context and the whole (appended) buffer.
 // Returns the final normalised target rows [S, D].
-template <class T>
+template <class T, class Products = ExactProducts<T>>
 Matrix<T> decode_step(const ModelParams<T>& p, const ContextCache<T>& context, BufferCache<T>& buffer,
-                      Matrix<T> rows, bool has_buffer_row) {
+                      Matrix<T> rows, bool has_buffer_row, const Products& products = {}) {
   const Eigen::Index r = has_buffer_row ? 2 : 1;
   const Eigen::Index samples = rows.rows() / r;
   const Eigen::Index t = buffer.length;  // buffer rows already cached
   const Eigen::Index visible_buffers = t + (has_buffer_row ? 1 : 0);
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     const LayerParams<T>& layer = p.layers[l];
-    const Matrix<T> h = feature_stage(layer, rows);
-    const Matrix<T> q = apply_linear(layer.q, h), k = apply_linear(layer.k, h), v = apply_linear(layer.v, h);
+    const Matrix<T> h = feature_stage(layer, rows, products);
+    const Matrix<T> q = products.linear(layer.q, h), k = products.linear(layer.k, h), v = products.linear(layer.v, h);
     Matrix<T> attention(rows.rows(), rows.cols());
     const Eigen::Index nc = context.keys[l].rows();
     for (Eigen::Index s = 0; s < samples; ++s) {
@@ -117,9 +105,10 @@ Matrix<T> decode_step(const ModelParams<T>& p, const ContextCache<T>& context, B
       keys.bottomRows(visible_buffers) = buffer.keys[l][s].topRows(visible_buffers);
       values.topRows(nc) = context.values[l];
       values.bottomRows(visible_buffers) = buffer.values[l][s].topRows(visible_buffers);
-      attention.middleRows(s * r, r) = multi_head_attention<T>(p.config.n_heads, q.middleRows(s * r, r), keys, values);
+      attention.middleRows(s * r, r) =
+          products.attention(p.config.n_heads, q.middleRows(s * r, r), keys, values, all_visible);
     }
-    rows = post_attention(layer, h, attention);
+    rows = post_attention(layer, h, attention, products);
   }
   if (has_buffer_row) buffer.length = visible_buffers;
   Matrix<T> targets(samples, rows.cols());

@@ -14,6 +14,19 @@
 
 namespace artabpfn::conformance::plain {
 
+// A Products object as the reference's forward pass multiplies (reference/products.hpp): each
+// linear map's x W^T a product, then + b in float32; each head's attention attend_rounded.
+class PlainProducts {
+ public:
+  explicit PlainProducts(const Products& products) : products_(&products) {}
+  reference::Matrix<float> linear(const reference::LinearParams<float>& map, const reference::Matrix<float>& x) const;
+  reference::Matrix<float> attention(int n_heads, const reference::Matrix<float>& q, const reference::Matrix<float>& k,
+                                     const reference::Matrix<float>& v, const reference::Visibility& visible) const;
+
+ private:
+  const Products* products_;
+};
+
 class Tf32Jobs {
  public:
   using Scalar = float;
@@ -23,26 +36,27 @@ class Tf32Jobs {
   Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic);
   // Products of that arithmetic, or Products::tf32x3().
   Tf32Jobs(const ModelWeights& weights, const Products& products);
+  Tf32Jobs(const Tf32Jobs& other) : Tf32Jobs(other.products_, other.decoder_.p) {}
+  Tf32Jobs& operator=(const Tf32Jobs&) = delete;
   // The model's parameters, the linear maps' weights rounded as product operands (kept as they
   // are by the split product).
-  const reference::ModelParams<float>& params() const { return p_; }
+  const reference::ModelParams<float>& params() const { return decoder_.p; }
 
-  reference::ContextCache<float> prefill(const reference::TaskInputs& task) const;
+  reference::ContextCache<float> prefill(const reference::TaskInputs& task) const { return decoder_.prefill(task); }
   reference::Vector<float> teacher_forcing_logpdf(const reference::TaskInputs& task, const Eigen::VectorXd& y) const;
   Matrix forced_ar_logpdf(const reference::TaskInputs& task, const reference::InputMatrix& y) const;
-  std::vector<reference::Mixture<float>> mixture_head(const Matrix& z) const;
+  std::vector<reference::Mixture<float>> mixture_head(const Matrix& z) const { return decoder_.mixture_head(z); }
   Matrix decode_step(const reference::ContextCache<float>& context, reference::BufferCache<float>& buffer, Matrix rows,
-                     bool has_buffer_row) const;
+                     bool has_buffer_row) const {
+    return decoder_.decode_step(context, buffer, std::move(rows), has_buffer_row);
+  }
 
  private:
-  Matrix linear(const reference::LinearParams<float>& map, const Matrix& x) const;
-  Matrix attention(const Matrix& q, const Matrix& k, const Matrix& v, const reference::Visibility& visible) const;
-  Matrix feature_stage(const reference::LayerParams<float>& layer, const Matrix& x) const;
-  Matrix post_attention(const reference::LayerParams<float>& layer, const Matrix& h, const Matrix& attention) const;
-  reference::DenseForward<float> forward(Matrix rows, const reference::Visibility& visible) const;
+  Tf32Jobs(const Products& products, reference::ModelParams<float> params);
 
   Products products_;
-  reference::ModelParams<float> p_;
+  // The reference's forward pass over the rounded parameters, multiplying with products_.
+  reference::ReferenceDecoder<float, reference::ModelParams<float>, PlainProducts> decoder_;
 };
 
 }  // namespace artabpfn::conformance::plain

@@ -107,6 +107,8 @@ class ConformanceCase(pytest.Item):
         return self.config.stash[_RESULTS]
 
     def _describe(self, verdict, vectors, adapter, results):
+        from artabpfn.conformance import failed_output_line
+
         precision = self.config.getoption("artabpfn_precision")
         # The frozen tolerance of each output: per precision where the index has them, else float32's.
         tolerances = {name: o.get("tolerances", {}).get(precision, o["tolerance"])
@@ -120,11 +122,7 @@ class ConformanceCase(pytest.Item):
                 lines.append(f"  {o['output']}: {o['problem']}")
                 continue
             t = tolerances.get(o["output"], {})
-            lines.append(
-                f"  {o['output']}: worst element {list(o['worst_position'])}: got {o['worst_got']!r}, expected "
-                f"{o['worst_expected']!r}: |error| {o['max_error']:.3g} > tolerance {o['limit']:.3g} = "
-                f"{t.get('factor', float('nan')):g} x plain {precision} error {o['plain_error']:.3g} + floor "
-                f"{t.get('floor', float('nan')):.3g}")
+            lines.append(failed_output_line(o, precision, t.get("factor", float("nan")), t.get("floor", float("nan"))))
         pytest_command = (f"pytest --artabpfn-vectors {shlex.quote(vectors)} --artabpfn-adapter {shlex.quote(adapter)}"
                           f" --artabpfn-precision {precision} -k {shlex.quote(verdict['name'])}")
         lines.append(f"reproduce: {pytest_command}")

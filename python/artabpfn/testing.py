@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import host_array
-from .conformance import CONTRACTS
+from .conformance import CONTRACTS, failed_output_line
 from .reference import ATTENTION_CONTRACTS, MODEL_CONTRACTS, split_inputs
 
 try:
@@ -202,10 +202,6 @@ def assert_within_contract(got, inputs, contract, precision="float32", model=Non
         lines = [f"{contract} ({precision}): {verdict['message']}"]
         for o in verdict["outputs"]:
             if not o["ok"]:
-                lines.append(
-                    f"  {o['output']}: worst element {list(o['worst_position'])}: got {o['worst_got']!r}, reference "
-                    f"{o['worst_expected']!r}: |error| {o['max_error']:.3g} > {o['limit']:.3g} = "
-                    f"{verdict['factor']:g} x plain {precision} error {o['plain_error']:.3g} + floor "
-                    f"{verdict['floors'][o['output']]:.3g}")
+                lines.append(failed_output_line(o, precision, verdict["factor"], verdict["floors"][o["output"]]))
         raise AssertionError("\n".join(lines))
     return verdict

@@ -72,3 +72,11 @@ def check(vectors, results, contracts=None, cases=None, allow_skipped=False, rep
     return CheckReport(_core.conformance_check(os.fspath(vectors), os.fspath(results), list(contracts or []),
                                                list(cases or []), bool(allow_skipped),
                                                os.fspath(report_dir) if report_dir else "", precision, program))
+
+
+def failed_output_line(o, precision, factor, floor):
+    """One output that broke the rule, from a verdict of the checker: its worst element and the
+    limit it passed (artabpfn.testing and the pytest plugin report with it)."""
+    return (f"  {o['output']}: worst element {list(o['worst_position'])}: got {o['worst_got']!r}, expected "
+            f"{o['worst_expected']!r}: |error| {o['max_error']:.3g} > tolerance {o['limit']:.3g} = "
+            f"{factor:g} x plain {precision} error {o['plain_error']:.3g} + floor {floor:.3g}")

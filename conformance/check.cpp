@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <utility>
 
 #include "artabpfn/error.hpp"
 #include "tolerance/quantile.hpp"
@@ -142,6 +143,17 @@ std::string details(const CaseCheck& c) {
   return text;
 }
 
+// The verdict on `spec` before its outputs are compared: its names, a status and why.
+CaseCheck verdict(const CaseSpec& spec, std::string status, std::string message) {
+  CaseCheck c;
+  c.name = spec.name;
+  c.contract = spec.contract;
+  c.file = spec.file;
+  c.status = std::move(status);
+  c.message = std::move(message);
+  return c;
+}
+
 }  // namespace
 
 double worse_error(double a, double b) {
@@ -178,16 +190,8 @@ bool is_failure(const std::string& status) { return status == "fail" || status =
 
 CaseCheck check_case(const CaseSpec& spec, const CaseFile& vectors, const ResultFile& results,
                      tolerance::Precision precision, bool keep_errors) {
-  CaseCheck c;
-  c.name = spec.name;
-  c.contract = spec.contract;
-  c.file = spec.file;
-  c.status = "pass";
-  if (!spec.serves(precision)) {
-    c.status = kNotApplicable;
-    c.message = not_applicable_message(spec, precision);
-    return c;
-  }
+  if (!spec.serves(precision)) return verdict(spec, kNotApplicable, not_applicable_message(spec, precision));
+  CaseCheck c = verdict(spec, "pass", "");
   for (const OutputSpec& out : spec.outputs) {
     const auto e = vectors.expected.find(out.name);
     if (e == vectors.expected.end()) throw InputError(spec.file + ": expected." + out.name + " is missing");
@@ -235,29 +239,17 @@ CheckReport run_check(const CheckOptions& options) {
     CaseCheck c;
     const std::filesystem::path result_path = options.results / spec.file;
     if (!spec.serves(options.precision)) {
-      c.name = spec.name;
-      c.contract = spec.contract;
-      c.file = spec.file;
-      c.status = kNotApplicable;
-      c.message = not_applicable_message(spec, options.precision);
+      c = verdict(spec, kNotApplicable, not_applicable_message(spec, options.precision));
     } else if (!std::filesystem::exists(result_path)) {
-      c.name = spec.name;
-      c.contract = spec.contract;
-      c.file = spec.file;
       const bool declined = options.allow_skipped && declined_cases.count(spec.name) > 0;
-      c.status = declined ? "skipped" : "missing";
-      c.message = declined ? "declined by the implementation (" + std::string(kSkippedList) + ")"
-                           : "no result file " + result_path.string();
+      c = declined ? verdict(spec, "skipped", "declined by the implementation (" + std::string(kSkippedList) + ")")
+                   : verdict(spec, "missing", "no result file " + result_path.string());
     } else {
       try {
         c = check_case(spec, read_case_file(options.vectors / spec.file), read_result_file(result_path),
                        options.precision, options.keep_errors);
       } catch (const std::exception& e) {
-        c.name = spec.name;
-        c.contract = spec.contract;
-        c.file = spec.file;
-        c.status = "error";
-        c.message = e.what();
+        c = verdict(spec, "error", e.what());
       }
     }
     c.reproduce = quote(options.program) + " check " + quote(options.vectors.string()) + " --results " +

@@ -304,6 +304,12 @@ def chart(run, path):
     sel = sorted((s for s in steps if s["mode"] == "fused"), key=lambda s: s["b"])
     if sel:
         ax.plot([s["b"] for s in sel], [1e6 * s["floor"]["floor_s"] for s in sel], ":", color="gray", label="floor")
+    # The other precisions' fused steps (the run's, not the float32 view's).
+    others = [s for s in run.get("steps", []) if ok(s) and s["mode"] == "fused" and precision(s) != "float32"]
+    for name, marker in zip(sorted({precision(s) for s in others}), ("^", "v", "D")):
+        sel = sorted((s for s in others if precision(s) == name), key=lambda s: s["b"])
+        ax.plot([s["b"] for s in sel], [s["graph_us"] for s in sel], "--" + marker, color=colors["fused"], alpha=0.6,
+                label=f"engine fused, {name} (graph)")
     tr = sorted((r for r in data.get("torch_ratio", []) if r.get("torch_graph_us")), key=lambda r: r["b"])
     if tr:
         ax.plot([r["b"] for r in tr], [r["torch_graph_us"] for r in tr], "-s", color="tab:green", label="PyTorch (graph)")

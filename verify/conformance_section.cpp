@@ -118,6 +118,8 @@ ConformanceSection run_conformance(const ConformanceOptions& options, const conf
   const auto start = std::chrono::steady_clock::now();
   ConformanceSection section;
   section.implementation = options.implementation;
+  section.engine_precision = options.engine_precision;
+  section.judged = options.judged;
   section.set = options.set;
   section.seed = options.seed;
   if (const char* m = std::getenv("ARTABPFN_MUTANT"); m && *m) section.mutant = m;
@@ -140,6 +142,7 @@ ConformanceSection run_conformance(const ConformanceOptions& options, const conf
   check.results = results;
   check.allow_skipped = true;
   check.keep_errors = true;
+  check.precision = options.judged;
   const conformance::CheckReport report = conformance::run_check(check);
   section.rows = summarize(conformance::read_index(vectors / "index.json"), report);
   section.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -98,8 +98,10 @@ void fill_build_info(Environment& e) {
 }
 
 void print_conformance(const ConformanceSection& s, std::FILE* out) {
-  fmt::print(out, "conformance: {} implementation, {} vectors (seed {}), {} cases, {:.1f} s{}\n", s.implementation,
-             s.set, s.seed, s.cases(), s.seconds, s.mutant.empty() ? "" : ", MUTANT " + s.mutant + " planted");
+  fmt::print(out, "conformance: {} implementation, {} vectors (seed {}), {} cases, {:.1f} s{}, engine precision {} judged as {}\n",
+             s.implementation, s.set, s.seed, s.cases(), s.seconds,
+             s.mutant.empty() ? "" : ", MUTANT " + s.mutant + " planted", s.engine_precision,
+             tolerance::precision_name(s.judged));
   // p99 err pools every compared element; worst err, tolerance and ratio are one element's (below).
   fmt::print(out, "{:<33} {:<10} {:>5} {:>6} {:>7} {:>10} {:>10} {:>10} {:>6}  {}\n", "contract", "kind", "cases",
              "shapes", "skipped", "p99 err", "worst err", "tolerance", "ratio", "result");
@@ -223,6 +225,8 @@ void write_json(const Report& r, const std::filesystem::path& path) {
                     {"failing", row.failing}});
   }
   j["conformance"] = {{"ok", c.ok()},           {"implementation", c.implementation}, {"set", c.set},
+                      {"engine_precision", c.engine_precision},
+                      {"judged_as", tolerance::precision_name(c.judged)},
                       {"seed", c.seed},         {"mutant", c.mutant},                 {"cases", c.cases()},
                       {"failed", c.failed()},   {"seconds", c.seconds},               {"contracts", rows},
                       {"implementation_errors", c.adapter_errors}};

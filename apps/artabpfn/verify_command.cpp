@@ -33,7 +33,7 @@ namespace {
 struct VerifyOptions {
   bool quick = false, skip_properties = false, keep_work = false;
   std::uint64_t seed = conformance::kDefaultSeed;
-  std::string report_dir, tests_dir, work_dir, fixtures, implementation = "auto";
+  std::string report_dir, tests_dir, work_dir, fixtures, implementation = "auto", precision = "float32";
   int max_success = 0;  // 0: 10 with --quick, 100 otherwise
 };
 
@@ -93,9 +93,12 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
                implementation == "auto" ? "checking the float32 CPU implementation (conformance/float32_cpu) instead, "
                                         : "");
   if (implementation == "auto") implementation = unavailable.empty() ? "cuda" : "float32-cpu";
+  if (implementation == "float32-cpu" && o.precision != "float32")
+    throw InputError("verify --precision " + o.precision + " runs the CUDA engine in that precision; the float32 CPU "
+                     "implementation" + (unavailable.empty() ? "" : " (no usable CUDA GPU)") + " runs float32 only");
   conformance::Implementation functions;
 #if ARTABPFN_HAS_ENGINE
-  if (implementation == "cuda") functions = conformance::cuda_implementation();
+  if (implementation == "cuda") functions = conformance::cuda_implementation(engine::parse_precision(o.precision));
 #endif
   if (implementation == "float32-cpu") {
     conformance::cpu::Mutant m{};
@@ -124,6 +127,10 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
   conformance_options.seed = o.seed;
   conformance_options.work_dir = work;
   conformance_options.implementation = implementation;
+  conformance_options.engine_precision = o.precision;
+  // The precision each engine precision is held to (docs/precisions.md): tf32 as tf32, tf32x3 as
+  // float32.
+  conformance_options.judged = o.precision == "tf32" ? tolerance::Precision::kTf32 : tolerance::Precision::kFloat32;
   report.conformance = verify::run_conformance(conformance_options, functions);
   verify::print_conformance(report.conformance, stdout);
   std::fflush(stdout);
@@ -188,6 +195,10 @@ void add_verify_command(CLI::App& app) {
       ->check(integer_in(1, INT_MAX));
   command->add_option("--implementation", o->implementation,
                       "auto (CUDA where a GPU is usable, else the float32 CPU implementation), cuda or float32-cpu");
+  command->add_option("--precision", o->precision,
+                      "the engine precision the cuda implementation runs the model jobs in: float32 (default), tf32 "
+                      "(judged as tf32) or tf32x3 (judged as float32)")
+      ->check(CLI::IsMember({"float32", "tf32", "tf32x3"}));
   command->add_flag("--skip-properties", o->skip_properties, "do not run the property executables (the report then fails)");
   command->add_option("--work-dir", o->work_dir, "keep the vectors and results here (default: a temporary folder, removed)");
   command->add_option("--fixtures", o->fixtures, "fixtures folder (default: $ARTABPFN_FIXTURES_DIR or the bundled one)");

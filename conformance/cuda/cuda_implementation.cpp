@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "artabpfn/error.hpp"
 #include "artabpfn/task_tensors.hpp"
@@ -130,30 +131,23 @@ ResultFile merge(const CaseInput& in) {
 }
 
 // The head's raw output r [n, 3K] at rows z [n, D].
-engine::Precision engine_precision() {
-  const char* precision = std::getenv("ARTABPFN_CONFORMANCE_PRECISION");
-  const engine::Precision p = precision && *precision ? engine::parse_precision(precision) : engine::Precision::kFloat32;
-  if (p == engine::Precision::kMixed)
-    throw InputError("ARTABPFN_CONFORMANCE_PRECISION: 'mixed' does not serve the conformance contracts");
-  return p;
-}
-
 // y = act(x W^T + b) as the engine's precision computes a product.
-void product(const float* x, const float* weight, const float* bias, float* y, std::int64_t n, int in, int out,
-             kernels::Epilogue act) {
-  if (const auto tensor_cores = engine::tensor_core_arithmetic(engine_precision()))
+void product(engine::Precision precision, const float* x, const float* weight, const float* bias, float* y,
+             std::int64_t n, int in, int out, kernels::Epilogue act) {
+  if (const auto tensor_cores = engine::tensor_core_arithmetic(precision))
     kernels::tensor_core_linear(x, weight, bias, nullptr, y, n, in, out, act, *tensor_cores, nullptr);
   else
     kernels::linear(x, weight, bias, nullptr, y, n, in, out, act, nullptr);
 }
 
-DeviceBuffer<float> head_output(const engine::DeviceModel& model, const std::vector<float>& z, std::int64_t n) {
+DeviceBuffer<float> head_output(engine::Precision precision, const engine::DeviceModel& model,
+                                const std::vector<float>& z, std::int64_t n) {
   const ModelConfig& c = model.config();
   const auto dz = upload(z);
   DeviceBuffer<float> hidden(static_cast<std::size_t>(n * c.d_ff)), r(static_cast<std::size_t>(n * 3 * c.num_components));
-  product(dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"), hidden.data(), n, c.d_model,
+  product(precision, dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"), hidden.data(), n, c.d_model,
           c.d_ff, kernels::Epilogue::kGelu);
-  product(hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"), r.data(), n, c.d_ff,
+  product(precision, hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"), r.data(), n, c.d_ff,
           3 * c.num_components, kernels::Epilogue::kNone);
   ARTABPFN_CUDA_CHECK(cudaDeviceSynchronize());
   return r;
@@ -171,28 +165,36 @@ TaskTensors task_tensors(const CaseInput& in, bool with_y) {
   return validate_task_tensors(std::move(t), in.spec.file);
 }
 
-engine::SessionOptions engine_options() {
+engine::SessionOptions engine_options(engine::Precision precision) {
   engine::SessionOptions options;
   const char* mode = std::getenv("ARTABPFN_CONFORMANCE_ATTENTION");
   if (mode && *mode) options.attention = engine::parse_attention_mode(mode);
-  options.precision = engine_precision();
+  options.precision = precision;
   options.notices = [](const std::string&) {};
   return options;
 }
 
 }  // namespace
 
-Implementation cuda_implementation() {
+engine::Precision precision_from_environment() {
+  const char* name = std::getenv("ARTABPFN_CONFORMANCE_PRECISION");
+  return name && *name ? engine::parse_precision(name) : engine::Precision::kFloat32;
+}
+
+Implementation cuda_implementation(std::optional<engine::Precision> engine_precision) {
+  const engine::Precision precision = engine_precision.value_or(precision_from_environment());
+  if (precision == engine::Precision::kMixed)
+    throw InputError("the conformance contracts run in float32, tf32 or tf32x3, not 'mixed'");
   Implementation impl;
   for (const char* c : {"shared_context_attention", "buffer_attention_decode", "buffer_attention_teacher_forcing",
                         "fused_attention"})
     impl[c] = attention;
   impl["merge_states"] = merge;
-  impl["mixture_parameters"] = [](const CaseInput& in) {
+  impl["mixture_parameters"] = [precision](const CaseInput& in) {
     const engine::DeviceModel model(*in.weights);
     const std::int64_t n = in.input("z").shape[0];
     const int K = model.config().num_components;
-    const DeviceBuffer<float> r = head_output(model, in.f32("z"), n);
+    const DeviceBuffer<float> r = head_output(precision, model, in.f32("z"), n);
     DeviceBuffer<float> mean(static_cast<std::size_t>(n * K)), sd(mean.size()), lw(mean.size());
     kernels::mixture_params(r.data(), model.mixture_biases(), n, mean.data(), sd.data(), lw.data(), nullptr);
     ARTABPFN_CUDA_CHECK(cudaDeviceSynchronize());
@@ -201,11 +203,11 @@ Implementation cuda_implementation() {
                       {"std", float_tensor(shape, sd.download())},
                       {"log_weight", float_tensor(shape, lw.download())}};
   };
-  impl["sampler"] = [](const CaseInput& in) -> ResultFile {
+  impl["sampler"] = [precision](const CaseInput& in) -> ResultFile {
     if (in.spec.labels.at("stream") != "philox") return {};  // the kernel draws its own uniforms
     const engine::DeviceModel model(*in.weights);
     const std::int64_t n = in.input("z").shape[0];
-    const DeviceBuffer<float> r = head_output(model, in.f32("z"), n);
+    const DeviceBuffer<float> r = head_output(precision, model, in.f32("z"), n);
     std::vector<std::uint32_t> task_id, sample;
     for (std::int64_t v : in.i64("task_id")) task_id.push_back(std::uint32_t(v));
     for (std::int64_t v : in.i64("sample")) sample.push_back(std::uint32_t(v));
@@ -221,17 +223,17 @@ Implementation cuda_implementation() {
                       {"component", Tensor::i64({n}, std::vector<std::int64_t>(k.begin(), k.end()))}};
   };
   for (const char* c : {"teacher_forcing_density", "forced_ar_density"})
-    impl[c] = [](const CaseInput& in) {
+    impl[c] = [precision](const CaseInput& in) {
       const engine::DeviceModel model(*in.weights);
-      engine::Session session(model, engine_options());
+      engine::Session session(model, engine_options(precision));
       const TaskTensors t = task_tensors(in, true);
       const HostTensor<float> logpdf = in.spec.contract == "teacher_forcing_density" ? session.evaluate_joint_density(t)
                                                                                     : session.forced_ar_density(t);
       return ResultFile{{"logpdf", float_tensor(logpdf.shape, logpdf.data)}};
     };
-  impl["sample_sequence"] = [](const CaseInput& in) {
+  impl["sample_sequence"] = [precision](const CaseInput& in) {
     const engine::DeviceModel model(*in.weights);
-    engine::Session session(model, engine_options());
+    engine::Session session(model, engine_options(precision));
     const TaskTensors t = task_tensors(in, false);
     const HostTensor<float> s = session.sample_sequence(t, in.scalar("samples"), std::uint64_t(in.scalar("seed")));
     return ResultFile{{"samples", float_tensor(s.shape, s.data)}};

@@ -40,6 +40,8 @@ TEST(CliTests, VerifyQuickCpuRunPrintsTablesAndWritesReportsWithSchema) {
   // Every contract of the quick set ran on the CPU implementation and passed.
   const json& c = j.at("conformance");
   EXPECT_EQ(c.at("implementation"), "float32-cpu");
+  EXPECT_EQ(c.at("engine_precision"), "float32");
+  EXPECT_EQ(c.at("judged_as"), "float32");
   EXPECT_EQ(c.at("set"), "quick");
   ASSERT_EQ(c.at("contracts").size(), 12u);
   int cases = 0;
@@ -118,6 +120,14 @@ TEST(CliTests, VerifyMissingPropertyExecutablesAndBadOptionsFail) {
   const CommandResult bad = run_cli("verify --quick --implementation tpu");
   EXPECT_EQ(bad.status, 2) << bad.output;
   EXPECT_NE(bad.output.find("--implementation must be auto, cuda or float32-cpu"), std::string::npos) << bad.output;
+  // An engine precision other than float32 needs the CUDA engine; an unknown one is refused.
+  const CommandResult tf32 = run_cli("verify --quick --implementation float32-cpu --precision tf32x3");
+  EXPECT_EQ(tf32.status, 2) << tf32.output;
+  EXPECT_NE(tf32.output.find("verify --precision tf32x3 runs the CUDA engine in that precision; the float32 CPU "
+                             "implementation"),
+            std::string::npos)
+      << tf32.output;
+  EXPECT_EQ(run_cli("verify --quick --precision bf16").status, 2);
   const CommandResult mutant = run_cli("verify --quick --implementation float32-cpu", "ARTABPFN_MUTANT=no_such_fault");
   EXPECT_NE(mutant.status, 0) << mutant.output;
   EXPECT_NE(mutant.output.find("no_such_fault"), std::string::npos) << mutant.output;

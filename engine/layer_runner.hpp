@@ -3,10 +3,10 @@
 // LayerNorm and mixture head, and the attention in the context's mode. Marks (engine/stage.hpp)
 // says where each stage of a profiled decode step begins; NoStageMarks for every job.
 #include <cstdint>
-#include <optional>
 
 #include "engine/session_options.hpp"
 #include "engine/device_model.hpp"
+#include "engine/product.hpp"
 #include "engine/stage.hpp"
 #include "engine/workspace.hpp"
 #include "kernels/attention.hpp"
@@ -26,7 +26,7 @@ class LayerRunner {
   LayerRunner(const DeviceModel& model, const SessionOptions& options, cudaStream_t stream, bool fuse_epilogues,
               Marks marks = {})
       : model_(model), config_(model.config()), options_(options), stream_(stream),
-        tensor_cores_(tensor_core_arithmetic(options.precision)),
+        tensor_cores_(tensor_core_arithmetic(options.precision).has_value()),
         fuse_epilogues_(fuse_epilogues && !tensor_cores_), marks_(marks) {}
 
   const DeviceModel& model() const { return model_; }
@@ -96,14 +96,10 @@ class LayerRunner {
             3 * config_.num_components, Epilogue::kNone);
   }
 
-  // y = act(x W^T + bias) for x [n, in]: kernels::linear in float32, kernels::tensor_core_linear
-  // in the tensor-core precisions (SessionOptions::precision).
+  // y = act(x W^T + bias) for x [n, in] in the session's precision (engine/product.hpp).
   void product(const float* x, const float* weight, const float* bias, float* y, std::int64_t n, int in, int out,
                kernels::Epilogue act) {
-    if (tensor_cores_)
-      kernels::tensor_core_linear(x, weight, bias, nullptr, y, n, in, out, act, *tensor_cores_, stream_);
-    else
-      kernels::linear(x, weight, bias, nullptr, y, n, in, out, act, stream_);
+    engine::product(options_.precision, x, weight, bias, y, n, in, out, act, stream_);
   }
 
   // Attention of q (rows layout in w.qkv) over context and buffer into w.attention_out [B * Lq, D] rows.
@@ -129,7 +125,7 @@ class LayerRunner {
   const ModelConfig& config_;
   const SessionOptions& options_;
   cudaStream_t stream_;
-  const std::optional<kernels::TensorCoreArithmetic> tensor_cores_;  // tf32 and tf32x3: every product there
+  const bool tensor_cores_;  // tf32 and tf32x3: the products on the tensor cores, none fused with an epilogue
   const bool fuse_epilogues_;
   Marks marks_;
 };

@@ -36,10 +36,4 @@ std::string precision_name(Precision precision) {
   return "?";
 }
 
-std::optional<kernels::TensorCoreArithmetic> tensor_core_arithmetic(Precision precision) {
-  if (precision == Precision::kTf32) return kernels::TensorCoreArithmetic::kTf32;
-  if (precision == Precision::kTf32x3) return kernels::TensorCoreArithmetic::kTf32x3;
-  return std::nullopt;
-}
-
 }  // namespace artabpfn::engine

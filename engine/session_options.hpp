@@ -3,11 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 
 #include "artabpfn/notices.hpp"
-#include "kernels/layer.hpp"
 
 namespace artabpfn::engine {
 
@@ -42,8 +40,6 @@ enum class DecodeLayers { kAuto, kClusters, kPerLayer };
 enum class Precision { kFloat32, kMixed, kTf32, kTf32x3 };
 Precision parse_precision(const std::string& name);  // "float32", "mixed", "tf32" or "tf32x3"
 std::string precision_name(Precision precision);
-// The tensor-core arithmetic of a tf32 precision; nullopt for float32 and mixed.
-std::optional<kernels::TensorCoreArithmetic> tensor_core_arithmetic(Precision precision);
 
 struct SessionOptions {
   AttentionMode attention = AttentionMode::kFused;

@@ -24,6 +24,7 @@
 #include "artabpfn/error.hpp"
 #include "artabpfn/task_tensors.hpp"
 #include "engine/device_model.hpp"
+#include "engine/product.hpp"
 #include "engine/session.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
@@ -130,25 +131,16 @@ ResultFile merge(const CaseInput& in) {
   return {{"out", float_tensor(s, out.download())}, {"lse", float_tensor({s[0]}, lse.download())}};
 }
 
-// The head's raw output r [n, 3K] at rows z [n, D].
-// y = act(x W^T + b) as the engine's precision computes a product.
-void product(engine::Precision precision, const float* x, const float* weight, const float* bias, float* y,
-             std::int64_t n, int in, int out, kernels::Epilogue act) {
-  if (const auto tensor_cores = engine::tensor_core_arithmetic(precision))
-    kernels::tensor_core_linear(x, weight, bias, nullptr, y, n, in, out, act, *tensor_cores, nullptr);
-  else
-    kernels::linear(x, weight, bias, nullptr, y, n, in, out, act, nullptr);
-}
-
+// The head's raw output r [n, 3K] at rows z [n, D], its products in the engine's precision.
 DeviceBuffer<float> head_output(engine::Precision precision, const engine::DeviceModel& model,
                                 const std::vector<float>& z, std::int64_t n) {
   const ModelConfig& c = model.config();
   const auto dz = upload(z);
   DeviceBuffer<float> hidden(static_cast<std::size_t>(n * c.d_ff)), r(static_cast<std::size_t>(n * 3 * c.num_components));
-  product(precision, dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"), hidden.data(), n, c.d_model,
-          c.d_ff, kernels::Epilogue::kGelu);
-  product(precision, hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"), r.data(), n, c.d_ff,
-          3 * c.num_components, kernels::Epilogue::kNone);
+  engine::product(precision, dz.data(), model.tensor("head.head.0.weight"), model.tensor("head.head.0.bias"),
+                  hidden.data(), n, c.d_model, c.d_ff, kernels::Epilogue::kGelu, nullptr);
+  engine::product(precision, hidden.data(), model.tensor("head.head.2.weight"), model.tensor("head.head.2.bias"),
+                  r.data(), n, c.d_ff, 3 * c.num_components, kernels::Epilogue::kNone, nullptr);
   ARTABPFN_CUDA_CHECK(cudaDeviceSynchronize());
   return r;
 }
@@ -174,12 +166,12 @@ engine::SessionOptions engine_options(engine::Precision precision) {
   return options;
 }
 
-}  // namespace
-
 engine::Precision precision_from_environment() {
   const char* name = std::getenv("ARTABPFN_CONFORMANCE_PRECISION");
   return name && *name ? engine::parse_precision(name) : engine::Precision::kFloat32;
 }
+
+}  // namespace
 
 Implementation cuda_implementation(std::optional<engine::Precision> engine_precision) {
   const engine::Precision precision = engine_precision.value_or(precision_from_environment());

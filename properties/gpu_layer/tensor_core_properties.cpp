@@ -9,8 +9,6 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,9 +17,9 @@
 #include "properties/gpu_layer/linear_batch_invariance.hpp"
 #include "tests/support/gpu/linear_harness.hpp"
 #include "tests/support/gpu_available.hpp"
-#include "tolerance/bitwise.hpp"
 #include "tolerance/constants.hpp"
 #include "tolerance/ratio_log.hpp"
+#include "tolerance/rule.hpp"
 
 namespace {
 
@@ -80,15 +78,12 @@ TEST(LayerProperties, TensorCoreTf32IsCoarserThanTf32x3) {
     Rng rng(any_seed());
     const LinearCase c = random_linear(rng, rows, in, out, false, false, Epilogue::kNone);
     const std::vector<double> expected = flat_double(reference_linear<double>(c));
-    const auto worst = [&](const std::vector<float>& got) {
-      double e = 0.0;
-      for (std::size_t i = 0; i < got.size(); ++i) e = std::max(e, std::abs(double(got[i]) - expected[i]));
-      return e;
-    };
-    const double tf32 = worst(gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32));
-    const double tf32x3 = worst(gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32x3));
-    RC_LOG() << "tf32 " << tf32 << ", tf32x3 " << tf32x3 << "\n";
-    RC_ASSERT(tf32 > 16.0 * tf32x3);
+    const tolerance::ErrorStats tf32 = tolerance::compare(expected, gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32));
+    const tolerance::ErrorStats tf32x3 =
+        tolerance::compare(expected, gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32x3));
+    RC_LOG() << "tf32 " << tf32.max_abs << ", tf32x3 " << tf32x3.max_abs << "\n";
+    RC_ASSERT(tf32.mismatched_nonfinite == 0u && tf32x3.mismatched_nonfinite == 0u);
+    RC_ASSERT(tf32.max_abs > 16.0 * tf32x3.max_abs);
   }));
 }
 

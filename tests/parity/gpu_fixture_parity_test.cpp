@@ -15,7 +15,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 
 #include "artabpfn/weights_loader.hpp"
 #include "conformance/plain/tf32_jobs.hpp"
@@ -25,6 +24,7 @@
 #include "tests/support/fixtures_dir.hpp"
 #include "tests/support/gpu_available.hpp"
 #include "tests/support/peer_fixture.hpp"
+#include "tolerance/bitwise.hpp"
 #include "tolerance/constants.hpp"
 
 namespace artabpfn::test_support {
@@ -45,18 +45,9 @@ double max_gap(const HostTensor<float>& got, const PeerFixture& f) {
 // The plain TF32 implementation's largest distance to the peer's tf_logpdf.
 double plain_tf32_tf_error(const PeerFixture& f) {
   const conformance::plain::Tf32Jobs jobs(f.weights, conformance::plain::Arithmetic::kTf32Nearest);
-  double error = 0;
-  for (std::size_t b = 0; b < f.tasks.size(); ++b) {
-    const auto plain = jobs.teacher_forcing_logpdf(f.tasks[b], f.y_target[b]);
-    const auto expected = f.expected("tf_logpdf", std::int64_t(b));
-    for (std::size_t t = 0; t < expected.size(); ++t)
-      error = std::max(error, std::abs(double(plain(Eigen::Index(t))) - expected[t]));
-  }
-  return error;
-}
-
-bool same_bits(const HostTensor<float>& a, const HostTensor<float>& b) {
-  return a.data.size() == b.data.size() && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(float)) == 0;
+  return tf_error(f, [&jobs](const reference::TaskInputs& task, const Eigen::VectorXd& y) {
+    return jobs.teacher_forcing_logpdf(task, y);
+  });
 }
 
 class EngineParity : public ::testing::TestWithParam<std::string> {};
@@ -122,7 +113,7 @@ TEST_P(EngineParity, TensorCorePrecisionsWithinTheirBounds) {
       RecordProperty("tf_" + engine::precision_name(precision) + "_" + engine::attention_mode_name(mode), std::to_string(tf));
       EXPECT_LE(tf, bound.limit()) << name;
       EXPECT_LE(ar, bound.limit()) << name;
-      EXPECT_FALSE(same_bits(tf_density, float32_tf)) << name << " gave the float32 engine's densities bit for bit";
+      EXPECT_FALSE(tolerance::bitwise_equal(tf_density.data, float32_tf.data)) << name << " gave the float32 engine's densities bit for bit";
     }
   }
 }

@@ -30,14 +30,9 @@ PeerFixture load_peer_fixture(const std::string& name) {
 
 double plain_float32_tf_error(const PeerFixture& f) {
   const auto p32 = reference::ModelParams<float>::from_weights(f.weights);
-  double error = 0;
-  for (std::size_t b = 0; b < f.tasks.size(); ++b) {
-    const auto plain = reference::teacher_forcing(p32, f.tasks[b], f.y_target[b]).logpdf;
-    const auto expected = f.expected("tf_logpdf", std::int64_t(b));
-    for (std::size_t t = 0; t < expected.size(); ++t)
-      error = std::max(error, std::abs(double(plain(Eigen::Index(t))) - expected[t]));
-  }
-  return error;
+  return tf_error(f, [&p32](const reference::TaskInputs& task, const Eigen::VectorXd& y) {
+    return reference::teacher_forcing(p32, task, y).logpdf;
+  });
 }
 
 }  // namespace artabpfn::test_support

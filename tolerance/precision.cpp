@@ -24,6 +24,12 @@ std::string precision_names(std::span<const Precision> precisions) {
   return names;
 }
 
+std::optional<Precision> engine_precision_judged_as(std::string_view engine_precision) {
+  if (engine_precision == "float32" || engine_precision == "tf32x3") return Precision::kFloat32;
+  if (engine_precision == "tf32") return Precision::kTf32;
+  return std::nullopt;
+}
+
 UlpFormat output_format(Precision precision) {
   switch (precision) {
     case Precision::kBf16: return UlpFormat::kBFloat16;

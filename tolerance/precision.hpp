@@ -30,6 +30,11 @@ std::optional<Precision> parse_precision(std::string_view name);
 // "float32, tf32, bf16, fp16" (or the names of `precisions`, joined so): for messages.
 std::string precision_names(std::span<const Precision> precisions = kPrecisions);
 
+// The precision the CUDA engine's results in `engine_precision` are judged in (docs/precisions.md,
+// "The engine's precisions on the GPU"): float32 and tf32x3 as float32, tf32 as tf32; nullopt for
+// any other name (mixed serves no conformance contract).
+std::optional<Precision> engine_precision_judged_as(std::string_view engine_precision);
+
 // The format a precision's rounded outputs are held in: bf16 and fp16 round their attention
 // outputs to the format (so its ulps measure them); float32 and tf32 results are float32.
 UlpFormat output_format(Precision precision);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <stdexcept>
 
 #include "conformance/vectors.hpp"
 #include "tolerance/quantile.hpp"
@@ -119,7 +120,9 @@ ConformanceSection run_conformance(const ConformanceOptions& options, const conf
   ConformanceSection section;
   section.implementation = options.implementation;
   section.engine_precision = options.engine_precision;
-  section.judged = options.judged;
+  const auto judged = tolerance::engine_precision_judged_as(options.engine_precision);
+  if (!judged) throw std::invalid_argument("verify: no engine precision '" + options.engine_precision + "'");
+  section.judged = *judged;
   section.set = options.set;
   section.seed = options.seed;
   if (const char* m = std::getenv("ARTABPFN_MUTANT"); m && *m) section.mutant = m;
@@ -142,7 +145,7 @@ ConformanceSection run_conformance(const ConformanceOptions& options, const conf
   check.results = results;
   check.allow_skipped = true;
   check.keep_errors = true;
-  check.precision = options.judged;
+  check.precision = section.judged;
   const conformance::CheckReport report = conformance::run_check(check);
   section.rows = summarize(conformance::read_index(vectors / "index.json"), report);
   section.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -58,7 +58,7 @@ struct ContractRow {
 struct ConformanceSection {
   std::string implementation;  // "cuda" or "float32-cpu"
   std::string engine_precision = "float32";  // the cuda implementation's: float32, tf32 or tf32x3
-  tolerance::Precision judged = tolerance::Precision::kFloat32;  // the precision its results are held to
+  tolerance::Precision judged = tolerance::Precision::kFloat32;  // tolerance::engine_precision_judged_as it
   std::string set;             // "quick" or "full"
   std::uint64_t seed = 0;
   std::string mutant;          // ARTABPFN_MUTANT where one was planted in the implementation
@@ -75,8 +75,7 @@ struct ConformanceOptions {
   std::uint64_t seed = 0;
   std::filesystem::path work_dir;  // vectors/ and results/ are written here
   std::string implementation;     // its name in the report
-  std::string engine_precision = "float32";
-  tolerance::Precision judged = tolerance::Precision::kFloat32;
+  std::string engine_precision = "float32";  // float32, tf32 or tf32x3 (the cuda implementation's)
 };
 
 // Generates the vectors, runs `implementation` on them, checks and aggregates.

@@ -128,9 +128,6 @@ void run_verify(const VerifyOptions& o, const std::string& command) {
   conformance_options.work_dir = work;
   conformance_options.implementation = implementation;
   conformance_options.engine_precision = o.precision;
-  // The precision each engine precision is held to (docs/precisions.md): tf32 as tf32, tf32x3 as
-  // float32.
-  conformance_options.judged = o.precision == "tf32" ? tolerance::Precision::kTf32 : tolerance::Precision::kFloat32;
   report.conformance = verify::run_conformance(conformance_options, functions);
   verify::print_conformance(report.conformance, stdout);
   std::fflush(stdout);

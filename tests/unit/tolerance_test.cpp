@@ -47,6 +47,15 @@ TEST(ToleranceTests, ConformanceVectorsFreezeFourUlpsAndTheContractFactors) {
   EXPECT_EQ(kModelJobFactor, 4.0);
 }
 
+// The engine's precisions are judged as the precision they are held to (docs/precisions.md).
+TEST(ToleranceTests, EnginePrecisionsAreJudgedAsThePrecisionTheyAreHeldTo) {
+  EXPECT_EQ(engine_precision_judged_as("float32"), Precision::kFloat32);
+  EXPECT_EQ(engine_precision_judged_as("tf32x3"), Precision::kFloat32);
+  EXPECT_EQ(engine_precision_judged_as("tf32"), Precision::kTf32);
+  EXPECT_FALSE(engine_precision_judged_as("mixed"));
+  EXPECT_FALSE(engine_precision_judged_as("bf16"));
+}
+
 // Each precision's floor counts ulps of the format holding the output (precision.hpp).
 TEST(ToleranceTests, PrecisionsNameTheirFormatsAndTheConformanceFloorCountsTheirUlps) {
   EXPECT_EQ(precision_names(), "float32, tf32, bf16, fp16");

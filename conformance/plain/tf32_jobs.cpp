@@ -1,7 +1,6 @@
 #include "conformance/plain/tf32_jobs.hpp"
 
 #include <stdexcept>
-#include <utility>
 
 #include "conformance/plain/attention.hpp"
 
@@ -27,7 +26,7 @@ reference::ModelParams<float> rounded_params(const ModelWeights& weights, const 
 
 reference::Matrix<float> PlainProducts::linear(const reference::LinearParams<float>& map,
                                                const reference::Matrix<float>& x) const {
-  reference::Matrix<float> y = products_->times_transposed(x, map.weight);
+  reference::Matrix<float> y = products_.times_transposed(x, map.weight);
   if (map.bias.size() > 0) y.rowwise() += map.bias;
   return y;
 }
@@ -40,7 +39,7 @@ reference::Matrix<float> PlainProducts::attention(int n_heads, const reference::
   for (int h = 0; h < n_heads; ++h) {
     const Eigen::Index c = h * dh;
     out.middleCols(c, dh) =
-        attend_rounded(*products_, q.middleCols(c, dh), k.middleCols(c, dh), v.middleCols(c, dh), visible).out;
+        attend_rounded(products_, q.middleCols(c, dh), k.middleCols(c, dh), v.middleCols(c, dh), visible).out;
   }
   return out;
 }
@@ -50,10 +49,7 @@ Tf32Jobs::Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic) : Tf32Job
 }
 
 Tf32Jobs::Tf32Jobs(const ModelWeights& weights, const Products& products)
-    : Tf32Jobs(products, rounded_params(weights, products)) {}
-
-Tf32Jobs::Tf32Jobs(const Products& products, reference::ModelParams<float> params)
-    : products_(products), decoder_{std::move(params), PlainProducts(products_)} {}
+    : decoder_{rounded_params(weights, products), PlainProducts(products)} {}
 
 reference::Vector<float> Tf32Jobs::teacher_forcing_logpdf(const reference::TaskInputs& task,
                                                           const Eigen::VectorXd& y) const {

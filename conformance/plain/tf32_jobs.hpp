@@ -18,13 +18,13 @@ namespace artabpfn::conformance::plain {
 // linear map's x W^T a product, then + b in float32; each head's attention attend_rounded.
 class PlainProducts {
  public:
-  explicit PlainProducts(const Products& products) : products_(&products) {}
+  explicit PlainProducts(const Products& products) : products_(products) {}
   reference::Matrix<float> linear(const reference::LinearParams<float>& map, const reference::Matrix<float>& x) const;
   reference::Matrix<float> attention(int n_heads, const reference::Matrix<float>& q, const reference::Matrix<float>& k,
                                      const reference::Matrix<float>& v, const reference::Visibility& visible) const;
 
  private:
-  const Products* products_;
+  Products products_;
 };
 
 class Tf32Jobs {
@@ -36,8 +36,6 @@ class Tf32Jobs {
   Tf32Jobs(const ModelWeights& weights, Arithmetic arithmetic);
   // Products of that arithmetic, or Products::tf32x3().
   Tf32Jobs(const ModelWeights& weights, const Products& products);
-  Tf32Jobs(const Tf32Jobs& other) : Tf32Jobs(other.products_, other.decoder_.p) {}
-  Tf32Jobs& operator=(const Tf32Jobs&) = delete;
   // The model's parameters, the linear maps' weights rounded as product operands (kept as they
   // are by the split product).
   const reference::ModelParams<float>& params() const { return decoder_.p; }
@@ -52,10 +50,7 @@ class Tf32Jobs {
   }
 
  private:
-  Tf32Jobs(const Products& products, reference::ModelParams<float> params);
-
-  Products products_;
-  // The reference's forward pass over the rounded parameters, multiplying with products_.
+  // The reference's forward pass over the rounded parameters, multiplying as the products say.
   reference::ReferenceDecoder<float, reference::ModelParams<float>, PlainProducts> decoder_;
 };
 

@@ -1,16 +1,19 @@
 #pragma once
 // The row-wise kernels of a layer (docs/model.md, "One layer"): linear maps, LayerNorm and exact GELU
 // (the mixture head's are in kernels/head.hpp). float32 in and out, float32 arithmetic (no TF32,
-// no fast math), except for the linear maps' sums of float32 FMA chains (added in double, below).
+// no fast math), except for the linear maps' sums of float32 FMA chains (added in double, below)
+// and tensor_core_linear, whose products are TF32 on the tensor cores.
 //
 // Every function takes device pointers and a stream, launches asynchronously with programmatic
 // dependent launch (kernels/launch.cuh), and checks the launch (a bad configuration throws
-// CudaError at once). rows == 0 launches nothing. The linear maps start copying their weight
-// matrix before they wait for the previous kernel of the stream: that kernel must not write it. Matrices are row-major and contiguous; "rows" are samples/tokens.
+// CudaError at once). rows == 0 launches nothing. The linear maps may start copying their weight
+// matrix before they wait for the previous kernel of the stream: that kernel must not write it.
+// Matrices are row-major and contiguous; "rows" are samples/tokens.
 //
-// Batch invariance: every output element is computed by one thread in a fixed order that depends
-// only on the feature widths (in_features, D, K), never on the number of rows or on the row's
-// position in the launch, so a row's result is bitwise the same whatever else is in the batch.
+// Batch invariance: every output element is computed in a fixed order that depends only on the
+// feature widths (in_features, D, K), never on the number of rows or on the row's position in the
+// launch (by one thread, or for tensor_core_linear by MMAs whose row i depends on row i of x
+// alone), so a row's result is bitwise the same whatever else is in the batch.
 // Grids use the x dimension only (up to 2^31 - 1 blocks) with 64-bit row indices.
 #include <cuda_runtime.h>
 

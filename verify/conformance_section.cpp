@@ -16,7 +16,8 @@ namespace artabpfn::verify {
 
 std::string ContractRow::status() const {
   if (failed > 0) return "fail";
-  return passed > 0 ? "pass" : "skipped";
+  if (passed > 0) return "pass";
+  return not_applicable > 0 ? conformance::kNotApplicable : "skipped";
 }
 
 int ConformanceSection::cases() const {
@@ -73,6 +74,10 @@ std::vector<ContractRow> summarize(const conformance::Index& index, const confor
       ++row.cases;
       if (c.status == "skipped") {
         ++row.skipped;
+        continue;
+      }
+      if (c.status == conformance::kNotApplicable) {
+        ++row.not_applicable;
         continue;
       }
       if (c.status == "pass") {

@@ -106,10 +106,12 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
   fmt::print(out, "{:<33} {:<10} {:>5} {:>6} {:>7} {:>10} {:>10} {:>10} {:>6}  {}\n", "contract", "kind", "cases",
              "shapes", "skipped", "p99 err", "worst err", "tolerance", "ratio", "result");
   for (const ContractRow& r : s.rows) {
-    const int run = r.cases - r.skipped;
+    const int run = r.run();
     if (run == 0) {
       fmt::print(out, "{:<33} {:<10} {:>5} {:>6} {:>7} {:>10} {:>10} {:>10} {:>6}  {}\n", r.contract, r.kind, run, "-",
-                 r.skipped, "-", "-", "-", "-", "skipped (not exposed by this implementation)");
+                 r.skipped, "-", "-", "-", "-",
+                 r.not_applicable > 0 ? fmt::format("not applicable to {}", tolerance::precision_name(s.judged))
+                                      : std::string("skipped (not exposed by this implementation)"));
       continue;
     }
     fmt::print(out, "{:<33} {:<10} {:>5} {:>6} {:>7} {:>10.3g} {:>10} {:>10.3g} {:>6}  {}\n", r.contract, r.kind, run,
@@ -119,7 +121,7 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
   }
   fmt::print(out, "worst element per contract (the largest error / tolerance ratio):\n");
   for (const ContractRow& r : s.rows)
-    if (r.cases > r.skipped)
+    if (r.run() > 0)
       fmt::print(out, "  {:<31} {} {}{}: error {}, tolerance {:.3g}\n", r.contract, r.worst_case, r.worst_output,
                  r.worst_position.empty() ? "" : fmt::format("[{}]", fmt::join(r.worst_position, ",")),
                  conformance::error_text(r.worst_error), r.tolerance);
@@ -128,7 +130,7 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
   for (tolerance::Precision p : tolerance::kPrecisions) fmt::print(out, " {:>8}", tolerance::precision_name(p));
   fmt::print(out, "\n");
   for (const ContractRow& r : s.rows) {
-    if (r.cases == r.skipped) continue;
+    if (r.run() == 0) continue;
     fmt::print(out, "  {:<33}", r.contract);
     for (tolerance::Precision p : tolerance::kPrecisions) {
       const auto it = r.worst_ratio_by_precision.find(p);
@@ -140,7 +142,7 @@ void print_conformance(const ConformanceSection& s, std::FILE* out) {
   }
   fmt::print(out, "shapes covered (size parameters, min-max over the run cases):\n");
   for (const ContractRow& r : s.rows)
-    if (r.cases > r.skipped) fmt::print(out, "  {:<31} {}\n", r.contract, ranges_text(r));
+    if (r.run() > 0) fmt::print(out, "  {:<31} {}\n", r.contract, ranges_text(r));
   for (const ContractRow& r : s.rows)
     for (const std::string& c : r.failing) fmt::print(out, "  failing case: {}\n", c);
   for (const std::string& e : s.adapter_errors) fmt::print(out, "  implementation error: {}\n", e);
@@ -207,10 +209,11 @@ void write_json(const Report& r, const std::filesystem::path& path) {
     rows.push_back({{"contract", row.contract},
                     {"kind", row.kind},
                     {"status", row.status()},
-                    {"cases", row.cases - row.skipped},
+                    {"cases", row.run()},
                     {"passed", row.passed},
                     {"failed", row.failed},
                     {"skipped", row.skipped},
+                    {"not_applicable", row.not_applicable},
                     {"shapes", row.shapes},
                     {"param_ranges", ranges},
                     {"max_error", number(row.max_error)},
@@ -278,8 +281,10 @@ void write_junit(const Report& r, const std::filesystem::path& path) {
     Case c{"verify.conformance." + (row.kind == "kernel" ? std::string("kernel") : std::string("engine_job")),
            row.contract, {}, {}, 0};
     if (row.failed) {
-      c.failure = fmt::format("{} of {} cases fail: ", row.failed, row.cases - row.skipped);
+      c.failure = fmt::format("{} of {} cases fail: ", row.failed, row.run());
       for (const std::string& f : row.failing) c.failure += f + " ";
+    } else if (row.passed == 0 && row.not_applicable > 0) {
+      c.skipped = fmt::format("not applicable to {}", tolerance::precision_name(r.conformance.judged));
     } else if (row.passed == 0) {
       c.skipped = "not exposed by the " + r.conformance.implementation + " implementation";
     }

@@ -37,6 +37,7 @@ struct ContractRow {
   std::string contract;
   std::string kind;  // "kernel" or "engine job"
   int cases = 0, passed = 0, failed = 0, skipped = 0;  // failed: failing, missing or unreadable
+  int not_applicable = 0;  // cases that do not serve the precision judged (conformance/check.hpp)
   int shapes = 0;  // distinct combinations of input shapes among the run cases
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> param_ranges;  // size parameters: min, max
   double max_error = 0.0;  // over every output element of every run case (NaN if any result is NaN)
@@ -52,7 +53,8 @@ struct ContractRow {
   // the run cases' outputs (NaN the worst). A float32 implementation stays below 1 in each.
   std::map<tolerance::Precision, double> worst_ratio_by_precision;
   std::vector<std::string> failing;  // case names
-  std::string status() const;        // "pass", "fail" or "skipped" (no case run)
+  std::string status() const;        // "pass", "fail", "not applicable" or "skipped" (no case run)
+  int run() const { return cases - skipped - not_applicable; }  // the cases checked
 };
 
 struct ConformanceSection {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -109,6 +110,46 @@ TEST(CliTests, VerifyTableTheWorstElementIsShownWithItsOwnErrorAndTolerance) {
   std::fclose(out);
   EXPECT_THAT(text, ::testing::ContainsRegex("merge_states +kernel +2 .* 1e-06 +1.53e-06 +0.654  pass"));
   EXPECT_THAT(text, HasSubstr("merge_states.b out[2,3]: error 1e-06, tolerance 1.53e-06"));
+}
+
+// A contract whose cases do not serve the precision judged (tf32 has no sampler limits) is reported
+// as not applicable: not run, not failed, and not a reason for the section to fail.
+TEST(CliTests, VerifyCasesNotApplicableToThePrecisionNeitherRunNorFail) {
+  conformance::Index index;
+  conformance::CheckReport report;
+  for (const auto& [name, contract, status] :
+       {std::tuple{"sampler.a", "sampler", conformance::kNotApplicable}, std::tuple{"merge_states.a", "merge_states", "pass"}}) {
+    conformance::CaseSpec spec;
+    spec.name = name;
+    spec.contract = contract;
+    index.cases.push_back(spec);
+    conformance::CaseCheck check;
+    check.name = name;
+    check.contract = contract;
+    check.status = status;
+    report.cases.push_back(check);
+  }
+  verify::ConformanceSection section;
+  section.judged = tolerance::Precision::kTf32;
+  section.rows = verify::summarize(index, report);
+  ASSERT_EQ(section.rows.size(), 2u);
+  const auto sampler = std::find_if(section.rows.begin(), section.rows.end(),
+                                    [](const verify::ContractRow& r) { return r.contract == "sampler"; });
+  ASSERT_NE(sampler, section.rows.end());
+  EXPECT_EQ(sampler->not_applicable, 1);
+  EXPECT_EQ(sampler->failed, 0);
+  EXPECT_EQ(sampler->run(), 0);
+  EXPECT_EQ(sampler->status(), conformance::kNotApplicable);
+  EXPECT_EQ(section.failed(), 0);
+  EXPECT_TRUE(section.ok());
+  std::FILE* out = std::tmpfile();
+  verify::print_conformance(section, out);
+  std::rewind(out);
+  std::string text(1 << 16, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  EXPECT_THAT(text, ::testing::ContainsRegex("sampler +kernel +0 .* not applicable to tf32"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("FAIL")));
 }
 
 // A tests tree with the CPU property executables of this build and one GPU executable that

@@ -1,5 +1,5 @@
 // Edge cases of the layer kernels (kernels/layer.hpp) on the GPU: no rows, one row, widths off
-// the tile sizes, K = 2, extreme mixture inputs, in-place launches, and row counts whose grids
+// the tile sizes (tensor_core_linear's too), K = 2, extreme mixture inputs, in-place launches, and row counts whose grids
 // exceed 65535 blocks in one dimension. Every launch writes into a poisoned, guard-banded
 // GuardedOutput checked after the launch (the launchers of tests/support/gpu/ do this). Accuracy
 // uses the tolerance rule with the layer kernels' factors (tolerance/constants.hpp).
@@ -28,6 +28,8 @@ using namespace artabpfn::gpu_layer_test;
 namespace random_stream = artabpfn::random_stream;
 namespace reference = artabpfn::reference;
 namespace tolerance = artabpfn::tolerance;
+
+using artabpfn::kernels::TensorCoreArithmetic;
 
 void expect_rule(const tolerance::Check& check) { EXPECT_TRUE(check.ok) << check.text; }
 
@@ -165,6 +167,39 @@ TEST(LayerEdgeCases, LinearShapesOffTheTiles) {
       }
 }
 
+// tensor_core_linear tiles 64 rows x 32 outputs, stages k 32 at a time and steps it by 8: every
+// split of those, k below one step, one row and no rows. tf32x3 is held to linear's float32 rule
+// over tf32x3_baseline, tf32 to the same rule over the plain TF32 product (docs/precisions.md).
+void expect_tensor_core_linear_accurate(const LinearCase& c) {
+  expect_rule(tolerance::check("tensor_core_linear tf32x3", flat_double(reference_linear<double>(c)),
+                               gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32x3), tf32x3_baseline(c),
+                               tolerance::kLinearFactor, linear_floor(c)));
+  expect_rule(tolerance::check("tensor_core_linear tf32", flat_double(reference_linear<double>(c)),
+                               gpu_tensor_core_linear(c, TensorCoreArithmetic::kTf32),
+                               flat_float(reference_linear_tf32(c)), tolerance::kLinearFactor, linear_floor(c)));
+}
+
+TEST(LayerEdgeCases, TensorCoreLinearShapesOffTheTiles) {
+  ARTABPFN_REQUIRE_GPU();
+  Rng rng(9);
+  for (const TensorCoreArithmetic arithmetic : {TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3})
+    EXPECT_TRUE(gpu_tensor_core_linear(random_linear(rng, 0, 17, 9, true, true, Epilogue::kGelu), arithmetic).empty());
+  for (const int in : {1, 7, 8, 9, 33, 40, 65})
+    for (const int out : {1, 8, 31, 32, 33, 65})
+      for (const std::int64_t rows : {1, 15, 17, 64, 65, 129}) {
+        SCOPED_TRACE("rows " + std::to_string(rows) + " in " + std::to_string(in) + " out " + std::to_string(out));
+        expect_tensor_core_linear_accurate(random_linear(rng, rows, in, out, (in + out) % 2 == 0, rows % 2 == 1,
+                                                         out % 2 == 1 ? Epilogue::kGelu : Epilogue::kNone));
+      }
+}
+
+// No k at all: every output is the epilogue of the bias and residual, in both arithmetics.
+TEST(LayerEdgeCases, TensorCoreLinearWithoutInputsGivesTheEpilogue) {
+  ARTABPFN_REQUIRE_GPU();
+  Rng rng(10);
+  expect_tensor_core_linear_accurate(random_linear(rng, 70, 0, 33, true, true, Epilogue::kGelu));
+}
+
 TEST(LayerEdgeCases, LayerNormWidthsOffTheWarp) {
   ARTABPFN_REQUIRE_GPU();
   Rng rng(4);
@@ -245,6 +280,14 @@ TEST(LayerEdgeCases, InPlaceLaunchesEqualOutOfPlace) {
                               nullptr);
     device_sync();
     EXPECT_TRUE(tolerance::bitwise_equal(ry.checked_download("linear residual in place"), gpu_linear(lin)));
+    for (const TensorCoreArithmetic arithmetic : {TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3}) {
+      GuardedOutput tc = holding(lin.residual);
+      artabpfn::kernels::tensor_core_linear(x.data(), w.data(), b.data(), tc.data(), tc.data(), lin.rows, lin.in,
+                                            lin.out, lin.act, arithmetic, nullptr);
+      device_sync();
+      EXPECT_TRUE(tolerance::bitwise_equal(tc.checked_download("tensor_core_linear residual in place"),
+                                           gpu_tensor_core_linear(lin, arithmetic)));
+    }
   }
 }
 
@@ -280,7 +323,9 @@ std::vector<T> gather_rows(const std::vector<T>& all, const std::vector<std::int
 
 TEST(LayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
   ARTABPFN_REQUIRE_GPU();
-  for (const int in : {3, 4}) {  // the k-tiled kernel (65537 row tiles of 64), the whole-k kernel (the same)
+  // in 3: the k-tiled kernel (65537 row tiles of 64); in 4: the whole-k kernel (the same); both
+  // through tensor_core_linear too (64-row tiles).
+  for (const int in : {3, 4}) {
     SCOPED_TRACE("in " + std::to_string(in));
     LinearCase c;
     c.rows = 64LL * 65536 + 3;
@@ -300,6 +345,10 @@ TEST(LayerEdgeCases, LinearWithMoreThan65535RowBlocks) {
     small.residual = gather_rows(c.residual, rows, c.out);
     EXPECT_TRUE(tolerance::bitwise_equal(gpu_linear(small), gather_rows(y, rows, c.out)));
     expect_linear_accurate(small);
+    for (const TensorCoreArithmetic arithmetic : {TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3})
+      EXPECT_TRUE(tolerance::bitwise_equal(gpu_tensor_core_linear(small, arithmetic),
+                                           gather_rows(gpu_tensor_core_linear(c, arithmetic), rows, c.out)));
+    expect_tensor_core_linear_accurate(small);
   }
 }
 

@@ -4,9 +4,11 @@
 #include <cmath>
 
 #include "conformance/plain/arithmetic.hpp"
+#include "conformance/plain/products.hpp"
 #include "reference/layer_ops.hpp"
 #include "tests/support/gpu/device_calls.hpp"
 #include "tolerance/constants.hpp"
+#include "tolerance/rule.hpp"
 
 namespace artabpfn::gpu_layer_test {
 
@@ -76,6 +78,21 @@ Matrix<float> reference_linear_tf32(const LinearCase& c) {
   for (std::vector<float>* v : {&rounded.x, &rounded.weight})
     for (float& e : *v) e = conformance::plain::round_tf32_nearest(e);
   return reference_linear<float>(rounded);
+}
+
+Matrix<float> reference_linear_tf32x3(const LinearCase& c) {
+  Matrix<float> y = conformance::plain::Products::tf32x3().times_transposed(to_matrix<float>(c.x, c.rows, c.in),
+                                                                            to_matrix<float>(c.weight, c.out, c.in));
+  if (!c.bias.empty()) y.rowwise() += to_row<float>(c.bias);
+  if (c.act == Epilogue::kGelu) y = reference::gelu(y);
+  if (!c.residual.empty()) y += to_matrix<float>(c.residual, c.rows, c.out);
+  return y;
+}
+
+std::vector<float> tf32x3_baseline(const LinearCase& c) {
+  const std::vector<double> exact = flat_double(reference_linear<double>(c));
+  std::vector<float> float32 = flat_float(reference_linear<float>(c)), split = flat_float(reference_linear_tf32x3(c));
+  return tolerance::compare(exact, split).max_abs > tolerance::compare(exact, float32).max_abs ? split : float32;
 }
 
 template Matrix<double> reference_linear<double>(const LinearCase&);

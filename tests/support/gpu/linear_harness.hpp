@@ -40,5 +40,12 @@ Matrix<T> reference_linear(const LinearCase& c);
 // The plain TF32 baseline: x and W rounded to TF32 as the tensor cores take them (to nearest, ties
 // away from zero), then reference_linear<float>.
 Matrix<float> reference_linear_tf32(const LinearCase& c);
+// The plain split TF32 product (conformance/plain/tf32x3.hpp), then linear's float32 epilogue.
+Matrix<float> reference_linear_tf32x3(const LinearCase& c);
+// The plain baseline tf32x3 is held to (docs/precisions.md, "The engine's precisions on the GPU"):
+// of the plain float32 and the plain split TF32 products, the one farther from the double
+// reference. The split keeps 22 of float32's 24 significand bits, so on few terms (k of 1) the
+// plain tf32x3 error is the larger.
+std::vector<float> tf32x3_baseline(const LinearCase& c);
 
 }  // namespace artabpfn::gpu_layer_test

@@ -8,7 +8,8 @@
 // the "clustered" column: samples on the cluster step), as per-layer launches
 // with each LayerNorm and the K/V append in the launch of the product before it
 // (SessionOptions::fuse_epilogues, "fused"), and with separate LayerNorm and append launches
-// ("plain"). First checks that graph replay of the default path and eager launches of the plain
+// ("plain"), in the engine's precision of --precision (the tensor-core precisions have no cluster
+// step and no fused epilogues: their variants are the same per-layer launches). First checks that graph replay of the default path and eager launches of the plain
 // path give bitwise the same samples and densities.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   bool large = false, no_check = false, default_only = false;
   std::vector<std::int64_t> batches = {1, 256, 4096};
   std::vector<std::string> modes = {"fused", "split"};
+  std::string precision_name = "float32";
   app.add_option("--weights", weights_path, "paper-config weights (e.g. fixtures/peer/paper_weights.safetensors)")->required();
   app.add_option("--replays", replays, "timed replays per point");
   app.add_option("--step", step, "the step t timed");
@@ -48,7 +50,10 @@ int main(int argc, char** argv) {
   app.add_option("--modes", modes, "attention modes (fused, split)");
   app.add_flag("--no-check", no_check, "skip the graph-vs-eager sample_sequence check");
   app.add_flag("--default-only", default_only, "time only the default path (SessionOptions' defaults)");
+  app.add_option("--precision", precision_name, "the engine's precision (SessionOptions::precision)")
+      ->check(CLI::IsMember({"float32", "tf32", "tf32x3"}));
   CLI11_PARSE(app, argc, argv);
+  const engine::Precision precision = engine::parse_precision(precision_name);
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
   fmt::print("{}\nmodel: {}\ncluster step: {} clusters of 8 blocks resident at once\n", bench::stamp_line(),
@@ -62,9 +67,10 @@ int main(int argc, char** argv) {
     bool fuse_epilogues;
     engine::DecodeLayers layers;
   };
-  const auto options = [](engine::AttentionMode mode, bool graphs, const Variant& v) {
+  const auto options = [precision](engine::AttentionMode mode, bool graphs, const Variant& v) {
     engine::SessionOptions o{mode, 0, [](const std::string&) {}, graphs, v.fuse_epilogues};
     o.decode_layers = v.layers;
+    o.precision = precision;
     return o;
   };
   const Variant automatic{"default", true, engine::DecodeLayers::kAuto};
@@ -85,7 +91,8 @@ int main(int argc, char** argv) {
     if (!same || !same_density) return 1;
   }
 
-  fmt::print("\none decode step, Nc {}, Nt {}, t {}, median of {} replays (us)\n", nc, nt, step, replays);
+  fmt::print("\none decode step in {}, Nc {}, Nt {}, t {}, median of {} replays (us)\n", precision_name, nc, nt, step,
+             replays);
   fmt::print("{:>6} {:>7} {:>8} {:>11} {:>11} {:>7} {:>9}\n", "B", "attn", "layers", "eager us", "graph us", "nodes",
              "clustered");
   if (large) batches.push_back(65536);

@@ -32,8 +32,8 @@
 #                      quick, or none
 #
 # Environment: CUDA_VISIBLE_DEVICES (the GPUs used), ARTABPFN_CUDA_ARCHITECTURES (overrides the
-# detected architectures), RC_PARAMS (default seed=20261125), ARTABPFN_SLOW_TESTS=1 (also the
-# slow tests), ARTABPFN_GIT_COMMIT (recorded where the tree has no .git).
+# detected architectures), RC_PARAMS (default seed=20261125), HYPOTHESIS_SEED (the Python
+# tests', default 20261125), ARTABPFN_SLOW_TESTS=1 (also the slow tests), ARTABPFN_GIT_COMMIT (recorded where the tree has no .git).
 #
 # Multi-GPU runners: ctest-resources.json lists one `gpus` resource per visible GPU (1 slot
 # each) and ctest runs with --resource-spec-file, so `-j N` spreads the GPU tests (each holds
@@ -278,6 +278,7 @@ if ((python)); then
     set +e
     PYTHONPATH="$pythonpath${PYTHONPATH:+:$PYTHONPATH}" ARTABPFN_CLI="$build/apps/artabpfn" \
       python3 -m pytest tests/python -q -p no:cacheprovider --junitxml "$report_dir/python.junit.xml" \
+      --hypothesis-seed "${HYPOTHESIS_SEED:-20261125}" \
       > "$report_dir/python.log" 2>&1
     python_status=$?
     set -e

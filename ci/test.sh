@@ -4,7 +4,9 @@
 # the safetensors reader briefly.
 #   ci/test.sh [BUILD_DIR]      default BUILD_DIR: build
 # Environment: ARTABPFN_SLOW_TESTS=1 also registers and runs the 'slow' tests;
-# RC_PARAMS is passed to RapidCheck (default: a fixed seed, 100 cases per property).
+# RC_PARAMS is passed to RapidCheck (default: a fixed seed, 100 cases per property), and
+# HYPOTHESIS_SEED to the Python tests' Hypothesis (default: the same fixed seed), so that a run is
+# reproduced by its seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -21,5 +23,6 @@ ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 1500 -LE sani
 # build's command line.
 python3 -m venv "$build/python-env"
 "$build/python-env/bin/python" -m pip install --quiet ".[testing]"
-ARTABPFN_CLI="$build/apps/artabpfn" "$build/python-env/bin/python" -m pytest tests/python -q -p no:cacheprovider
+ARTABPFN_CLI="$build/apps/artabpfn" "$build/python-env/bin/python" -m pytest tests/python -q -p no:cacheprovider \
+  --hypothesis-seed "${HYPOTHESIS_SEED:-20261125}"
 ci/fuzz.sh

@@ -72,6 +72,17 @@ TEST(CliTests, CheckANanResultShowsAsNanAndNamesTheElement) {
   EXPECT_THAT(r.output, HasSubstr(output + ": 1 non-finite mismatches"));
 }
 
+// What verify::print_conformance prints for `section`.
+std::string printed(const verify::ConformanceSection& section) {
+  std::FILE* out = std::tmpfile();
+  verify::print_conformance(section, out);
+  std::rewind(out);
+  std::string text(1 << 16, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  return text;
+}
+
 TEST(CliTests, VerifyTableTheWorstElementIsShownWithItsOwnErrorAndTolerance) {
   // Two cases of one contract: the largest error has a loose tolerance, the worst ratio a tight one.
   conformance::Index index;
@@ -102,12 +113,7 @@ TEST(CliTests, VerifyTableTheWorstElementIsShownWithItsOwnErrorAndTolerance) {
   EXPECT_EQ(row.worst_error, 1e-6);
   EXPECT_EQ(row.tolerance, 1.53e-6);
   EXPECT_DOUBLE_EQ(row.worst_ratio, 1e-6 / 1.53e-6);
-  std::FILE* out = std::tmpfile();
-  verify::print_conformance(section, out);
-  std::rewind(out);
-  std::string text(1 << 16, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), out));
-  std::fclose(out);
+  const std::string text = printed(section);
   EXPECT_THAT(text, ::testing::ContainsRegex("merge_states +kernel +2 .* 1e-06 +1.53e-06 +0.654  pass"));
   EXPECT_THAT(text, HasSubstr("merge_states.b out[2,3]: error 1e-06, tolerance 1.53e-06"));
 }
@@ -142,12 +148,7 @@ TEST(CliTests, VerifyCasesNotApplicableToThePrecisionNeitherRunNorFail) {
   EXPECT_EQ(sampler->status(), conformance::kNotApplicable);
   EXPECT_EQ(section.failed(), 0);
   EXPECT_TRUE(section.ok());
-  std::FILE* out = std::tmpfile();
-  verify::print_conformance(section, out);
-  std::rewind(out);
-  std::string text(1 << 16, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), out));
-  std::fclose(out);
+  const std::string text = printed(section);
   EXPECT_THAT(text, ::testing::ContainsRegex("sampler +kernel +0 .* not applicable to tf32"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("FAIL")));
 }

@@ -184,13 +184,37 @@ TEST(LayerEdgeCases, TensorCoreLinearShapesOffTheTiles) {
   Rng rng(9);
   for (const TensorCoreArithmetic arithmetic : {TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3})
     EXPECT_TRUE(gpu_tensor_core_linear(random_linear(rng, 0, 17, 9, true, true, Epilogue::kGelu), arithmetic).empty());
-  for (const int in : {1, 7, 8, 9, 33, 40, 65})
+  // in 4, 8, 36, 40 and 128 take the whole-k staging (4 and 36 end inside a k-step), the others
+  // the blocked one.
+  for (const int in : {1, 4, 7, 8, 9, 33, 36, 40, 65, 128})
     for (const int out : {1, 8, 31, 32, 33, 65})
       for (const std::int64_t rows : {1, 15, 17, 64, 65, 129}) {
         SCOPED_TRACE("rows " + std::to_string(rows) + " in " + std::to_string(in) + " out " + std::to_string(out));
         expect_tensor_core_linear_accurate(random_linear(rng, rows, in, out, (in + out) % 2 == 0, rows % 2 == 1,
                                                          out % 2 == 1 ? Epilogue::kGelu : Epilogue::kNone));
       }
+}
+
+// The two stagings (whole k with cp.async where x and W are 16-byte aligned and in_features % 4 ==
+// 0, else 32 k at a time) feed the same MMAs the same values: x one float off its alignment takes
+// the blocked staging and gives bitwise the same output.
+TEST(LayerEdgeCases, TensorCoreLinearStagingsGiveTheSameBits) {
+  ARTABPFN_REQUIRE_GPU();
+  Rng rng(11);
+  for (const int in : {4, 36, 128, 256})
+    for (const TensorCoreArithmetic arithmetic : {TensorCoreArithmetic::kTf32, TensorCoreArithmetic::kTf32x3}) {
+      SCOPED_TRACE("in " + std::to_string(in));
+      const LinearCase c = random_linear(rng, 100, in, 72, true, true, Epilogue::kGelu);
+      std::vector<float> shifted_x(c.x.size() + 1, 0.0f);
+      std::copy(c.x.begin(), c.x.end(), shifted_x.begin() + 1);
+      DeviceBuffer<float> x(shifted_x), w(c.weight), b(c.bias), r(c.residual);
+      GuardedOutput y(static_cast<std::size_t>(c.rows * c.out));
+      artabpfn::kernels::tensor_core_linear(x.data() + 1, w.data(), b.data(), r.data(), y.data(), c.rows, c.in, c.out,
+                                            c.act, arithmetic, nullptr);
+      device_sync();
+      EXPECT_TRUE(tolerance::bitwise_equal(y.checked_download("tensor_core_linear, blocked staging"),
+                                           gpu_tensor_core_linear(c, arithmetic)));
+    }
 }
 
 // No k at all: every output is the epilogue of the bias and residual, in both arithmetics.

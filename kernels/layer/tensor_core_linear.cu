@@ -3,9 +3,14 @@
 // docs/precisions.md "The engine's precisions on the GPU").
 //
 // Tiles: 128 threads (4 warps) a block, 64 rows x 32 outputs; warp w owns rows 16 w .. 16 w + 15
-// and the block's 32 outputs as four m16n8 accumulator fragments. k is staged through shared
-// memory 32 at a time (one block of the blocked sum), x as [row][k] and W as [output][k], rows
-// padded to 36 words so that a fragment's 32 reads fall in 32 different banks.
+// and the block's 32 outputs as four m16n8 accumulator fragments. x is staged as [row][k] and W as
+// [output][k] in shared memory, in one of two ways (the same MMAs on the same values either way):
+//   whole k  where whole_k_fits (in_features % 4 == 0, <= 256, 16-byte aligned x and W: every
+//            product of the model): all of k at once with 16-byte cp.async copies (one wait, one
+//            barrier), rows in_features + 4 floats apart, the 4 floats past in_features zero;
+//   blocked  otherwise: 32 k at a time with plain loads, rows 36 floats apart.
+// At in_features 128 and 256 the row pitch is 4 banks past a multiple of 32, so a fragment's 32
+// reads fall in 32 different banks.
 //   grid  x: row tiles (up to 2^31 - 1), y: output tiles
 // Fragments (PTX ISA, mma.m16n8k8 .tf32): lane = 4 g + t holds A[g][t], A[g + 8][t], A[g][t + 4],
 // A[g + 8][t + 4], B[t][g], B[t + 4][g] (B = W^T) and accumulators D[g][2t], D[g][2t + 1],
@@ -18,8 +23,9 @@
 //   kTf32x3  a k-step is three MMAs into a D from zero: lo_a hi_b, hi_a lo_b, hi_a hi_b; the
 //            k-step results of a 32-k block are added in float32 in ascending k, the block sums
 //            in double in block order, rounded once to float32.
-// Padded k (past in_features) are zeros in shared memory; k-steps wholly past in_features are
-// skipped. The epilogue is linear()'s: + bias, then the exact GELU when asked, then + residual.
+// Padded k (past in_features, read by a last k-step that in_features ends inside) are zeros in
+// shared memory; k-steps wholly past in_features are skipped. The epilogue is linear()'s: + bias, then the exact GELU when asked, then + residual.
+#include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -27,6 +33,7 @@
 #include "kernels/launch.cuh"
 #include "kernels/layer.hpp"
 #include "kernels/layer/device_math.cuh"
+#include "kernels/layer/whole_k.cuh"
 
 namespace artabpfn::kernels {
 namespace {
@@ -128,46 +135,39 @@ __device__ __forceinline__ void stage(float (&dst)[kRows][kPitch], const float* 
   }
 }
 
-template <TensorCoreArithmetic kArithmetic, Epilogue kAct>
-__global__ void __launch_bounds__(kThreads)
-    tensor_core_linear_kernel(const float* __restrict__ x, const float* __restrict__ weight,
-                              const float* __restrict__ bias, const float* residual, float* y, std::int64_t rows,
-                              int in_features, int out_features) {
-  detail::start_after_previous_kernel();
-  __shared__ float xs[kTileRows][kPitch];
-  __shared__ float ws[kTileOuts][kPitch];
-  const int tid = static_cast<int>(threadIdx.x);
-  const int warp = tid / 32, lane = tid % 32;
+// The k-steps [k0, k_end) of one block of the sum, from x rows xs and W rows ws staged `pitch`
+// floats apart (k indexes the staged rows), into acc.
+template <class Accumulators>
+__device__ __forceinline__ void add_steps(Accumulators& acc, const float* xs, const float* ws, int pitch, int k0,
+                                          int k_end) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
   const int g = lane / 4, t = lane % 4;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows;
-  const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
-  const int ar = 16 * warp + g;  // this lane's first A row in the tile
-
-  Accumulators<kArithmetic> acc;
-  for (int k0 = 0; k0 < in_features; k0 += kBlockK) {
-    const int k_count = min(kBlockK, in_features - k0);
-    stage(xs, x, row0, rows, in_features, k0, k_count, tid);
-    stage(ws, weight, out0, out_features, in_features, k0, k_count, tid);
-    __syncthreads();
-    for (int kk = 0; kk < k_count; kk += 8) {
-      const float a[4] = {xs[ar][kk + t], xs[ar + 8][kk + t], xs[ar][kk + t + 4], xs[ar + 8][kk + t + 4]};
-      float b[kFragments][2];
+  const float* x_row = xs + (16 * (static_cast<int>(threadIdx.x) / 32) + g) * pitch;  // this lane's first A row
+  for (int kk = k0; kk < k_end; kk += 8) {
+    const float a[4] = {x_row[kk + t], x_row[8 * pitch + kk + t], x_row[kk + t + 4], x_row[8 * pitch + kk + t + 4]};
+    float b[kFragments][2];
 #pragma unroll
-      for (int j = 0; j < kFragments; ++j) {
-        b[j][0] = ws[8 * j + g][kk + t];
-        b[j][1] = ws[8 * j + g][kk + t + 4];
-      }
-      acc.add_step(a, b);
+    for (int j = 0; j < kFragments; ++j) {
+      b[j][0] = ws[(8 * j + g) * pitch + kk + t];
+      b[j][1] = ws[(8 * j + g) * pitch + kk + t + 4];
     }
-    acc.end_block();
-    __syncthreads();
+    acc.add_step(a, b);
   }
+}
 
+// linear()'s epilogue on the tile's sums: + bias, the exact GELU when asked, + residual.
+template <Epilogue kAct, class Accumulators>
+__device__ __forceinline__ void write_tile(const Accumulators& acc, const float* __restrict__ bias,
+                                           const float* residual, float* y, std::int64_t rows, int out_features) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const int g = lane / 4, t = lane % 4;
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows + 16 * (static_cast<int>(threadIdx.x) / 32) + g;
+  const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
 #pragma unroll
   for (int j = 0; j < kFragments; ++j)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const std::int64_t row = row0 + ar + 8 * (i / 2);
+      const std::int64_t row = row0 + 8 * (i / 2);
       const int out = out0 + 8 * j + 2 * t + i % 2;
       if (row >= rows || out >= out_features) continue;
       const std::int64_t at = row * out_features + out;
@@ -180,13 +180,77 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <TensorCoreArithmetic kArithmetic, Epilogue kAct>
+__global__ void __launch_bounds__(kThreads)
+    tensor_core_linear_blocked_kernel(const float* __restrict__ x, const float* __restrict__ weight,
+                                      const float* __restrict__ bias, const float* residual, float* y,
+                                      std::int64_t rows, int in_features, int out_features) {
+  detail::start_after_previous_kernel();
+  __shared__ float xs[kTileRows][kPitch];
+  __shared__ float ws[kTileOuts][kPitch];
+  const int tid = static_cast<int>(threadIdx.x);
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows;
+  const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
+  Accumulators<kArithmetic> acc;
+  for (int k0 = 0; k0 < in_features; k0 += kBlockK) {
+    const int k_count = min(kBlockK, in_features - k0);
+    stage(xs, x, row0, rows, in_features, k0, k_count, tid);
+    stage(ws, weight, out0, out_features, in_features, k0, k_count, tid);
+    __syncthreads();
+    add_steps(acc, &xs[0][0], &ws[0][0], kPitch, 0, k_count);
+    acc.end_block();
+    __syncthreads();
+  }
+  write_tile<kAct>(acc, bias, residual, y, rows, out_features);
+}
+
+// Dynamic shared memory of the whole-k kernel: the tile's x rows, then its W rows.
+constexpr std::size_t whole_k_shared_bytes(int in_features) {
+  return static_cast<std::size_t>(kTileRows + kTileOuts) * static_cast<std::size_t>(in_features + 4) * sizeof(float);
+}
+
+template <TensorCoreArithmetic kArithmetic, Epilogue kAct>
+__global__ void __launch_bounds__(kThreads)
+    tensor_core_linear_whole_k_kernel(const float* __restrict__ x, const float* __restrict__ weight,
+                                      const float* __restrict__ bias, const float* residual, float* y,
+                                      std::int64_t rows, int in_features, int out_features) {
+  extern __shared__ __align__(16) float staged[];  // x rows, then W rows
+  const int pitch = in_features + 4;
+  float* xs = staged;
+  float* ws = staged + kTileRows * pitch;
+  // W first: weights are no earlier kernel's output (kernels/launch.cuh).
+  detail::stage_rows_async<kThreads>(ws, weight, static_cast<std::int64_t>(blockIdx.y) * kTileOuts, kTileOuts,
+                                     out_features, in_features);
+  detail::start_after_previous_kernel();
+  detail::stage_rows_async<kThreads>(xs, x, static_cast<std::int64_t>(blockIdx.x) * kTileRows, kTileRows, rows,
+                                     in_features);
+  for (int r = static_cast<int>(threadIdx.x); r < kTileRows + kTileOuts; r += kThreads)
+    *reinterpret_cast<float4*>(staged + r * pitch + in_features) = make_float4(0.f, 0.f, 0.f, 0.f);
+  __pipeline_commit();
+  __pipeline_wait_prior(0);
+  __syncthreads();
+  Accumulators<kArithmetic> acc;
+  for (int k0 = 0; k0 < in_features; k0 += kBlockK) {
+    add_steps(acc, xs, ws, pitch, k0, min(k0 + kBlockK, in_features));
+    acc.end_block();
+  }
+  write_tile<kAct>(acc, bias, residual, y, rows, out_features);
+}
+
+template <TensorCoreArithmetic kArithmetic, Epilogue kAct>
 void launch_tiles(const float* x, const float* weight, const float* bias, const float* residual, float* y,
                   std::int64_t rows, int in_features, int out_features, cudaStream_t stream) {
   const dim3 grid(detail::blocks_for(rows, kTileRows, "tensor_core_linear"),
                   static_cast<unsigned int>((out_features + kTileOuts - 1) / kTileOuts));
   detail::require(grid.y <= 65535u, "tensor_core_linear: out_features too large for one launch");
-  detail::launch(tensor_core_linear_kernel<kArithmetic, kAct>, grid, kThreads, 0, stream, x, weight, bias, residual, y,
-                 rows, in_features, out_features);
+  if (detail::whole_k_fits(x, weight, in_features)) {
+    const auto kernel = tensor_core_linear_whole_k_kernel<kArithmetic, kAct>;
+    detail::allow_shared_memory_once(kernel, whole_k_shared_bytes(detail::kWholeMaxK));
+    detail::launch(kernel, grid, kThreads, whole_k_shared_bytes(in_features), stream, x, weight, bias, residual, y,
+                   rows, in_features, out_features);
+  } else {
+    detail::launch(tensor_core_linear_blocked_kernel<kArithmetic, kAct>, grid, kThreads, 0, stream, x, weight, bias,
+                   residual, y, rows, in_features, out_features);
+  }
 }
 
 template <TensorCoreArithmetic kArithmetic>

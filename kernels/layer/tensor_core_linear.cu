@@ -24,7 +24,8 @@
 //            k-step results of a 32-k block are added in float32 in ascending k, the block sums
 //            in double in block order, rounded once to float32.
 // Padded k (past in_features, read by a last k-step that in_features ends inside) are zeros in
-// shared memory; k-steps wholly past in_features are skipped. The epilogue is linear()'s: + bias, then the exact GELU when asked, then + residual.
+// shared memory; k-steps wholly past in_features are skipped. The epilogue is linear()'s: + bias,
+// then the exact GELU when asked, then + residual.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
@@ -161,7 +162,8 @@ __device__ __forceinline__ void write_tile(const Accumulators& acc, const float*
                                            const float* residual, float* y, std::int64_t rows, int out_features) {
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int g = lane / 4, t = lane % 4;
-  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows + 16 * (static_cast<int>(threadIdx.x) / 32) + g;
+  const int warp = static_cast<int>(threadIdx.x) / 32;
+  const std::int64_t row0 = static_cast<std::int64_t>(blockIdx.x) * kTileRows + 16 * warp + g;  // the lane's first row
   const int out0 = static_cast<int>(blockIdx.y) * kTileOuts;
 #pragma unroll
   for (int j = 0; j < kFragments; ++j)

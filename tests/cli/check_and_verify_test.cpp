@@ -124,7 +124,8 @@ TEST(CliTests, VerifyCasesNotApplicableToThePrecisionNeitherRunNorFail) {
   conformance::Index index;
   conformance::CheckReport report;
   for (const auto& [name, contract, status] :
-       {std::tuple{"sampler.a", "sampler", conformance::kNotApplicable}, std::tuple{"merge_states.a", "merge_states", "pass"}}) {
+       {std::tuple{"sampler.a", "sampler", conformance::kNotApplicable},
+        std::tuple{"merge_states.a", "merge_states", "pass"}}) {
     conformance::CaseSpec spec;
     spec.name = name;
     spec.contract = contract;

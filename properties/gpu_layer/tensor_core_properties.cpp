@@ -57,7 +57,7 @@ void check_rule(TensorCoreArithmetic arithmetic, const std::string& name, Plain&
   tolerance::RatioLog::global().print(name);
 }
 
-TEST(LayerProperties, TensorCoreTf32x3MatchesDoubleReferenceAsFloat32) {
+TEST(LayerProperties, TensorCoreTf32x3MatchesDoubleReference) {
   ARTABPFN_REQUIRE_GPU();
   check_rule(TensorCoreArithmetic::kTf32x3, "tensor_core_linear tf32x3", tf32x3_baseline);
 }

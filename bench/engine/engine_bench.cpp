@@ -1,6 +1,8 @@
 // End-to-end engine calls on the paper configuration (weights from a file, random task values):
 // sample_sequence and evaluate_joint_density, one factor at a time around B 256, Nc 256, Nt 64;
-// the density also in mixed precision (SessionOptions::precision, row mode "mixed").
+// the density also in mixed precision (SessionOptions::precision, row mode "mixed"). --precision
+// runs the calls in another of the engine's precisions (then without the reencode baseline and
+// the mixed rows, which are float32's).
 // Each point: median of --repeats synchronised calls after one warm-up call. A call includes
 // uploading the task, the prefill and copying results back; the per-step figure divides the
 // sampling call by Nt, so it is an upper bound of one decode step's time.
@@ -39,14 +41,19 @@ int main(int argc, char** argv) {
   std::string weights_path;
   int repeats = 5;
   bool quick = false, large = false;
+  std::string precision_name = "float32";
   app.add_option("--weights", weights_path, "paper-config weights (e.g. fixtures/peer/paper_weights.safetensors)")->required();
   app.add_option("--repeats", repeats, "timed calls per point");
   app.add_flag("--quick", quick, "only the central points");
   app.add_flag("--large", large, "add B 65536 (sampling, one timed call)");
+  app.add_option("--precision", precision_name, "the engine's precision (SessionOptions::precision)")
+      ->check(CLI::IsMember({"float32", "tf32", "tf32x3"}));
   CLI11_PARSE(app, argc, argv);
+  const engine::Precision precision = engine::parse_precision(precision_name);
+  const bool float32 = precision == engine::Precision::kFloat32;
   const ModelWeights weights = load_weights(weights_path);
   const engine::DeviceModel model(weights);
-  fmt::print("{}\nmodel: {}\n", bench::stamp_line(), weights.config.to_string());
+  fmt::print("{}\nmodel: {}, precision {}\n", bench::stamp_line(), weights.config.to_string(), precision_name);
   fmt::print("{:<8} {:>6} {:>6} {:>6} {:>9} {:>12} {:>14}\n", "job", "B", "Nc", "Nt", "mode", "call ms", "per step ms");
   struct Point { std::int64_t b, nc, nt; };
   std::vector<Point> points = {{256, 256, 64}};
@@ -56,8 +63,10 @@ int main(int argc, char** argv) {
   for (const Point& p : points)
     for (const auto mode : {engine::AttentionMode::kFused, engine::AttentionMode::kSplit, engine::AttentionMode::kReencode}) {
       // The reencode baseline is quadratic in Nt: timed once, and only up to B 256.
-      if (mode == engine::AttentionMode::kReencode && p.b > 256) continue;
-      engine::Session session(model, {mode, 0, [](const std::string&) {}});
+      if (mode == engine::AttentionMode::kReencode && (p.b > 256 || !float32)) continue;
+      engine::SessionOptions options{mode, 0, [](const std::string&) {}};
+      options.precision = precision;
+      engine::Session session(model, options);
       const TaskTensors sampling = bench::random_task(p.nc, p.nt, 1, 1);
       const int reps = p.b >= 65536 || mode == engine::AttentionMode::kReencode ? 1 : repeats;
       const double sample_ms = median_ms(reps, [&] { session.sample_sequence(sampling, p.b, 7); });
@@ -70,7 +79,7 @@ int main(int argc, char** argv) {
                  engine::attention_mode_name(mode), density_ms, "-");
     }
   for (const Point& p : points) {
-    if (p.b >= 65536) continue;
+    if (p.b >= 65536 || !float32) continue;
     engine::SessionOptions options{engine::AttentionMode::kFused, 0, [](const std::string&) {}};
     options.precision = engine::Precision::kMixed;
     engine::Session session(model, options);

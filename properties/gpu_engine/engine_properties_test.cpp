@@ -43,7 +43,7 @@ namespace {
 
 using reference::InputMatrix;
 
-// The rule on random small models: tolerance::kEngineFactor x the plain float32 error (three
+// The rule on random small models: tolerance::kEngineFactor x the plain float32 error (four
 // summation orders) + tolerance::kEngineFloor (tolerance/constants.hpp says why); the models have
 // D >= 8 (engine_case). At the paper's size the fixture parity test holds the engine to
 // tolerance::kEngineFixtureFactor.

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tolerance/rule.hpp"
 
@@ -30,9 +31,13 @@ std::optional<Precision> parse_precision(std::string_view name);
 // "float32, tf32, bf16, fp16" (or the names of `precisions`, joined so): for messages.
 std::string precision_names(std::span<const Precision> precisions = kPrecisions);
 
+// The CUDA engine's precisions that run every job, and so serve the conformance contracts and are
+// timed by the benchmarks (mixed is density only): "float32", "tf32", "tf32x3".
+inline const std::vector<std::string> kJudgedEnginePrecisions = {"float32", "tf32", "tf32x3"};
+
 // The precision the CUDA engine's results in `engine_precision` are judged in (docs/precisions.md,
 // "The engine's precisions on the GPU"): float32 and tf32x3 as float32, tf32 as tf32; nullopt for
-// any other name (mixed serves no conformance contract).
+// any other name.
 std::optional<Precision> engine_precision_judged_as(std::string_view engine_precision);
 
 // The format a precision's rounded outputs are held in: bf16 and fp16 round their attention

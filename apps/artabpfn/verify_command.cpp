@@ -21,6 +21,7 @@
 #include "conformance/vectors.hpp"
 #include "output_file.hpp"
 #include "value_checks.hpp"
+#include "tolerance/precision.hpp"
 #include "verify/verify.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "conformance/cuda/cuda_implementation.hpp"
@@ -195,7 +196,7 @@ void add_verify_command(CLI::App& app) {
   command->add_option("--precision", o->precision,
                       "the engine precision the cuda implementation runs the model jobs in: float32 (default), tf32 "
                       "(judged as tf32) or tf32x3 (judged as float32)")
-      ->check(CLI::IsMember({"float32", "tf32", "tf32x3"}));
+      ->check(CLI::IsMember(tolerance::kJudgedEnginePrecisions));
   command->add_flag("--skip-properties", o->skip_properties, "do not run the property executables (the report then fails)");
   command->add_option("--work-dir", o->work_dir, "keep the vectors and results here (default: a temporary folder, removed)");
   command->add_option("--fixtures", o->fixtures, "fixtures folder (default: $ARTABPFN_FIXTURES_DIR or the bundled one)");

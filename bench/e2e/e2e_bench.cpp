@@ -32,9 +32,9 @@
 #include "bench/ceilings/ceilings.hpp"
 #include "bench/e2e/cost_model.hpp"
 #include "bench/engine/random_task.hpp"
-#include "bench/engine/timed_precisions.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "engine/session.hpp"
+#include "tolerance/precision.hpp"
 #include "engine/profiling.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
@@ -473,7 +473,7 @@ int main(int argc, char** argv) {
   app.add_option("--reencode-cap-s", reencode_cap_s, "skip reencode points predicted above this many seconds (default 8)");
   app.add_option("--sections", sections, "sections to run (ceilings always runs)");
   app.add_option("--precisions", precisions, "the engine's precisions to time in steps and points (default float32)")
-      ->check(CLI::IsMember(bench::kTimedPrecisions));
+      ->check(CLI::IsMember(tolerance::kJudgedEnginePrecisions));
   CLI11_PARSE(app, argc, argv);
 
   if (const std::string reason = kernels::gpu_unavailable_reason(); !reason.empty()) {

@@ -17,9 +17,9 @@
 
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
-#include "bench/engine/timed_precisions.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "engine/session.hpp"
+#include "tolerance/precision.hpp"
 #include "engine/profiling.hpp"
 #include "kernels/decode.hpp"
 #include "tolerance/bitwise.hpp"
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-check", no_check, "skip the graph-vs-eager sample_sequence check");
   app.add_flag("--default-only", default_only, "time only the default path (SessionOptions' defaults)");
   app.add_option("--precision", precision_name, "the engine's precision (SessionOptions::precision)")
-      ->check(CLI::IsMember(bench::kTimedPrecisions));
+      ->check(CLI::IsMember(tolerance::kJudgedEnginePrecisions));
   CLI11_PARSE(app, argc, argv);
   const engine::Precision precision = engine::parse_precision(precision_name);
   const ModelWeights weights = load_weights(weights_path);

@@ -15,9 +15,9 @@
 #include "artabpfn/median.hpp"
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
-#include "bench/engine/timed_precisions.hpp"
 #include "bench/stamp/stamp.hpp"
 #include "engine/session.hpp"
+#include "tolerance/precision.hpp"
 
 namespace {
 
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quick", quick, "only the central points");
   app.add_flag("--large", large, "add B 65536 (sampling, one timed call)");
   app.add_option("--precision", precision_name, "the engine's precision (SessionOptions::precision)")
-      ->check(CLI::IsMember(bench::kTimedPrecisions));
+      ->check(CLI::IsMember(tolerance::kJudgedEnginePrecisions));
   CLI11_PARSE(app, argc, argv);
   const engine::Precision precision = engine::parse_precision(precision_name);
   const bool float32 = precision == engine::Precision::kFloat32;

@@ -52,6 +52,7 @@ TEST(ToleranceTests, EnginePrecisionsAreJudgedAsThePrecisionTheyAreHeldTo) {
   EXPECT_EQ(engine_precision_judged_as("float32"), Precision::kFloat32);
   EXPECT_EQ(engine_precision_judged_as("tf32x3"), Precision::kFloat32);
   EXPECT_EQ(engine_precision_judged_as("tf32"), Precision::kTf32);
+  for (const std::string& name : kJudgedEnginePrecisions) EXPECT_TRUE(engine_precision_judged_as(name)) << name;
   EXPECT_FALSE(engine_precision_judged_as("mixed"));
   EXPECT_FALSE(engine_precision_judged_as("bf16"));
 }

@@ -33,7 +33,8 @@
 #
 # Environment: CUDA_VISIBLE_DEVICES (the GPUs used), ARTABPFN_CUDA_ARCHITECTURES (overrides the
 # detected architectures), RC_PARAMS (default seed=20261125), HYPOTHESIS_SEED (the Python
-# tests', default 20261125), ARTABPFN_SLOW_TESTS=1 (also the slow tests), ARTABPFN_GIT_COMMIT (recorded where the tree has no .git).
+# tests', default 20261125), ARTABPFN_SLOW_TESTS=1 (also the slow tests), ARTABPFN_GIT_COMMIT
+# (recorded where the tree has no .git).
 #
 # Multi-GPU runners: ctest-resources.json lists one `gpus` resource per visible GPU (1 slot
 # each) and ctest runs with --resource-spec-file, so `-j N` spreads the GPU tests (each holds

@@ -13,15 +13,15 @@
 #include <stdexcept>
 
 #include "artabpfn/error.hpp"
-#include "jobs/backend.hpp"
 #include "command_options.hpp"
 #include "commands.hpp"
 #include "conformance/float32_cpu/implementation.hpp"
 #include "conformance/float32_cpu/mutants.hpp"
 #include "conformance/vectors.hpp"
+#include "jobs/backend.hpp"
 #include "output_file.hpp"
-#include "value_checks.hpp"
 #include "tolerance/precision.hpp"
+#include "value_checks.hpp"
 #include "verify/verify.hpp"
 #if ARTABPFN_HAS_ENGINE
 #include "conformance/cuda/cuda_implementation.hpp"

@@ -28,16 +28,16 @@
 #include "artabpfn/median.hpp"
 #include "artabpfn/sha256.hpp"
 #include "artabpfn/weights_loader.hpp"
-#include "bench/e2e/alloc_tracker.hpp"
 #include "bench/ceilings/ceilings.hpp"
+#include "bench/e2e/alloc_tracker.hpp"
 #include "bench/e2e/cost_model.hpp"
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
-#include "engine/session.hpp"
-#include "tolerance/precision.hpp"
 #include "engine/profiling.hpp"
+#include "engine/session.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/device.hpp"
+#include "tolerance/precision.hpp"
 
 namespace {
 

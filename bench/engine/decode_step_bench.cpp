@@ -18,11 +18,11 @@
 #include "artabpfn/weights_loader.hpp"
 #include "bench/engine/random_task.hpp"
 #include "bench/stamp/stamp.hpp"
-#include "engine/session.hpp"
-#include "tolerance/precision.hpp"
 #include "engine/profiling.hpp"
+#include "engine/session.hpp"
 #include "kernels/decode.hpp"
 #include "tolerance/bitwise.hpp"
+#include "tolerance/precision.hpp"
 
 namespace {
 

@@ -1,8 +1,9 @@
 // Edge cases of the layer kernels (kernels/layer.hpp) on the GPU: no rows, one row, widths off
 // the tile sizes (tensor_core_linear's too), K = 2, extreme mixture inputs, in-place launches,
-// and row counts whose grids exceed 65535 blocks in one dimension. Every launch writes into a poisoned, guard-banded
-// GuardedOutput checked after the launch (the launchers of tests/support/gpu/ do this). Accuracy
-// uses the tolerance rule with the layer kernels' factors (tolerance/constants.hpp).
+// and row counts whose grids exceed 65535 blocks in one dimension. Every launch writes into a
+// poisoned, guard-banded GuardedOutput checked after the launch (the launchers of
+// tests/support/gpu/ do this). Accuracy uses the tolerance rule with the layer kernels' factors
+// (tolerance/constants.hpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
